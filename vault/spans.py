@@ -1,0 +1,45 @@
+"""Entity types and the character span every part of vault speaks in."""
+
+from dataclasses import dataclass
+
+# Presidio's names where one exists, plus the project's own (ID, DEMOGRAPHIC, QUANTITY, MISC).
+ENTITY_TYPES: tuple[str, ...] = (
+    "PERSON",
+    "LOCATION",
+    "ORGANIZATION",
+    "DATE_TIME",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "URL",
+    "IP_ADDRESS",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "ID",
+    "DEMOGRAPHIC",
+    "QUANTITY",
+    "MISC",
+)
+
+# The Text Anonymization Benchmark's labels in vault's names.
+TAB_LABELS = {
+    "PERSON": "PERSON",
+    "CODE": "ID",
+    "LOC": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "DEM": "DEMOGRAPHIC",
+    "DATETIME": "DATE_TIME",
+    "QUANTITY": "QUANTITY",
+    "MISC": "MISC",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) of a text, with its entity type."""
+
+    start: int
+    end: int
+    entity_type: str
+    score: float = 1.0
+    source: str = "oracle"  # who proposed it: "oracle" or a recognizer's name
