@@ -1,0 +1,326 @@
+"""Greedy speculative decoding under the redaction grammar, batched over chunks of different lengths.
+
+A pass feeds each row its pending token(s) plus a draft; the oracle's constrained argmax at every
+position decides how much of the draft is accepted; the first mismatch is replaced by the oracle's own
+token. So the output equals oracle-alone greedy decoding, token for token, whatever the drafter does.
+
+Drafters: `copy` (the rest of the source), `hints` (the source with the recognizers' tags), `draft`
+(the draft model, which itself decodes speculatively over the hints/copy hypothesis), and `none`
+(oracle-alone greedy, the reference).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from transformers import DynamicCache
+
+from vault.models import Grammar, Tags, build_prompt
+
+DRAFTERS = ("none", "copy", "hints", "draft")
+
+
+@dataclass
+class ChunkResult:
+    """One chunk's output and, per output token, who proposed it and how the oracle judged it."""
+
+    output: list[int] = field(default_factory=list)
+    oracle_pass: list[int] = field(default_factory=list)  # the chunk's verification pass that emitted it
+    proposed_by: list[str] = field(default_factory=list)  # a drafter's name, or "oracle" for its own token
+    logprob: list[float] = field(default_factory=list)  # log-probability under the allowed set
+    margin: list[float] = field(default_factory=list)  # to the best other allowed token (inf: no other)
+    passes: int = 0
+    drafted: int = 0
+    accepted: int = 0
+
+
+class KVDecoder:
+    """One model over a batch of rows with a shared key/value cache in which every row keeps its own tokens.
+
+    Rows accept different numbers of tokens each pass; rather than shifting caches, rejected positions
+    stay behind as masked holes, and the cache is cropped back to the furthest position still in use.
+    """
+
+    def __init__(self, model: torch.nn.Module, prompts: list[list[int]], pad: int):
+        self.model, self.pad = model, pad
+        self.device = next(model.parameters()).device
+        self.cache = DynamicCache()
+        self.seq: list[list[int]] = [[] for _ in prompts]  # tokens whose keys/values are cached
+        self.cols: list[list[int]] = [[] for _ in prompts]  # their cache columns
+        self.valid = torch.zeros(len(prompts), 0, dtype=torch.long, device=self.device)
+        # Prefill all but the last prompt token, right-padded: no logits needed yet.
+        self.pending = [p[-1:] for p in prompts]
+        self._feed([p[:-1] for p in prompts], left_pad=False, logits_to_keep=1)
+
+    def forward(self, drafts: list[list[int]]) -> tuple[torch.Tensor, list[int]]:
+        """Feed each row its pending tokens and draft; logits predicting each draft token and the next.
+
+        Returns logits [rows, K, vocab] and, per row, the index in K of the logits after its pending tokens.
+        """
+        feeds = [p + d for p, d in zip(self.pending, drafts)]
+        keep = max(len(d) for d in drafts) + 1
+        logits = self._feed(feeds, left_pad=True, logits_to_keep=keep)
+        self.pending = [[] for _ in feeds]
+        return logits, [keep - len(d) - 1 for d in drafts]
+
+    def _feed(self, feeds: list[list[int]], left_pad: bool, logits_to_keep: int) -> torch.Tensor:
+        width = max(len(f) for f in feeds)
+        base = self.valid.shape[1]
+        ids = torch.full((len(feeds), width), self.pad, dtype=torch.long)
+        pos = torch.zeros((len(feeds), width), dtype=torch.long)
+        mask = torch.zeros((len(feeds), width), dtype=torch.long)
+        for r, f in enumerate(feeds):
+            first = width - len(f) if left_pad else 0
+            ids[r, first : first + len(f)] = torch.tensor(f, dtype=torch.long)
+            pos[r, first : first + len(f)] = torch.arange(len(self.seq[r]), len(self.seq[r]) + len(f))
+            mask[r, first : first + len(f)] = 1
+            self.seq[r] += f
+            self.cols[r] += range(base + first, base + first + len(f))
+        self.valid = torch.cat([self.valid, mask.to(self.device)], dim=1)
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=ids.to(self.device),
+                attention_mask=self.valid,
+                position_ids=pos.to(self.device),
+                cache=self.cache,
+                use_cache=True,
+                logits_to_keep=logits_to_keep,
+            )
+        return out.logits
+
+    def sync(self, targets: list[list[int]]) -> None:
+        """Keep each row's cached tokens that agree with its target; the rest of the target becomes pending."""
+        for r, target in enumerate(targets):
+            seq = self.seq[r]
+            n = min(len(seq), len(target))
+            keep = next((k for k in range(n) if seq[k] != target[k]), n)
+            keep = min(keep, len(target) - 1)  # something must be fed: the logits after it judge the draft
+            if keep < len(seq):
+                self.valid[r, self.cols[r][keep:]] = 0
+                del seq[keep:], self.cols[r][keep:]
+            self.pending[r] = target[keep:]
+        self._crop()
+
+    def _crop(self) -> None:
+        used = max((c[-1] + 1 for c in self.cols if c), default=0)
+        extra = self.valid.shape[1] - used
+        if extra > 0:
+            self.cache.crop(-extra)
+            self.valid = self.valid[:, :used]
+
+    def keep_rows(self, rows: list[int]) -> None:
+        """Drop finished rows from the batch."""
+        index = torch.tensor(rows, dtype=torch.long, device=self.device)
+        self.cache.batch_select_indices(index)
+        self.valid = self.valid[index]
+        self.seq = [self.seq[r] for r in rows]
+        self.cols = [self.cols[r] for r in rows]
+        self.pending = [self.pending[r] for r in rows]
+        self._crop()
+
+
+def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
+    """The constrained argmax, its log-probability and margin at each draft position (and one past it).
+
+    Returns numpy arrays [rows, K] of chosen token, log-probability and margin; positions past a row's
+    draft, or after a draft token the grammar forbids, are meaningless and never read.
+    """
+    tag_ids = [*tags.open_ids, tags.close, tags.eos]
+    n_open = len(tags.open_ids)
+    rows, width = logits.shape[0], logits.shape[1]
+    src = np.zeros((rows, width), dtype=np.int64)
+    allowed = np.zeros((rows, width, 1 + len(tag_ids)), dtype=bool)
+    for r, (start, draft, g) in enumerate(zip(starts, drafts, grammars)):
+        g = g.copy()
+        for j in range(len(draft) + 1):
+            s = g.next_source()
+            if s is not None:
+                src[r, start + j], allowed[r, start + j, 0] = s, True
+            if not g.done:
+                if g.in_span:
+                    allowed[r, start + j, 1 + n_open] = g.span_len > 0
+                elif s is not None:
+                    allowed[r, start + j, 1 : 1 + n_open] = True
+                else:
+                    allowed[r, start + j, 2 + n_open] = True
+            if j == len(draft) or not g.allows(draft[j]):
+                break
+            g.advance(draft[j])
+    candidates = torch.cat(
+        [torch.from_numpy(src)[..., None], torch.tensor(tag_ids).expand(rows, width, -1)], dim=-1
+    ).to(logits.device)
+    scores = logits.gather(-1, candidates).float()
+    scores = scores.masked_fill(~torch.from_numpy(allowed).to(logits.device), float("-inf"))
+    logp = torch.log_softmax(scores, dim=-1)
+    top2 = torch.topk(logp, 2, dim=-1)
+    best = top2.indices[..., 0]
+    chosen = candidates.gather(-1, best[..., None])[..., 0]
+    margin = top2.values[..., 0] - top2.values[..., 1]
+    return chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy()
+
+
+def accept(draft: list[int], chosen: np.ndarray, start: int) -> tuple[int, int]:
+    """How many draft tokens match the oracle's choices, and the oracle's token after them."""
+    n = 0
+    while n < len(draft) and draft[n] == chosen[start + n]:
+        n += 1
+    return n, int(chosen[start + n])
+
+
+# ---------------------------------------------------------------------------------------------- drafters
+
+
+def valid_prefix(g: Grammar, tokens: list[int]) -> list[int]:
+    """The longest prefix of `tokens` the grammar allows from where `g` stands."""
+    probe, out = g.copy(), []
+    for t in tokens:
+        if not probe.allows(t):
+            break
+        probe.advance(t)
+        out.append(t)
+    return out
+
+
+def hint_draft(g: Grammar, hinted: list[int], limit: int) -> list[int]:
+    """Continue along the hinted output from where the grammar stands."""
+    tags = g.tags
+    # Our place in `hinted`: the index of source token g.i (or of the end).
+    k, pos = 0, len(hinted) - 1
+    for idx, t in enumerate(hinted):
+        if not tags.is_tag(t) and t != tags.eos:
+            if k == g.i:
+                pos = idx
+                break
+            k += 1
+    # Take along the hinted tags right before that token when the grammar allows them now.
+    lead = pos
+    while lead > 0 and tags.is_tag(hinted[lead - 1]):
+        lead -= 1
+    start = next((s for s in range(lead, pos) if len(valid_prefix(g, hinted[s:pos])) == pos - s), pos)
+    return valid_prefix(g, hinted[start : start + limit]) or g.copy_rest(limit)
+
+
+def base_draft(g: Grammar, hinted: list[int] | None, limit: int) -> list[int]:
+    return hint_draft(g, hinted, limit) if hinted else g.copy_rest(limit)
+
+
+@dataclass
+class DraftLength:
+    """Draft length that follows recent acceptance: long runs of copying earn longer drafts."""
+
+    low: int = 4
+    high: int = 96
+    mean: float = 16.0
+
+    def next(self) -> int:
+        return int(min(self.high, max(self.low, 2 * self.mean + 2)))
+
+    def update(self, accepted: int) -> None:
+        self.mean = 0.5 * self.mean + 0.5 * accepted
+
+
+# ---------------------------------------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Redacts batches of chunks with an oracle and, optionally, a draft model sharing its tokenizer."""
+
+    def __init__(self, oracle: torch.nn.Module, tags: Tags, draft: torch.nn.Module | None = None, draft_iterations: int = 6):
+        self.oracle, self.draft, self.tags = oracle, draft, tags
+        self.draft_iterations = draft_iterations
+
+    def run(
+        self,
+        sources: list[list[int]],
+        drafter: str = "draft",
+        hints: list[list[int]] | None = None,
+        batch_size: int = 8,
+    ) -> list[ChunkResult]:
+        """Decode every chunk; chunks of similar length share a batch. Results are in input order."""
+        if drafter not in DRAFTERS:
+            raise ValueError(f"unknown drafter {drafter!r}; choose one of {', '.join(DRAFTERS)}")
+        if drafter == "draft" and self.draft is None:
+            raise ValueError("the draft drafter needs a draft model")
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        results: list[ChunkResult | None] = [None] * len(sources)
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            batch_hints = [hints[i] for i in idx] if hints else [None] * len(idx)
+            for i, res in zip(idx, self._batch([sources[i] for i in idx], drafter, batch_hints)):
+                results[i] = res
+        return results
+
+    def _batch(self, sources: list[list[int]], drafter: str, hints: list) -> list[ChunkResult]:
+        tags = self.tags
+        prompts = [build_prompt(tags, s) for s in sources]
+        oracle = KVDecoder(self.oracle, prompts, tags.pad)
+        drafter_model = KVDecoder(self.draft, prompts, tags.pad) if drafter == "draft" else None
+        results = [ChunkResult() for _ in sources]
+        grammars = [Grammar(s, tags) for s in sources]
+        lengths = [DraftLength() for _ in sources]
+        active = list(range(len(sources)))  # chunk index of each decoder row
+        while active:
+            if drafter == "none":
+                drafts = [[] for _ in active]
+            elif drafter == "draft":
+                drafts = self._model_drafts(drafter_model, active, prompts, results, grammars, lengths, hints)
+            else:
+                use_hints = drafter == "hints"
+                drafts = [
+                    base_draft(grammars[c], hints[c] if use_hints else None, lengths[c].next()) for c in active
+                ]
+            logits, starts = oracle.forward(drafts)
+            chosen, logp, margin = judge(logits, starts, drafts, [grammars[c] for c in active], tags)
+            targets = []
+            for r, c in enumerate(active):
+                res, g, d, start = results[c], grammars[c], drafts[r], starts[r]
+                n, own = accept(d, chosen[r], start)
+                res.passes += 1
+                res.drafted += len(d)
+                res.accepted += n
+                lengths[c].update(n)
+                for j, t in enumerate(d[:n] + [own]):
+                    g.advance(t)
+                    res.output.append(t)
+                    res.oracle_pass.append(res.passes)
+                    res.proposed_by.append(drafter if j < n else "oracle")
+                    res.logprob.append(float(logp[r, start + j]))
+                    res.margin.append(float(margin[r, start + j]))
+                    if g.done:
+                        break
+                targets.append(prompts[c] + res.output)
+            oracle.sync(targets)
+            still = [r for r, c in enumerate(active) if not grammars[c].done]
+            if len(still) < len(active):
+                oracle.keep_rows(still)
+                if drafter_model is not None:
+                    drafter_model.keep_rows(still)
+                active = [active[r] for r in still]
+        return results
+
+    def _model_drafts(self, model: KVDecoder, active, prompts, results, grammars, lengths, hints) -> list[list[int]]:
+        """The draft model decodes greedily under the grammar, itself speculating over the hints/copy draft."""
+        drafts = [[] for _ in active]
+        states = [grammars[c].copy() for c in active]
+        budget = [lengths[c].next() for c in active]
+        model.sync([prompts[c] + results[c].output for c in active])
+        for _ in range(self.draft_iterations):
+            hyps = [
+                base_draft(g, hints[c], budget[r] - len(drafts[r])) if not g.done and len(drafts[r]) < budget[r] else []
+                for r, (c, g) in enumerate(zip(active, states))
+            ]
+            if not any(hyps) and all(g.done or len(d) >= b for g, d, b in zip(states, drafts, budget)):
+                break
+            logits, starts = model.forward(hyps)
+            chosen, _, _ = judge(logits, starts, hyps, states, self.tags)
+            for r, c in enumerate(active):
+                if states[r].done or len(drafts[r]) >= budget[r]:
+                    continue
+                n, own = accept(hyps[r], chosen[r], starts[r])
+                for t in hyps[r][:n] + [own]:
+                    states[r].advance(t)
+                    drafts[r].append(t)
+                    if states[r].done:
+                        break
+            model.sync([prompts[c] + results[c].output + drafts[r] for r, c in enumerate(active)])
+        return [d[:b] for d, b in zip(drafts, budget)]
