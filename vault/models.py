@@ -296,3 +296,32 @@ def load_pair(draft_dir: str | Path | None = None, oracle_dir: str | Path | None
     oracle = load_model(oracle_dir or DEFAULT_MODEL_DIR / "oracle")
     check_pair(draft, oracle)
     return draft, oracle
+
+
+def chunk_bounds(text: str, offsets: list[tuple[int, int]], max_tokens: int) -> list[tuple[int, int]]:
+    """Cut a document's tokens into chunks of at most `max_tokens`, at the best boundary in the back half.
+
+    Cut before a paragraph break, else after a sentence end, else before a line break, else before a space:
+    an entity seldom straddles those. Chunks come from one whole-document encoding so their tokens map
+    to document offsets directly.
+    """
+
+    def quality(k: int) -> int:
+        first = text[offsets[k][0] : offsets[k][1]]
+        before = text[max(0, offsets[k - 1][1] - 1) : offsets[k - 1][1]]
+        if text.startswith("\n\n", offsets[k][0]):
+            return 4
+        if first[:1].isspace() and before in {".", "!", "?", ":", ";"}:
+            return 3
+        if first.startswith("\n"):
+            return 2
+        return 1 if first[:1].isspace() else 0
+
+    bounds, start, n = [], 0, len(offsets)
+    while start < n:
+        end = min(n, start + max_tokens)
+        if end < n:
+            end = max(range(start + max(1, max_tokens // 2), end + 1), key=lambda k: (quality(k), k))
+        bounds.append((start, end))
+        start = end
+    return bounds

@@ -1,0 +1,39 @@
+"""Tiny randomly initialised model pairs built from configs, for fast CPU tests of the engine."""
+
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+from vault.models import Tags
+
+torch.set_num_threads(1)  # tiny models: threads cost more than they save
+
+VOCAB = 48
+TAGS = Tags(src=0, out=1, eos=2, pad=3, close=4, open={5: "PERSON", 6: "ID", 7: "LOCATION"})
+FIRST_TEXT_TOKEN = 8
+
+
+def llama(layers: int, hidden: int, seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=VOCAB, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512)
+    # float64: batched and one-by-one passes then agree to the last bit that matters for an argmax.
+    return LlamaForCausalLM(config).double().eval()
+
+
+def gpt2(layers: int, hidden: int, seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=VOCAB, n_embd=hidden, n_layer=layers, n_head=4, n_positions=512,
+                        bos_token_id=0, eos_token_id=2)
+    return GPT2LMHeadModel(config).double().eval()
+
+
+PAIRS = {
+    "llama": (llama(1, 32, 1), llama(2, 64, 2)),
+    "gpt2": (gpt2(1, 32, 3), gpt2(2, 64, 4)),
+}
+
+
+@pytest.fixture(params=sorted(PAIRS))
+def pair(request):
+    return PAIRS[request.param]

@@ -1,0 +1,347 @@
+import csv
+import io
+import json
+import os
+import stat
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vault.documents import (
+    SUPPORTED,
+    Document,
+    DocumentError,
+    Entry,
+    read_document,
+    render_document,
+    walk,
+    write_atomic,
+)
+
+
+def put(root, rel, data):
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def roundtrip(doc: Document) -> bytes:
+    return render_document(doc, [u.text for u in doc.units])
+
+
+# --------------------------------------------------------------------------- walk
+
+
+def test_walk_sorted_with_reasons(tmp_path):
+    root = tmp_path / "in"
+    put(root, "b.txt", "b")
+    put(root, "a.md", "a")
+    put(root, "sub/z.json", "{}")
+    put(root, "sub/y.csv", "h\n1\n")
+    put(root, "sub/x.jsonl", "")
+    put(root, "image.PNG", b"\x89PNG")
+    put(root, "noext", "x")
+    put(root, "UPPER.TXT", "x")
+    os.mkfifo(root / "pipe.txt")
+    entries = list(walk(root))
+    assert [e.rel_path for e in entries] == [
+        "UPPER.TXT", "a.md", "b.txt", "image.PNG", "noext", "pipe.txt",
+        "sub/x.jsonl", "sub/y.csv", "sub/z.json",
+    ]
+    by = {e.rel_path: e for e in entries}
+    assert by["UPPER.TXT"].ok and by["sub/z.json"].ok
+    assert by["image.PNG"] == Entry("image.PNG", "skipped", "unsupported file type .png")
+    assert by["noext"].reason == "unsupported file type (no extension)"
+    assert by["pipe.txt"].reason == "not a regular file"
+    assert list(walk(root)) == entries  # deterministic
+    assert SUPPORTED == {".txt", ".md", ".json", ".jsonl", ".csv"}
+
+
+def test_walk_symlinks(tmp_path):
+    root = tmp_path / "in"
+    put(root, "real/doc.txt", "inside")
+    put(tmp_path, "outside/secret.txt", "outside")
+    os.symlink(tmp_path / "outside/secret.txt", root / "escape.txt")
+    os.symlink(tmp_path / "outside", root / "escape_dir")
+    os.symlink(root / "real/doc.txt", root / "alias.txt")
+    os.symlink(root / "real", root / "loop")
+    os.symlink(root / "missing.txt", root / "dangling.txt")
+    by = {e.rel_path: e for e in walk(root)}
+    assert by["escape.txt"].reason == "symlink points outside the input tree"
+    assert by["escape_dir"].reason == "symlink points outside the input tree"
+    assert by["loop"].reason == "symlinked directory not followed"
+    assert by["dangling.txt"].reason == "broken symlink"
+    assert by["alias.txt"].ok and by["real/doc.txt"].ok
+    assert not any(p.startswith(("loop/", "escape_dir/")) for p in by)
+
+
+def test_walk_exclude_and_odd_names(tmp_path):
+    root = tmp_path / "in"
+    put(root, "out/old.txt", "x")
+    put(root, "with space/naïve café.txt", "x")
+    names = [e.rel_path for e in walk(root, exclude=[root / "out"])]
+    assert names == ["with space/naïve café.txt"]
+    doc = read_document(root, names[0])
+    assert doc.rel_path == "with space/naïve café.txt" and doc.units[0].text == "x"
+
+
+def test_walk_undecodable_name(tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    try:
+        (root / os.fsdecode(b"bad\xff.txt")).write_text("x")
+    except OSError:
+        pytest.skip("file system refuses non-UTF-8 names")
+    [entry] = walk(root)
+    assert entry.status == "skipped" and entry.reason == "file name is not valid UTF-8"
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def test_txt_and_md_identical_bytes(tmp_path):
+    for name, data in [("a.txt", "Dear John,\r\ncall 555.\n\n"), ("b.md", "# Title\n\n*x* é\n")]:
+        put(tmp_path, name, data)
+        doc = read_document(tmp_path, name)
+        assert [u.field for u in doc.units] == [""]
+        assert doc.units[0].text == data
+        assert roundtrip(doc) == data.encode()
+        assert render_document(doc, ["X"]) == b"X"
+
+
+def test_bom_kept(tmp_path):
+    put(tmp_path, "a.txt", b"\xef\xbb\xbfhello")
+    doc = read_document(tmp_path, "a.txt")
+    assert doc.bom and doc.units[0].text == "hello"
+    assert render_document(doc, ["[X]"]) == b"\xef\xbb\xbf[X]"
+    put(tmp_path, "b.csv", b"\xef\xbb\xbfname,email\nAnn,a@x\n")
+    doc = read_document(tmp_path, "b.csv")
+    assert doc.units[0].field == "row 2, column name"  # BOM not part of the header name
+    assert roundtrip(doc) == b"\xef\xbb\xbfname,email\nAnn,a@x\n"
+
+
+def test_json_units_and_render(tmp_path):
+    value = {"patient": {"name": "John Smith", "age": 42, "tags": ["a", "", None]},
+             "first name": "Ann", "notes": [{"text": "x"}], "ok": True}
+    put(tmp_path, "a.json", json.dumps(value, indent=4))
+    doc = read_document(tmp_path, "a.json")
+    assert [(u.field, u.text) for u in doc.units] == [
+        ("$.patient.name", "John Smith"),
+        ("$.patient.tags[0]", "a"),
+        ('$["first name"]', "Ann"),
+        ("$.notes[0].text", "x"),
+    ]
+    out = render_document(doc, ["<PERSON>", "a", "<PERSON>", "x"])
+    assert json.loads(out) == {**value, "patient": {**value["patient"], "name": "<PERSON>"}, "first name": "<PERSON>"}
+    assert out.decode().startswith('{\n  "patient"')  # indented input: indent 2
+    put(tmp_path, "c.json", '[{"a":"é"},{"notes":"n"}]')
+    doc = read_document(tmp_path, "c.json")
+    assert [u.field for u in doc.units] == ["$[0].a", "$[1].notes"]
+    assert roundtrip(doc) == '[{"a":"é"},{"notes":"n"}]'.encode()  # compact, ensure_ascii=False
+
+
+def test_jsonl(tmp_path):
+    put(tmp_path, "a.jsonl", '{"name": "Ann", "n": 1}\n\n{"name": "Bob"}\n')
+    doc = read_document(tmp_path, "a.jsonl")
+    assert [(u.field, u.text) for u in doc.units] == [("line 1: $.name", "Ann"), ("line 3: $.name", "Bob")]
+    out = render_document(doc, ["A", "B"]).decode()
+    assert out == '{"name":"A","n":1}\n\n{"name":"B"}\n'
+    put(tmp_path, "b.jsonl", '{"a": 1}\n{"a": }\n')
+    with pytest.raises(DocumentError, match=r"b\.jsonl: invalid JSON on line 2"):
+        read_document(tmp_path, "b.jsonl")
+
+
+def test_csv(tmp_path):
+    data = 'name,email,note\r\nAnn,ann@x.org,"multi\nline, quoted"\r\nBob,,plain\r\n'
+    put(tmp_path, "a.csv", data)
+    doc = read_document(tmp_path, "a.csv")
+    assert [(u.field, u.text) for u in doc.units] == [
+        ("row 2, column name", "Ann"),
+        ("row 2, column email", "ann@x.org"),
+        ("row 2, column note", "multi\nline, quoted"),
+        ("row 3, column name", "Bob"),
+        ("row 3, column note", "plain"),
+    ]
+    assert roundtrip(doc) == data.encode()
+    out = render_document(doc, ["P", "E", "N", "P", "N"]).decode()
+    assert out == "name,email,note\r\nP,E,N\r\nP,,N\r\n"
+
+
+def test_csv_dialects(tmp_path):
+    put(tmp_path, "semi.csv", "name;city\nSmith, John;Paris\n")
+    doc = read_document(tmp_path, "semi.csv")
+    assert [u.text for u in doc.units] == ["Smith, John", "Paris"]
+    assert render_document(doc, ["X", "Y"]) == b"name;city\nX;Y\n"
+    put(tmp_path, "tab.csv", "a\tb\n1\t2")  # no final newline: kept that way
+    doc = read_document(tmp_path, "tab.csv")
+    assert render_document(doc, ["x", "y"]) == b"a\tb\nx\ty"
+    put(tmp_path, "dup.csv", "x,x,y\n1,2,3,4\n")
+    assert [u.field for u in read_document(tmp_path, "dup.csv").units] == [
+        "row 2, column #1", "row 2, column #2", "row 2, column y", "row 2, column #4"]
+
+
+def test_empty_files(tmp_path):
+    for ext in sorted(SUPPORTED):
+        put(tmp_path, f"e{ext}", b"")
+        doc = read_document(tmp_path, f"e{ext}")
+        assert doc.units == [] and render_document(doc, []) == b""
+    put(tmp_path, "blank.json", "\n")
+    assert roundtrip(read_document(tmp_path, "blank.json")) == b"\n"
+
+
+def test_large_single_line(tmp_path):
+    line = ("John Smith lives at 12 Rue de Paris. " * 140_000)[:5_000_000]
+    put(tmp_path, "big.txt", line)
+    doc = read_document(tmp_path, "big.txt")
+    assert len(doc.units[0].text) == 5_000_000
+    assert roundtrip(doc) == line.encode()
+    put(tmp_path, "big.json", json.dumps({"text": line}))
+    assert read_document(tmp_path, "big.json").units[0].text == line
+    put(tmp_path, "big.csv", f"text\n{line}\n")
+    assert read_document(tmp_path, "big.csv").units[0].text == line
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_invalid_utf8_names_file_and_offset(tmp_path):
+    put(tmp_path, "dir/bad.txt", b"hello \xff world")
+    with pytest.raises(DocumentError) as e:
+        read_document(tmp_path, "dir/bad.txt")
+    assert e.value.rel_path == "dir/bad.txt"
+    assert "offset 6" in e.value.reason and "0xff" in e.value.reason
+    assert str(e.value).startswith("dir/bad.txt: ")
+    put(tmp_path, "bom.txt", b"\xef\xbb\xbfab\xc3")  # offsets count the BOM: file offsets
+    with pytest.raises(DocumentError, match="offset 5"):
+        read_document(tmp_path, "bom.txt")
+
+
+def test_binary_and_utf16(tmp_path):
+    put(tmp_path, "bin.txt", b"abc\x00\x01\x02")
+    with pytest.raises(DocumentError, match=r"binary content \(NUL byte at offset 3\)"):
+        read_document(tmp_path, "bin.txt")
+    put(tmp_path, "u16.txt", "hi".encode("utf-16"))
+    with pytest.raises(DocumentError, match="UTF-16"):
+        read_document(tmp_path, "u16.txt")
+
+
+def test_invalid_json_and_csv(tmp_path):
+    put(tmp_path, "a.json", '{\n  "a": 1,\n  "b": \n}')
+    with pytest.raises(DocumentError, match=r"invalid JSON: .* at line 4"):
+        read_document(tmp_path, "a.json")
+    put(tmp_path, "a.csv", 'a,b\n1,"unterminated\n')
+    with pytest.raises(DocumentError, match="invalid CSV"):
+        read_document(tmp_path, "a.csv")
+    put(tmp_path, "b.csv", 'a,b\n1,"x"y\n')
+    with pytest.raises(DocumentError, match="invalid CSV at line 2"):
+        read_document(tmp_path, "b.csv")
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    path = put(tmp_path, "locked.txt", "secret")
+    path.chmod(0)
+    try:
+        if os.geteuid() != 0:  # root reads anything; the simulated case below covers it
+            with pytest.raises(DocumentError, match="unreadable: permission denied"):
+                read_document(tmp_path, "locked.txt")
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("builtins.open", denied)
+    with pytest.raises(DocumentError) as e:
+        read_document(tmp_path, "locked.txt")
+    assert e.value.reason == "unreadable: permission denied"
+
+
+def test_render_checks_count(tmp_path):
+    put(tmp_path, "a.txt", "x")
+    with pytest.raises(ValueError):
+        render_document(read_document(tmp_path, "a.txt"), [])
+
+
+# --------------------------------------------------------------------------- write_atomic
+
+
+def test_write_atomic(tmp_path):
+    target = tmp_path / "deep/er/out.txt"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert os.listdir(target.parent) == ["out.txt"]  # no temp files left behind
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+# --------------------------------------------------------------------------- properties
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+_settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_settings
+@given(value=_json_values, indent=st.sampled_from([None, 2, 4]), bom=st.booleans())
+def test_json_roundtrip_property(tmp_path, value, indent, bom):
+    data = json.dumps(value, indent=indent, ensure_ascii=bool(indent)).encode()
+    put(tmp_path, "p.json", (b"\xef\xbb\xbf" if bom else b"") + data)
+    doc = read_document(tmp_path, "p.json")
+    out = roundtrip(doc)
+    assert out.startswith(b"\xef\xbb\xbf") == bom
+    assert json.loads(out.decode("utf-8-sig")) == value
+    # Replacing every unit changes exactly the non-empty strings.
+    redacted = json.loads(render_document(doc, ["R"] * len(doc.units)).decode("utf-8-sig"))
+    assert redacted == _replace(value)
+
+    put(tmp_path, "p.jsonl", "\n".join(json.dumps(v) for v in [value, value]) + "\n")
+    doc = read_document(tmp_path, "p.jsonl")
+    assert [json.loads(line) for line in roundtrip(doc).decode().split("\n")[:-1]] == [value, value]
+
+
+def _replace(value):
+    if isinstance(value, str):
+        return "R" if value else value
+    if isinstance(value, dict):
+        return {k: _replace(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v) for v in value]
+    return value
+
+
+@st.composite
+def _tables(draw):
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    # Cells may hold the file's own delimiter, quotes and line breaks (they get quoted), but
+    # not the other candidate delimiters: a file that splits consistently on two of them is
+    # ambiguous, and vault takes the split with more columns.
+    others = "".join(d for d in ",;\t|" if d != delimiter)
+    cell = st.text(st.characters(blacklist_characters=others + "\x00\ufeff", blacklist_categories=("Cs",)), max_size=6)
+    width = draw(st.integers(2, 4))
+    rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), min_size=1, max_size=5))
+    terminator = draw(st.sampled_from(["\n", "\r\n"]))
+    return delimiter, terminator, rows
+
+
+@_settings
+@given(table=_tables())
+def test_csv_roundtrip_property(tmp_path, table):
+    delimiter, terminator, rows = table
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    # Written with "\r\n" so cells holding "\r" get quoted; then switched to the file's ending.
+    text = buf.getvalue().replace("\r\n", terminator)
+    put(tmp_path, "t.csv", text)
+    doc = read_document(tmp_path, "t.csv")
+    parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert doc.layout["rows"] == parsed
+    assert [u.text for u in doc.units] == [c for r in parsed[1:] for c in r if c]
+    out = roundtrip(doc).decode()
+    assert list(csv.reader(io.StringIO(out, newline=""), delimiter=delimiter)) == parsed
+    assert read_document(tmp_path, "t.csv").layout["delimiter"] == delimiter

@@ -1,0 +1,153 @@
+import textwrap
+
+import pytest
+
+from vault.policy import (
+    DEFAULT_POLICY_PATH,
+    PREDEFINED_RECOGNIZERS,
+    SHIPPED_POLICIES,
+    PolicyError,
+    load_policy,
+    shipped_policy,
+)
+from vault.spans import ENTITY_TYPES
+
+MINIMAL = """\
+name: t
+entities:
+  PERSON: {}
+"""
+
+
+def write(tmp_path, body: str, name="p.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def error_of(path) -> str:
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", SHIPPED_POLICIES)
+def test_shipped_policies_load_by_name_and_path(name):
+    by_name = load_policy(name)
+    by_path = load_policy(shipped_policy(name))
+    assert by_name == by_path
+    assert by_name.name == name
+    assert by_name.entities
+    for rule in by_name.entities.values():  # every rule resolved from the defaults
+        assert rule.operator and rule.threshold is not None and rule.mask_char
+
+
+def test_default_policy_path_and_coverage():
+    assert DEFAULT_POLICY_PATH.is_file()
+    default = load_policy(DEFAULT_POLICY_PATH)
+    assert {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE",
+            "IP_ADDRESS", "URL", "ID", "LOCATION"} <= set(default.entities)
+    assert set(load_policy("strict").entities) == set(ENTITY_TYPES)
+    hipaa = load_policy("hipaa-safe-harbor")
+    assert hipaa.entities["DATE_TIME"].operator == "year"
+
+
+def test_unknown_shipped_name():
+    with pytest.raises(PolicyError, match="shipped: default"):
+        shipped_policy("nope")
+
+
+def test_minimal_policy_gets_defaults(tmp_path):
+    p = load_policy(write(tmp_path, MINIMAL))
+    rule = p.entities["PERSON"]
+    assert (rule.operator, rule.threshold, rule.mask_char) == ("tag", 0.5, "*")
+    assert p.on_disagreement == "redact" and p.use_ner is False
+    assert p.redacts("PERSON") and not p.redacts("LOCATION")
+
+
+def test_null_entity_rule_is_allowed(tmp_path):
+    p = load_policy(write(tmp_path, "name: t\nentities:\n  PERSON:\n"))
+    assert p.entities["PERSON"].operator == "tag"
+
+
+@pytest.mark.parametrize(
+    "body, key, allowed",
+    [
+        (MINIMAL + "colour: red\n", "colour", "allowed: name, description, defaults, entities"),
+        ("name: t\nentities:\n  PERSN: {}\n", "entities.PERSN", "allowed: PERSON, LOCATION"),
+        ("name: t\nentities:\n  PERSON: {operator: blur}\n", "entities.PERSON.operator",
+         "'tag', 'pseudonym', 'mask', 'hash', 'remove', 'keep' or 'year'"),
+        ("name: t\nentities:\n  PERSON: {operatr: tag}\n", "entities.PERSON.operatr",
+         "allowed: operator, threshold, mask_char, hash_length"),
+        ("name: t\nentities:\n  PERSON: {threshold: 1.5}\n", "entities.PERSON.threshold",
+         "less than or equal to 1"),
+        (MINIMAL + "on_disagreement: maybe\n", "on_disagreement", "'redact' or 'hold'"),
+        (MINIMAL + "must_redact: [Nope]\n", "must_redact", "allowed: PERSON"),
+        ("entities:\n  PERSON: {}\n", "name", "required key is missing"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: ID, deny_list: [x]}\n",
+         "recognizers", "not under `entities`"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: PERSON, patterns: "
+         "[{name: p, regex: '(', score: 0.5}]}\n",
+         "recognizers.0.patterns.0.regex", "invalid regular expression"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: PERSON, patterns: "
+         "[{name: p, regex: x, scor: 0.5}]}\n",
+         "recognizers.0.patterns.0.scor", "allowed: name, regex, score"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: PERSON}\n",
+         "recognizers.0", "needs `patterns` or a `deny_list`"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: PERSON, deny_list: [x], "
+         "validator: crc}\n", "recognizers.0.validator", "'luhn'"),
+    ],
+)
+def test_errors_name_file_key_and_allowed(tmp_path, body, key, allowed):
+    path = write(tmp_path, body, name="bad-policy.yaml")
+    message = error_of(path)
+    assert "bad-policy.yaml" in message
+    assert f"  {key}:" in message
+    assert allowed in message
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    assert "missing.yaml" in error_of(tmp_path / "missing.yaml")
+    assert "not valid YAML" in error_of(write(tmp_path, "name: [unclosed\n"))
+    assert "a policy is a mapping" in error_of(write(tmp_path, "- a\n- b\n"))
+
+
+def test_must_redact_accepts_types_and_recognizers(tmp_path):
+    body = MINIMAL + textwrap.dedent("""\
+        recognizers:
+          - {name: Mine, supported_entity: PERSON, deny_list: [Bob]}
+        must_redact: [PERSON, EmailRecognizer, Mine]
+        """)
+    p = load_policy(write(tmp_path, body))
+    assert p.is_must_redact("ID", "Mine") and p.is_must_redact("PERSON", "x")
+    assert not p.is_must_redact("ID", "UsSsnRecognizer")
+    assert "EmailRecognizer" in PREDEFINED_RECOGNIZERS
+
+
+def test_allow_list_exact_after_trimming(tmp_path):
+    p = load_policy(write(tmp_path, MINIMAL + "allow_list: [' ACME Corp ']\n"))
+    assert p.allowed("ACME Corp") and p.allowed(" ACME Corp\n")
+    assert not p.allowed("ACME Corp.") and not p.allowed("acme corp")
+
+
+def test_fingerprint_stable_and_sensitive(tmp_path):
+    a = load_policy("default")
+    assert a.fingerprint() == load_policy("default").fingerprint()
+    assert len(a.fingerprint()) == 64 and int(a.fingerprint(), 16) >= 0
+    base = load_policy(write(tmp_path, MINIMAL, "a.yaml")).fingerprint()
+    # Comments, key order and formatting do not change what the policy means.
+    same = write(tmp_path, "# a comment\nentities: {PERSON: {}}\nname: t\n", "b.yaml")
+    assert load_policy(same).fingerprint() == base
+    changed = write(tmp_path, "name: t\nentities:\n  PERSON: {threshold: 0.6}\n", "c.yaml")
+    assert load_policy(changed).fingerprint() != base
+    more = write(tmp_path, MINIMAL + "allow_list: [x]\n", "d.yaml")
+    assert load_policy(more).fingerprint() != base
+    fingerprints = {load_policy(n).fingerprint() for n in SHIPPED_POLICIES}
+    assert len(fingerprints) == len(SHIPPED_POLICIES)
+
+
+def test_fingerprint_is_of_the_resolved_policy(tmp_path):
+    via_defaults = "name: t\ndefaults: {operator: mask}\nentities:\n  PERSON: {}\n"
+    explicit = "name: t\nentities:\n  PERSON: {operator: mask}\n"
+    assert (load_policy(write(tmp_path, via_defaults, "a.yaml")).fingerprint()
+            == load_policy(write(tmp_path, explicit, "b.yaml")).fingerprint())
