@@ -307,7 +307,7 @@ def test_writer_rejects_raw_values_and_bad_rows(tmp_path, bad):
 _texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=8, max_size=40)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(_texts, min_size=1, max_size=5))
 def test_span_texts_never_reach_audit_files(tmp_path_factory, texts):
     def audit_files(values):

@@ -103,7 +103,9 @@ def test_only_policy_types(custom):
     assert {s.entity_type for s in custom.detect(text)} <= set(custom.policy.entities)
 
 
-def test_works_with_the_network_blocked(monkeypatch):
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every connection attempt fails, and is counted."""
     attempts = []
 
     def refuse(*args, **kwargs):
@@ -113,6 +115,11 @@ def test_works_with_the_network_blocked(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return attempts
+
+
+def test_works_with_the_network_blocked(monkeypatch, no_network):
+    attempts = no_network
     # A fresh extractor, as on a machine that never ran tldextract, and a fresh analyzer.
     monkeypatch.setattr(detect, "_OFFLINE_TLD", detect.offline_tld_extractor())
     detector = build_analyzer(load_policy("default"))
@@ -136,7 +143,7 @@ def test_use_ner():
     assert all(s.entity_type == "PERSON" for s in detector.detect(text))
 
 
-def test_presidio_default_baseline():
+def test_presidio_default_baseline(no_network):
     baseline = presidio_default_analyzer()
     assert baseline.nlp_model in ("blank", *detect.NER_MODEL_PACKAGES)
     assert baseline.policy is None
@@ -145,3 +152,4 @@ def test_presidio_default_baseline():
     assert "EMAIL_ADDRESS" in types
     if baseline.nlp_model != "blank":
         assert "PERSON" in types
+    assert no_network == []

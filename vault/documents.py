@@ -1,0 +1,412 @@
+"""Reading input files into redactable units, and writing the redacted files back.
+
+A Document is one input file turned into a list of Units: the strings vault redacts, each
+with a `field` locator saying where in the file it sits. render_document puts redacted
+strings back into the same structure. Plain text is one unit; JSON, JSONL and CSV are one
+unit per non-empty string value or cell, so keys, numbers and CSV headers are never sent
+to the models and keep the file's shape.
+
+Files are read one at a time (walk yields paths, read_document loads one file), so memory
+stays bounded by the largest single file, not by the collection.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+SUPPORTED = {".txt", ".md", ".json", ".jsonl", ".csv"}
+
+_BOM = b"\xef\xbb\xbf"
+
+# csv's default field limit (128 KiB) would reject a large single-cell file; vault reads
+# whole files anyway, so the limit adds nothing but a spurious failure.
+csv.field_size_limit(2**31 - 1)
+
+
+# --------------------------------------------------------------------------- walking
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path found under the input root: `ok`, or skipped with the reason why."""
+
+    rel_path: str  # POSIX, relative to the input root
+    status: str  # "ok" or "skipped"
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def walk(input_root: str | os.PathLike, exclude: Iterable[str | os.PathLike] = ()) -> Iterator[Entry]:
+    """Yield every file under input_root, depth first, sorted by name at each level.
+
+    Symlinked directories are never followed (no cycles, no escaping the tree); a symlinked
+    file is read only when its target lies inside the tree. `exclude` names directories not
+    to descend into (for example an output directory nested in the input).
+    """
+    root = os.path.realpath(input_root)
+    if not os.path.isdir(root):
+        raise NotADirectoryError(f"input directory not found: {input_root}")
+    excluded = {os.path.realpath(p) for p in exclude}
+    yield from _walk_dir(root, root, "", excluded)
+
+
+def _walk_dir(root: str, path: str, rel: str, excluded: set[str]) -> Iterator[Entry]:
+    try:
+        with os.scandir(path) as it:
+            children = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        yield Entry(rel or ".", "skipped", f"unreadable directory: {e.strerror}")
+        return
+    for child in children:
+        rel_path = f"{rel}/{child.name}" if rel else child.name
+        if _bad_name(child.name):
+            # Names that are not UTF-8 cannot be stored in the audit or shown safely.
+            yield Entry(rel_path, "skipped", "file name is not valid UTF-8")
+            continue
+        if child.is_symlink():
+            yield _symlink_entry(root, child.path, rel_path)
+        elif child.is_dir(follow_symlinks=False):
+            if os.path.realpath(child.path) not in excluded:
+                yield from _walk_dir(root, child.path, rel_path, excluded)
+        elif not child.is_file(follow_symlinks=False):
+            yield Entry(rel_path, "skipped", "not a regular file")
+        else:
+            yield _by_extension(rel_path)
+
+
+def _bad_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:  # os.scandir decodes undecodable bytes to lone surrogates
+        return True
+
+
+def _symlink_entry(root: str, path: str, rel_path: str) -> Entry:
+    target = os.path.realpath(path)
+    if os.path.commonpath([root, target]) != root:
+        return Entry(rel_path, "skipped", "symlink points outside the input tree")
+    if not os.path.exists(target):
+        return Entry(rel_path, "skipped", "broken symlink")
+    if os.path.isdir(target):
+        return Entry(rel_path, "skipped", "symlinked directory not followed")
+    if not os.path.isfile(target):
+        return Entry(rel_path, "skipped", "not a regular file")
+    return _by_extension(rel_path)
+
+
+def _by_extension(rel_path: str) -> Entry:
+    ext = _extension(rel_path)
+    if ext in SUPPORTED:
+        return Entry(rel_path, "ok")
+    return Entry(rel_path, "skipped", f"unsupported file type {ext or '(no extension)'}")
+
+
+def _extension(rel_path: str) -> str:
+    return os.path.splitext(rel_path)[1].lower()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class DocumentError(Exception):
+    """A file that cannot be read as a document; the reason never quotes file content."""
+
+    def __init__(self, rel_path: str, reason: str):
+        super().__init__(f"{rel_path}: {reason}")
+        self.rel_path = rel_path
+        self.reason = reason
+
+
+@dataclass
+class Unit:
+    """One string to redact, and where it sits in its file."""
+
+    field: str  # "" (txt/md), "$.a[0].b" (json), "line 3: $.name" (jsonl), "row 4, column email" (csv)
+    text: str
+
+
+@dataclass
+class Document:
+    rel_path: str
+    sha256: str  # of the file's bytes as read
+    format: str  # "txt", "md", "json", "jsonl" or "csv"
+    units: list[Unit]
+    bom: bool = False  # the file started with a UTF-8 BOM; the output keeps it
+    size: int = 0  # bytes
+    # What render_document needs to rebuild the file; its shape depends on the format.
+    layout: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def read_document(root: str | os.PathLike, rel_path: str) -> Document:
+    """Read one file under root. Raises DocumentError for anything that is not clean UTF-8
+    text in its declared format."""
+    fmt = _extension(rel_path).lstrip(".")
+    if "." + fmt not in SUPPORTED:
+        raise DocumentError(rel_path, f"unsupported file type .{fmt}")
+    try:
+        with open(os.path.join(root, rel_path), "rb") as f:
+            data = f.read()
+    except PermissionError:
+        raise DocumentError(rel_path, "unreadable: permission denied") from None
+    except OSError as e:
+        raise DocumentError(rel_path, f"unreadable: {e.strerror or e}") from None
+
+    text, bom = _decode(rel_path, data)
+    doc = Document(rel_path, hashlib.sha256(data).hexdigest(), fmt, [], bom, len(data))
+    if fmt in ("txt", "md"):
+        # Kept verbatim (line endings included) so an unredacted file renders byte-identical.
+        doc.units = [Unit("", text)] if text else []
+    elif fmt == "json":
+        if text.strip():
+            _read_json(doc, text)
+        else:  # empty or blank: nothing to redact, and not JSON; render gives it back as is
+            doc.layout = {"blank": text}
+    elif fmt == "jsonl":
+        _read_jsonl(doc, text)
+    else:
+        _read_csv(doc, text)
+    return doc
+
+
+def _decode(rel_path: str, data: bytes) -> tuple[str, bool]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(rel_path, "UTF-16 text is not supported (convert to UTF-8)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # Checked before decoding: NUL is valid UTF-8, but no text format vault reads has it.
+        raise DocumentError(rel_path, f"binary content (NUL byte at offset {nul})")
+    bom = data.startswith(_BOM)
+    body = data[len(_BOM):] if bom else data
+    try:
+        return body.decode("utf-8"), bom
+    except UnicodeDecodeError as e:
+        offset = e.start + (len(_BOM) if bom else 0)  # offset in the file, not after the BOM
+        raise DocumentError(rel_path, f"not valid UTF-8: byte 0x{data[offset]:02x} at offset {offset}") from None
+
+
+def _newline(text: str) -> str:
+    if "\r\n" in text:
+        return "\r\n"
+    if "\n" not in text and "\r" in text:
+        return "\r"
+    return "\n"
+
+
+# JSON: every non-empty string value is a unit. Keys and non-string values are structure.
+
+
+def _read_json(doc: Document, text: str) -> None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DocumentError(doc.rel_path, f"invalid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    doc.units = [Unit(path, s) for path, s in _strings(value, "$")]
+    # "Looked indented": a document spread over several lines is re-emitted with indent 2.
+    doc.layout = {
+        "value": value,
+        "indent": 2 if "\n" in text.strip() else None,
+        "newline": _newline(text),
+        "final_newline": text.endswith(("\n", "\r")),
+    }
+
+
+def _read_jsonl(doc: Document, text: str) -> None:
+    newline = _newline(text)
+    lines = re.split(r"\r\n|\n|\r", text)
+    final_newline = len(lines) > 1 and lines[-1] == ""
+    if final_newline:
+        lines.pop()
+    values: list[Any] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            values.append(_BLANK_LINE)
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DocumentError(doc.rel_path, f"invalid JSON on line {number}: {e.msg} (column {e.colno})") from None
+        values.append(value)
+        doc.units.extend(Unit(f"line {number}: {path}", s) for path, s in _strings(value, "$"))
+    doc.layout = {"values": values, "newline": newline, "final_newline": final_newline}
+
+
+# Marks a blank JSONL line, kept blank (None would be confused with a line holding null).
+_BLANK_LINE = object()
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(JSON path, string) for every non-empty string, in document order. _replace_strings
+    must visit strings in exactly this order."""
+    if isinstance(value, str):
+        if value:
+            yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            step = f".{k}" if _IDENTIFIER.match(k) else f"[{json.dumps(k, ensure_ascii=False)}]"
+            yield from _strings(v, path + step)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+
+
+def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
+    if isinstance(value, str):
+        return next_text() if value else value
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, next_text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, next_text) for v in value]
+    return value
+
+
+# CSV: the first record is the header and is kept; every other non-empty cell is a unit.
+
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def _read_csv(doc: Document, text: str) -> None:
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as e:
+        raise DocumentError(doc.rel_path, f"invalid CSV at line {reader.line_num}: {e}") from None
+    header = rows[0] if rows else []
+    names = [_column_name(header, i) for i in range(max((len(r) for r in rows), default=0))]
+    # Rows are numbered as a spreadsheet shows them: the header is row 1.
+    for r, row in enumerate(rows[1:], start=2):
+        doc.units.extend(Unit(f"row {r}, column {names[c]}", cell) for c, cell in enumerate(row) if cell)
+    doc.layout = {
+        "rows": rows,
+        "delimiter": delimiter,
+        "lineterminator": _newline(text),
+        "final_newline": text.endswith(("\n", "\r")),
+    }
+
+
+def _column_name(header: list[str], i: int) -> str:
+    # A header name identifies a column only if it is present and unique; else its number.
+    if i < len(header) and header[i] and header.count(header[i]) == 1:
+        return header[i]
+    return f"#{i + 1}"
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate delimiter that splits the first records into the most columns,
+    consistently (same count in every record). csv.Sniffer guesses too freely (letters,
+    quote chars), so vault only considers the usual four, preferring comma on ties."""
+    best, best_columns = ",", 1
+    for delimiter in _DELIMITERS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
+        counts = set()
+        try:
+            for row, _ in zip(reader, range(20)):
+                if row:
+                    counts.add(len(row))
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (columns := counts.pop()) > best_columns:
+            best, best_columns = delimiter, columns
+    return best
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_document(doc: Document, redacted_texts: list[str]) -> bytes:
+    """The file rebuilt with unit i replaced by redacted_texts[i], its structure kept."""
+    if len(redacted_texts) != len(doc.units):
+        raise ValueError(f"{doc.rel_path}: {len(redacted_texts)} texts for {len(doc.units)} units")
+    texts = iter(redacted_texts)
+    next_text = texts.__next__
+    layout = doc.layout
+    if doc.format in ("txt", "md"):
+        out = redacted_texts[0] if redacted_texts else ""
+    elif "blank" in layout:
+        out = layout["blank"]
+    elif doc.format == "json":
+        out = _dump_json(_replace_strings(layout["value"], next_text), layout["indent"])
+        if layout["indent"] is not None:
+            out = out.replace("\n", layout["newline"])  # json escapes newlines inside strings
+        if layout["final_newline"]:
+            out += layout["newline"]
+    elif doc.format == "jsonl":
+        lines = ["" if v is _BLANK_LINE else _dump_json(_replace_strings(v, next_text), None) for v in layout["values"]]
+        out = layout["newline"].join(lines) + (layout["newline"] if layout["final_newline"] else "")
+    else:
+        out = _render_csv(layout, next_text)
+    return (_BOM if doc.bom else b"") + out.encode("utf-8")
+
+
+def _dump_json(value: Any, indent: int | None) -> str:
+    separators = (",", ": ") if indent is not None else (",", ":")
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+
+
+def _render_csv(layout: dict[str, Any], next_text: Callable[[], str]) -> str:
+    rows = layout["rows"]
+    terminator = layout["lineterminator"]
+    buf = io.StringIO()
+    # Written with "\r\n" so the csv module quotes any cell holding \r or \n whatever the
+    # file's own terminator is; each row's final "\r\n" is then swapped for that terminator.
+    writer = csv.writer(buf, delimiter=layout["delimiter"], quotechar='"', lineterminator="\r\n")
+    out = []
+    for i, row in enumerate(rows):
+        cells = row if i == 0 else [next_text() if cell else cell for cell in row]
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(cells)
+        out.append(buf.getvalue()[:-2])
+    text = terminator.join(out)
+    return text + terminator if layout["final_newline"] else text
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
+    """Write data to path so that readers (and a crash at any moment) see either the old
+    file or the complete new one, never a partial file.
+
+    Temp file in the same directory (os.replace is atomic only within a file system),
+    fsync the data before the rename and the directory after it, so the rename itself
+    survives a power loss. A killed process may leave a `.*.vault-tmp` file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".vault-tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)  # mkstemp creates 0600
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

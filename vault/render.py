@@ -1,0 +1,249 @@
+"""Decide what is redacted (the oracle, then the policy's overrides) and render it.
+
+Operators are applied here at exact character offsets, right to left, not through
+presidio-anonymizer's AnonymizerEngine: its conflict resolution drops or merges overlapping
+results by score and merges entities separated by whitespace, which would silently change the
+decisions that the audit records; and its hash operator is a salted SHA (random salt unless
+given), not the keyed HMAC the audit needs for consistent, non-reversible hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Literal, Optional
+
+from faker import Faker
+
+from vault.policy import Policy
+from vault.spans import Span
+
+Action = Literal["redacted", "kept"]
+Reason = Literal["oracle", "policy override", "allow list", "not in policy", "below threshold"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one span, and why. `detectors` are (name, score) of every detector
+    that proposed it, the oracle included; `hold` marks a must-redact hit the oracle did not
+    confirm under `on_disagreement: hold` (the span is still redacted: the document is held)."""
+
+    span: Span
+    action: Action
+    reason: Reason
+    detectors: tuple[tuple[str, float], ...] = ()
+    hold: bool = False
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _clusters(items: list, span: Callable[[object], Span]) -> list[list]:
+    """Group items whose spans overlap, transitively, in order of start."""
+    groups: list[list] = []
+    end = -1
+    for item in sorted(items, key=lambda i: (span(i).start, span(i).end)):
+        if groups and span(item).start < end:
+            groups[-1].append(item)
+            end = max(end, span(item).end)
+        else:
+            groups.append([item])
+            end = span(item).end
+    return groups
+
+
+def _covered(span: Span, cover: list[Span]) -> bool:
+    """Whether every character of `span` lies in one of `cover` (sorted by start)."""
+    pos = span.start
+    for c in cover:
+        if c.start > pos:
+            break
+        pos = max(pos, c.end)
+        if pos >= span.end:
+            return True
+    return pos >= span.end
+
+
+def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, text: str) -> list[Decision]:
+    """The oracle's spans judged by the policy, then the recognizers' candidates: a
+    must-redact hit that the oracle's redactions do not cover is redacted as an override."""
+    decisions: list[Decision] = []
+    for o in oracle_spans:
+        if not policy.redacts(o.entity_type):
+            action, reason = "kept", "not in policy"
+        elif policy.allowed(text[o.start:o.end]):
+            action, reason = "kept", "allow list"
+        else:
+            action, reason = "redacted", "oracle"
+        decisions.append(Decision(o, action, reason, (("oracle", o.score),)))
+
+    oracle_cover = sorted((d.span for d in decisions if d.action == "redacted"), key=lambda s: s.start)
+    for c in candidates:
+        rule = policy.rule(c.entity_type)
+        action, reason, hold = "kept", "oracle", False
+        if not policy.redacts(c.entity_type):
+            reason = "not in policy"
+        elif c.score < rule.threshold:
+            reason = "below threshold"
+        elif policy.allowed(text[c.start:c.end]):
+            reason = "allow list"
+        elif policy.is_must_redact(c.entity_type, c.source) and not _covered(c, oracle_cover):
+            action, reason = "redacted", "policy override"
+            hold = policy.on_disagreement == "hold"
+        decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
+    return _merge(decisions)
+
+
+def _merge(decisions: list[Decision]) -> list[Decision]:
+    """One decision per group of overlapping redactions; a kept span overlapping a redaction
+    is folded into it (its text is redacted after all), and a kept candidate overlapping a
+    kept oracle span is folded into that one."""
+    redacted = [d for d in decisions if d.action == "redacted"]
+    kept = [d for d in decisions if d.action == "kept"]
+    merged = []
+    for group in _clusters(redacted, lambda d: d.span):
+        first = min(group, key=lambda d: (d.span.source != "oracle", d.span.start, -d.span.end))
+        start, end = min(d.span.start for d in group), max(d.span.end for d in group)
+        folded = [k for k in kept if k.span.start < end and start < k.span.end]
+        members = group + folded
+        merged.append(Decision(
+            span=replace(first.span, start=start, end=end, score=max(d.span.score for d in group)),
+            action="redacted",
+            reason="policy override" if any(d.reason == "policy override" for d in group) else "oracle",
+            detectors=_union_detectors(members),
+            hold=any(d.hold for d in group),
+        ))
+    out = list(merged)
+    rest = [k for k in kept if not any(_overlaps(k.span, m.span) for m in merged)]
+    oracle_kept = [k for k in rest if k.span.source == "oracle"]
+    for k in oracle_kept:
+        folded = [c for c in rest if c.span.source != "oracle" and _overlaps(c.span, k.span)]
+        out.append(replace(k, detectors=_union_detectors([k, *folded])))
+    out += [c for c in rest if c.span.source != "oracle"
+            and not any(_overlaps(c.span, k.span) for k in oracle_kept)]
+    return sorted(out, key=lambda d: (d.span.start, d.span.end, d.span.source))
+
+
+def _union_detectors(decisions: Iterable[Decision]) -> tuple[tuple[str, float], ...]:
+    best: dict[str, float] = {}
+    for d in decisions:
+        for name, score in d.detectors:
+            best[name] = max(score, best.get(name, score))
+    return tuple(sorted(best.items()))
+
+
+# ---- operators
+
+_YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|2[01]\d\d)(?!\d)")
+
+# Fake values per entity type; types without a natural fake get a keyed code.
+_FAKES: dict[str, Callable[[Faker, str], str]] = {
+    "PERSON": lambda f, v: f.name(),
+    "LOCATION": lambda f, v: f.street_address() if any(c.isdigit() for c in v) else f.city(),
+    "ORGANIZATION": lambda f, v: f.company(),
+    "DATE_TIME": lambda f, v: f.date(),
+    "PHONE_NUMBER": lambda f, v: f.phone_number(),
+    "EMAIL_ADDRESS": lambda f, v: f.email(),
+    "URL": lambda f, v: f.url(),
+    "IP_ADDRESS": lambda f, v: f.ipv6() if ":" in v else f.ipv4(),
+    "CREDIT_CARD": lambda f, v: f.credit_card_number(),
+    "IBAN_CODE": lambda f, v: f.iban(),
+    "US_SSN": lambda f, v: f.ssn(),
+    "ID": lambda f, v: f.bothify("??-########").upper(),
+}
+
+
+class Pseudonymizer:
+    """Keyed, consistent replacements: the same (entity type, value) gets the same fake value
+    for as long as the object lives (share one across a run for run-wide consistency), and
+    the same fake value under the same key in a later run (Faker seeded from an HMAC of the
+    value; the same Faker version is assumed). Also the key of the `hash` operator."""
+
+    def __init__(self, key: Optional[bytes] = None, locale: str = "en_US"):
+        self.key = key if key is not None else os.urandom(32)
+        self._faker = Faker(locale)
+        self._given: dict[tuple[str, str], str] = {}
+        self._taken: set[tuple[str, str]] = set()
+
+    def hash_hex(self, value: str) -> str:
+        return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def pseudonym(self, entity_type: str, value: str) -> str:
+        if (entity_type, value) in self._given:
+            return self._given[(entity_type, value)]
+        fake = None
+        for attempt in range(50):
+            digest = hmac.new(self.key, f"{entity_type}\0{value}\0{attempt}".encode("utf-8"),
+                              hashlib.sha256).digest()
+            make = _FAKES.get(entity_type)
+            if make is None:
+                candidate = f"{entity_type}_{digest.hex()[:8]}"
+            else:
+                self._faker.seed_instance(int.from_bytes(digest[:8], "big"))
+                candidate = make(self._faker, value)
+            # Two values must not share a fake (they would read as one person), and a fake
+            # must not repeat the value it replaces (Faker does produce "John Smith").
+            if (entity_type, candidate) not in self._taken and not _reveals(candidate, value):
+                fake = candidate
+                break
+        if fake is None:
+            fake = f"{entity_type}_{self.hash_hex(value)[:12]}"
+        self._given[(entity_type, value)] = fake
+        self._taken.add((entity_type, fake))
+        return fake
+
+
+def _reveals(fake: str, value: str) -> bool:
+    v = value.strip().lower()
+    return fake.strip().lower() == v or (len(v) >= 3 and v in fake.lower())
+
+
+def _operate(text: str, span: Span, policy: Policy, pseudonymizer: Pseudonymizer) -> str:
+    value = text[span.start:span.end]
+    rule = policy.rule(span.entity_type)
+    operator = rule.operator if rule else "tag"
+    tag = f"<{span.entity_type}>"
+    if operator == "pseudonym":
+        return pseudonymizer.pseudonym(span.entity_type, value)
+    if operator == "mask":
+        return rule.mask_char * len(value)
+    if operator == "hash":
+        return pseudonymizer.hash_hex(value)[: rule.hash_length]
+    if operator == "remove":
+        return ""
+    if operator == "year":
+        found = _YEAR.search(value)
+        return found.group(1) if found else tag
+    return tag  # "tag", and any redacted span whose type the policy would keep: never the text
+
+
+def replacements(text: str, decisions: list[Decision], policy: Policy,
+                 pseudonymizer: Optional[Pseudonymizer] = None) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) for the redacted text, left to right, overlaps merged."""
+    pseudonymizer = pseudonymizer or Pseudonymizer()
+    spans = [d.span for d in decisions if d.action == "redacted" and d.span.end > d.span.start]
+    out = []
+    for group in _clusters(spans, lambda s: s):
+        # The longest member names the type of a merged group.
+        head = max(group, key=lambda s: (s.end - s.start, -s.start))
+        span = replace(head, start=group[0].start, end=max(s.end for s in group))
+        out.append((span.start, span.end, _operate(text, span, policy, pseudonymizer)))
+    return out
+
+
+def render(text: str, decisions: list[Decision], policy: Policy,
+           pseudonymizer: Optional[Pseudonymizer] = None) -> str:
+    """The text with every redacted decision's span replaced by its type's operator. Without
+    a shared Pseudonymizer, pseudonyms and hashes are consistent within this text only."""
+    # Offsets all refer to the original text, so pieces are cut from it left to right
+    # (the same as replacing right to left, without copying the text once per span).
+    pieces, pos = [], 0
+    for start, end, new in replacements(text, decisions, policy, pseudonymizer):
+        pieces += [text[pos:start], new]
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
