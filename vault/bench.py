@@ -1,0 +1,191 @@
+"""`vault bench speculative`: every decoding mode on the same chunks, in one run, against the reference.
+
+Modes: Hugging Face `generate` greedy, assisted generation (`assistant_model=`) and prompt lookup
+(`prompt_lookup_num_tokens=`), all under the same grammar through a logits processor, at batch size 1
+(assisted generation cannot batch); vault's reference mode (oracle-alone greedy); vault with each
+drafter, at batch size 1 and batched. Oracle passes are counted by a hook on the oracle's forward,
+so every mode is counted the same way.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList
+
+from vault.models import Grammar, RedactionModel, build_prompt, chunk_bounds, tokens_with_tags
+from vault.speculate import Engine
+
+DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "tab_echr_dev.jsonl"
+
+
+class GrammarProcessor(LogitsProcessor):
+    """The redaction grammar for `generate`: every token it forbids gets -inf."""
+
+    def __init__(self, source: list[int], prompt_len: int, tags):
+        self.source, self.prompt_len, self.tags = source, prompt_len, tags
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        mask = torch.full_like(scores, float("-inf"))
+        for row, ids in enumerate(input_ids.tolist()):
+            g = Grammar(self.source, self.tags)
+            for t in ids[self.prompt_len :]:
+                g.advance(t)
+            allowed = g.allowed_tags() + ([g.next_source()] if g.next_source() is not None else [])
+            mask[row, allowed] = 0
+        return scores + mask
+
+
+class PassCounter:
+    """Counts forward calls of a model: one call is one oracle pass."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.calls = 0
+        model.register_forward_pre_hook(self._hook)
+
+    def _hook(self, *_):
+        self.calls += 1
+
+
+@dataclass
+class Row:
+    mode: str
+    batch: int
+    seconds: float
+    tokens: int
+    passes: int
+    drafted: int
+    accepted: int
+    identical: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "batch": self.batch,
+            "seconds": round(self.seconds, 3),
+            "tokens_per_second": round(self.tokens / self.seconds, 1),
+            "oracle_passes_per_token": round(self.passes / max(1, self.tokens), 4),
+            "accept_rate": round(self.accepted / self.drafted, 4) if self.drafted else None,
+            "identical": self.identical,
+        }
+
+
+def bench_chunks(oracle: RedactionModel, dev_path: Path | None, n_dev: int, n_generated: int, detector=None,
+                 chunk_tokens: int = 256) -> tuple[list[list[int]], list[list[int]]]:
+    """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents,
+    with the recognizers' tags as hints when a detector is given."""
+    import json
+
+    from vault.train.generate import generate
+
+    texts = []
+    if dev_path and dev_path.exists():
+        texts += [json.loads(line)["text"] for line in dev_path.read_text(encoding="utf-8").splitlines()[:n_dev]]
+    texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
+    tok, tags = oracle.tokenizer, oracle.tags
+    chunks, hints = [], []
+    for text in texts:
+        ids, offsets = tok.encode(text)
+        bounds = chunk_bounds(text, offsets, chunk_tokens)
+        if not bounds:
+            continue
+        a, b = bounds[len(bounds) // 2]
+        start, end = offsets[a][0], offsets[b - 1][1]
+        spans = detector.detect(text[start:end]) if detector else []
+        chunks.append(ids[a:b])
+        hints.append(tokens_with_tags(tags, ids[a:b], [(x - start, y - start) for x, y in offsets[a:b]], spans))
+    return chunks, hints
+
+
+def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: list[list[int]]) -> list[list[int]]:
+    tags = oracle.tags
+    outputs = []
+    for source in chunks:
+        prompt = build_prompt(tags, source)
+        kwargs = dict(
+            max_new_tokens=3 * len(source) + 2,
+            do_sample=False,
+            eos_token_id=tags.eos,
+            pad_token_id=tags.pad,
+            logits_processor=LogitsProcessorList([GrammarProcessor(source, len(prompt), tags)]),
+        )
+        if mode == "hf-assisted":
+            kwargs["assistant_model"] = draft.model
+        elif mode == "hf-prompt-lookup":
+            kwargs["prompt_lookup_num_tokens"] = 10
+        with torch.inference_mode():
+            seq = oracle.model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long), **kwargs)
+        outputs.append(seq[0, len(prompt) :].tolist())
+    return outputs
+
+
+def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = False, batch_size: int = 8,
+                dev_path: Path | None = DEFAULT_DEV, detector=None, log=print) -> dict:
+    n_dev, n_gen = (3, 3) if quick else (12, 12)
+    chunks, hints = bench_chunks(oracle, dev_path, n_dev, n_gen, detector)
+    counter = PassCounter(oracle.model)
+    engine = Engine(oracle.model, oracle.tags, draft.model)
+    rows: list[Row] = []
+    reference: list[list[int]] = []
+
+    def measure(mode: str, batch: int, fn):
+        before = counter.calls
+        start = time.perf_counter()
+        outputs, drafted, accepted = fn()
+        seconds = time.perf_counter() - start
+        tokens = sum(len(o) for o in outputs)
+        same = all(o == r for o, r in zip(outputs, reference)) if reference else True
+        rows.append(Row(mode, batch, seconds, tokens, counter.calls - before, drafted, accepted, same))
+        log(f"  {mode:<22} batch {batch}: {seconds:7.2f} s, {tokens / seconds:8.1f} tok/s, identical {same}")
+        return outputs
+
+    def vault_mode(drafter: str, batch: int):
+        def fn():
+            res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch)
+            return [r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res)
+
+        return fn
+
+    log(f"{len(chunks)} chunks, {sum(map(len, chunks))} source tokens")
+    reference.extend(measure("vault-reference", batch_size, vault_mode("none", batch_size)))
+    plan = [("vault-reference", 1, "none"), ("vault-copy", 1, "copy"), ("vault-default", 1, "draft")]
+    plan += [("vault-copy", batch_size, "copy"), ("vault-hints", batch_size, "hints"), ("vault-default", batch_size, "draft")]
+    for mode, batch, drafter in plan:
+        measure(mode, batch, vault_mode(drafter, batch))
+    hf_modes = ["hf-greedy", "hf-assisted", "hf-prompt-lookup"]
+    for mode in hf_modes:
+        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, chunks), 0, 0))
+
+    def pick(mode: str, batch: int) -> Row:
+        return next(r for r in rows if r.mode == mode and r.batch == batch)
+
+    best = pick("vault-default", batch_size)
+    ref_same_batch = rows[0]
+    return {
+        "chunks": len(chunks),
+        "source_tokens": sum(map(len, chunks)),
+        "identical": all(r.identical for r in rows),
+        "speedup_vs_oracle": round(ref_same_batch.seconds / best.seconds, 2),
+        "speedup_vs_oracle_batch1": round(pick("vault-reference", 1).seconds / best.seconds, 2),
+        "speedup_vs_hf_greedy": round(pick("hf-greedy", 1).seconds / best.seconds, 2),
+        "speedup_vs_hf_assisted": round(pick("hf-assisted", 1).seconds / best.seconds, 2),
+        "speedup_vs_hf_prompt_lookup": round(pick("hf-prompt-lookup", 1).seconds / best.seconds, 2),
+        "oracle_passes_per_token": round(best.passes / max(1, best.tokens), 4),
+        "accept_rate": round(best.accepted / best.drafted, 4) if best.drafted else None,
+        "modes": [r.as_dict() for r in rows],
+    }
+
+
+def table(result: dict) -> str:
+    head = f"{'mode':<18}{'batch':>6}{'seconds':>10}{'tok/s':>10}{'passes/tok':>12}{'accept':>8}{'identical':>11}"
+    lines = [head, "-" * len(head)]
+    for m in result["modes"]:
+        accept = f"{m['accept_rate']:.2f}" if m["accept_rate"] is not None else "-"
+        lines.append(f"{m['mode']:<18}{m['batch']:>6}{m['seconds']:>10.2f}{m['tokens_per_second']:>10.1f}"
+                     f"{m['oracle_passes_per_token']:>12.3f}{accept:>8}{str(m['identical']):>11}")
+    lines.append("")
+    lines += [f"{k}: {result[k]}" for k in ("chunks", "source_tokens", "identical", "speedup_vs_oracle",
+              "speedup_vs_oracle_batch1", "speedup_vs_hf_greedy", "speedup_vs_hf_assisted",
+              "speedup_vs_hf_prompt_lookup", "oracle_passes_per_token", "accept_rate")]
+    return "\n".join(lines)

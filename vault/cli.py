@@ -1,0 +1,161 @@
+"""The `vault` command: thin; it parses, calls the modules and prints. Exit codes: 0 done, 1 some
+documents failed or were held, 2 usage or configuration error."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from vault import __version__
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"vault: {message}", err=True)
+    sys.exit(code)
+
+
+def _policy(path_or_name: str):
+    from vault.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(path_or_name)
+    except PolicyError as exc:
+        _fail(str(exc))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="vault")
+def main():
+    """vault: privacy redaction for document collections, built on speculative decoding."""
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path(path_type=Path))
+@click.argument("output_dir", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_path", default="default", show_default=True, help="policy file, or a shipped policy's name")
+@click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
+@click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
+@click.option("--force", is_flag=True, help="redo documents that are unchanged since the last run")
+@click.option("--dry-run", is_flag=True, help="say what would be done; run no model, write nothing")
+@click.option("--consistent-pseudonyms", is_flag=True, help="one pseudonym per value across the whole run")
+@click.option("--quiet", is_flag=True, help="no progress bar, only the summary line")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def redact(input_dir, output_dir, policy_path, audit_dir, draft_dir, oracle_dir, batch_size, force, dry_run,
+           consistent_pseudonyms, quiet, as_json):
+    """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
+    from vault.pipeline import RunOptions, UsageError, run
+
+    if draft_dir is None and os.environ.get("VAULT_DRAFT"):
+        draft_dir = Path(os.environ["VAULT_DRAFT"])
+    if oracle_dir is None and os.environ.get("VAULT_ORACLE"):
+        oracle_dir = Path(os.environ["VAULT_ORACLE"])
+    opts = RunOptions(
+        input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path), audit_dir=audit_dir,
+        draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
+        consistent_pseudonyms=consistent_pseudonyms, progress=not quiet and not as_json and sys.stderr.isatty(),
+    )
+    try:
+        summary = run(opts)
+    except UsageError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=1))
+    else:
+        if not quiet:
+            for problem in summary.problems:
+                click.echo(f"  {problem}", err=True)
+        click.echo(("dry run: " if dry_run else "") + summary.line())
+    sys.exit(summary.exit_code)
+
+
+@main.group()
+def policy():
+    """Check and show policies."""
+
+
+@policy.command("validate")
+@click.argument("file")
+def policy_validate(file):
+    """Exit 0 if FILE is a valid policy; otherwise name the key and what is allowed."""
+    p = _policy(file)
+    click.echo(f"{file}: valid policy '{p.name}', fingerprint {p.fingerprint()}")
+
+
+@policy.command("show")
+@click.argument("file")
+def policy_show(file):
+    """Print the resolved policy and its fingerprint."""
+    import yaml
+
+    p = _policy(file)
+    click.echo(yaml.safe_dump(p.canonical(), sort_keys=False, allow_unicode=True))
+    click.echo(f"fingerprint: {p.fingerprint()}")
+
+
+@main.group()
+def audit():
+    """Verify an audit run and render its report."""
+
+
+@audit.command("verify")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def audit_verify(run_dir):
+    """Exit 0 if the run's audit is intact; otherwise name the first bad row."""
+    from vault.audit import load_audit_key, verify_run
+
+    result = verify_run(run_dir, load_audit_key(run_dir.parent))
+    if result.ok:
+        click.echo(f"{run_dir}: intact")
+        return
+    for problem in result.problems:
+        click.echo(f"{run_dir}: {problem}", err=True)
+    sys.exit(1)
+
+
+@audit.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: RUN_DIR/report.html)")
+def audit_report(run_dir, out):
+    """Render a self-contained HTML report for compliance review."""
+    from vault.audit import load_audit_key, write_report
+
+    path = write_report(run_dir, out or run_dir / "report.html", load_audit_key(run_dir.parent))
+    click.echo(str(path))
+
+
+@main.group()
+def bench():
+    """Benchmarks: speed and memory, measured side by side in one run."""
+
+
+@bench.command("speculative")
+@click.option("--quick", is_flag=True, help="a few chunks: under a minute")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--dev", type=click.Path(path_type=Path), help="gold JSONL of real documents (default: tab_echr_dev.jsonl)")
+def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
+    """Every decoding mode on the same chunks: wall time, tokens/s, oracle passes per token, acceptance."""
+    from vault import bench as bench_mod
+    from vault.detect import build_analyzer
+    from vault.models import load_pair
+    from vault.policy import load_policy
+
+    draft, oracle = load_pair(draft_dir, oracle_dir)
+    log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    result = bench_mod.speculative(draft, oracle, quick=quick, batch_size=batch_size,
+                                   dev_path=dev or bench_mod.DEFAULT_DEV,
+                                   detector=build_analyzer(load_policy("strict")), log=log)
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(bench_mod.table(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,377 @@
+"""`vault redact`: read → chunk → detect → draft → verify → decide → render → write, for a directory.
+
+`Redactor.redact` is the per-batch step (texts in, redacted texts and audit rows out) and does not care
+who feeds it; `run` is the local loop that streams documents through it in batches, writes outputs
+atomically and appends the audit after each output.
+"""
+
+import bisect
+import fcntl
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vault.audit import AuditWriter, completed_documents, keyed_hash, load_audit_key, new_run_id
+from vault.detect import build_analyzer
+from vault.documents import Document, DocumentError, read_document, render_document, walk, write_atomic
+from vault.models import RedactionModel, chunk_bounds, load_pair, spans_from_output, strip_tags, tokens_with_tags
+from vault.policy import Policy
+from vault.render import Pseudonymizer, decide, render
+from vault.speculate import Engine
+
+CHUNK_TOKENS = 256
+LOCK_NAME = ".vault.lock"
+
+
+class UsageError(Exception):
+    """A bad command line or configuration: exit code 2."""
+
+
+@dataclass
+class TextResult:
+    """One text's redaction: the output text, span rows for the audit, and the engine's counts."""
+
+    redacted: str
+    span_rows: list[dict]
+    hold: bool
+    chunks: int
+    tokens: int
+    passes: int
+    drafted: int
+    accepted: int
+    verified: bool  # every chunk decoded to the end and gave back its source: otherwise fail closed
+
+
+class Redactor:
+    """The per-batch step: many texts in, their redactions out, with every chunk of the batch decoded
+    together by the speculative engine."""
+
+    def __init__(self, draft: RedactionModel, oracle: RedactionModel, policy: Policy, key: bytes,
+                 batch_size: int = 8, drafter: str = "draft"):
+        self.draft, self.oracle, self.policy, self.key = draft, oracle, policy, key
+        self.detector = build_analyzer(policy)
+        self.engine = Engine(oracle.model, oracle.tags, draft.model)
+        self.batch_size, self.drafter = batch_size, drafter
+
+    def redact(self, texts: list[str], pseudonymizers: list[Pseudonymizer]) -> list[TextResult]:
+        tok, tags = self.oracle.tokenizer, self.oracle.tags
+        encoded, candidates, jobs = [], [], []  # jobs: (text index, first token, end token)
+        sources, hints = [], []
+        for t, text in enumerate(texts):
+            ids, offsets = tok.encode(text)
+            spans = self.detector.detect(text, apply_thresholds=False) if text.strip() else []
+            encoded.append((ids, offsets))
+            candidates.append(spans)
+            wanted = [s for s in spans if self.policy.redacts(s.entity_type)]
+            for a, b in chunk_bounds(text, offsets, CHUNK_TOKENS):
+                jobs.append((t, a, b))
+                sources.append(ids[a:b])
+                # The recognizers' candidates as a tagged output: the drafters' first guess.
+                hints.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], wanted))
+        results = self.engine.run(sources, drafter=self.drafter, hints=hints, batch_size=self.batch_size)
+        per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
+        for (t, a, b), res in zip(jobs, results):
+            per_text[t].append((a, b, res))
+        return [
+            self._finish(text, encoded[t], candidates[t], per_text[t], pseudonymizers[t])
+            for t, text in enumerate(texts)
+        ]
+
+    def _finish(self, text, encoded, candidates, chunks, pseudonymizer) -> TextResult:
+        ids, offsets = encoded
+        tags = self.oracle.tags
+        oracle_spans, verdicts = [], {}  # verdicts: source token -> (chunk, logprob, margin, drafted, checked)
+        verified = True
+        for c, (a, b, res) in enumerate(chunks):
+            verified &= strip_tags(tags, res.output) == ids[a:b] and bool(res.output) and res.output[-1] == tags.eos
+            oracle_spans += spans_from_output(tags, res.output, text, offsets[a:b])
+            k = a
+            for j, token in enumerate(res.output):
+                record = (c, res.logprob[j], res.margin[j], res.proposed_by[j] != "oracle", res.oracle_pass[j] >= 1)
+                if token in tags.open:
+                    verdicts[k] = record  # the oracle's decision to open a span before token k
+                elif not tags.is_tag(token) and token != tags.eos:
+                    verdicts.setdefault(k, record)  # ... or to copy token k without opening one
+                    k += 1
+        decisions = decide(oracle_spans, candidates, self.policy, text)
+        ends = [o[1] for o in offsets]
+        rows = []
+        for d in decisions:
+            s = d.span
+            k = bisect.bisect_right(ends, s.start)
+            chunk, logprob, margin, drafted, checked = verdicts.get(k, (0, None, None, False, False))
+            names = [n for n, _ in d.detectors]
+            scores = [float(v) for n, v in d.detectors]
+            recognizer_scores = [v for n, v in d.detectors if n != "oracle"]
+            rows.append({
+                "chunk": chunk,
+                "start": s.start,
+                "end": s.end,
+                "entity_type": s.entity_type,
+                "detectors": names,
+                "detector_scores": scores,
+                "detector_score": max(recognizer_scores) if recognizer_scores else None,
+                "draft_proposed": drafted and "oracle" in names,
+                "oracle_checked": checked and verified,
+                "oracle_logprob": logprob,
+                "oracle_margin": None if margin is None or margin == float("inf") else margin,
+                "action": d.action,
+                "operator": self.policy.rule(s.entity_type).operator if d.action == "redacted" and self.policy.rule(s.entity_type) else "",
+                "reason": d.reason,
+                "value_hmac": keyed_hash(self.key, text[s.start : s.end]),
+            })
+        return TextResult(
+            redacted=render(text, decisions, self.policy, pseudonymizer),
+            span_rows=rows,
+            hold=any(d.hold for d in decisions),
+            chunks=len(chunks),
+            tokens=sum(len(r.output) for _, _, r in chunks),
+            passes=sum(r.passes for _, _, r in chunks),
+            drafted=sum(r.drafted for _, _, r in chunks),
+            accepted=sum(r.accepted for _, _, r in chunks),
+            verified=verified,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- the local loop
+
+
+@dataclass
+class RunOptions:
+    input_dir: Path
+    output_dir: Path
+    policy: Policy
+    audit_dir: Path = Path("audit")
+    draft_dir: Path | None = None
+    oracle_dir: Path | None = None
+    batch_size: int = 8
+    batch_chunks: int = 32  # chunks per engine call: a few batches' worth, so memory stays flat
+    force: bool = False
+    dry_run: bool = False
+    consistent_pseudonyms: bool = False
+    progress: bool = False
+
+
+@dataclass
+class Summary:
+    run_id: str = ""
+    audit_run: str = ""
+    counts: dict = field(default_factory=lambda: {s: 0 for s in ("redacted", "unchanged", "skipped", "failed", "held")})
+    spans_redacted: int = 0
+    oracle_checked: int = 0
+    sensitive_spans: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # "path: reason", never a raw value
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counts["failed"] or self.counts["held"] else 0
+
+    def as_dict(self) -> dict:
+        coverage = self.oracle_checked / self.sensitive_spans if self.sensitive_spans else 1.0
+        return {"run_id": self.run_id, "audit_run": self.audit_run, **self.counts,
+                "spans_redacted": self.spans_redacted, "coverage": coverage, "tokens": self.tokens,
+                "seconds": round(self.seconds, 2), "problems": self.problems, "exit_code": self.exit_code}
+
+    def line(self) -> str:
+        c = self.counts
+        coverage = self.oracle_checked / self.sensitive_spans if self.sensitive_spans else 1.0
+        return (f"vault: {c['redacted']} redacted, {c['unchanged']} unchanged, {c['skipped']} skipped, "
+                f"{c['failed']} failed, {c['held']} held; {self.spans_redacted} spans redacted; "
+                f"oracle coverage {coverage:.0%}; {self.seconds:.1f} s; audit {self.audit_run or '-'}")
+
+
+def check_paths(opts: RunOptions) -> None:
+    inp, out = opts.input_dir.resolve(), opts.output_dir.resolve()
+    if not inp.is_dir():
+        raise UsageError(f"{opts.input_dir}: input directory not found")
+    if out == inp or inp in out.parents:
+        raise UsageError(f"{opts.output_dir}: the output directory must not be inside the input directory")
+    if out in inp.parents:
+        raise UsageError(f"{opts.input_dir}: the input directory must not be inside the output directory")
+
+
+class OutputLock:
+    """One run at a time per output directory: an exclusive, non-blocking lock on a file in it."""
+
+    def __init__(self, output_dir: Path):
+        output_dir.mkdir(parents=True, exist_ok=True)
+        self.path = output_dir / LOCK_NAME
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise UsageError(f"{output_dir}: another vault run is writing to this directory (lock {self.path})") from None
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _unchanged(doc_sha: str, prev: dict | None, out_path: Path, policy_fp: str, model_fp: str) -> bool:
+    if not prev or prev["input_sha256"] != doc_sha:
+        return False
+    if prev["policy_fingerprint"] != policy_fp or prev["model_fingerprint"] != model_fp:
+        return False
+    try:
+        return _sha256(out_path.read_bytes()) == prev["output_sha256"]
+    except OSError:
+        return False
+
+
+def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summary:
+    """Redact a directory. Raises UsageError for configuration problems (exit code 2)."""
+    check_paths(opts)
+    started = time.time()
+    summary = Summary()
+    lock = OutputLock(opts.output_dir)
+    try:
+        try:
+            draft, oracle = load_pair(opts.draft_dir, opts.oracle_dir)
+        except Exception as exc:  # ModelError and friends: a configuration problem
+            raise UsageError(str(exc)) from exc
+        policy_fp = opts.policy.fingerprint()
+        model_fp = _sha256((draft.fingerprint() + oracle.fingerprint()).encode())
+        opts.audit_dir.mkdir(parents=True, exist_ok=True)
+        key = load_audit_key(opts.audit_dir)
+        previous = {} if opts.force else completed_documents(opts.audit_dir)
+        entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
+        if opts.dry_run:
+            return _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started)
+        summary.run_id = new_run_id()
+        meta = {"policy_fingerprint": policy_fp, "model_fingerprint": model_fp, "policy": opts.policy.name,
+                "draft": {"path": str(draft.path), "fingerprint": draft.fingerprint()},
+                "oracle": {"path": str(oracle.path), "fingerprint": oracle.fingerprint()},
+                "input_dir": str(opts.input_dir), "output_dir": str(opts.output_dir)}
+        redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
+        shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
+        bar = _progress(len(entries), opts.progress)
+        with AuditWriter(opts.audit_dir, summary.run_id, key, meta) as audit:
+            summary.audit_run = str(audit.run_dir)
+            batch: list[Document] = []
+            batch_chunks = 0
+
+            def flush_batch():
+                nonlocal batch, batch_chunks
+                if batch:
+                    _redact_batch(batch, redactor, opts, audit, summary, shared, bar)
+                batch, batch_chunks = [], 0
+
+            for entry in entries:
+                out_path = opts.output_dir / entry.rel_path
+                if not entry.ok:
+                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "skipped", "error": entry.reason}, bar)
+                    continue
+                try:
+                    doc = read_document(opts.input_dir, entry.rel_path)
+                except DocumentError as exc:
+                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "failed", "error": exc.reason}, bar)
+                    continue
+                prev = previous.get(entry.rel_path)
+                if _unchanged(doc.sha256, prev, out_path, policy_fp, model_fp):
+                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "unchanged", "input_sha256": doc.sha256,
+                                             "output_sha256": prev["output_sha256"]}, bar)
+                    continue
+                batch.append(doc)
+                batch_chunks += max(1, sum(len(u.text) for u in doc.units) // 1200)
+                if batch_chunks >= opts.batch_chunks:
+                    flush_batch()
+            flush_batch()
+            totals = summary.as_dict()
+            totals.pop("problems")
+            audit.close(totals)
+        if bar is not None:
+            bar.close()
+    finally:
+        lock.release()
+    summary.seconds = time.time() - started
+    return summary
+
+
+def _record(audit: AuditWriter, summary: Summary, row: dict, bar, spans: list[dict] = ()) -> None:
+    audit.add_document(row, list(spans))
+    summary.counts[row["status"]] += 1
+    if row.get("error"):
+        summary.problems.append(f"{row['doc_path']}: {row['error']}")
+    if bar is not None:
+        bar.update(1)
+
+
+def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, audit: AuditWriter,
+                  summary: Summary, shared: Pseudonymizer | None, bar) -> None:
+    """Redact a batch of documents in one engine call, then write each output and its audit rows."""
+    started = time.time()
+    texts, pseudonymizers = [], []
+    for doc in batch:
+        own = shared or Pseudonymizer(redactor.key)  # one per document unless consistent across the run
+        texts += [u.text for u in doc.units]
+        pseudonymizers += [own] * len(doc.units)
+    try:
+        results = redactor.redact(texts, pseudonymizers)
+    except Exception as exc:  # fail closed: nothing of this batch is written
+        for doc in batch:
+            _record(audit, summary, {"doc_path": doc.rel_path, "status": "failed", "input_sha256": doc.sha256,
+                                     "error": f"redaction failed: {type(exc).__name__}"}, bar)
+        return
+    seconds = (time.time() - started) / max(1, len(batch))
+    done = 0
+    for doc in batch:
+        unit_results = results[done : done + len(doc.units)]
+        done += len(doc.units)
+        stats = {
+            "doc_path": doc.rel_path, "input_sha256": doc.sha256,
+            "chunks": sum(r.chunks for r in unit_results), "tokens": sum(r.tokens for r in unit_results),
+            "oracle_passes": sum(r.passes for r in unit_results), "seconds": seconds,
+        }
+        drafted = sum(r.drafted for r in unit_results)
+        stats["accept_rate"] = sum(r.accepted for r in unit_results) / drafted if drafted else None
+        spans = [dict(row, doc_path=doc.rel_path, field=u.field) for u, r in zip(doc.units, unit_results) for row in r.span_rows]
+        summary.tokens += stats["tokens"]
+        if not all(r.verified for r in unit_results):
+            _record(audit, summary, dict(stats, status="failed", error="not fully verified by the oracle"), bar, spans)
+            continue
+        if any(r.hold for r in unit_results):
+            _record(audit, summary, dict(stats, status="held", error="held for review: a must-redact recognizer and the oracle disagree"), bar, spans)
+            continue
+        data = render_document(doc, [r.redacted for r in unit_results])
+        write_atomic(opts.output_dir / doc.rel_path, data)
+        summary.spans_redacted += sum(row["action"] == "redacted" for row in spans)
+        summary.oracle_checked += sum(row["oracle_checked"] for row in spans)
+        summary.sensitive_spans += len(spans)
+        _record(audit, summary, dict(stats, status="redacted", output_sha256=_sha256(data)), bar, spans)
+
+
+def _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started) -> Summary:
+    """What a run would do, without running the models or writing anything."""
+    for entry in entries:
+        if not entry.ok:
+            summary.counts["skipped"] += 1
+            summary.problems.append(f"{entry.rel_path}: {entry.reason}")
+            continue
+        try:
+            doc = read_document(opts.input_dir, entry.rel_path)
+        except DocumentError as exc:
+            summary.counts["failed"] += 1
+            summary.problems.append(f"{entry.rel_path}: {exc.reason}")
+            continue
+        unchanged = _unchanged(doc.sha256, previous.get(entry.rel_path), opts.output_dir / entry.rel_path, policy_fp, model_fp)
+        summary.counts["unchanged" if unchanged else "redacted"] += 1
+    summary.seconds = time.time() - started
+    return summary
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="vault redact", dynamic_ncols=True)
