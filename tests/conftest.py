@@ -37,3 +37,28 @@ PAIRS = {
 @pytest.fixture(params=sorted(PAIRS))
 def pair(request):
     return PAIRS[request.param]
+
+
+@pytest.fixture(scope="session")
+def tiny_pair_dirs(tmp_path_factory):
+    """A draft/oracle pair saved like real ones: random weights, a small trained tokenizer."""
+    from tokenizers import pre_tokenizers, trainers
+
+    from vault.models import SPECIAL_TOKENS, new_tokenizer
+    from vault.train.generate import generate
+
+    root = tmp_path_factory.mktemp("pair")
+    tok = new_tokenizer()
+    tok.train_from_iterator([d["text"] for d in generate(40, seed=3)], trainers.BpeTrainer(
+        vocab_size=800, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    dirs = {}
+    for name, layers, hidden in (("draft", 1, 16), ("oracle", 2, 32)):
+        torch.manual_seed(len(name))
+        config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, intermediate_size=2 * hidden,
+                             num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
+                             max_position_embeddings=2048)
+        LlamaForCausalLM(config).save_pretrained(root / name)
+        tok.save(str(root / name / "tokenizer.json"))
+        dirs[name] = root / name
+    return dirs

@@ -42,10 +42,12 @@ def main():
 @click.option("--force", is_flag=True, help="redo documents that are unchanged since the last run")
 @click.option("--dry-run", is_flag=True, help="say what would be done; run no model, write nothing")
 @click.option("--consistent-pseudonyms", is_flag=True, help="one pseudonym per value across the whole run")
+@click.option("--max-bytes", type=click.IntRange(1), default=20_000_000, show_default=True,
+              help="larger files fail with a clear reason")
 @click.option("--quiet", is_flag=True, help="no progress bar, only the summary line")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 def redact(input_dir, output_dir, policy_path, audit_dir, draft_dir, oracle_dir, batch_size, force, dry_run,
-           consistent_pseudonyms, quiet, as_json):
+           consistent_pseudonyms, max_bytes, quiet, as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.pipeline import RunOptions, UsageError, run
 
@@ -56,7 +58,7 @@ def redact(input_dir, output_dir, policy_path, audit_dir, draft_dir, oracle_dir,
     opts = RunOptions(
         input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path), audit_dir=audit_dir,
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
-        consistent_pseudonyms=consistent_pseudonyms, progress=not quiet and not as_json and sys.stderr.isatty(),
+        consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, progress=not quiet and not as_json and sys.stderr.isatty(),
     )
     try:
         summary = run(opts)
@@ -125,6 +127,37 @@ def audit_report(run_dir, out):
 
     path = write_report(run_dir, out or run_dir / "report.html", load_audit_key(run_dir.parent))
     click.echo(str(path))
+
+
+@main.command("eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--policy", "policy_path", default="strict", show_default=True)
+@click.option("--baseline", type=click.Choice(["presidio"]), help="also measure a baseline on the same documents")
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
+@click.option("--limit", type=int, help="only the first N documents")
+@click.option("--json", "as_json", is_flag=True)
+def eval_command(gold, policy_path, baseline, draft_dir, oracle_dir, limit, as_json):
+    """Leak, recall, precision and F1 of vault (and a baseline) on GOLD.jsonl."""
+    from vault import evaluate
+    from vault.models import ModelError, load_pair
+    from vault.pipeline import Redactor
+
+    try:
+        docs = evaluate.read_gold(gold)[:limit]
+        draft, oracle = load_pair(draft_dir, oracle_dir)
+    except (ValueError, ModelError) as exc:
+        _fail(str(exc))
+    redactor = Redactor(draft, oracle, _policy(policy_path), key=b"evaluation")
+    results = {"vault": evaluate.evaluate_vault(docs, redactor)}
+    if baseline == "presidio":
+        results["presidio"] = evaluate.evaluate_presidio(docs)
+    results["documents"] = len(docs)
+    if as_json:
+        click.echo(json.dumps(results, indent=1))
+    else:
+        click.echo(evaluate.table({k: v for k, v in results.items() if isinstance(v, dict)}))
+        click.echo(f"documents: {len(docs)}")
 
 
 @main.group()

@@ -148,11 +148,11 @@ class RunOptions:
     draft_dir: Path | None = None
     oracle_dir: Path | None = None
     batch_size: int = 8
-    batch_chunks: int = 32  # chunks per engine call: a few batches' worth, so memory stays flat
     force: bool = False
     dry_run: bool = False
     consistent_pseudonyms: bool = False
     progress: bool = False
+    max_bytes: int = 20_000_000  # larger files fail with a clear reason instead of stalling the night
 
 
 @dataclass
@@ -244,6 +244,8 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
         opts.audit_dir.mkdir(parents=True, exist_ok=True)
         key = load_audit_key(opts.audit_dir)
         previous = {} if opts.force else completed_documents(opts.audit_dir)
+        if not opts.dry_run:
+            _clean_temp_files(opts.output_dir)
         entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
         if opts.dry_run:
             return _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started)
@@ -255,7 +257,8 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
         redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
         shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
         bar = _progress(len(entries), opts.progress)
-        with AuditWriter(opts.audit_dir, summary.run_id, key, meta) as audit:
+        # Flushing the audit every few seconds bounds what a killed run has to redo.
+        with AuditWriter(opts.audit_dir, summary.run_id, key, meta, flush_seconds=5.0) as audit:
             summary.audit_run = str(audit.run_dir)
             batch: list[Document] = []
             batch_chunks = 0
@@ -272,7 +275,7 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
                     _record(audit, summary, {"doc_path": entry.rel_path, "status": "skipped", "error": entry.reason}, bar)
                     continue
                 try:
-                    doc = read_document(opts.input_dir, entry.rel_path)
+                    doc = _read(opts, entry.rel_path)
                 except DocumentError as exc:
                     _record(audit, summary, {"doc_path": entry.rel_path, "status": "failed", "error": exc.reason}, bar)
                     continue
@@ -283,7 +286,9 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
                     continue
                 batch.append(doc)
                 batch_chunks += max(1, sum(len(u.text) for u in doc.units) // 1200)
-                if batch_chunks >= opts.batch_chunks:
+                # A few engine batches' worth of chunks per call: enough to batch well, few enough that
+                # memory stays flat and outputs land steadily.
+                if batch_chunks >= 4 * opts.batch_size:
                     flush_batch()
             flush_batch()
             totals = summary.as_dict()
@@ -295,6 +300,22 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
         lock.release()
     summary.seconds = time.time() - started
     return summary
+
+
+def _read(opts: RunOptions, rel_path: str) -> Document:
+    try:
+        size = (opts.input_dir / rel_path).stat().st_size
+    except OSError as exc:
+        raise DocumentError(rel_path, f"unreadable: {exc.strerror}") from None
+    if size > opts.max_bytes:
+        raise DocumentError(rel_path, f"file is {size / 1e6:.1f} MB, larger than the limit of {opts.max_bytes / 1e6:.1f} MB (--max-bytes)")
+    return read_document(opts.input_dir, rel_path)
+
+
+def _clean_temp_files(output_dir: Path) -> None:
+    """Remove the temp files of writes that a killed run left behind (never a finished output)."""
+    for tmp in output_dir.rglob(".*.vault-tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _record(audit: AuditWriter, summary: Summary, row: dict, bar, spans: list[dict] = ()) -> None:
@@ -358,7 +379,7 @@ def _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started) -> 
             summary.problems.append(f"{entry.rel_path}: {entry.reason}")
             continue
         try:
-            doc = read_document(opts.input_dir, entry.rel_path)
+            doc = _read(opts, entry.rel_path)
         except DocumentError as exc:
             summary.counts["failed"] += 1
             summary.problems.append(f"{entry.rel_path}: {exc.reason}")

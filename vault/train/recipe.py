@@ -56,8 +56,9 @@ def read_gold(path: Path, keep=("DIRECT", "QUASI")) -> list[dict]:
     return docs
 
 
-def training_documents(seed: int, n_generated: int, tab_path: Path) -> list[dict]:
-    docs = read_gold(tab_path) if tab_path.exists() else []
+def training_documents(seed: int, n_generated: int, tab_path: Path, tab_repeat: int = 1) -> list[dict]:
+    # Real court text is scarcer than generated text and closer to what users redact: seen more often.
+    docs = read_gold(tab_path) * tab_repeat if tab_path.exists() else []
     if n_generated <= 0:
         return docs
     from vault.train.generate import generate
@@ -242,21 +243,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("vault/default_models"))
     parser.add_argument("--work", type=Path, default=Path("runs/recipe"), help="checkpoints and cached data")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generated", type=int, default=3000, help="generated training documents")
+    parser.add_argument("--generated", type=int, default=1500, help="generated training documents")
+    parser.add_argument("--tab-repeat", type=int, default=4, help="times each TAB training document is seen per epoch")
     parser.add_argument("--tab", type=Path, default=Path("../shared/data/tab_echr_train.jsonl"))
     parser.add_argument("--vocab", type=int, default=8000)
-    parser.add_argument("--oracle-minutes", type=float, default=40)
-    parser.add_argument("--draft-minutes", type=float, default=15)
+    parser.add_argument("--oracle-minutes", type=float, default=45)
+    parser.add_argument("--draft-minutes", type=float, default=10)
     parser.add_argument("--only", choices=["oracle", "draft"], help="train one model only")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    docs = training_documents(args.seed, args.generated, args.tab)
+    docs = training_documents(args.seed, args.generated, args.tab, args.tab_repeat)
     if (args.work / "tokenizer.json").exists():
         tokenizer = RedactionTokenizer.from_file(args.work / "tokenizer.json")
     else:
-        tokenizer = train_tokenizer([d["text"] for d in docs], args.vocab, args.work)
+        tokenizer = train_tokenizer(list({d["text"]: 1 for d in docs}), args.vocab, args.work)
     data = examples(docs, tokenizer)
     n_tokens = sum(len(e["input"]) for e in data)
     print(f"{len(docs)} documents, {len(data)} chunks, {n_tokens} sequence tokens, prepared in {time.time() - t0:.0f} s", flush=True)

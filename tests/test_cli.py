@@ -1,0 +1,248 @@
+"""End-to-end: `vault redact` over a generated tree of every supported format and bad inputs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from vault.cli import main
+from vault.pipeline import OutputLock
+
+NAMES = ["Anneliese Vandermolen", "Tobias Grünewald", "Maeve O'Sullivan"]
+PLANTED = NAMES + [
+    "anna.kowalski@example.org", "+1 415 555 0134", "536-22-8410", "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00", "192.168.14.27", "j.smith@mailbox.example.net",
+]
+
+POLICY = """
+name: e2e
+defaults: {operator: tag, threshold: 0.3}
+entities: {PERSON: {}, EMAIL_ADDRESS: {}, PHONE_NUMBER: {}, US_SSN: {}, CREDIT_CARD: {}, IBAN_CODE: {},
+           IP_ADDRESS: {}, ID: {}, LOCATION: {}, DATE_TIME: {}}
+recognizers:
+  - name: PlantedNames
+    supported_entity: PERSON
+    deny_list: %s
+must_redact: [PERSON, EMAIL_ADDRESS, PHONE_NUMBER, US_SSN, CREDIT_CARD, IBAN_CODE, IP_ADDRESS]
+""" % json.dumps(NAMES)
+
+
+def letter(i: int) -> str:
+    a, b, c = NAMES[i % 3], PLANTED[3 + i % 6], PLANTED[3 + (i + 2) % 6]
+    return (f"Dear {a},\n\nThank you for your message of last week. Please reach us at {b}.\n"
+            f"Our records also hold {c} for your account.\n\nKind regards,\nThe service team\n")
+
+
+def make_tree(root: Path, bad: bool = True) -> dict[str, str]:
+    """Every supported format, nested folders, odd names; with `bad`, inputs that must fail or be skipped."""
+    files = {
+        "letter.txt": letter(0),
+        "notes/meeting notes.md": "# Notes\n\n" + letter(1),
+        "notes/deep/er/zürich café.txt": letter(2),
+        "records.json": json.dumps({"client": {"name": NAMES[0], "email": PLANTED[3], "age": 41},
+                                    "history": [letter(3), {"ip": PLANTED[8]}]}, indent=2),
+        "events.jsonl": "\n".join(json.dumps({"who": NAMES[i % 3], "msg": letter(i)}) for i in range(3)) + "\n",
+        "people.csv": "name,email,phone,notes\n" + "".join(
+            f'{NAMES[i % 3]},{PLANTED[3 + i % 2 * 6]},{PLANTED[4]},"{letter(i).replace(chr(10), " ")}"\n' for i in range(3)),
+        "bom.txt": "\ufeff" + letter(4),
+        "empty.txt": "",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    outcome = {rel: "redacted" for rel in files}
+    if bad:
+        (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+        (root / "binary.txt").write_bytes(b"abc\x00\x01\x02" * 10)
+        (root / "latin1.txt").write_bytes("Grüße von ".encode("latin-1") + NAMES[0].encode())
+        (root / "huge.txt").write_text(("x" * 99 + " ") * 50_000)  # 5 MB on one line
+        outside = root.parent / "outside-secret.txt"
+        outside.write_text(letter(5))
+        (root / "link.txt").symlink_to(outside)
+        outcome.update({"image.png": "skipped", "binary.txt": "failed", "latin1.txt": "failed",
+                        "huge.txt": "failed", "link.txt": "skipped"})
+        if os.geteuid() != 0:  # root reads anything: an unreadable file needs a normal user
+            (root / "locked.txt").write_text(letter(0))
+            (root / "locked.txt").chmod(0)
+            outcome["locked.txt"] = "failed"
+    return outcome
+
+
+def redact_args(tmp_path: Path, pair: dict, *extra: str) -> list[str]:
+    policy = tmp_path / "e2e.yaml"
+    policy.write_text(POLICY)
+    return ["redact", str(tmp_path / "in"), str(tmp_path / "out"), "--policy", str(policy),
+            "--audit-dir", str(tmp_path / "audit"), "--draft", str(pair["draft"]), "--oracle", str(pair["oracle"]),
+            "--max-bytes", "1000000", *extra]
+
+
+def audit_rows(audit_dir: Path, table: str) -> list[dict]:
+    rows = []
+    for run in sorted(p for p in audit_dir.iterdir() if p.is_dir()):
+        for part in sorted(run.glob(f"{table}-*.parquet")):
+            rows += pq.read_table(part).to_pylist()
+    return rows
+
+
+def all_bytes(folder: Path) -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
+
+
+def test_redact_tree_end_to_end(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    outcome = make_tree(tmp_path / "in")
+    result = CliRunner().invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json"))
+    assert result.exit_code == 1, result.output  # some inputs failed; the rest are done
+    summary = json.loads(result.stdout)
+    expected = {s: sum(v == s for v in outcome.values()) for s in ("redacted", "skipped", "failed")}
+    assert {s: summary[s] for s in expected} == expected
+    assert summary["coverage"] == 1.0
+    # Each problem names its file and reason; no raw value anywhere in what is printed.
+    for rel, status in outcome.items():
+        out = tmp_path / "out" / rel
+        assert out.exists() == (status == "redacted"), rel
+        if status != "redacted":
+            assert any(p.startswith(f"{rel}: ") for p in summary["problems"]), rel
+    assert any("larger than the limit" in p for p in summary["problems"])
+    assert any("not valid UTF-8" in p for p in summary["problems"])
+    # Structure is kept; the BOM too.
+    records = json.loads((tmp_path / "out" / "records.json").read_text())
+    assert records["client"]["age"] == 41 and set(records) == {"client", "history"}
+    assert (tmp_path / "out" / "people.csv").read_text().splitlines()[0] == "name,email,phone,notes"
+    assert len((tmp_path / "out" / "events.jsonl").read_text().splitlines()) == 3
+    assert (tmp_path / "out" / "bom.txt").read_bytes().startswith(b"\xef\xbb\xbf")
+    # No planted value in any output, audit file or printed line.
+    printed = result.output
+    for path, data in all_bytes(tmp_path / "out") + all_bytes(tmp_path / "audit"):
+        for value in PLANTED:
+            assert value.encode() not in data, (path, value)
+    for row in audit_rows(tmp_path / "audit", "spans"):
+        assert not any(v in str(row) for v in PLANTED)
+    assert not any(v in printed for v in PLANTED)
+    # The audit verifies, and its report has every section.
+    run_dir = Path(summary["audit_run"])
+    assert CliRunner().invoke(main, ["audit", "verify", str(run_dir)]).exit_code == 0
+    report = CliRunner().invoke(main, ["audit", "report", str(run_dir), "--out", str(tmp_path / "r.html")])
+    assert report.exit_code == 0
+    html = (tmp_path / "r.html").read_text()
+    for section in ("run", "coverage", "entities", "disagreements", "failures", "fingerprints", "verification"):
+        assert f'id="{section}"' in html
+    assert "100%" in html
+
+
+def test_rerun_skips_unchanged_and_force_redoes(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    outcome = make_tree(tmp_path / "in", bad=False)
+    runner = CliRunner()
+    first = runner.invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json"))
+    assert first.exit_code == 0, first.output
+    second = json.loads(runner.invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json")).stdout)
+    assert second["unchanged"] == len(outcome) and second["redacted"] == 0 and second["exit_code"] == 0
+    (tmp_path / "in" / "letter.txt").write_text(letter(3))
+    third = json.loads(runner.invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json")).stdout)
+    assert third["redacted"] == 1 and third["unchanged"] == len(outcome) - 1
+    forced = json.loads(runner.invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json", "--force")).stdout)
+    assert forced["redacted"] == len(outcome)
+    dry = runner.invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--dry-run"))
+    assert dry.exit_code == 0 and "dry run" in dry.output and f"{len(outcome)} unchanged" in dry.output
+
+
+def test_kill_9_midway_then_resume_finishes_everything_once(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    names = []
+    for i in range(16):
+        rel = f"batch{i // 8}/doc{i:02d}.txt"
+        (tmp_path / "in" / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / rel).write_text(letter(i))
+        names.append(rel)
+    args = redact_args(tmp_path, tiny_pair_dirs, "--batch-size", "1", "--quiet")  # outputs land 4 at a time
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # tiny models: threads only contend
+    proc = subprocess.Popen([sys.executable, "-m", "vault.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "out").rglob("*.txt")):
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list((tmp_path / "out").rglob("*.txt")))
+    assert 0 < done_before < len(names), "the run was not killed midway"
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["redacted"] + summary["unchanged"] == len(names)
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.txt")) == names
+    assert not list((tmp_path / "out").rglob("*.vault-tmp"))
+    # Every document was redacted exactly once across the two runs' audits.
+    redacted = [r["doc_path"] for r in audit_rows(tmp_path / "audit", "documents") if r["status"] == "redacted"]
+    assert sorted(redacted) == names
+    assert CliRunner().invoke(main, ["audit", "verify", summary["audit_run"]]).exit_code == 0
+
+
+def test_second_run_on_the_same_output_fails_at_once(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    make_tree(tmp_path / "in", bad=False)
+    lock = OutputLock(tmp_path / "out")
+    try:
+        result = CliRunner().invoke(main, redact_args(tmp_path, tiny_pair_dirs))
+    finally:
+        lock.release()
+    assert result.exit_code == 2 and "another vault run" in result.output
+
+
+@pytest.mark.parametrize("case", ["missing input", "output inside input", "input inside output", "bad policy", "missing model"])
+def test_usage_errors_exit_2_with_a_clear_message(tmp_path, tiny_pair_dirs, case):
+    (tmp_path / "in").mkdir()
+    make_tree(tmp_path / "in", bad=False)
+    args = redact_args(tmp_path, tiny_pair_dirs)
+    expect = {"missing input": "input directory not found", "output inside input": "must not be inside the input",
+              "input inside output": "must not be inside the output", "bad policy": "colour",
+              "missing model": "model directory not found"}[case]
+    if case == "missing input":
+        args[1] = str(tmp_path / "nope")
+    elif case == "output inside input":
+        args[2] = str(tmp_path / "in" / "out")
+    elif case == "input inside output":
+        args[2] = str(tmp_path)
+    elif case == "bad policy":
+        (tmp_path / "e2e.yaml").write_text(POLICY + "colour: blue\n")
+        args[4] = str(tmp_path / "bad.yaml")
+        (tmp_path / "bad.yaml").write_text(POLICY + "colour: blue\n")
+    else:
+        args[args.index("--oracle") + 1] = str(tmp_path / "no-model")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert expect in result.output
+
+
+def test_tampered_audit_fails_verify_naming_the_row(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    make_tree(tmp_path / "in", bad=False)
+    summary = json.loads(CliRunner().invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--json")).stdout)
+    run_dir = Path(summary["audit_run"])
+    part = sorted(run_dir.glob("spans-*.parquet"))[0]
+    table = pq.read_table(part).to_pylist()
+    table[1]["entity_type"] = "MISC" if table[1]["entity_type"] != "MISC" else "ID"
+    import pyarrow as pa
+
+    pq.write_table(pa.Table.from_pylist(table, schema=pq.read_schema(part)), part)
+    result = CliRunner().invoke(main, ["audit", "verify", str(run_dir)])
+    assert result.exit_code != 0 and "row 2" in result.output
+
+
+def test_policy_commands(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["policy", "validate", "strict"])
+    assert ok.exit_code == 0 and "fingerprint" in ok.output
+    shown = runner.invoke(main, ["policy", "show", "hipaa-safe-harbor"])
+    assert shown.exit_code == 0 and "fingerprint:" in shown.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nentities:\n  PERSONN: {}\n")
+    result = runner.invoke(main, ["policy", "validate", str(bad)])
+    assert result.exit_code == 2 and "bad.yaml" in result.output and "PERSONN" in result.output

@@ -1,0 +1,142 @@
+"""`vault eval`: redaction quality on gold documents, through the same code path as `vault redact`.
+
+Gold JSONL: {"id", "text", "spans": [{"start", "end", "label", "identifier"}]}; DIRECT and QUASI spans
+must be redacted, NO_MASK spans need not be (their characters count neither for nor against precision).
+Whitespace never counts. Metrics:
+
+- leak: share of sensitive characters left visible (1 - character recall);
+- mention recall: share of sensitive mentions redacted completely; `direct_recall` for DIRECT ones;
+- precision: share of redacted characters that were sensitive; F1 of character recall and precision;
+- per entity type: leak and mention recall by gold type, precision by predicted type.
+"""
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from vault.spans import TAB_LABELS
+
+
+def read_gold(path: Path) -> list[dict]:
+    docs = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                doc = json.loads(line)
+                doc["text"], doc["spans"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}: line {n}: not a gold document ({exc})") from None
+            for s in doc["spans"]:
+                s["label"] = TAB_LABELS.get(s["label"], s["label"])
+            docs.append(doc)
+    return docs
+
+
+def _chars(text: str, spans) -> set[int]:
+    return {i for a, b in spans for i in range(a, b) if not text[i].isspace()}
+
+
+class Scores:
+    """Character and mention counts, accumulated over documents."""
+
+    def __init__(self):
+        self.sensitive = self.hidden = self.redacted = self.redacted_sensitive = 0
+        self.mentions = self.mentions_hit = self.direct = self.direct_hit = 0
+        self.by_type = defaultdict(lambda: defaultdict(int))
+
+    def add(self, text: str, gold: list[dict], predicted: list[tuple[int, int, str]]) -> None:
+        must = [s for s in gold if s.get("identifier", "DIRECT") in ("DIRECT", "QUASI")]
+        neutral = _chars(text, [(s["start"], s["end"]) for s in gold if s.get("identifier") == "NO_MASK"])
+        sensitive = _chars(text, [(s["start"], s["end"]) for s in must])
+        redacted = _chars(text, [(a, b) for a, b, _ in predicted])
+        self.sensitive += len(sensitive)
+        self.hidden += len(sensitive & redacted)
+        counted = redacted - (neutral - sensitive)
+        self.redacted += len(counted)
+        self.redacted_sensitive += len(counted & sensitive)
+        for s in must:
+            chars = _chars(text, [(s["start"], s["end"])])
+            hit = chars <= redacted
+            t = self.by_type[s["label"]]
+            t["sensitive"] += len(chars)
+            t["hidden"] += len(chars & redacted)
+            t["mentions"] += 1
+            t["mentions_hit"] += hit
+            self.mentions += 1
+            self.mentions_hit += hit
+            if s.get("identifier", "DIRECT") == "DIRECT":
+                self.direct += 1
+                self.direct_hit += hit
+        for a, b, label in predicted:
+            chars = _chars(text, [(a, b)]) - (neutral - sensitive)
+            t = self.by_type[label]
+            t["redacted"] += len(chars)
+            t["redacted_sensitive"] += len(chars & sensitive)
+
+    def report(self) -> dict:
+        recall = self.hidden / self.sensitive if self.sensitive else 1.0
+        precision = self.redacted_sensitive / self.redacted if self.redacted else 1.0
+        f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+        per_type = {}
+        for label, t in sorted(self.by_type.items()):
+            per_type[label] = {
+                "leak": round(1 - t["hidden"] / t["sensitive"], 4) if t["sensitive"] else None,
+                "mention_recall": round(t["mentions_hit"] / t["mentions"], 4) if t["mentions"] else None,
+                "precision": round(t["redacted_sensitive"] / t["redacted"], 4) if t["redacted"] else None,
+                "mentions": t["mentions"],
+            }
+        return {
+            "leak": round(1 - recall, 4),
+            "mention_recall": round(self.mentions_hit / self.mentions, 4) if self.mentions else None,
+            "direct_recall": round(self.direct_hit / self.direct, 4) if self.direct else None,
+            "precision": round(precision, 4),
+            "f1": round(f1, 4),
+            "per_type": per_type,
+        }
+
+
+def evaluate_vault(docs: list[dict], redactor) -> dict:
+    """Score vault's redactions: every span the pipeline redacted, after the policy's decisions."""
+    from vault.render import Pseudonymizer
+
+    scores = Scores()
+    results = redactor.redact([d["text"] for d in docs], [Pseudonymizer(redactor.key) for _ in docs])
+    for doc, res in zip(docs, results):
+        predicted = [(r["start"], r["end"], r["entity_type"]) for r in res.span_rows if r["action"] == "redacted"]
+        scores.add(doc["text"], doc["spans"], predicted)
+    return scores.report()
+
+
+def evaluate_presidio(docs: list[dict]) -> dict:
+    """Score Presidio's default analyzer: everything it finds is redacted."""
+    from vault.detect import presidio_default_analyzer
+
+    analyzer = presidio_default_analyzer()
+    scores = Scores()
+    for doc in docs:
+        spans = analyzer.detect(doc["text"])
+        scores.add(doc["text"], doc["spans"], [(s.start, s.end, s.entity_type) for s in spans])
+    report = scores.report()
+    report["nlp_model"] = analyzer.nlp_model
+    return report
+
+
+def table(results: dict[str, dict]) -> str:
+    names = list(results)
+    lines = [f"{'metric':<16}" + "".join(f"{n:>12}" for n in names)]
+    for metric in ("leak", "mention_recall", "direct_recall", "precision", "f1"):
+        lines.append(f"{metric:<16}" + "".join(f"{_fmt(results[n].get(metric)):>12}" for n in names))
+    labels = sorted({label for r in results.values() for label in r["per_type"]})
+    lines.append("")
+    lines.append(f"{'type (recall/prec)':<22}" + "".join(f"{n:>20}" for n in names))
+    for label in labels:
+        cells = []
+        for n in names:
+            t = results[n]["per_type"].get(label, {})
+            cells.append(f"{_fmt(t.get('mention_recall'))}/{_fmt(t.get('precision'))}")
+        lines.append(f"{label:<22}" + "".join(f"{c:>20}" for c in cells))
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
