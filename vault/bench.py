@@ -189,3 +189,81 @@ def table(result: dict) -> str:
               "speedup_vs_oracle_batch1", "speedup_vs_hf_greedy", "speedup_vs_hf_assisted",
               "speedup_vs_hf_prompt_lookup", "oracle_passes_per_token", "accept_rate")]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- pipeline
+
+
+def _write_docs(folder: Path, texts: list[str]) -> None:
+    for i, text in enumerate(texts):
+        path = folder / f"{i // 500:03d}" / f"doc{i:05d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _redact_process(input_dir: Path, work: Path, extra: list[str]) -> tuple[float, int, dict]:
+    """Run `vault redact` as its own process: wall seconds, peak resident memory (KiB), JSON summary."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out, audit = work / f"out-{input_dir.name}", work / f"audit-{input_dir.name}"
+    cmd = [sys.executable, "-m", "vault.cli", "redact", str(input_dir), str(out), "--audit-dir", str(audit), "--json", *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"vault redact {input_dir} failed with exit status {os.waitstatus_to_exitcode(status)}")
+    return seconds, usage.ru_maxrss, json.loads(stdout)
+
+
+def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: str = "default",
+             extra: list[str] = (), log=print) -> dict:
+    """Throughput of `vault redact` against Presidio's analyzer alone on the same documents, and peak
+    memory of a run ten times larger than another."""
+    import json
+    import tempfile
+
+    from vault.detect import presidio_default_analyzer
+    from vault.train.generate import generate
+
+    texts = [json.loads(line)["text"] for line in dev_path.read_text(encoding="utf-8").splitlines()] if dev_path and dev_path.exists() else []
+    texts = texts[:4] if quick else texts
+    if not texts:
+        texts = [d["text"] for d in generate(10, seed=9002, split="heldout")]
+    chars = sum(len(t) for t in texts)
+    with tempfile.TemporaryDirectory(prefix="vault-bench-") as tmp:
+        work = Path(tmp)
+        _write_docs(work / "dev", texts)
+        analyzer = presidio_default_analyzer()
+        start = time.perf_counter()
+        for text in texts:
+            analyzer.detect(text)
+        presidio_seconds = time.perf_counter() - start
+        log(f"presidio analyzer ({analyzer.nlp_model}): {len(texts)} documents, {presidio_seconds:.1f} s")
+        vault_seconds, _, summary = _redact_process(work / "dev", work, ["--policy", policy, *extra])
+        log(f"vault redact: {len(texts)} documents, {vault_seconds:.1f} s (model loading included)")
+        small_n, large_n = (100, 1000) if quick else (1000, 10000)
+        memory = {}
+        for n in (small_n, large_n):
+            # Short notes: the run's length is dominated by how many documents flow, which is the point.
+            docs = [d["text"][:300] for d in generate(min(n, 2000), seed=9003, split="heldout")]
+            _write_docs(work / f"n{n}", [docs[i % len(docs)] + f"\nref {i}" for i in range(n)])
+            seconds, peak_kib, s = _redact_process(work / f"n{n}", work, ["--policy", policy, *extra])
+            memory[n] = peak_kib
+            log(f"{n} documents: {seconds:.0f} s, peak memory {peak_kib / 1024:.0f} MiB, {s['redacted']} redacted")
+    return {
+        "documents": len(texts),
+        "characters": chars,
+        "vault_seconds": round(vault_seconds, 2),
+        "presidio_seconds": round(presidio_seconds, 2),
+        "vault_chars_per_second": round(chars / vault_seconds, 1),
+        "presidio_chars_per_second": round(chars / presidio_seconds, 1),
+        "throughput_vs_presidio": round(presidio_seconds / vault_seconds, 3),
+        "peak_memory_mib": {str(n): round(k / 1024, 1) for n, k in memory.items()},
+        "memory_ratio": round(memory[large_n] / memory[small_n], 3),
+        "coverage": summary["coverage"],
+    }

@@ -190,5 +190,19 @@ def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
     click.echo(bench_mod.table(result))
 
 
+@bench.command("pipeline")
+@click.option("--quick", is_flag=True, help="4 documents; 100 against 1,000 for memory")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--policy", "policy_path", default="default", show_default=True)
+@click.option("--dev", type=click.Path(path_type=Path), help="gold JSONL of real documents (default: tab_echr_dev.jsonl)")
+def bench_pipeline(quick, as_json, policy_path, dev):
+    """End-to-end throughput against Presidio's analyzer alone; peak memory of 10x more documents."""
+    from vault import bench as bench_mod
+
+    log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    result = bench_mod.pipeline(quick=quick, dev_path=dev or bench_mod.DEFAULT_DEV, policy=policy_path, log=log)
+    click.echo(json.dumps(result, indent=1))
+
+
 if __name__ == "__main__":
     main()

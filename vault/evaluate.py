@@ -69,6 +69,8 @@ class Scores:
                 self.direct_hit += hit
         for a, b, label in predicted:
             chars = _chars(text, [(a, b)]) - (neutral - sensitive)
+            if not chars:
+                continue  # whitespace, or only NO_MASK characters: counts neither way
             t = self.by_type[label]
             t["redacted"] += len(chars)
             t["redacted_sensitive"] += len(chars & sensitive)

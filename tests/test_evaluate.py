@@ -1,0 +1,59 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vault.evaluate import Scores, read_gold
+
+TEXT = "Mr John Smith lives in Oslo since 2001."
+GOLD = [
+    {"start": 3, "end": 13, "label": "PERSON", "identifier": "DIRECT"},
+    {"start": 23, "end": 27, "label": "LOCATION", "identifier": "QUASI"},
+    {"start": 34, "end": 38, "label": "DATE_TIME", "identifier": "NO_MASK"},
+]
+
+
+def test_perfect_none_and_partial_redaction():
+    perfect = Scores()
+    perfect.add(TEXT, GOLD, [(3, 13, "PERSON"), (23, 27, "LOCATION")])
+    r = perfect.report()
+    assert r["leak"] == 0 and r["precision"] == 1 and r["f1"] == 1 and r["direct_recall"] == 1
+    nothing = Scores()
+    nothing.add(TEXT, GOLD, [])
+    assert nothing.report()["leak"] == 1 and nothing.report()["mention_recall"] == 0
+    partial = Scores()
+    partial.add(TEXT, GOLD, [(3, 7, "PERSON"), (0, 2, "MISC")])  # "John" only, and "Mr"
+    r = partial.report()
+    assert r["leak"] == pytest.approx(1 - 4 / 13, abs=1e-4)  # 13 sensitive non-space characters, 4 hidden
+    assert r["precision"] == pytest.approx(4 / 6, abs=1e-4) and r["mention_recall"] == 0
+    assert r["per_type"]["MISC"]["precision"] == 0
+
+
+def test_no_mask_characters_count_neither_way():
+    s = Scores()
+    s.add(TEXT, GOLD, [(3, 13, "PERSON"), (23, 27, "LOCATION"), (34, 38, "DATE_TIME")])
+    assert s.report()["precision"] == 1
+
+
+@given(st.lists(st.tuples(st.integers(0, 38), st.integers(1, 12)), max_size=6))
+def test_metrics_stay_in_range_and_whitespace_never_counts(spans):
+    s = Scores()
+    predicted = [(a, min(len(TEXT), a + n), "MISC") for a, n in spans]
+    s.add(TEXT, GOLD, predicted)
+    r = s.report()
+    assert 0 <= r["leak"] <= 1 and 0 <= r["precision"] <= 1 and 0 <= r["f1"] <= 1
+    spaced = Scores()
+    spaced.add(TEXT, GOLD, predicted + [(2, 3, "MISC"), (7, 8, "MISC")])  # only spaces
+    assert spaced.report() == r
+
+
+def test_gold_labels_are_mapped_and_bad_lines_named(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text('{"id": "a", "text": "x", "spans": [{"start": 0, "end": 1, "label": "CODE", "identifier": "DIRECT"}]}\nnot json\n')
+    try:
+        read_gold(path)
+    except ValueError as exc:
+        assert "gold.jsonl: line 2" in str(exc)
+    else:
+        raise AssertionError("a bad line must be refused")
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    assert read_gold(path)[0]["spans"][0]["label"] == "ID"
