@@ -132,18 +132,20 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
     def measure(mode: str, batch: int, fn):
         before = counter.calls
         start = time.perf_counter()
-        outputs, drafted, accepted = fn()
+        outputs, drafted, accepted, passes = fn()
         seconds = time.perf_counter() - start
         tokens = sum(len(o) for o in outputs)
         same = all(o == r for o, r in zip(outputs, reference)) if reference else True
-        rows.append(Row(mode, batch, seconds, tokens, counter.calls - before, drafted, accepted, same))
+        # Passes per chunk: a batched forward call is one pass for each chunk in it.
+        rows.append(Row(mode, batch, seconds, tokens, passes or counter.calls - before, drafted, accepted, same))
         log(f"  {mode:<22} batch {batch}: {seconds:7.2f} s, {tokens / seconds:8.1f} tok/s, identical {same}")
         return outputs
 
     def vault_mode(drafter: str, batch: int):
         def fn():
             res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch)
-            return [r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res)
+            return ([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
+                    sum(r.passes for r in res))
 
         return fn
 
@@ -155,7 +157,7 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
         measure(mode, batch, vault_mode(drafter, batch))
     hf_modes = ["hf-greedy", "hf-assisted", "hf-prompt-lookup"]
     for mode in hf_modes:
-        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, chunks), 0, 0))
+        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, chunks), 0, 0, 0))
 
     def pick(mode: str, batch: int) -> Row:
         return next(r for r in rows if r.mode == mode and r.batch == batch)

@@ -48,6 +48,7 @@ class KVDecoder:
         self.seq: list[list[int]] = [[] for _ in prompts]  # tokens whose keys/values are cached
         self.cols: list[list[int]] = [[] for _ in prompts]  # their cache columns
         self.valid = torch.zeros(len(prompts), 0, dtype=torch.long, device=self.device)
+        self.positions = 0
         # Prefill all but the last prompt token, right-padded: no logits needed yet.
         self.pending = [p[-1:] for p in prompts]
         self._feed([p[:-1] for p in prompts], left_pad=False, logits_to_keep=1)
@@ -77,6 +78,7 @@ class KVDecoder:
             self.seq[r] += f
             self.cols[r] += range(base + first, base + first + len(f))
         self.valid = torch.cat([self.valid, mask.to(self.device)], dim=1)
+        self.positions += ids.numel()  # computed positions, padding included: the work a pass costs
         with torch.inference_mode():
             out = self.model(
                 input_ids=ids.to(self.device),
@@ -225,9 +227,13 @@ class DraftLength:
 class Engine:
     """Redacts batches of chunks with an oracle and, optionally, a draft model sharing its tokenizer."""
 
-    def __init__(self, oracle: torch.nn.Module, tags: Tags, draft: torch.nn.Module | None = None, draft_iterations: int = 6):
+    def __init__(self, oracle: torch.nn.Module, tags: Tags, draft: torch.nn.Module | None = None,
+                 draft_iterations: int = 8, draft_step: int = 8):
         self.oracle, self.draft, self.tags = oracle, draft, tags
-        self.draft_iterations = draft_iterations
+        # The draft checks at most `draft_step` hypothesis tokens a pass: past its first disagreement the
+        # rest of a pass is wasted, and on a CPU wasted tokens cost as much as useful ones.
+        self.draft_iterations, self.draft_step = draft_iterations, draft_step
+        self.positions = {"oracle": 0, "draft": 0}  # positions computed by each model, over all runs
 
     def run(
         self,
@@ -260,15 +266,16 @@ class Engine:
         lengths = [DraftLength() for _ in sources]
         active = list(range(len(sources)))  # chunk index of each decoder row
         while active:
+            # A pass computes every row to the batch's widest draft: rows with shorter drafts get the
+            # extra positions for free, so every row may draft that far.
+            width = max(lengths[c].next() for c in active)
             if drafter == "none":
                 drafts = [[] for _ in active]
             elif drafter == "draft":
-                drafts = self._model_drafts(drafter_model, active, prompts, results, grammars, lengths, hints)
+                drafts = self._model_drafts(drafter_model, active, prompts, results, grammars, width, hints)
             else:
                 use_hints = drafter == "hints"
-                drafts = [
-                    base_draft(grammars[c], hints[c] if use_hints else None, lengths[c].next()) for c in active
-                ]
+                drafts = [base_draft(grammars[c], hints[c] if use_hints else None, width) for c in active]
             logits, starts = oracle.forward(drafts)
             chosen, logp, margin = judge(logits, starts, drafts, [grammars[c] for c in active], tags)
             targets = []
@@ -290,6 +297,11 @@ class Engine:
                         break
                 targets.append(prompts[c] + res.output)
             oracle.sync(targets)
+            self.positions["oracle"] += oracle.positions
+            oracle.positions = 0
+            if drafter_model is not None:
+                self.positions["draft"] += drafter_model.positions
+                drafter_model.positions = 0
             still = [r for r, c in enumerate(active) if not grammars[c].done]
             if len(still) < len(active):
                 oracle.keep_rows(still)
@@ -298,15 +310,16 @@ class Engine:
                 active = [active[r] for r in still]
         return results
 
-    def _model_drafts(self, model: KVDecoder, active, prompts, results, grammars, lengths, hints) -> list[list[int]]:
+    def _model_drafts(self, model: KVDecoder, active, prompts, results, grammars, width, hints) -> list[list[int]]:
         """The draft model decodes greedily under the grammar, itself speculating over the hints/copy draft."""
         drafts = [[] for _ in active]
         states = [grammars[c].copy() for c in active]
-        budget = [lengths[c].next() for c in active]
+        budget = [width] * len(active)
         model.sync([prompts[c] + results[c].output for c in active])
         for _ in range(self.draft_iterations):
             hyps = [
-                base_draft(g, hints[c], budget[r] - len(drafts[r])) if not g.done and len(drafts[r]) < budget[r] else []
+                base_draft(g, hints[c], min(self.draft_step, budget[r] - len(drafts[r])))
+                if not g.done and len(drafts[r]) < budget[r] else []
                 for r, (c, g) in enumerate(zip(active, states))
             ]
             if not any(hyps) and all(g.done or len(d) >= b for g, d, b in zip(states, drafts, budget)):
