@@ -296,7 +296,7 @@ def main() -> None:
         print(f"model card: {args.out / 'README.md'}", flush=True)
 
 
-def measure(out: Path, tab_dev: Path, n_heldout: int = 60) -> dict:
+def measure(out: Path, tab_dev: Path, n_heldout: int = 100) -> dict:
     """The pair's quality under policies/strict.yaml, through the same path as `vault redact`."""
     from vault.evaluate import evaluate_vault, read_gold as read_eval_gold
     from vault.models import load_pair
@@ -309,6 +309,7 @@ def measure(out: Path, tab_dev: Path, n_heldout: int = 60) -> dict:
     metrics = {}
     if tab_dev.exists():
         metrics["tab_echr_dev"] = evaluate_vault(read_eval_gold(tab_dev), redactor)
+    # The same documents as data/heldout.jsonl: generate(n) is a prefix of generate(m) for one seed.
     metrics["heldout_generated"] = evaluate_vault(generate(n_heldout, seed=424242, split="heldout"), redactor)
     return metrics
 
