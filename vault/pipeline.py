@@ -106,6 +106,7 @@ class Redactor:
             names = [n for n, _ in d.detectors]
             scores = [float(v) for n, v in d.detectors]
             recognizer_scores = [v for n, v in d.detectors if n != "oracle"]
+            rule = self.policy.rule(s.entity_type)
             rows.append({
                 "chunk": chunk,
                 "start": s.start,
@@ -119,7 +120,7 @@ class Redactor:
                 "oracle_logprob": logprob,
                 "oracle_margin": None if margin is None or margin == float("inf") else margin,
                 "action": d.action,
-                "operator": self.policy.rule(s.entity_type).operator if d.action == "redacted" and self.policy.rule(s.entity_type) else "",
+                "operator": rule.operator if d.action == "redacted" and rule else "",
                 "reason": d.reason,
                 "value_hmac": keyed_hash(self.key, text[s.start : s.end]),
             })
@@ -164,7 +165,9 @@ class Summary:
     oracle_checked: int = 0
     sensitive_spans: int = 0
     tokens: int = 0
+    chunks: int = 0
     seconds: float = 0.0
+    started: float = field(default_factory=time.time)
     problems: list[str] = field(default_factory=list)  # "path: reason", never a raw value
 
     @property
@@ -357,6 +360,10 @@ def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, a
         stats["accept_rate"] = sum(r.accepted for r in unit_results) / drafted if drafted else None
         spans = [dict(row, doc_path=doc.rel_path, field=u.field) for u, r in zip(doc.units, unit_results) for row in r.span_rows]
         summary.tokens += stats["tokens"]
+        summary.chunks += stats["chunks"]
+        if bar is not None:
+            elapsed = max(1e-9, time.time() - summary.started)
+            bar.set_postfix(chunks=summary.chunks, tok_s=f"{summary.tokens / elapsed:.0f}", refresh=False)
         if not all(r.verified for r in unit_results):
             _record(audit, summary, dict(stats, status="failed", error="not fully verified by the oracle"), bar, spans)
             continue
