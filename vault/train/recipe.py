@@ -9,6 +9,7 @@ the tag decisions. Training checkpoints every few minutes and continues from the
 """
 
 import argparse
+import sys
 import json
 import math
 import random
@@ -288,7 +289,7 @@ def main() -> None:
         model = train(size, data, tokenizer, args.work, minutes, args.seed, teacher=teacher)
         model.training_log.update(documents=len(docs), chunks=len(data), sequence_tokens=n_tokens,
                                   parameters=sum(p.numel() for p in model.parameters()),
-                                  command="python -m vault.train.recipe " + " ".join(f"{k}={v}" for k, v in vars(args).items()))
+                                  command="python -m vault.train.recipe " + " ".join(sys.argv[1:]))
         save(model, args.work, args.out / size)
         print(f"[{size}] saved to {args.out / size}", flush=True)
     if all((args.out / size / "training_log.json").exists() for size in ("oracle", "draft")):
