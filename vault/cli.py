@@ -123,7 +123,8 @@ def audit_verify(run_dir):
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: RUN_DIR/report.html)")
 def audit_report(run_dir, out):
     """Render a self-contained HTML report for compliance review."""
-    from vault.audit import load_audit_key, write_report
+    from vault.audit import load_audit_key
+    from vault.report import write_report
 
     path = write_report(run_dir, out or run_dir / "report.html", load_audit_key(run_dir.parent))
     click.echo(str(path))
