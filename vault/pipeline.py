@@ -243,7 +243,8 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
         except Exception as exc:  # ModelError and friends: a configuration problem
             raise UsageError(str(exc)) from exc
         policy_fp = opts.policy.fingerprint()
-        model_fp = _sha256((draft.fingerprint() + oracle.fingerprint()).encode())
+        draft_fp, oracle_fp = draft.fingerprint(), oracle.fingerprint()  # hashes the weights: once
+        model_fp = _sha256((draft_fp + oracle_fp).encode())
         opts.audit_dir.mkdir(parents=True, exist_ok=True)
         key = load_audit_key(opts.audit_dir)
         previous = {} if opts.force else completed_documents(opts.audit_dir)
@@ -254,8 +255,8 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
             return _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started)
         summary.run_id = new_run_id()
         meta = {"policy_fingerprint": policy_fp, "model_fingerprint": model_fp, "policy": opts.policy.name,
-                "draft": {"path": str(draft.path), "fingerprint": draft.fingerprint()},
-                "oracle": {"path": str(oracle.path), "fingerprint": oracle.fingerprint()},
+                "draft": {"path": str(draft.path), "fingerprint": draft_fp},
+                "oracle": {"path": str(oracle.path), "fingerprint": oracle_fp},
                 "input_dir": str(opts.input_dir), "output_dir": str(opts.output_dir)}
         redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
         shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
