@@ -29,7 +29,8 @@ from vault.models import (
     new_tokenizer,
     tokens_with_tags,
 )
-from vault.spans import TAB_LABELS, Span
+from vault.evaluate import read_gold
+from vault.spans import Span
 
 CHUNK_TOKENS = 256
 SIZES = {
@@ -43,30 +44,20 @@ SIZES = {
 # ---------------------------------------------------------------------------------------------- data
 
 
-def read_gold(path: Path, keep=("DIRECT", "QUASI")) -> list[dict]:
-    """Gold JSONL documents with the spans that must be masked, labels in vault's names."""
-    docs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        doc = json.loads(line)
-        spans = [
-            Span(s["start"], s["end"], TAB_LABELS.get(s["label"], s["label"]))
-            for s in doc["spans"]
-            if s.get("identifier", "DIRECT") in keep
-        ]
-        docs.append({"id": doc["id"], "text": doc["text"], "spans": spans})
-    return docs
+def must_mask(doc: dict) -> dict:
+    """A gold document with only the spans that must be masked (DIRECT and QUASI), as Spans."""
+    spans = [Span(s["start"], s["end"], s["label"]) for s in doc["spans"] if s.get("identifier", "DIRECT") != "NO_MASK"]
+    return {"id": doc["id"], "text": doc["text"], "spans": spans}
 
 
 def training_documents(seed: int, n_generated: int, tab_path: Path, tab_repeat: int = 1) -> list[dict]:
     # Real court text is scarcer than generated text and closer to what users redact: seen more often.
-    docs = read_gold(tab_path) * tab_repeat if tab_path.exists() else []
+    docs = [must_mask(d) for d in read_gold(tab_path)] * tab_repeat if tab_path.exists() else []
     if n_generated <= 0:
         return docs
     from vault.train.generate import generate
 
-    for doc in generate(n_generated, seed=seed, split="train"):
-        spans = [Span(s["start"], s["end"], s["label"]) for s in doc["spans"] if s["identifier"] != "NO_MASK"]
-        docs.append({"id": doc["id"], "text": doc["text"], "spans": spans})
+    docs += [must_mask(d) for d in generate(n_generated, seed=seed, split="train")]
     return docs
 
 
@@ -299,7 +290,7 @@ def main() -> None:
 
 def measure(out: Path, tab_dev: Path, n_heldout: int = 100) -> dict:
     """The pair's quality under policies/strict.yaml, through the same path as `vault redact`."""
-    from vault.evaluate import evaluate_vault, read_gold as read_eval_gold
+    from vault.evaluate import evaluate_vault
     from vault.models import load_pair
     from vault.pipeline import Redactor
     from vault.policy import load_policy
@@ -309,7 +300,7 @@ def measure(out: Path, tab_dev: Path, n_heldout: int = 100) -> dict:
     redactor = Redactor(draft, oracle, load_policy("strict"), key=b"model card")
     metrics = {}
     if tab_dev.exists():
-        metrics["tab_echr_dev"] = evaluate_vault(read_eval_gold(tab_dev), redactor)
+        metrics["tab_echr_dev"] = evaluate_vault(read_gold(tab_dev), redactor)
     # The same documents as data/heldout.jsonl: generate(n) is a prefix of generate(m) for one seed.
     metrics["heldout_generated"] = evaluate_vault(generate(n_heldout, seed=424242, split="heldout"), redactor)
     return metrics
