@@ -244,3 +244,59 @@ def test_decide_invariants(data):
     for s in oracle + cands:
         assert s.start == s.end or any(d.span.start < s.end and s.start < d.span.end for d in decisions) \
             or any((d.span.start, d.span.end) == (s.start, s.end) for d in decisions)
+
+
+# ---- repeats
+
+def test_repeats_of_a_redacted_value_and_name_parts_are_redacted():
+    text = "Mrs Marlene Willis wrote. Later Willis and Mrs Willis met Marlene. Mrs Smith stayed."
+    oracle = [Span(4, 18, "PERSON")]
+    d = decide(oracle, [], policy(), text)
+    redacted = [text[x.span.start:x.span.end] for x in d if x.action == "redacted"]
+    assert redacted == ["Marlene Willis", "Willis", "Willis", "Marlene"]
+    assert [x.reason for x in d if x.action == "redacted"] == ["oracle"] + ["consistency"] * 3
+    assert "Mrs" not in redacted and "Smith" not in " ".join(redacted)  # titles do not spread
+    assert decide(oracle, [], policy(redact_repeats=False), text) == decide(oracle, [], policy(redact_repeats=False), text)
+    assert [text[x.span.start:x.span.end] for x in decide(oracle, [], policy(redact_repeats=False), text)] == ["Marlene Willis"]
+
+
+def test_repeats_respect_words_case_allow_list_and_common_words():
+    text = "Acme Help called. EMP-42 and EMP-421 differ; acme help is lowercase; the widow and a widow."
+    oracle = [Span(0, 9, "ID"), Span(18, 24, "ID"), Span(text.index("widow"), text.index("widow") + 5, "PERSON")]
+    d = decide(oracle, [], policy(allow_list=[]), text)
+    redacted = sorted(text[x.span.start:x.span.end] for x in d if x.action == "redacted")
+    # Whole words only (not inside EMP-421), same case only, and a lowercase word does not spread.
+    assert redacted == ["Acme Help", "EMP-42", "widow"]
+    # A value on the allow list is never spread, even if the oracle's span of it was redacted.
+    text2 = "Acme Help. Acme Help."
+    d2 = decide([Span(0, 9, "ID")], [], policy(), text2)
+    assert [x.action for x in d2] == ["kept"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["Anna", "Berg", "Bergman", "Mr", "met", "ID-7731", "the", "Jo"]), min_size=2, max_size=12),
+       st.data())
+def test_every_whole_word_repeat_of_a_redacted_value_is_covered(words, data):
+    """A value of one or two words is redacted once; afterwards exactly its repeats (and, for a
+    person, the distinctive capitalised parts of the name) are redacted, nothing else."""
+    text = " ".join(words)
+    starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+    k = data.draw(st.integers(0, len(words) - 2))
+    n = data.draw(st.integers(1, 2))
+    value_words = words[k:k + n]
+    value = " ".join(value_words)
+    etype = data.draw(st.sampled_from(["PERSON", "ID"]))
+    decisions = decide([Span(starts[k], starts[k] + len(value), etype)], [], policy(), text)
+    covered = {i for x in decisions if x.action == "redacted" for i in range(x.span.start, x.span.end)}
+
+    def distinctive(v):
+        return len(v) >= 3 and any(c.isupper() or c.isdigit() for c in v)
+
+    parts = {w for w in value_words if etype == "PERSON" and distinctive(w) and w[0].isupper() and w != "Mr"}
+    expected = set()
+    for i in range(len(words)):
+        if words[i:i + n] == value_words and (distinctive(value) or i == k):
+            expected |= set(range(starts[i], starts[i] + len(value)))
+        if words[i] in parts:
+            expected |= set(range(starts[i], starts[i] + len(words[i])))
+    assert covered - {i for i in covered if text[i] == " "} == expected - {i for i in expected if text[i] == " "}

@@ -9,6 +9,7 @@ given), not the keyed HMAC the audit needs for consistent, non-reversible hashes
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import os
@@ -22,7 +23,7 @@ from vault.policy import Policy
 from vault.spans import Span
 
 Action = Literal["redacted", "kept"]
-Reason = Literal["oracle", "policy override", "allow list", "not in policy", "below threshold"]
+Reason = Literal["oracle", "policy override", "consistency", "allow list", "not in policy", "below threshold"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,55 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
             action, reason = "redacted", "policy override"
             hold = policy.on_disagreement == "hold"
         decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
+    if policy.redact_repeats:
+        decisions += _repeats(decisions, policy, text)
     return _merge(decisions)
+
+
+# Courtesy titles are not part of what identifies a person: "Mr" alone must not spread.
+_TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame", "Lady", "Lord", "Judge", "Herr", "Frau"}
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decision]:
+    """Consistency: a value redacted once is redacted wherever else it stands in the same
+    document (whole words, same case), and so is each part of a redacted person's name. The
+    model reads a document in chunks and can miss a repeat it tagged in another chunk; one
+    visible repeat of "Mrs Willis" undoes every other redaction of her. Only values with a
+    capital letter or a digit spread, so that a common word tagged once does not."""
+    redacted = [d for d in decisions if d.action == "redacted"]
+    values: dict[str, str] = {}
+    for d in redacted:
+        value = text[d.span.start:d.span.end].strip()
+        if _distinctive(value):
+            values.setdefault(value, d.span.entity_type)
+        if d.span.entity_type == "PERSON":
+            for word in _WORD.findall(value):
+                if _distinctive(word) and word[0].isupper() and word.rstrip(".") not in _TITLES:
+                    values.setdefault(word, "PERSON")
+    values = {v: t for v, t in values.items() if not policy.allowed(v)}
+    if not values:
+        return []
+    # One scan for all values; longest first, so "Mrs Willis" wins over "Willis" where both fit.
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(values, key=len, reverse=True))) + r")(?!\w)")
+    cover: list[list[int]] = []  # the redacted characters as disjoint [start, end) runs
+    for a, b in sorted((d.span.start, d.span.end) for d in redacted):
+        if cover and a <= cover[-1][1]:
+            cover[-1][1] = max(cover[-1][1], b)
+        else:
+            cover.append([a, b])
+    starts = [a for a, _ in cover]
+    found = []
+    for m in pattern.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i < 0 or cover[i][1] < m.end():
+            span = Span(m.start(), m.end(), values[m.group()], 1.0, "consistency")
+            found.append(Decision(span, "redacted", "consistency", (("consistency", 1.0),)))
+    return found
+
+
+def _distinctive(value: str) -> bool:
+    return len(value) >= 3 and any(c.isupper() or c.isdigit() for c in value)
 
 
 def _merge(decisions: list[Decision]) -> list[Decision]:
@@ -113,7 +162,7 @@ def _merge(decisions: list[Decision]) -> list[Decision]:
         merged.append(Decision(
             span=replace(first.span, start=start, end=end, score=max(d.span.score for d in group)),
             action="redacted",
-            reason="policy override" if any(d.reason == "policy override" for d in group) else "oracle",
+            reason=next((r for r in ("policy override", "consistency") if any(d.reason == r for d in group)), "oracle"),
             detectors=_union_detectors(members),
             hold=any(d.hold for d in group),
         ))

@@ -150,7 +150,8 @@ def _bar_chart(types: list[str], counts: dict[str, Counter[str]]) -> str:
 
 def is_disagreement(span: dict[str, Any]) -> bool:
     """The oracle and the recognizers disagreed: the policy overrode the oracle (reason
-    other than "oracle"), or the oracle kept a span a recognizer proposed."""
+    other than "oracle": a must-redact hit, or a repeat of a value redacted elsewhere in the
+    document), or the oracle kept a span a recognizer proposed."""
     detectors = [d for d in span.get("detectors") or [] if d != "oracle"]
     return span.get("reason") != "oracle" or (span.get("action") == "kept" and bool(detectors))
 
@@ -167,7 +168,7 @@ def _section_disagreements(spans: list[dict]) -> str:
     more = f"<p class=\"muted\">{len(rows) - _MAX_TABLE_ROWS} more in the spans table.</p>" if len(rows) > _MAX_TABLE_ROWS else ""
     content = _table(headers, body) + more if rows else "<p>None: the policy and the oracle agreed on every span.</p>"
     return (f'<section id="disagreements"><h2>Disagreements</h2><p>{len(rows)} spans where the oracle '
-            f"and the recognizers disagreed (policy override, or the oracle kept a recognizer's candidate).</p>"
+            f"and the recognizers disagreed (policy override, a repeat of a value redacted elsewhere, or the oracle kept a recognizer's candidate).</p>"
             f"{content}</section>")
 
 
