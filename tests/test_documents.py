@@ -133,6 +133,8 @@ def test_json_units_and_render(tmp_path):
         ('$["first name"]', "Ann"),
         ("$.notes[0].text", "x"),
     ]
+    # The nearest key tells the models what a value is; a list item takes its list's key.
+    assert [u.context for u in doc.units] == ["name", "tags", "first name", "text"]
     out = render_document(doc, ["<PERSON>", "a", "<PERSON>", "x"])
     assert json.loads(out) == {**value, "patient": {**value["patient"], "name": "<PERSON>"}, "first name": "<PERSON>"}
     assert out.decode().startswith('{\n  "patient"')  # indented input: indent 2
@@ -146,6 +148,7 @@ def test_jsonl(tmp_path):
     put(tmp_path, "a.jsonl", '{"name": "Ann", "n": 1}\n\n{"name": "Bob"}\n')
     doc = read_document(tmp_path, "a.jsonl")
     assert [(u.field, u.text) for u in doc.units] == [("line 1: $.name", "Ann"), ("line 3: $.name", "Bob")]
+    assert [u.context for u in doc.units] == ["name", "name"]
     out = render_document(doc, ["A", "B"]).decode()
     assert out == '{"name":"A","n":1}\n\n{"name":"B"}\n'
     put(tmp_path, "b.jsonl", '{"a": 1}\n{"a": }\n')
@@ -164,6 +167,7 @@ def test_csv(tmp_path):
         ("row 3, column name", "Bob"),
         ("row 3, column note", "plain"),
     ]
+    assert [u.context for u in doc.units] == ["name", "email", "note", "name", "note"]
     assert roundtrip(doc) == data.encode()
     out = render_document(doc, ["P", "E", "N", "P", "N"]).decode()
     assert out == "name,email,note\r\nP,E,N\r\nP,,N\r\n"

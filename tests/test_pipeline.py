@@ -46,6 +46,31 @@ def test_must_redact_values_never_reach_output_or_audit_rows(redactor, parts):
         assert row["oracle_checked"] is True
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(context=st.sampled_from(["", "email", "contact: phone", "mia.berg@example.com"]), parts=st.lists(st.tuples(fillers, values), min_size=1, max_size=3))
+def test_a_context_is_read_but_only_the_text_is_redacted(redactor, context, parts):
+    text = "".join(f"{f} {v} " for f, v in parts)
+    (res,) = redactor.redact([text], [Pseudonymizer(KEY)], [context])
+    assert res.verified
+    for _, v in parts:
+        assert v not in res.redacted
+    # Spans are in the text's own coordinates, inside it, whatever the context said.
+    for row in res.span_rows:
+        assert 0 <= row["start"] < row["end"] <= len(text)
+        assert row["value_hmac"] == keyed_hash(KEY, text[row["start"] : row["end"]])
+    # Outside the redacted spans the text is unchanged (the context is never written).
+    redacted = sorted((r["start"], r["end"]) for r in res.span_rows if r["action"] == "redacted")
+    pos, kept = 0, []
+    for a, b in redacted:
+        kept.append(text[pos:a])
+        pos = max(pos, b)
+    kept.append(text[pos:])
+    rest = res.redacted
+    for piece in kept:
+        assert piece in rest
+        rest = rest[rest.index(piece) + len(piece):]
+
+
 def test_batch_of_many_texts_matches_one_by_one(redactor):
     texts = ["Call 555-0134 now.", "", "Plain words only.", "Mail a@b.example or c@d.example please. " * 30]
     together = redactor.redact(texts, [Pseudonymizer(KEY) for _ in texts])

@@ -136,6 +136,9 @@ class Unit:
 
     field: str  # "" (txt/md), "$.a[0].b" (json), "line 3: $.name" (jsonl), "row 4, column email" (csv)
     text: str
+    # What the value is, for the models to read before it ("email" for a CSV column or a JSON
+    # key): "Brandon Harris" alone is any two words, "name: Brandon Harris" is a person. Never written.
+    context: str = ""
 
 
 @dataclass
@@ -213,7 +216,7 @@ def _read_json(doc: Document, text: str) -> None:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise DocumentError(doc.rel_path, f"invalid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    doc.units = [Unit(path, s) for path, s in _strings(value, "$")]
+    doc.units = [Unit(path, s, key) for path, key, s in _strings(value, "$")]
     # "Looked indented": a document spread over several lines is re-emitted with indent 2.
     doc.layout = {
         "value": value,
@@ -239,7 +242,7 @@ def _read_jsonl(doc: Document, text: str) -> None:
         except json.JSONDecodeError as e:
             raise DocumentError(doc.rel_path, f"invalid JSON on line {number}: {e.msg} (column {e.colno})") from None
         values.append(value)
-        doc.units.extend(Unit(f"line {number}: {path}", s) for path, s in _strings(value, "$"))
+        doc.units.extend(Unit(f"line {number}: {path}", s, key) for path, key, s in _strings(value, "$"))
     doc.layout = {"values": values, "newline": newline, "final_newline": final_newline}
 
 
@@ -249,19 +252,19 @@ _BLANK_LINE = object()
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(JSON path, string) for every non-empty string, in document order. _replace_strings
-    must visit strings in exactly this order."""
+def _strings(value: Any, path: str, key: str = "") -> Iterator[tuple[str, str, str]]:
+    """(JSON path, nearest key, string) for every non-empty string, in document order.
+    _replace_strings must visit strings in exactly this order."""
     if isinstance(value, str):
         if value:
-            yield path, value
+            yield path, key, value
     elif isinstance(value, dict):
         for k, v in value.items():
             step = f".{k}" if _IDENTIFIER.match(k) else f"[{json.dumps(k, ensure_ascii=False)}]"
-            yield from _strings(v, path + step)
+            yield from _strings(v, path + step, k)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _strings(v, f"{path}[{i}]")
+            yield from _strings(v, f"{path}[{i}]", key)
 
 
 def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
@@ -292,7 +295,8 @@ def _read_csv(doc: Document, text: str) -> None:
     names = [_column_name(header, i) for i in range(max((len(r) for r in rows), default=0))]
     # Rows are numbered as a spreadsheet shows them: the header is row 1.
     for r, row in enumerate(rows[1:], start=2):
-        doc.units.extend(Unit(f"row {r}, column {names[c]}", cell) for c, cell in enumerate(row) if cell)
+        doc.units.extend(Unit(f"row {r}, column {names[c]}", cell, header[c] if c < len(header) else "")
+                         for c, cell in enumerate(row) if cell)
     doc.layout = {
         "rows": rows,
         "delimiter": delimiter,

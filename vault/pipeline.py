@@ -11,7 +11,7 @@ import hashlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vault.audit import AuditWriter, completed_documents, keyed_hash, load_audit_key, new_run_id
@@ -19,7 +19,7 @@ from vault.detect import build_analyzer
 from vault.documents import Document, DocumentError, read_document, render_document, walk, write_atomic
 from vault.models import RedactionModel, chunk_bounds, load_pair, spans_from_output, strip_tags, tokens_with_tags
 from vault.policy import Policy
-from vault.render import Pseudonymizer, decide, render
+from vault.render import Decision, Pseudonymizer, decide, render
 from vault.speculate import Engine
 
 CHUNK_TOKENS = 256
@@ -56,11 +56,15 @@ class Redactor:
         self.engine = Engine(oracle.model, oracle.tags, draft.model)
         self.batch_size, self.drafter = batch_size, drafter
 
-    def redact(self, texts: list[str], pseudonymizers: list[Pseudonymizer]) -> list[TextResult]:
+    def redact(self, texts: list[str], pseudonymizers: list[Pseudonymizer],
+               contexts: list[str] | None = None) -> list[TextResult]:
+        """`contexts[i]`, if given, is what texts[i] is (a column header, a JSON key): the models
+        and recognizers read "context: text", and only spans inside the text count."""
         tok, tags = self.oracle.tokenizer, self.oracle.tags
         encoded, candidates, jobs = [], [], []  # jobs: (text index, first token, end token)
         sources, hints = [], []
-        for t, text in enumerate(texts):
+        prefixes = [f"{c.strip()}: " if c and c.strip() else "" for c in contexts or [""] * len(texts)]
+        for t, text in enumerate(prefix + text for prefix, text in zip(prefixes, texts)):
             ids, offsets = tok.encode(text)
             spans = self.detector.detect(text, apply_thresholds=False) if text.strip() else []
             encoded.append((ids, offsets))
@@ -76,18 +80,19 @@ class Redactor:
         for (t, a, b), res in zip(jobs, results):
             per_text[t].append((a, b, res))
         return [
-            self._finish(text, encoded[t], candidates[t], per_text[t], pseudonymizers[t])
+            self._finish(text, prefixes[t], encoded[t], candidates[t], per_text[t], pseudonymizers[t])
             for t, text in enumerate(texts)
         ]
 
-    def _finish(self, text, encoded, candidates, chunks, pseudonymizer) -> TextResult:
-        ids, offsets = encoded
+    def _finish(self, text, prefix, encoded, candidates, chunks, pseudonymizer) -> TextResult:
+        ids, offsets = encoded  # of prefix + text
+        skip = len(prefix)
         tags = self.oracle.tags
         oracle_spans, verdicts = [], {}  # verdicts: source token -> (chunk, logprob, margin, drafted, checked)
         verified = True
         for c, (a, b, res) in enumerate(chunks):
             verified &= strip_tags(tags, res.output) == ids[a:b] and bool(res.output) and res.output[-1] == tags.eos
-            oracle_spans += spans_from_output(tags, res.output, text, offsets[a:b])
+            oracle_spans += spans_from_output(tags, res.output, prefix + text, offsets[a:b])
             k = a
             for j, token in enumerate(res.output):
                 record = (c, res.logprob[j], res.margin[j], res.proposed_by[j] != "oracle", res.oracle_pass[j] >= 1)
@@ -96,12 +101,12 @@ class Redactor:
                 elif not tags.is_tag(token) and token != tags.eos:
                     verdicts.setdefault(k, record)  # ... or to copy token k without opening one
                     k += 1
-        decisions = decide(oracle_spans, candidates, self.policy, text)
+        decisions = _inside(decide(oracle_spans, candidates, self.policy, prefix + text), skip)
         ends = [o[1] for o in offsets]
         rows = []
         for d in decisions:
             s = d.span
-            k = bisect.bisect_right(ends, s.start)
+            k = bisect.bisect_right(ends, s.start + skip)
             chunk, logprob, margin, drafted, checked = verdicts.get(k, (0, None, None, False, False))
             names = [n for n, _ in d.detectors]
             scores = [float(v) for n, v in d.detectors]
@@ -135,6 +140,15 @@ class Redactor:
             accepted=sum(r.accepted for _, _, r in chunks),
             verified=verified,
         )
+
+
+def _inside(decisions: list[Decision], skip: int) -> list[Decision]:
+    """The decisions about the text after a context prefix of `skip` characters, clipped to it
+    and in its coordinates."""
+    if not skip:
+        return decisions
+    return [replace(d, span=replace(d.span, start=max(d.span.start, skip) - skip, end=d.span.end - skip))
+            for d in decisions if d.span.end > skip]
 
 
 # ---------------------------------------------------------------------------------------------- the local loop
@@ -335,13 +349,14 @@ def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, a
                   summary: Summary, shared: Pseudonymizer | None, bar) -> None:
     """Redact a batch of documents in one engine call, then write each output and its audit rows."""
     started = time.time()
-    texts, pseudonymizers = [], []
+    texts, contexts, pseudonymizers = [], [], []
     for doc in batch:
         own = shared or Pseudonymizer(redactor.key)  # one per document unless consistent across the run
         texts += [u.text for u in doc.units]
+        contexts += [u.context for u in doc.units]
         pseudonymizers += [own] * len(doc.units)
     try:
-        results = redactor.redact(texts, pseudonymizers)
+        results = redactor.redact(texts, pseudonymizers, contexts)
     except Exception as exc:  # fail closed: nothing of this batch is written
         for doc in batch:
             _record(audit, summary, {"doc_path": doc.rel_path, "status": "failed", "input_sha256": doc.sha256,

@@ -125,8 +125,10 @@ def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decis
     values = {v: t for v, t in values.items() if not policy.allowed(v)}
     if not values:
         return []
-    # One scan for all values; longest first, so "Mrs Willis" wins over "Willis" where both fit.
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(values, key=len, reverse=True))) + r")(?!\w)")
+    # One scan for all values, longest first so that "Mrs Willis" wins over "Willis" where both
+    # fit; a lookahead, so that overlapping repeats ("Anna Anna" in "Anna Anna Anna") are all found.
+    alternatives = "|".join(map(re.escape, sorted(values, key=len, reverse=True)))
+    pattern = re.compile(r"(?<!\w)(?=(" + alternatives + r")(?!\w))")
     cover: list[list[int]] = []  # the redacted characters as disjoint [start, end) runs
     for a, b in sorted((d.span.start, d.span.end) for d in redacted):
         if cover and a <= cover[-1][1]:
@@ -136,9 +138,10 @@ def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decis
     starts = [a for a, _ in cover]
     found = []
     for m in pattern.finditer(text):
-        i = bisect.bisect_right(starts, m.start()) - 1
-        if i < 0 or cover[i][1] < m.end():
-            span = Span(m.start(), m.end(), values[m.group()], 1.0, "consistency")
+        a, b = m.span(1)
+        i = bisect.bisect_right(starts, a) - 1
+        if i < 0 or cover[i][1] < b:
+            span = Span(a, b, values[m.group(1)], 1.0, "consistency")
             found.append(Decision(span, "redacted", "consistency", (("consistency", 1.0),)))
     return found
 
