@@ -71,6 +71,32 @@ def test_a_context_is_read_but_only_the_text_is_redacted(redactor, context, part
         rest = rest[rest.index(piece) + len(piece):]
 
 
+def named_policy():
+    """PERSON found only after "Name: ", so a repeat elsewhere is caught by consistency alone."""
+    from vault.policy import Policy
+
+    return Policy.model_validate({
+        "name": "t", "entities": {"PERSON": {}},
+        "recognizers": [{"name": "Named", "supported_entity": "PERSON",
+                         "patterns": [{"name": "after Name:", "regex": r"(?<=Name: )[A-Z][a-z]+ [A-Z][a-z]+", "score": 0.9}]}],
+        "must_redact": ["Named"],
+    })
+
+
+def test_a_value_redacted_in_one_field_is_redacted_where_it_repeats_in_the_same_file(pair):
+    policy = named_policy()
+    redactor = Redactor(*pair, policy, KEY)
+    texts = ["Name: Anna Berg", "ask Berg about it", "ask Berg about it"]
+    results = redactor.redact(texts, [Pseudonymizer(KEY) for _ in texts], documents=[0, 0, 1])
+    spread = [[(t[r["start"]:r["end"]], r["action"]) for r in res.span_rows if r["reason"] == "consistency"]
+              for t, res in zip(texts, results)]
+    assert spread == [[], [("Berg", "redacted")], []]  # the same file only
+    assert "Berg" not in results[1].redacted
+    off = Redactor(*pair, policy.model_copy(update={"redact_repeats": False}), KEY)
+    results = off.redact(texts, [Pseudonymizer(KEY) for _ in texts], documents=[0, 0, 1])
+    assert not any(r["reason"] == "consistency" for res in results for r in res.span_rows)
+
+
 def test_batch_of_many_texts_matches_one_by_one(redactor):
     texts = ["Call 555-0134 now.", "", "Plain words only.", "Mail a@b.example or c@d.example please. " * 30]
     together = redactor.redact(texts, [Pseudonymizer(KEY) for _ in texts])
@@ -109,3 +135,14 @@ def test_hold_policy_keeps_the_document_out_of_the_output(tmp_path, tiny_pair_di
         assert not (tmp_path / "out" / "memo.txt").exists() and summary.exit_code == 1
     else:  # the oracle tagged it as an ID itself: no disagreement, so it is written, redacted
         assert "Nightjar" not in (tmp_path / "out" / "memo.txt").read_text()
+
+
+def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path, tiny_pair_dirs):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text("who,notes\nName: Anna Berg,ask Berg about it\n")
+    (tmp_path / "in" / "b.csv").write_text("who,notes\nnobody,ask Berg about it\n")
+    summary = run(RunOptions(tmp_path / "in", tmp_path / "out", named_policy(), tmp_path / "audit",
+                             tiny_pair_dirs["draft"], tiny_pair_dirs["oracle"]))
+    assert summary.counts["redacted"] == 2
+    assert "Berg" not in (tmp_path / "out" / "a.csv").read_text()
+    assert "ask Berg about it" in (tmp_path / "out" / "b.csv").read_text()  # another file: not spread

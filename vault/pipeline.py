@@ -19,7 +19,7 @@ from vault.detect import build_analyzer
 from vault.documents import Document, DocumentError, read_document, render_document, walk, write_atomic
 from vault.models import RedactionModel, chunk_bounds, load_pair, spans_from_output, strip_tags, tokens_with_tags
 from vault.policy import Policy
-from vault.render import Decision, Pseudonymizer, decide, render
+from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
 from vault.speculate import Engine
 
 CHUNK_TOKENS = 256
@@ -57,9 +57,11 @@ class Redactor:
         self.batch_size, self.drafter = batch_size, drafter
 
     def redact(self, texts: list[str], pseudonymizers: list[Pseudonymizer],
-               contexts: list[str] | None = None) -> list[TextResult]:
+               contexts: list[str] | None = None, documents: list[int] | None = None) -> list[TextResult]:
         """`contexts[i]`, if given, is what texts[i] is (a column header, a JSON key): the models
-        and recognizers read "context: text", and only spans inside the text count."""
+        and recognizers read "context: text", and only spans inside the text count. Texts with the
+        same `documents[i]` are the values of one file: a value redacted in one is redacted where
+        it repeats in the others (policy `redact_repeats`)."""
         tok, tags = self.oracle.tokenizer, self.oracle.tags
         encoded, candidates, jobs = [], [], []  # jobs: (text index, first token, end token)
         sources, hints = [], []
@@ -79,12 +81,22 @@ class Redactor:
         per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
         for (t, a, b), res in zip(jobs, results):
             per_text[t].append((a, b, res))
+        judged = [self._decide(text, prefixes[t], encoded[t], candidates[t], per_text[t]) for t, text in enumerate(texts)]
+        if documents is not None and self.policy.redact_repeats:
+            values: dict[int, dict[str, str]] = {}
+            for t, text in enumerate(texts):
+                for value, etype in redacted_values(judged[t][0], text).items():
+                    values.setdefault(documents[t], {}).setdefault(value, etype)
+            for t, text in enumerate(texts):
+                judged[t] = (spread(judged[t][0], values.get(documents[t], {}), self.policy, text), *judged[t][1:])
         return [
-            self._finish(text, prefixes[t], encoded[t], candidates[t], per_text[t], pseudonymizers[t])
+            self._finish(text, prefixes[t], encoded[t], per_text[t], *judged[t], pseudonymizers[t])
             for t, text in enumerate(texts)
         ]
 
-    def _finish(self, text, prefix, encoded, candidates, chunks, pseudonymizer) -> TextResult:
+    def _decide(self, text, prefix, encoded, candidates, chunks) -> tuple[list[Decision], dict, bool]:
+        """The decisions about one text, in its own coordinates; the oracle's verdict per source
+        token; whether every chunk was decoded to <eos> and strips back to its source."""
         ids, offsets = encoded  # of prefix + text
         skip = len(prefix)
         tags = self.oracle.tags
@@ -101,7 +113,11 @@ class Redactor:
                 elif not tags.is_tag(token) and token != tags.eos:
                     verdicts.setdefault(k, record)  # ... or to copy token k without opening one
                     k += 1
-        decisions = _inside(decide(oracle_spans, candidates, self.policy, prefix + text), skip)
+        return _inside(decide(oracle_spans, candidates, self.policy, prefix + text), skip), verdicts, verified
+
+    def _finish(self, text, prefix, encoded, chunks, decisions, verdicts, verified, pseudonymizer) -> TextResult:
+        """Audit rows and the rendered text."""
+        offsets, skip = encoded[1], len(prefix)
         ends = [o[1] for o in offsets]
         rows = []
         for d in decisions:
@@ -349,14 +365,15 @@ def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, a
                   summary: Summary, shared: Pseudonymizer | None, bar) -> None:
     """Redact a batch of documents in one engine call, then write each output and its audit rows."""
     started = time.time()
-    texts, contexts, pseudonymizers = [], [], []
+    texts, contexts, documents, pseudonymizers = [], [], [], []
     for doc in batch:
         own = shared or Pseudonymizer(redactor.key)  # one per document unless consistent across the run
         texts += [u.text for u in doc.units]
         contexts += [u.context for u in doc.units]
+        documents += [len(documents)] * len(doc.units)
         pseudonymizers += [own] * len(doc.units)
     try:
-        results = redactor.redact(texts, pseudonymizers, contexts)
+        results = redactor.redact(texts, pseudonymizers, contexts, documents)
     except Exception as exc:  # fail closed: nothing of this batch is written
         for doc in batch:
             _record(audit, summary, {"doc_path": doc.rel_path, "status": "failed", "input_sha256": doc.sha256,

@@ -96,9 +96,10 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
             action, reason = "redacted", "policy override"
             hold = policy.on_disagreement == "hold"
         decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
+    decisions = _merge(decisions)
     if policy.redact_repeats:
-        decisions += _repeats(decisions, policy, text)
-    return _merge(decisions)
+        decisions = spread(decisions, redacted_values(decisions, text), policy, text)
+    return decisions
 
 
 # Courtesy titles are not part of what identifies a person: "Mr" alone must not spread.
@@ -106,15 +107,14 @@ _TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame", "Lady",
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decision]:
-    """Consistency: a value redacted once is redacted wherever else it stands in the same
-    document (whole words, same case), and so is each part of a redacted person's name. The
-    model reads a document in chunks and can miss a repeat it tagged in another chunk; one
-    visible repeat of "Mrs Willis" undoes every other redaction of her. Only values with a
-    capital letter or a digit spread, so that a common word tagged once does not."""
-    redacted = [d for d in decisions if d.action == "redacted"]
+def redacted_values(decisions: list[Decision], text: str) -> dict[str, str]:
+    """The distinctive values redacted in a text, with their entity types, for `spread`: each
+    redacted value, and each part of a redacted person's name. Only values with a capital letter
+    or a digit count, so that a common word tagged once does not spread."""
     values: dict[str, str] = {}
-    for d in redacted:
+    for d in decisions:
+        if d.action != "redacted":
+            continue
         value = text[d.span.start:d.span.end].strip()
         if _distinctive(value):
             values.setdefault(value, d.span.entity_type)
@@ -122,9 +122,19 @@ def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decis
             for word in _WORD.findall(value):
                 if _distinctive(word) and word[0].isupper() and word.rstrip(".") not in _TITLES:
                     values.setdefault(word, "PERSON")
+    return values
+
+
+def spread(decisions: list[Decision], values: dict[str, str], policy: Policy, text: str) -> list[Decision]:
+    """Consistency: a value redacted once is redacted wherever else it stands in the same
+    document (whole words, same case). The model reads a document in chunks, and a CSV or JSON
+    file value by value, and can miss a repeat of what it tagged elsewhere; one visible repeat
+    of "Mrs Willis" undoes every other redaction of her. Returns `decisions` with the repeats
+    added (reason "consistency") and merged."""
+    redacted = [d for d in decisions if d.action == "redacted"]
     values = {v: t for v, t in values.items() if not policy.allowed(v)}
     if not values:
-        return []
+        return decisions
     # One scan for all values, longest first so that "Mrs Willis" wins over "Willis" where both
     # fit; a lookahead, so that overlapping repeats ("Anna Anna" in "Anna Anna Anna") are all found.
     alternatives = "|".join(map(re.escape, sorted(values, key=len, reverse=True)))
@@ -143,7 +153,7 @@ def _repeats(decisions: list[Decision], policy: Policy, text: str) -> list[Decis
         if i < 0 or cover[i][1] < b:
             span = Span(a, b, values[m.group(1)], 1.0, "consistency")
             found.append(Decision(span, "redacted", "consistency", (("consistency", 1.0),)))
-    return found
+    return _merge(decisions + found) if found else decisions
 
 
 def _distinctive(value: str) -> bool:
