@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -177,3 +178,28 @@ def test_write_samples(tmp_path):
     assert all(v in everything for v in values)
     assert any("@" in v for v in values)
     assert g.write_samples(tmp_path / "again", 7) == values
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 8), which=st.integers(0, 11))
+def test_snippets_carry_exactly_the_gold_spans_of_what_they_cut(seed, n, which):
+    doc = g.generate(12, seed=5, split="heldout")[which]
+    sensitive = {doc["text"][s["start"]:s["end"]] for s in doc["spans"] if s["identifier"] != "NO_MASK"}
+    for piece in g.snippets(doc, random.Random(seed), n):
+        check_doc(piece)
+        text = piece["text"]
+        if "#line" in piece["id"]:
+            a = int(piece["id"].rsplit("#line", 1)[1])
+            assert doc["text"][a:a + len(text)] == text  # a line of the document, as it was
+            expected = [dict(s, start=s["start"] - a, end=s["end"] - a) for s in doc["spans"]
+                        if a <= s["start"] and s["end"] <= a + len(text)]
+            assert piece["spans"] == expected  # every span wholly inside the line, and only those
+            assert not any(s["start"] < a + len(text) and a < s["end"] and not (a <= s["start"] and s["end"] <= a + len(text))
+                           for s in doc["spans"] if s["identifier"] != "NO_MASK")  # none cut in two
+        elif "#field" in piece["id"]:
+            (s,) = piece["spans"]
+            key, value = text.split(": ", 1)
+            assert key in g.FIELD_KEYS[s["label"]] and value in sensitive
+            assert (s["start"], s["end"]) == (len(key) + 2, len(text))
+        else:
+            assert piece["spans"] == [] and tuple(text.split(": ", 1)) in g.NEUTRAL_FIELDS

@@ -1368,6 +1368,57 @@ def write_samples(out_dir: str | Path, seed: int) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Snippets: short texts as `vault redact` sees them in CSV and JSON files and chat logs
+# ---------------------------------------------------------------------------------------------
+
+# What `vault redact` puts before a CSV cell or JSON value ("column: value"), by what the value is.
+FIELD_KEYS = {
+    "PERSON": ["name", "customer", "full_name", "contact", "employee", "user", "patient", "Name", "author"],
+    "EMAIL_ADDRESS": ["email", "e-mail", "Email", "mail", "to", "from"],
+    "PHONE_NUMBER": ["phone", "mobile", "tel", "Phone", "telephone", "fax"],
+    "LOCATION": ["address", "city", "Address", "home_address", "location"],
+    "DATE_TIME": ["date_of_birth", "dob", "date", "Date", "created_at", "start_date"],
+    "ID": ["id", "account", "customer_id", "policy_number", "passport", "member_id", "ssn"],
+    "IBAN_CODE": ["iban", "IBAN", "account"],
+    "CREDIT_CARD": ["card", "card_number", "credit_card"],
+    "ORGANIZATION": ["company", "employer", "organisation", "Company"],
+    "URL": ["website", "url", "profile"],
+    "IP_ADDRESS": ["ip", "ip_address", "client_ip"],
+}
+NEUTRAL_FIELDS = [("relation", "brother"), ("method", "direct debit"), ("status", "paid"), ("currency", "EUR"),
+                  ("version", "4.2"), ("priority", "high"), ("category", "billing"), ("channel", "web"),
+                  ("active", "yes"), ("type", "complaint"), ("language", "en"), ("unit", "kg")]
+
+
+def snippets(doc: dict, rng: random.Random, n: int) -> list[dict]:
+    """Short gold texts cut from a gold document: about n/2 single lines (those that cut no
+    sensitive span in two), about n/2 single sensitive values after a field name ("name: Ann
+    Berg"), and one neutral field ("relation: brother"). A model trained on long documents alone
+    misses names in a three-word cell."""
+    text = doc["text"]
+    sensitive = [s for s in doc["spans"] if s.get("identifier", "DIRECT") != "NO_MASK"]
+    out = []
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        if 0 < len(line.strip()) <= 300:
+            lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    for a, b in rng.sample(lines, min(n // 2, len(lines))):
+        if all(s["end"] <= a or s["start"] >= b or (a <= s["start"] and s["end"] <= b) for s in sensitive):
+            inside = [dict(s, start=s["start"] - a, end=s["end"] - a) for s in doc["spans"] if a <= s["start"] and s["end"] <= b]
+            out.append({"id": f"{doc['id']}#line{a}", "text": text[a:b], "spans": inside})
+    for s in rng.sample(sensitive, min(n - n // 2, len(sensitive))):
+        value = text[s["start"]:s["end"]]
+        if s["label"] in FIELD_KEYS and "\n" not in value:
+            key = rng.choice(FIELD_KEYS[s["label"]]) + ": "
+            out.append({"id": f"{doc['id']}#field{s['start']}", "text": key + value,
+                        "spans": [dict(s, start=len(key), end=len(key) + len(value))]})
+    key, value = rng.choice(NEUTRAL_FIELDS)
+    out.append({"id": f"{doc['id']}#neutral", "text": f"{key}: {value}", "spans": []})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------------
 
@@ -1380,12 +1431,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=float, default=0.3, help="probability a document is noisy")
     ap.add_argument("--out", help="output JSONL file (default: stdout)")
     ap.add_argument("--samples", metavar="DIR", help="write the demo sample tree to DIR instead")
+    ap.add_argument("--snippets", type=int, default=0, metavar="N",
+                    help="write about N short snippets of each document (lines, 'field: value') instead of the documents")
     args = ap.parse_args(argv)
     if args.samples:
         values = write_samples(args.samples, args.seed)
         print(f"wrote samples to {args.samples} ({len(values)} planted values)", file=sys.stderr)
         return 0
     docs = generate(args.n, args.seed, args.split, args.noise)
+    if args.snippets:
+        rng = random.Random(args.seed)
+        docs = [s for d in docs for s in snippets(d, rng, args.snippets)]
     lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -56,55 +56,12 @@ def training_documents(seed: int, n_generated: int, tab_path: Path, tab_repeat: 
     docs = [must_mask(d) for d in read_gold(tab_path)] * tab_repeat if tab_path.exists() else []
     if n_generated <= 0:
         return docs
-    from vault.train.generate import generate
+    from vault.train.generate import generate, snippets
 
-    generated = [must_mask(d) for d in generate(n_generated, seed=seed, split="train")]
+    generated = generate(n_generated, seed=seed, split="train")
     rng = random.Random(seed)
-    return docs + generated + [s for d in generated for s in snippets(d, rng, snippets_per_doc)]
-
-
-# What `vault redact` puts before a CSV cell or JSON value ("column: value"), by what the value is.
-FIELD_KEYS = {
-    "PERSON": ["name", "customer", "full_name", "contact", "employee", "user", "patient", "Name", "author"],
-    "EMAIL_ADDRESS": ["email", "e-mail", "Email", "mail", "to", "from"],
-    "PHONE_NUMBER": ["phone", "mobile", "tel", "Phone", "telephone", "fax"],
-    "LOCATION": ["address", "city", "Address", "home_address", "location"],
-    "DATE_TIME": ["date_of_birth", "dob", "date", "Date", "created_at", "start_date"],
-    "ID": ["id", "account", "customer_id", "policy_number", "passport", "member_id", "ssn"],
-    "IBAN_CODE": ["iban", "IBAN", "account"],
-    "CREDIT_CARD": ["card", "card_number", "credit_card"],
-    "ORGANIZATION": ["company", "employer", "organisation", "Company"],
-    "URL": ["website", "url", "profile"],
-    "IP_ADDRESS": ["ip", "ip_address", "client_ip"],
-}
-NEUTRAL_FIELDS = [("relation", "brother"), ("method", "direct debit"), ("status", "paid"), ("currency", "EUR"),
-                  ("version", "4.2"), ("priority", "high"), ("category", "billing"), ("channel", "web"),
-                  ("active", "yes"), ("type", "complaint"), ("language", "en"), ("unit", "kg")]
-
-
-def snippets(doc: dict, rng: random.Random, n: int) -> list[dict]:
-    """Short texts cut from a generated document, as `vault redact` sees them in CSV and JSON
-    files and chat logs: single lines, and single values after their field name ("name: Ann
-    Berg"). Trained on long documents alone, the model misses names in a three-word cell."""
-    text, spans = doc["text"], doc["spans"]
-    out = []
-    lines, pos = [], 0
-    for line in text.split("\n"):
-        if 0 < len(line.strip()) <= 300:
-            lines.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    for a, b in rng.sample(lines, min(n // 2, len(lines))):
-        inside = [Span(s.start - a, s.end - a, s.entity_type) for s in spans if a <= s.start and s.end <= b]
-        if all(s.end <= a or s.start >= b or (a <= s.start and s.end <= b) for s in spans):  # no span cut in two
-            out.append({"id": f"{doc['id']}#line{a}", "text": text[a:b], "spans": inside})
-    for s in rng.sample(spans, min(n - n // 2, len(spans))):
-        if s.entity_type in FIELD_KEYS and "\n" not in text[s.start:s.end]:
-            key = rng.choice(FIELD_KEYS[s.entity_type]) + ": "
-            out.append({"id": f"{doc['id']}#field{s.start}", "text": key + text[s.start:s.end],
-                        "spans": [Span(len(key), len(key) + s.end - s.start, s.entity_type)]})
-    key, value = rng.choice(NEUTRAL_FIELDS)
-    out.append({"id": f"{doc['id']}#neutral", "text": f"{key}: {value}", "spans": []})
-    return out
+    pieces = [s for d in generated for s in snippets(d, rng, snippets_per_doc)]
+    return docs + [must_mask(d) for d in generated + pieces]
 
 
 def train_tokenizer(texts: list[str], vocab_size: int, out_dir: Path) -> RedactionTokenizer:
