@@ -366,11 +366,11 @@ def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, a
     """Redact a batch of documents in one engine call, then write each output and its audit rows."""
     started = time.time()
     texts, contexts, documents, pseudonymizers = [], [], [], []
-    for doc in batch:
+    for i, doc in enumerate(batch):
         own = shared or Pseudonymizer(redactor.key)  # one per document unless consistent across the run
         texts += [u.text for u in doc.units]
         contexts += [u.context for u in doc.units]
-        documents += [len(documents)] * len(doc.units)
+        documents += [i] * len(doc.units)
         pseudonymizers += [own] * len(doc.units)
     try:
         results = redactor.redact(texts, pseudonymizers, contexts, documents)
