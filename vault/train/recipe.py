@@ -297,7 +297,7 @@ def measure(out: Path, tab_dev: Path, n_heldout: int = 100) -> dict:
     from vault.models import load_pair
     from vault.pipeline import Redactor
     from vault.policy import load_policy
-    from vault.train.generate import generate
+    from vault.train.generate import generate, snippets
 
     draft, oracle = load_pair(out / "draft", out / "oracle")
     redactor = Redactor(draft, oracle, load_policy("strict"), key=b"model card")
@@ -305,7 +305,11 @@ def measure(out: Path, tab_dev: Path, n_heldout: int = 100) -> dict:
     if tab_dev.exists():
         metrics["tab_echr_dev"] = evaluate_vault(read_gold(tab_dev), redactor)
     # The same documents as data/heldout.jsonl: generate(n) is a prefix of generate(m) for one seed.
-    metrics["heldout_generated"] = evaluate_vault(generate(n_heldout, seed=424242, split="heldout"), redactor)
+    heldout = generate(n_heldout, seed=424242, split="heldout")
+    metrics["heldout_generated"] = evaluate_vault(heldout, redactor)
+    # The same texts as data/heldout_fields.jsonl.
+    rng = random.Random(424242)
+    metrics["heldout_fields"] = evaluate_vault([s for d in heldout for s in snippets(d, rng, 4)], redactor)
     return metrics
 
 
