@@ -129,14 +129,17 @@ def test_json_units_and_render(tmp_path):
     doc = read_document(tmp_path, "a.json")
     assert [(u.field, u.text) for u in doc.units] == [
         ("$.patient.name", "John Smith"),
+        ("$.patient.age", "42"),
         ("$.patient.tags[0]", "a"),
         ('$["first name"]', "Ann"),
         ("$.notes[0].text", "x"),
     ]
     # The nearest key tells the models what a value is; a list item takes its list's key.
-    assert [u.context for u in doc.units] == ["name", "tags", "first name", "text"]
-    out = render_document(doc, ["<PERSON>", "a", "<PERSON>", "x"])
+    assert [u.context for u in doc.units] == ["name", "age", "tags", "first name", "text"]
+    out = render_document(doc, ["<PERSON>", "42", "a", "<PERSON>", "x"])
     assert json.loads(out) == {**value, "patient": {**value["patient"], "name": "<PERSON>"}, "first name": "<PERSON>"}
+    # A number left as it was stays a number; a redacted one becomes a string.
+    assert json.loads(render_document(doc, ["J", "<AGE>", "a", "A", "x"]))["patient"]["age"] == "<AGE>"
     assert out.decode().startswith('{\n  "patient"')  # indented input: indent 2
     put(tmp_path, "c.json", '[{"a":"é"},{"notes":"n"}]')
     doc = read_document(tmp_path, "c.json")
@@ -147,9 +150,9 @@ def test_json_units_and_render(tmp_path):
 def test_jsonl(tmp_path):
     put(tmp_path, "a.jsonl", '{"name": "Ann", "n": 1}\n\n{"name": "Bob"}\n')
     doc = read_document(tmp_path, "a.jsonl")
-    assert [(u.field, u.text) for u in doc.units] == [("line 1: $.name", "Ann"), ("line 3: $.name", "Bob")]
-    assert [u.context for u in doc.units] == ["name", "name"]
-    out = render_document(doc, ["A", "B"]).decode()
+    assert [(u.field, u.text) for u in doc.units] == [("line 1: $.name", "Ann"), ("line 1: $.n", "1"), ("line 3: $.name", "Bob")]
+    assert [u.context for u in doc.units] == ["name", "n", "name"]
+    out = render_document(doc, ["A", "1", "B"]).decode()
     assert out == '{"name":"A","n":1}\n\n{"name":"B"}\n'
     put(tmp_path, "b.jsonl", '{"a": 1}\n{"a": }\n')
     with pytest.raises(DocumentError, match=r"b\.jsonl: invalid JSON on line 2"):
@@ -300,7 +303,7 @@ def test_json_roundtrip_property(tmp_path, value, indent, bom):
     out = roundtrip(doc)
     assert out.startswith(b"\xef\xbb\xbf") == bom
     assert json.loads(out.decode("utf-8-sig")) == value
-    # Replacing every unit changes exactly the non-empty strings.
+    # Replacing every unit changes exactly the non-empty strings and the numbers.
     redacted = json.loads(render_document(doc, ["R"] * len(doc.units)).decode("utf-8-sig"))
     assert redacted == _replace(value)
 
@@ -312,6 +315,8 @@ def test_json_roundtrip_property(tmp_path, value, indent, bom):
 def _replace(value):
     if isinstance(value, str):
         return "R" if value else value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "R"
     if isinstance(value, dict):
         return {k: _replace(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -3,8 +3,9 @@
 A Document is one input file turned into a list of Units: the strings vault redacts, each
 with a `field` locator saying where in the file it sits. render_document puts redacted
 strings back into the same structure. Plain text is one unit; JSON, JSONL and CSV are one
-unit per non-empty string value or cell, so keys, numbers and CSV headers are never sent
-to the models and keep the file's shape.
+unit per non-empty string value, number or cell, so keys and CSV headers keep the file's
+shape. A JSON number is a unit too (an account number stored as an integer is still an
+account number); if anything in it is redacted it becomes a string.
 
 Files are read one at a time (walk yields paths, read_document loads one file), so memory
 stays bounded by the largest single file, not by the collection.
@@ -253,11 +254,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _strings(value: Any, path: str, key: str = "") -> Iterator[tuple[str, str, str]]:
-    """(JSON path, nearest key, string) for every non-empty string, in document order.
+    """(JSON path, nearest key, text) for every non-empty string and every number, in document order.
     _replace_strings must visit strings in exactly this order."""
     if isinstance(value, str):
         if value:
             yield path, key, value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, key, json.dumps(value)
     elif isinstance(value, dict):
         for k, v in value.items():
             step = f".{k}" if _IDENTIFIER.match(k) else f"[{json.dumps(k, ensure_ascii=False)}]"
@@ -270,6 +273,9 @@ def _strings(value: Any, path: str, key: str = "") -> Iterator[tuple[str, str, s
 def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
     if isinstance(value, str):
         return next_text() if value else value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = next_text()
+        return value if text == json.dumps(value) else text
     if isinstance(value, dict):
         return {k: _replace_strings(v, next_text) for k, v in value.items()}
     if isinstance(value, list):
