@@ -143,7 +143,7 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
 
     def vault_mode(drafter: str, batch: int):
         def fn():
-            res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch)
+            res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch, fill=False)  # exact batch sizes
             return ([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
                     sum(r.passes for r in res))
 

@@ -261,15 +261,18 @@ class Engine:
         drafter: str = "draft",
         hints: list[list[int]] | None = None,
         batch_size: int = 8,
+        fill: bool = True,
     ) -> list[ChunkResult]:
-        """Decode every chunk; chunks of similar length share a batch. Results are in input order."""
+        """Decode every chunk; chunks of similar length share a batch of `batch_size` chunks, or,
+        with `fill`, of as many short ones as fit in the same positions. Results are in input order."""
         if drafter not in DRAFTERS:
             raise ValueError(f"unknown drafter {drafter!r}; choose one of {', '.join(DRAFTERS)}")
         if drafter == "draft" and self.draft is None:
             raise ValueError("the draft drafter needs a draft model")
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
         results: list[ChunkResult | None] = [None] * len(sources)
-        for idx in _batches(order, [len(s) for s in sources], batch_size):
+        lengths = [len(s) if fill else FULL_CHUNK for s in sources]
+        for idx in _batches(order, lengths, batch_size):
             batch_hints = [hints[i] for i in idx] if hints else [None] * len(idx)
             for i, res in zip(idx, self._batch([sources[i] for i in idx], drafter, batch_hints)):
                 results[i] = res
