@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -84,12 +85,16 @@ class Redactor:
             per_text[t].append((a, b, res))
         judged = [self._decide(text, prefixes[t], encoded[t], candidates[t], per_text[t]) for t, text in enumerate(texts)]
         if documents is not None and self.policy.redact_repeats:
+            # decide() has spread each text's values within it; a file of several values (CSV cells,
+            # JSON strings) spreads them across its values too. A one-text file has nothing to add.
+            size = Counter(documents)
+            shared = [t for t in range(len(texts)) if size[documents[t]] > 1]
             values: dict[int, dict[str, str]] = {}
-            for t, text in enumerate(texts):
-                for value, etype in redacted_values(judged[t][0], text).items():
+            for t in shared:
+                for value, etype in redacted_values(judged[t][0], texts[t]).items():
                     values.setdefault(documents[t], {}).setdefault(value, etype)
-            for t, text in enumerate(texts):
-                judged[t] = (spread(judged[t][0], values.get(documents[t], {}), self.policy, text), *judged[t][1:])
+            for t in shared:
+                judged[t] = (spread(judged[t][0], values.get(documents[t], {}), self.policy, texts[t]), *judged[t][1:])
         return [
             self._finish(text, prefixes[t], encoded[t], per_text[t], *judged[t], pseudonymizers[t])
             for t, text in enumerate(texts)
