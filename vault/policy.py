@@ -126,7 +126,7 @@ class Policy(_Strict):
     must_redact: list[str] = []
     on_disagreement: Literal["redact", "hold"] = "redact"
     use_ner: bool = False
-    # Redact every other occurrence of a redacted value in the same document (render._repeats).
+    # Redact every other occurrence of a redacted value in the same file (render.spread).
     redact_repeats: bool = True
 
     @field_validator("recognizers")

@@ -336,20 +336,19 @@ class Engine:
         """The draft model decodes greedily under the grammar, itself speculating over the hints/copy draft."""
         drafts = [[] for _ in active]
         states = [grammars[c].copy() for c in active]
-        budget = [width] * len(active)
         model.sync([prompts[c] + results[c].output for c in active])
         for _ in range(self.draft_iterations):
             hyps = [
-                base_draft(g, hints[c], min(self.draft_step, budget[r] - len(drafts[r])))
-                if not g.done and len(drafts[r]) < budget[r] else []
+                base_draft(g, hints[c], min(self.draft_step, width - len(drafts[r])))
+                if not g.done and len(drafts[r]) < width else []
                 for r, (c, g) in enumerate(zip(active, states))
             ]
-            if not any(hyps) and all(g.done or len(d) >= b for g, d, b in zip(states, drafts, budget)):
+            if not any(hyps) and all(g.done or len(d) >= width for g, d in zip(states, drafts)):
                 break
             logits, starts = model.forward(hyps)
             chosen, _, _ = judge(logits, starts, hyps, states, self.tags)
             for r, c in enumerate(active):
-                if states[r].done or len(drafts[r]) >= budget[r]:
+                if states[r].done or len(drafts[r]) >= width:
                     continue
                 n, own = accept(hyps[r], chosen[r], starts[r])
                 for t in hyps[r][:n] + [own]:
@@ -358,4 +357,4 @@ class Engine:
                     if states[r].done:
                         break
             model.sync([prompts[c] + results[c].output + drafts[r] for r, c in enumerate(active)])
-        return [d[:b] for d, b in zip(drafts, budget)]
+        return [d[:width] for d in drafts]
