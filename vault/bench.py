@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from vault.evaluate import read_gold
 from vault.models import Grammar, RedactionModel, build_prompt, chunk_bounds, tokens_with_tags
 from vault.speculate import Engine
 
@@ -75,13 +76,11 @@ def bench_chunks(oracle: RedactionModel, dev_path: Path | None, n_dev: int, n_ge
                  chunk_tokens: int = 256) -> tuple[list[list[int]], list[list[int]]]:
     """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents,
     with the recognizers' tags as hints when a detector is given."""
-    import json
-
     from vault.train.generate import generate
 
     texts = []
     if dev_path and dev_path.exists():
-        texts += [json.loads(line)["text"] for line in dev_path.read_text(encoding="utf-8").splitlines()[:n_dev]]
+        texts += [d["text"] for d in read_gold(dev_path)[:n_dev]]
     texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
     tok, tags = oracle.tokenizer, oracle.tags
     chunks, hints = [], []
@@ -226,13 +225,12 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
              extra: list[str] = (), log=print) -> dict:
     """Throughput of `vault redact` against Presidio's analyzer alone on the same documents, and peak
     memory of a run ten times larger than another."""
-    import json
     import tempfile
 
     from vault.detect import presidio_default_analyzer
     from vault.train.generate import generate
 
-    texts = [json.loads(line)["text"] for line in dev_path.read_text(encoding="utf-8").splitlines()] if dev_path and dev_path.exists() else []
+    texts = [d["text"] for d in read_gold(dev_path)] if dev_path and dev_path.exists() else []
     texts = texts[:4] if quick else texts
     if not texts:
         texts = [d["text"] for d in generate(10, seed=9002, split="heldout")]
