@@ -391,17 +391,21 @@ def _render_csv(layout: dict[str, Any], next_text: Callable[[], str]) -> str:
 # --------------------------------------------------------------------------- writing
 
 
+_TEMP_SUFFIX = ".vault-tmp"
+
+
 def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
     """Write data to path so that readers (and a crash at any moment) see either the old
     file or the complete new one, never a partial file.
 
     Temp file in the same directory (os.replace is atomic only within a file system),
     fsync the data before the rename and the directory after it, so the rename itself
-    survives a power loss. A killed process may leave a `.*.vault-tmp` file behind.
+    survives a power loss. A killed process may leave a `.*.vault-tmp` file behind
+    (remove_temp_files clears them).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".vault-tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -420,3 +424,9 @@ def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Non
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_temp_files(root: str | os.PathLike) -> None:
+    """Remove the temp files of writes that a killed run left behind (never a finished output)."""
+    for tmp in Path(root).rglob(f".*{_TEMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from vault.audit import AuditWriter, completed_documents, keyed_hash, load_audit_key, new_run_id
 from vault.detect import build_analyzer
-from vault.documents import Document, DocumentError, read_document, render_document, walk, write_atomic
+from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
+                             write_atomic)
 from vault.models import RedactionModel, chunk_bounds, load_pair, spans_from_output, strip_tags, tokens_with_tags
 from vault.policy import Policy
 from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
@@ -285,7 +286,7 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summar
         key = load_audit_key(opts.audit_dir)
         previous = {} if opts.force else completed_documents(opts.audit_dir)
         if not opts.dry_run:
-            _clean_temp_files(opts.output_dir)
+            remove_temp_files(opts.output_dir)
         entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
         if opts.dry_run:
             return _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started)
@@ -350,12 +351,6 @@ def _read(opts: RunOptions, rel_path: str) -> Document:
     if size > opts.max_bytes:
         raise DocumentError(rel_path, f"file is {size / 1e6:.1f} MB, larger than the limit of {opts.max_bytes / 1e6:.1f} MB (--max-bytes)")
     return read_document(opts.input_dir, rel_path)
-
-
-def _clean_temp_files(output_dir: Path) -> None:
-    """Remove the temp files of writes that a killed run left behind (never a finished output)."""
-    for tmp in output_dir.rglob(".*.vault-tmp"):
-        tmp.unlink(missing_ok=True)
 
 
 def _record(audit: AuditWriter, summary: Summary, row: dict, bar, spans: list[dict] = ()) -> None:
