@@ -90,7 +90,10 @@ def test_a_value_redacted_in_one_field_is_redacted_where_it_repeats_in_the_same_
     results = redactor.redact(texts, [Pseudonymizer(KEY) for _ in texts], documents=[0, 0, 1])
     spread = [[(t[r["start"]:r["end"]], r["action"]) for r in res.span_rows if r["reason"] == "consistency"]
               for t, res in zip(texts, results)]
-    assert spread == [[], [("Berg", "redacted")], []]  # the same file only
+    # The same file only. (The random test oracle may tag a word beside the repeat with a type the policy
+    # keeps; the union of both is then redacted.)
+    assert [[(t.split()[0] if t.startswith("Berg") else t, a) for t, a in rows] for rows in spread] == \
+        [[], [("Berg", "redacted")], []]
     assert "Berg" not in results[1].redacted
     off = Redactor(*pair, policy.model_copy(update={"redact_repeats": False}), KEY)
     results = off.redact(texts, [Pseudonymizer(KEY) for _ in texts], documents=[0, 0, 1])

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,17 +57,18 @@ def test_candidates_confirmed_unconfirmed_and_overridden():
              at("Bob Stone", "PERSON", 0.85, "SpacyRecognizer")]
     d = by_text(decide(oracle, cands, policy(), TEXT), TEXT)
     assert d["Anna Berg"].detectors == (("SpacyRecognizer", 0.85), ("oracle", 1.0))
-    assert (d["anna@x.org"].action, d["anna@x.org"].reason) == ("redacted", "policy override")
+    assert (d["anna@x.org"].action, d["anna@x.org"].reason) == ("redacted", "recognizer")
     assert not d["anna@x.org"].hold
     assert (d["EMP-42"].action, d["EMP-42"].reason) == ("kept", "below threshold")
-    assert (d["Bob Stone"].action, d["Bob Stone"].reason) == ("kept", "oracle")
+    # Every trusted recognizer's hit of a policy type is redacted, must-redact or not.
+    assert (d["Bob Stone"].action, d["Bob Stone"].reason) == ("redacted", "recognizer")
     assert len(d) == 4
 
 
 def test_hold_on_disagreement():
     cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
     held = decide([], cands, policy(on_disagreement="hold"), TEXT)
-    assert [(x.action, x.reason, x.hold) for x in held] == [("redacted", "policy override", True)]
+    assert [(x.action, x.reason, x.hold) for x in held] == [("redacted", "recognizer", True)]
     confirmed = decide([at("anna@x.org", "EMAIL_ADDRESS")], cands, policy(on_disagreement="hold"), TEXT)
     assert [(x.action, x.reason, x.hold) for x in confirmed] == [("redacted", "oracle", False)]
 
@@ -75,8 +78,32 @@ def test_override_extends_a_partial_oracle_span():
     cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
     [merged] = decide(oracle, cands, policy(), TEXT)
     assert TEXT[merged.span.start:merged.span.end] == "anna@x.org"
-    assert (merged.action, merged.reason, merged.span.source) == ("redacted", "policy override", "oracle")
+    assert (merged.action, merged.reason, merged.span.source) == ("redacted", "recognizer", "oracle")
     assert {name for name, _ in merged.detectors} == {"oracle", "EmailRecognizer"}
+
+
+def test_a_kept_type_with_enough_mass_on_redacted_types_is_redacted():
+    # ORGANIZATION is kept by this policy; the oracle's second thought, PERSON, is redacted.
+    sure = replace(at("Bob Stone", "ORGANIZATION", 0.6), type_probs=(("ORGANIZATION", 0.6), ("PERSON", 0.3)))
+    [d] = decide([sure], [], policy(), TEXT)
+    assert (d.action, d.reason, d.span.entity_type) == ("redacted", "type mass", "PERSON")
+    unsure = replace(sure, type_probs=(("ORGANIZATION", 0.85), ("PERSON", 0.1)))
+    [d] = decide([unsure], [], policy(), TEXT)
+    assert (d.action, d.reason) == ("kept", "not in policy")
+    [d] = decide([unsure], [], policy(type_mass_threshold=0.1), TEXT)
+    assert (d.action, d.reason) == ("redacted", "type mass")
+
+
+def test_a_mislabelled_oracle_span_widens_the_recognizer_hit_it_overlaps():
+    # The oracle labels "to anna@x" a kept type; the email recognizer finds "anna@x.org": the union
+    # of both is redacted, under the recognizer's rule.
+    oracle = [at("to anna@x", "ORGANIZATION")]
+    cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
+    [d] = decide(oracle, cands, policy(), TEXT)
+    assert TEXT[d.span.start:d.span.end] == "to anna@x.org"
+    assert (d.action, d.reason, d.span.entity_type) == ("redacted", "recognizer", "EMAIL_ADDRESS")
+    # A kept-type oracle span touching no redaction stays kept.
+    assert [x.action for x in decide(oracle, [], policy(), TEXT)] == ["kept"]
 
 
 def test_overlapping_redactions_merge():
@@ -237,13 +264,88 @@ def test_decide_invariants(data):
             assert set(range(o.start, o.end)) <= covered
     for c in cands:
         rule = p.rule(c.entity_type)
-        if (p.redacts(c.entity_type) and c.score >= rule.threshold
-                and not p.allowed(text[c.start:c.end]) and p.is_must_redact(c.entity_type, c.source)):
+        if p.redacts(c.entity_type) and c.score >= rule.threshold and not p.allowed(text[c.start:c.end]):
             assert set(range(c.start, c.end)) <= covered
     # Every span proposed is accounted for by some decision.
     for s in oracle + cands:
         assert s.start == s.end or any(d.span.start < s.end and s.start < d.span.end for d in decisions) \
             or any((d.span.start, d.span.end) == (s.start, s.end) for d in decisions)
+
+
+# A value of each validated format, as the shipped policies' recognizers find it in any context.
+PLANTED = {
+    "EMAIL_ADDRESS": ["anna.berg@example.org", "k.nakamura@mail.example.com"],
+    "PHONE_NUMBER": ["(415) 555-0187", "+44 20 7946 0958"],
+    "US_SSN": ["536-22-4417"],
+    "CREDIT_CARD": ["4111 1111 1111 1111", "5500-0000-0000-0004"],
+    "IBAN_CODE": ["DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432"],
+    "IP_ADDRESS": ["192.168.14.20", "10.2.33.4"],
+    "URL": ["https://example.org/u/anna"],
+}
+FILLER = ["call", "me", "at", "or", "write", "to", "the", "card", "is", "from", "Anna", "Berg", "login", "ok", "."]
+
+
+@st.composite
+def planted_texts(draw):
+    """Filler words with validated-format values planted among them, and the values' offsets."""
+    pieces, values = [], []
+    for _ in range(draw(st.integers(1, 4))):
+        pieces += draw(st.lists(st.sampled_from(FILLER), max_size=4))
+        pieces.append(draw(st.sampled_from([v for vs in PLANTED.values() for v in vs])))
+        values.append(pieces[-1])
+    pieces += draw(st.lists(st.sampled_from(FILLER), max_size=3))
+    return " ".join(pieces), values
+
+
+@st.composite
+def adversarial_oracle(draw, text):
+    """Oracle spans anywhere, of any type, with any type probabilities: the worst an oracle can do."""
+    spans = []
+    for _ in range(draw(st.integers(0, 5))):
+        a, b = sorted((draw(st.integers(0, len(text))), draw(st.integers(0, len(text)))))
+        if a < b and not any(a < s.end and s.start < b for s in spans):
+            probs = draw(st.lists(st.tuples(st.sampled_from(ENTITY_TYPES), st.floats(0, 1)), max_size=3))
+            spans.append(Span(a, b, draw(st.sampled_from(ENTITY_TYPES)), 1.0, "oracle", tuple(probs)))
+    return spans
+
+
+DETECTORS = {}
+
+
+SHIPPED = ["default", "strict", "hipaa-safe-harbor", "example-custom"]
+
+
+def shipped_detector(name):
+    from vault.detect import build_analyzer
+    from vault.policy import load_policy
+
+    if name not in DETECTORS:
+        DETECTORS[name] = build_analyzer(load_policy(name))
+    return DETECTORS[name]
+
+
+def test_every_shipped_policy_finds_every_validated_format():
+    for name in SHIPPED:
+        detector = shipped_detector(name)
+        for etype, values in PLANTED.items():
+            assert detector.policy.redacts(etype), (name, etype)
+            for value in values:
+                text = f"see {value} here"
+                found = detector.detect(text)
+                assert any(s.start <= 4 and s.end >= 4 + len(value) for s in found), (name, value, found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(SHIPPED), st.data())
+def test_no_value_a_recognizer_finds_is_left_visible_whatever_the_oracle_says(name, data):
+    detector = shipped_detector(name)
+    text, values = data.draw(planted_texts())
+    oracle = data.draw(adversarial_oracle(text))
+    decisions = decide(oracle, detector.detect(text, apply_thresholds=False), detector.policy, text)
+    out = render(text, decisions, detector.policy, Pseudonymizer(KEY))
+    # Validated formats are redacted in every shipped policy, whatever the oracle's labels.
+    for value in values:
+        assert value not in out, (name, value)
 
 
 # ---- repeats

@@ -173,14 +173,15 @@ def strip_tags(tags: Tags, output: list[int]) -> list[int]:
     return [t for t in output if not tags.is_tag(t) and t != tags.eos]
 
 
-def token_spans(tags: Tags, output: list[int]) -> list[tuple[int, int, str]]:
-    """(first source token, end source token, entity type) of every tagged span in an output."""
+def token_spans(tags: Tags, output: list[int]) -> list[tuple[int, int, str, int]]:
+    """(first source token, end source token, entity type, output index of the open tag) of every
+    tagged span in an output."""
     spans, i, opened = [], 0, None
-    for t in output:
+    for k, t in enumerate(output):
         if t in tags.open:
-            opened = (i, tags.open[t])
+            opened = (i, tags.open[t], k)
         elif t == tags.close and opened is not None:
-            spans.append((opened[0], i, opened[1]))
+            spans.append((opened[0], i, opened[1], opened[2]))
             opened = None
         elif t != tags.eos and not tags.is_tag(t):
             i += 1
@@ -198,13 +199,18 @@ def char_span(text: str, offsets: list[tuple[int, int]], first: int, end: int) -
     return start, stop
 
 
-def spans_from_output(tags: Tags, output: list[int], text: str, offsets: list[tuple[int, int]]) -> list[Span]:
-    """Character spans of `text` tagged by an output; `offsets` are those of the chunk's source tokens."""
+def spans_from_output(tags: Tags, output: list[int], text: str, offsets: list[tuple[int, int]],
+                      type_probs: dict[int, dict[str, float]] | None = None) -> list[Span]:
+    """Character spans of `text` tagged by an output; `offsets` are those of the chunk's source tokens.
+    `type_probs` (ChunkResult.type_probs) gives each span the oracle's probability of every entity type
+    where it opened the span."""
     spans = []
-    for first, end, entity_type in token_spans(tags, output):
+    for first, end, entity_type, at in token_spans(tags, output):
         start, stop = char_span(text, offsets, first, end)
         if start < stop:
-            spans.append(Span(start, stop, entity_type))
+            probs = (type_probs or {}).get(at, {})
+            spans.append(Span(start, stop, entity_type, probs.get(entity_type, 1.0), "oracle",
+                              tuple(sorted(probs.items()))))
     return spans
 
 

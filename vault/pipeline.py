@@ -111,7 +111,7 @@ class Redactor:
         verified = True
         for c, (a, b, res) in enumerate(chunks):
             verified &= strip_tags(tags, res.output) == ids[a:b] and bool(res.output) and res.output[-1] == tags.eos
-            oracle_spans += spans_from_output(tags, res.output, prefix + text, offsets[a:b])
+            oracle_spans += spans_from_output(tags, res.output, prefix + text, offsets[a:b], res.type_probs)
             k = a
             for j, token in enumerate(res.output):
                 record = (c, res.logprob[j], res.margin[j], res.proposed_by[j] != "oracle", res.oracle_pass[j] >= 1)

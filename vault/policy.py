@@ -126,6 +126,9 @@ class Policy(_Strict):
     must_redact: list[str] = []
     on_disagreement: Literal["redact", "hold"] = "redact"
     use_ner: bool = False
+    # An oracle span of a type the policy keeps is still redacted when the oracle gave the policy's
+    # redacted types at least this probability where it opened the span (render.policy_type).
+    type_mass_threshold: float = Field(0.2, gt=0.0, le=1.0)
     # Redact every other occurrence of a redacted value in the same file (render.spread).
     redact_repeats: bool = True
 

@@ -23,14 +23,20 @@ from vault.policy import Policy
 from vault.spans import Span
 
 Action = Literal["redacted", "kept"]
-Reason = Literal["oracle", "policy override", "consistency", "allow list", "not in policy", "below threshold"]
+Reason = Literal["oracle", "recognizer", "type mass", "consistency", "allow list", "not in policy",
+                 "below threshold"]
 
 
 @dataclass(frozen=True)
 class Decision:
     """What happened to one span, and why. `detectors` are (name, score) of every detector
-    that proposed it, the oracle included; `hold` marks a must-redact hit the oracle did not
-    confirm under `on_disagreement: hold` (the span is still redacted: the document is held)."""
+    that proposed it, the oracle included. `reason` names the rule that decided it: "oracle" (the
+    oracle tagged a policy type), "recognizer" (a recognizer the policy trusts found it and the
+    oracle did not redact it), "type mass" (the oracle tagged a type the policy keeps but gave the
+    policy's types enough probability), "consistency" (a repeat of a redacted value), or, for kept
+    spans, "allow list", "not in policy", "below threshold". `hold` marks a must-redact hit the
+    oracle did not confirm under `on_disagreement: hold` (the span is still redacted: the
+    document is held)."""
 
     span: Span
     action: Action
@@ -69,32 +75,50 @@ def _covered(span: Span, cover: list[Span]) -> bool:
     return pos >= span.end
 
 
+def policy_type(span: Span, policy: Policy) -> Optional[str]:
+    """The policy type an oracle span counts as: its own type if the policy redacts it; else the
+    likeliest redacted type, when the oracle's probability mass over the redacted types reaches the
+    policy's `type_mass_threshold`; else None. So a name the oracle labelled DATE_TIME under a
+    policy that keeps dates, but that it also thought likely a PERSON, is still redacted."""
+    if policy.redacts(span.entity_type):
+        return span.entity_type
+    redacted = [(p, t) for t, p in span.type_probs if policy.redacts(t)]
+    if redacted and sum(p for p, _ in redacted) >= policy.type_mass_threshold:
+        return max(redacted)[1]
+    return None
+
+
 def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, text: str) -> list[Decision]:
-    """The oracle's spans judged by the policy, then the recognizers' candidates: a
-    must-redact hit that the oracle's redactions do not cover is redacted as an override."""
+    """Every character that a detector the policy trusts calls sensitive is redacted: the union of
+    the oracle's spans (of policy types, by label or by probability mass) and the recognizers' hits
+    of policy types at or above threshold, with the union's boundaries. The oracle's label can
+    therefore never turn a value a recognizer found into a kept one."""
     decisions: list[Decision] = []
     for o in oracle_spans:
-        if not policy.redacts(o.entity_type):
+        etype = policy_type(o, policy)
+        if etype is None:
             action, reason = "kept", "not in policy"
         elif policy.allowed(text[o.start:o.end]):
             action, reason = "kept", "allow list"
         else:
-            action, reason = "redacted", "oracle"
+            action, reason = "redacted", "oracle" if etype == o.entity_type else "type mass"
+            o = replace(o, entity_type=etype)
         decisions.append(Decision(o, action, reason, (("oracle", o.score),)))
 
     oracle_cover = sorted((d.span for d in decisions if d.action == "redacted"), key=lambda s: s.start)
     for c in candidates:
         rule = policy.rule(c.entity_type)
-        action, reason, hold = "kept", "oracle", False
+        action, reason, hold = "kept", "", False
         if not policy.redacts(c.entity_type):
             reason = "not in policy"
         elif c.score < rule.threshold:
             reason = "below threshold"
         elif policy.allowed(text[c.start:c.end]):
             reason = "allow list"
-        elif policy.is_must_redact(c.entity_type, c.source) and not _covered(c, oracle_cover):
-            action, reason = "redacted", "policy override"
-            hold = policy.on_disagreement == "hold"
+        else:
+            confirmed = _covered(c, oracle_cover)
+            action, reason = "redacted", "oracle" if confirmed else "recognizer"
+            hold = not confirmed and policy.on_disagreement == "hold" and policy.is_must_redact(c.entity_type, c.source)
         decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
     decisions = _merge(decisions)
     if policy.redact_repeats:
@@ -161,23 +185,32 @@ def _distinctive(value: str) -> bool:
 
 
 def _merge(decisions: list[Decision]) -> list[Decision]:
-    """One decision per group of overlapping redactions; a kept span overlapping a redaction
-    is folded into it (its text is redacted after all), and a kept candidate overlapping a
-    kept oracle span is folded into that one."""
+    """One decision per group of overlapping redactions, with the group's union of characters. An
+    oracle span kept only because of its type that overlaps a redaction widens it (the union of
+    what the detectors found is redacted); any other kept span overlapping a redaction is folded
+    into it as evidence. A kept candidate overlapping a kept oracle span is folded into that one."""
     redacted = [d for d in decisions if d.action == "redacted"]
+    widening = [d for d in decisions if d.action == "kept" and d.reason == "not in policy" and d.span.source == "oracle"]
     kept = [d for d in decisions if d.action == "kept"]
     merged = []
-    for group in _clusters(redacted, lambda d: d.span):
-        first = min(group, key=lambda d: (d.span.source != "oracle", d.span.start, -d.span.end))
+    # Widening spans join a group only through a redaction they overlap, never on their own.
+    for group in _clusters(redacted + widening, lambda d: d.span):
+        core = [d for d in group if d.action == "redacted"]
+        if not core:
+            continue
+        group = core + [d for d in group if d.action == "kept"]
+        first = min(core, key=lambda d: (d.span.source != "oracle", d.span.start, -d.span.end))
         start, end = min(d.span.start for d in group), max(d.span.end for d in group)
-        folded = [k for k in kept if k.span.start < end and start < k.span.end]
+        folded = [k for k in kept if k.span.start < end and start < k.span.end and k not in group]
         members = group + folded
+        reasons = [d.reason for d in core]
         merged.append(Decision(
-            span=replace(first.span, start=start, end=end, score=max(d.span.score for d in group)),
+            span=replace(first.span, start=start, end=end, score=max(d.span.score for d in core)),
             action="redacted",
-            reason=next((r for r in ("policy override", "consistency") if any(d.reason == r for d in group)), "oracle"),
+            # The rule that redacted more than the oracle's own label would have names the group.
+            reason=next(r for r in ("recognizer", "type mass", "consistency", "oracle") if r in reasons),
             detectors=_union_detectors(members),
-            hold=any(d.hold for d in group),
+            hold=any(d.hold for d in core),
         ))
     out = list(merged)
     rest = [k for k in kept if not any(_overlaps(k.span, m.span) for m in merged)]

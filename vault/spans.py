@@ -43,3 +43,6 @@ class Span:
     entity_type: str
     score: float = 1.0
     source: str = "oracle"  # who proposed it: "oracle" or a recognizer's name
+    # For an oracle span: (entity type, probability) of opening each type where it opened this one, so
+    # that a type the policy keeps cannot hide a value the oracle also thought of as a redacted type.
+    type_probs: tuple[tuple[str, float], ...] = ()

@@ -29,6 +29,9 @@ class ChunkResult:
     proposed_by: list[str] = field(default_factory=list)  # a drafter's name, or "oracle" for its own token
     logprob: list[float] = field(default_factory=list)  # log-probability under the allowed set
     margin: list[float] = field(default_factory=list)  # to the best other allowed token (inf: no other)
+    # At each output index where the oracle opened a span: the probability of opening each entity type
+    # there (under the allowed set), so a policy can weigh the types the argmax did not choose.
+    type_probs: dict[int, dict[str, float]] = field(default_factory=dict)
     passes: int = 0
     drafted: int = 0
     accepted: int = 0
@@ -124,8 +127,9 @@ class KVDecoder:
 def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
     """The constrained argmax, its log-probability and margin at each draft position (and one past it).
 
-    Returns numpy arrays [rows, K] of chosen token, log-probability and margin; positions past a row's
-    draft, or after a draft token the grammar forbids, are meaningless and never read.
+    Returns numpy arrays [rows, K] of chosen token, log-probability and margin, and [rows, K, n_open] of
+    the probability of each open tag (in `tags.open_ids` order); positions past a row's draft, or after a
+    draft token the grammar forbids, are meaningless and never read.
     """
     tag_ids = [*tags.open_ids, tags.close, tags.eos]
     n_open = len(tags.open_ids)
@@ -158,7 +162,8 @@ def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], gram
     best = top2.indices[..., 0]
     chosen = candidates.gather(-1, best[..., None])[..., 0]
     margin = top2.values[..., 0] - top2.values[..., 1]
-    return chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy()
+    open_probs = logp[..., 1 : 1 + n_open].exp()
+    return chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy(), open_probs.cpu().numpy()
 
 
 def accept(draft: list[int], chosen: np.ndarray, start: int) -> tuple[int, int]:
@@ -299,7 +304,7 @@ class Engine:
                 use_hints = drafter == "hints"
                 drafts = [base_draft(grammars[c], hints[c] if use_hints else None, width) for c in active]
             logits, starts = oracle.forward(drafts)
-            chosen, logp, margin = judge(logits, starts, drafts, [grammars[c] for c in active], tags)
+            chosen, logp, margin, open_probs = judge(logits, starts, drafts, [grammars[c] for c in active], tags)
             targets = []
             for r, c in enumerate(active):
                 res, g, d, start = results[c], grammars[c], drafts[r], starts[r]
@@ -315,6 +320,9 @@ class Engine:
                     res.proposed_by.append(drafter if j < n else "oracle")
                     res.logprob.append(float(logp[r, start + j]))
                     res.margin.append(float(margin[r, start + j]))
+                    if t in tags.open:
+                        res.type_probs[len(res.output) - 1] = {
+                            name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
                     if g.done:
                         break
                 targets.append(prompts[c] + res.output)
@@ -346,7 +354,7 @@ class Engine:
             if not any(hyps) and all(g.done or len(d) >= width for g, d in zip(states, drafts)):
                 break
             logits, starts = model.forward(hyps)
-            chosen, _, _ = judge(logits, starts, hyps, states, self.tags)
+            chosen = judge(logits, starts, hyps, states, self.tags)[0]
             for r, c in enumerate(active):
                 if states[r].done or len(drafts[r]) >= width:
                     continue
