@@ -24,7 +24,8 @@ quantities and MISC are QUASI; ID has no default and always says DIRECT or QUASI
 Checks (any failure stops the build): known label and identifier, no whitespace at either end of a
 value, no markup left in the text, unique ids, spans sorted and non-overlapping and equal to
 text[start:end], every CREDIT_CARD passes the Luhn check, every IBAN_CODE has a valid mod-97
-checksum, every US_SSN looks like one, every everyday text holds a DIRECT span.
+checksum, every US_SSN looks like one, no PERSON span starts with a title (Mr, Dr, Frau, ...),
+every everyday text holds a DIRECT span.
 Warnings (printed, not fatal): an annotated value that also occurs unannotated in the same document,
 and e-mail / IPv4 / long-digit patterns that no span covers, so they can be looked at by hand.
 """
@@ -60,6 +61,7 @@ DEFAULTS = {
 }
 
 SPAN = re.compile(r"\[\[([A-Z_]+)(?:\|([A-Z_]+))?:(.*?)\]\]", re.S)
+TITLE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Rev|Sr|Sra|Srta|Mme|Mlle|Herr|Frau)\.?\s", re.I)
 HEADER = re.compile(r"^=== (\S+)(?: (\S+))?\s*$")
 
 
@@ -117,6 +119,8 @@ def parse_document(doc_id: str, source: str, where: str) -> tuple[str, list[dict
             raise BuildError(f"{where}: {doc_id}: empty value or whitespace at the edge: {value!r}")
         if "[[" in value or "]]" in value:
             raise BuildError(f"{where}: {doc_id}: nested markup in {value!r}")
+        if label == "PERSON" and TITLE.match(value):
+            raise BuildError(f"{where}: {doc_id}: the title stays outside the PERSON span: {value!r}")
         if label == "CREDIT_CARD" and not luhn_ok(value):
             raise BuildError(f"{where}: {doc_id}: card number fails the Luhn check: {value}")
         if label == "IBAN_CODE" and not iban_ok(value):
@@ -196,6 +200,16 @@ def warnings_for(doc: dict) -> list[str]:
         for m in re.finditer(r"(?<!\w)" + re.escape(value) + r"(?!\w)", text):
             if not any(covered[m.start():m.end()]):
                 out.append(f"{doc['id']}: {value!r} also occurs unannotated at {m.start()}")
+    for s in spans:
+        if s["label"] != "PERSON":
+            continue
+        for word in re.findall(r"[^\W\d_][\w'-]{2,}", text[s["start"]:s["end"]]):
+            if word in seen or not word[0].isupper():
+                continue
+            seen.add(word)
+            for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text):
+                if not any(covered[m.start():m.end()]):
+                    out.append(f"{doc['id']}: name part {word!r} occurs unannotated at {m.start()}")
     for name, pattern in PATTERNS.items():
         for m in pattern.finditer(text):
             if not any(covered[m.start():m.end()]):
