@@ -20,14 +20,15 @@ CC, SSN, DEM, QTY; ADDR is LOCATION|DIRECT, for street addresses), the identifie
 phones, SSNs, cards, IBANs are DIRECT; places, organisations, dates, IPs, URLs, demographics,
 quantities and MISC are QUASI; ID has no default and always says DIRECT or QUASI). So
     Please call [[P:Tomás Ruiz]] back at [[PH:(415) 555-0187]] before [[DT:Friday]].
+A bracket of the text itself may touch a span: `[[[DT:09:14]]] <[[ID|D:tranvu]]>` gives `[09:14] <tranvu>`.
 
 Checks (any failure stops the build): known label and identifier, no whitespace at either end of a
 value, no markup left in the text, unique ids, spans sorted and non-overlapping and equal to
 text[start:end], every CREDIT_CARD passes the Luhn check, every IBAN_CODE has a valid mod-97
 checksum, every US_SSN looks like one, no PERSON span starts with a title (Mr, Dr, Frau, ...),
 every everyday text holds a DIRECT span.
-Warnings (printed, not fatal): an annotated value that also occurs unannotated in the same document,
-and e-mail / IPv4 / long-digit patterns that no span covers, so they can be looked at by hand.
+Warnings (printed, not fatal): an annotated value, or a capitalised part of an annotated name, that
+also occurs unannotated in the same document, and e-mail / IPv4 / long-digit patterns that no span covers, so they can be looked at by hand.
 """
 
 from __future__ import annotations
@@ -223,7 +224,6 @@ def build(check_only: bool, quiet_warnings: bool) -> int:
         "everyday": [HERE / "everyday.md"],
     }
     ids: set[str] = set()
-    status = 0
     for name, paths in sets.items():
         docs = []
         for path in paths:
@@ -250,7 +250,7 @@ def build(check_only: bool, quiet_warnings: bool) -> int:
                 for d in docs:
                     f.write(json.dumps(d, ensure_ascii=False) + "\n")
             print(f"  wrote {out.relative_to(DATA.parent)}")
-    return status
+    return 0
 
 
 def print_counts(name: str, docs: list[dict]) -> None:
