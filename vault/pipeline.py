@@ -19,7 +19,9 @@ from vault.audit import AuditWriter, completed_documents, keyed_hash, load_audit
 from vault.detect import build_analyzer
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
-from vault.models import RedactionModel, chunk_bounds, load_pair, spans_from_output, strip_tags, tokens_with_tags
+from vault.hints import AS_ENTITY
+from vault.models import (RedactionModel, chunk_bounds, hinted_source, load_pair, spans_from_output, strip_tags,
+                          tokens_with_tags)
 from vault.policy import Policy
 from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
 from vault.speculate import Engine
@@ -54,7 +56,7 @@ class Redactor:
     def __init__(self, draft: RedactionModel, oracle: RedactionModel, policy: Policy, key: bytes,
                  batch_size: int = 8, drafter: str = "draft"):
         self.draft, self.oracle, self.policy, self.key = draft, oracle, policy, key
-        self.detector = build_analyzer(policy)
+        self.detector = build_analyzer(policy, hints=bool(oracle.tags.hints), gazetteer=oracle.gazetteer())
         self.engine = Engine(oracle.model, oracle.tags, draft.model)
         self.batch_size, self.drafter = batch_size, drafter
 
@@ -69,18 +71,22 @@ class Redactor:
         sources, hints = [], []
         # A name says what a value is; a 10 kB "header" would only cost time in every cell.
         prefixes = [f"{' '.join(c.split())[:64]}: " if c and c.strip() else "" for c in contexts or [""] * len(texts)]
-        for t, text in enumerate(prefix + text for prefix, text in zip(prefixes, texts)):
+        full = [prefix + text for prefix, text in zip(prefixes, texts)]
+        readings = []
+        for t, (text, found) in enumerate(zip(full, self.detector.analyze(full))):
             ids, offsets = tok.encode(text)
-            spans = self.detector.detect(text, apply_thresholds=False) if text.strip() else []
             encoded.append((ids, offsets))
-            candidates.append(spans)
-            wanted = [s for s in spans if self.policy.redacts(s.entity_type)]
+            candidates.append(found.candidates)
+            # The drafters' first guess: the recognizers' candidates and the hints, as a tagged output.
+            guess = [s for s in found.candidates if self.policy.redacts(s.entity_type)]
+            guess += [replace(h, entity_type=AS_ENTITY[h.entity_type]) for h in found.hints if h.entity_type in AS_ENTITY]
             for a, b in chunk_bounds(text, offsets, CHUNK_TOKENS):
                 jobs.append((t, a, b))
                 sources.append(ids[a:b])
-                # The recognizers' candidates as a tagged output: the drafters' first guess.
-                hints.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], wanted))
-        results = self.engine.run(sources, drafter=self.drafter, hints=hints, batch_size=self.batch_size)
+                readings.append(hinted_source(tags, ids[a:b], offsets[a:b], found.hints))
+                hints.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], guess))
+        results = self.engine.run(sources, drafter=self.drafter, hints=hints, batch_size=self.batch_size,
+                                  readings=readings)
         per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
         for (t, a, b), res in zip(jobs, results):
             per_text[t].append((a, b, res))

@@ -267,9 +267,12 @@ class Engine:
         hints: list[list[int]] | None = None,
         batch_size: int = 8,
         fill: bool = True,
+        readings: list[list[int]] | None = None,
     ) -> list[ChunkResult]:
         """Decode every chunk; chunks of similar length share a batch of `batch_size` chunks, or,
-        with `fill`, of as many short ones as fit in the same positions. Results are in input order."""
+        with `fill`, of as many short ones as fit in the same positions. `readings[i]` is what the models
+        read of chunk i (its source with hint markers, models.hinted_source; default: the bare source).
+        Results are in input order."""
         if drafter not in DRAFTERS:
             raise ValueError(f"unknown drafter {drafter!r}; choose one of {', '.join(DRAFTERS)}")
         if drafter == "draft" and self.draft is None:
@@ -277,15 +280,17 @@ class Engine:
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
         results: list[ChunkResult | None] = [None] * len(sources)
         lengths = [len(s) if fill else FULL_CHUNK for s in sources]
+        readings = readings or sources
         for idx in _batches(order, lengths, batch_size):
             batch_hints = [hints[i] for i in idx] if hints else [None] * len(idx)
-            for i, res in zip(idx, self._batch([sources[i] for i in idx], drafter, batch_hints)):
+            batch = self._batch([sources[i] for i in idx], drafter, batch_hints, [readings[i] for i in idx])
+            for i, res in zip(idx, batch):
                 results[i] = res
         return results
 
-    def _batch(self, sources: list[list[int]], drafter: str, hints: list) -> list[ChunkResult]:
+    def _batch(self, sources: list[list[int]], drafter: str, hints: list, readings: list[list[int]]) -> list[ChunkResult]:
         tags = self.tags
-        prompts = [build_prompt(tags, s) for s in sources]
+        prompts = [build_prompt(tags, r) for r in readings]
         oracle = KVDecoder(self.oracle, prompts, tags.pad)
         drafter_model = KVDecoder(self.draft, prompts, tags.pad) if drafter == "draft" else None
         results = [ChunkResult() for _ in sources]

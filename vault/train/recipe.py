@@ -1,14 +1,19 @@
-"""The default model pair's recipe: data, tokenizer, training; one seeded command.
+"""The default model pair's recipe: data, hints, tokenizer, training; one seeded command.
 
-    python -m vault.train.recipe --out vault/default_models --seed 0
+    python -m vault.train.recipe --out vault/default_models --seed 0 [--device cuda]
 
-Data: the project's generated documents (vault.train.generate) plus ../shared/data/tab_echr_train.jsonl
-(DIRECT and QUASI spans; TAB's labels mapped to vault's). The loss is restricted to the tokens the
-redaction grammar allows at each output step, so copying costs nothing to learn and all capacity goes to
-the tag decisions. Training checkpoints every few minutes and continues from the checkpoint when rerun.
+Data: the project's generated documents of many genres (vault.train.genres) and of the older templated
+kinds (vault.train.generate), short snippets cut from them, and ../shared/data/tab_echr_train.jsonl (DIRECT
+and QUASI spans; TAB's labels mapped to vault's). Every text gets the detector hints that `vault redact`
+will compute (vault.hints: spaCy NER, Presidio's pattern recognizers, the gazetteer), so the models learn
+when to trust, extend, relabel or reject them. The loss is restricted to the tokens the redaction grammar
+allows at each output step, so copying costs nothing to learn and all capacity goes to the tag decisions.
+Training checkpoints every few minutes and continues from the checkpoint when rerun (across sessions too:
+the hints are cached in the work folder). The same command runs on a GPU with --device cuda.
 """
 
 import argparse
+import hashlib
 import sys
 import json
 import math
@@ -26,19 +31,26 @@ from vault.models import (
     RedactionTokenizer,
     build_prompt,
     chunk_bounds,
+    hinted_source,
     new_tokenizer,
     tokens_with_tags,
 )
 from vault.evaluate import read_gold
+from vault.hints import GAZETTEER_FILE
 from vault.spans import Span
 
 CHUNK_TOKENS = 256
 SIZES = {
-    # Sized so one oracle pass over a 400-token chunk is well under a second on 2 CPU cores; the draft
-    # has over 5x fewer parameters.
-    "oracle": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=8, num_attention_heads=4, num_key_value_heads=4),
+    # v3's oracle: one pass over a 400-token chunk takes about 0.075 s on 2 CPU cores.
+    "oracle-small": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=8, num_attention_heads=4, num_key_value_heads=4),
+    # 1.5x the width: about 2.2x the compute per token.
+    "oracle": dict(hidden_size=384, intermediate_size=1152, num_hidden_layers=8, num_attention_heads=6, num_key_value_heads=6),
+    "oracle-large": dict(hidden_size=512, intermediate_size=1536, num_hidden_layers=10, num_attention_heads=8, num_key_value_heads=8),
     "draft": dict(hidden_size=128, intermediate_size=384, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2),
 }
+# Gazetteer hints are dropped from this share of training texts' hint lists, so that the models also learn
+# to find a name from its context: the generators draw most names from the same word lists.
+GAZETTEER_DROPOUT = 0.15
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -51,17 +63,58 @@ def must_mask(doc: dict) -> dict:
 
 
 def training_documents(seed: int, n_generated: int, tab_path: Path, tab_repeat: int = 1,
-                       snippets_per_doc: int = 4) -> list[dict]:
+                       snippets_per_doc: int = 4, n_genres: int = 0) -> list[dict]:
     # Real court text is scarcer than generated text and closer to what users redact: seen more often.
     docs = [must_mask(d) for d in read_gold(tab_path)] * tab_repeat if tab_path.exists() else []
-    if n_generated <= 0:
-        return docs
-    from vault.train.generate import generate, snippets
-
-    generated = generate(n_generated, seed=seed, split="train")
     rng = random.Random(seed)
-    pieces = [s for d in generated for s in snippets(d, rng, snippets_per_doc)]
-    return docs + [must_mask(d) for d in generated + pieces]
+    if n_generated > 0:
+        from vault.train.generate import generate, snippets
+
+        generated = generate(n_generated, seed=seed, split="train")
+        pieces = [s for d in generated for s in snippets(d, rng, snippets_per_doc)]
+        docs += [must_mask(d) for d in generated + pieces]
+    if n_genres > 0:
+        from vault.train.generate import snippets
+        from vault.train.genres import generate_genres
+
+        genres = generate_genres(n_genres, seed=seed, split="train")
+        pieces = [s for d in genres for s in snippets(d, rng, snippets_per_doc // 2)]
+        docs += [must_mask(d) for d in genres + pieces]
+    return docs
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def compute_hints(docs: list[dict], gazetteer, cache: Path | None = None, seed: int = 0) -> list[list[Span]]:
+    """The hints `vault redact` computes for each text (vault.hints), cached by text in `cache` (JSONL), with
+    the gazetteer's hints dropped from a seeded GAZETTEER_DROPOUT share of the documents."""
+    from vault.detect import build_hinter
+
+    known: dict[str, list] = {}
+    if cache is not None and cache.exists():
+        for line in cache.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            known[row["sha"]] = row["hints"]
+    shas = [_sha(d["text"]) for d in docs]
+    todo = list({sha: d["text"] for sha, d in zip(shas, docs) if sha not in known}.values())
+    if todo:
+        hinter = build_hinter(gazetteer)
+        for i in range(0, len(todo), 256):
+            new = {_sha(text): [[h.start, h.end, h.entity_type, h.source] for h in found.hints]
+                   for text, found in zip(todo[i:i + 256], hinter.analyze(todo[i:i + 256]))}
+            known.update(new)
+            if cache is not None:
+                with cache.open("a", encoding="utf-8") as f:
+                    f.writelines(json.dumps({"sha": sha, "hints": hints}) + "\n" for sha, hints in new.items())
+    rng = random.Random(seed)
+    out = []
+    for sha in shas:
+        drop = rng.random() < GAZETTEER_DROPOUT
+        out.append([Span(a, b, label, 1.0, source) for a, b, label, source in known[sha]
+                    if not (drop and source == "gazetteer")])
+    return out
 
 
 def train_tokenizer(texts: list[str], vocab_size: int, out_dir: Path) -> RedactionTokenizer:
@@ -80,32 +133,36 @@ def train_tokenizer(texts: list[str], vocab_size: int, out_dir: Path) -> Redacti
     return RedactionTokenizer.from_file(out_dir / "tokenizer.json")
 
 
-def examples(docs: list[dict], tokenizer: RedactionTokenizer, chunk_tokens: int = CHUNK_TOKENS) -> list[dict]:
-    """Per chunk: the input sequence (prompt + target output) and, per output step, the allowed set."""
+def examples(docs: list[dict], tokenizer: RedactionTokenizer, hints: list[list[Span]] | None = None,
+             chunk_tokens: int = CHUNK_TOKENS) -> list[dict]:
+    """Per chunk: the input sequence (prompt + target output) and, per output step, the allowed set. The
+    prompt holds the chunk's hints (`hints[i]` are document i's) if the tokenizer has hint markers."""
     tags = tokenizer.tags
     n_open = len(tags.open_ids)
+    tag_ids = [*tags.open_ids, tags.close, tags.eos]
     out = []
-    for doc in docs:
+    for i, doc in enumerate(docs):
         ids, offsets = tokenizer.encode(doc["text"])
         for a, b in chunk_bounds(doc["text"], offsets, chunk_tokens):
             source = ids[a:b]
             target = tokens_with_tags(tags, source, offsets[a:b], doc["spans"])
+            prompt = build_prompt(tags, hinted_source(tags, source, offsets[a:b], hints[i] if hints else []))
             g = Grammar(source, tags)
             src_next, allowed, label = [], [], []
             for t in target:
                 s = g.next_source()
                 mask = [s is not None] + [False] * (n_open + 2)
                 tag_list = g.allowed_tags()
-                for k, tag in enumerate([*tags.open_ids, tags.close, tags.eos]):
+                for k, tag in enumerate(tag_ids):
                     mask[1 + k] = tag in tag_list
                 src_next.append(s if s is not None else tags.pad)
                 allowed.append(mask)
-                label.append(0 if t == s else 1 + [*tags.open_ids, tags.close, tags.eos].index(t))
+                label.append(0 if t == s else 1 + tag_ids.index(t))
                 g.advance(t)
             out.append(
                 {
-                    "input": build_prompt(tags, source) + target[:-1],
-                    "prompt_len": len(source) + 2,
+                    "input": prompt + target[:-1],
+                    "prompt_len": len(prompt),
                     "src_next": src_next,
                     "allowed": allowed,
                     "label": label,
@@ -176,21 +233,24 @@ def make_model(size: str, tokenizer: RedactionTokenizer, seed: int) -> LlamaForC
     return LlamaForCausalLM(config)
 
 
-def train(size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path, minutes: float, seed: int,
-          tokens_per_batch: int = 6000, lr: float = 3e-3, teacher: LlamaForCausalLM | None = None) -> LlamaForCausalLM:
+def train(role: str, size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path, minutes: float,
+          seed: int, device: str = "cpu", tokens_per_batch: int = 6000, lr: float = 3e-3,
+          teacher: LlamaForCausalLM | None = None) -> LlamaForCausalLM:
     """Train for a wall-clock budget; checkpoint every few minutes; continue from a checkpoint if present."""
     tags = tokenizer.tags
     tag_ids = [*tags.open_ids, tags.close, tags.eos]
-    model = make_model(size, tokenizer, seed)
+    model = make_model(size, tokenizer, seed).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
-    ckpt = work / f"{size}.ckpt"
-    state = {"step": 0, "elapsed": 0.0, "log": []}
+    ckpt = work / f"{role}.ckpt"
+    state = {"step": 0, "elapsed": 0.0, "log": [], "size": size}
     if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False)
+        saved = torch.load(ckpt, weights_only=False, map_location=device)
+        if saved["state"].get("size", size) != size:
+            raise SystemExit(f"{ckpt} holds a {saved['state']['size']} model, not {size}: use another --work folder")
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-        print(f"[{size}] resuming at step {state['step']}, {state['elapsed'] / 60:.1f} min done", flush=True)
+        print(f"[{role}] resuming at step {state['step']}, {state['elapsed'] / 60:.1f} min done", flush=True)
     rng = random.Random(seed + state["step"])
     # Batches of similar length, about `tokens_per_batch` input tokens each.
     order = sorted(range(len(data)), key=lambda i: len(data[i]["input"]))
@@ -203,7 +263,11 @@ def train(size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path
     if cur:
         batches.append(cur)
     budget, started, last_save = minutes * 60, time.time() - state["elapsed"], time.time()
-    est_steps = max(100, state.get("est_steps", 0))
+
+    def checkpoint():
+        state["elapsed"] = time.time() - started
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt)
+
     model.train()
     while time.time() - started < budget:
         rng.shuffle(batches)
@@ -216,9 +280,10 @@ def train(size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path
             scale = min(1.0, (state["step"] + 1) / 100) * 0.5 * (1 + math.cos(math.pi * frac))
             for group in opt.param_groups:
                 group["lr"] = lr * max(scale, 0.02)
-            # bf16 autocast: about 1.35x faster on CPUs with avx512_bf16, same loss curve.
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                loss = restricted_loss(model, *collate([data[i] for i in b], tags.pad, tag_ids), teacher=teacher)
+            batch = [t.to(device) for t in collate([data[i] for i in b], tags.pad, tag_ids)]
+            # bf16 autocast: about 1.35x faster on CPUs with avx512_bf16, same loss curve; native on GPUs.
+            with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+                loss = restricted_loss(model, *batch, teacher=teacher)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -226,25 +291,46 @@ def train(size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path
             state["step"] += 1
             if state["step"] % 50 == 0:
                 state["log"].append((state["step"], round(elapsed / 60, 2), round(loss.item(), 4)))
-                print(f"[{size}] step {state['step']} {elapsed / 60:.1f} min loss {loss.item():.4f}", flush=True)
+                print(f"[{role}] step {state['step']} {elapsed / 60:.1f} min loss {loss.item():.4f}", flush=True)
             if time.time() - last_save > 180:
-                state["elapsed"], state["est_steps"] = time.time() - started, est_steps
-                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt)
+                checkpoint()
                 last_save = time.time()
-    state["elapsed"] = time.time() - started
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt)
-    model.eval()
+    checkpoint()
+    model.eval().to("cpu")
     model.training_log = state
     return model
 
 
-def save(model: LlamaForCausalLM, tokenizer_dir: Path, out: Path) -> None:
+def save(model: LlamaForCausalLM, work: Path, out: Path) -> None:
+    """The model, with the tokenizer and gazetteer it was trained with, as a Hugging Face folder."""
     out.mkdir(parents=True, exist_ok=True)
     # 16-bit weights keep the shipped files small; vault upcasts them on load.
     model.to(torch.bfloat16).save_pretrained(out, safe_serialization=True)
     model.to(torch.float32)
-    (out / "tokenizer.json").write_bytes((tokenizer_dir / "tokenizer.json").read_bytes())
+    for name in ("tokenizer.json", GAZETTEER_FILE):
+        (out / name).write_bytes((work / name).read_bytes())
     (out / "training_log.json").write_text(json.dumps(getattr(model, "training_log", {}), indent=1))
+
+
+def prepare(args) -> tuple[list[dict], RedactionTokenizer, list[dict]]:
+    """Documents, tokenizer and training examples, with hints; the slow parts are cached in --work."""
+    from vault.hints import Gazetteer, build_gazetteer
+
+    t0 = time.time()
+    if not (args.work / GAZETTEER_FILE).exists():
+        build_gazetteer().save(args.work / GAZETTEER_FILE)
+    gazetteer = Gazetteer.load(args.work / GAZETTEER_FILE)
+    docs = training_documents(args.seed, args.generated, args.tab, args.tab_repeat, n_genres=args.genres)
+    hints = compute_hints(docs, gazetteer, args.work / "hints.jsonl", args.seed)
+    if (args.work / "tokenizer.json").exists():
+        tokenizer = RedactionTokenizer.from_file(args.work / "tokenizer.json")
+    else:
+        tokenizer = train_tokenizer(list({d["text"]: 1 for d in docs}), args.vocab, args.work)
+    data = examples(docs, tokenizer, hints)
+    n_tokens = sum(len(e["input"]) for e in data)
+    print(f"{len(docs)} documents, {len(data)} chunks, {n_tokens} sequence tokens, prepared in {time.time() - t0:.0f} s",
+          flush=True)
+    return docs, tokenizer, data
 
 
 def main() -> None:
@@ -252,41 +338,39 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("vault/default_models"))
     parser.add_argument("--work", type=Path, default=Path("runs/recipe"), help="checkpoints and cached data")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generated", type=int, default=1500, help="generated training documents")
+    parser.add_argument("--genres", type=int, default=6000, help="generated training documents of many genres")
+    parser.add_argument("--generated", type=int, default=1500, help="generated documents of the older templated kinds")
     parser.add_argument("--tab-repeat", type=int, default=4, help="times each TAB training document is seen per epoch")
     parser.add_argument("--tab", type=Path, default=Path("../shared/data/tab_echr_train.jsonl"))
     parser.add_argument("--vocab", type=int, default=8000)
+    parser.add_argument("--oracle-size", choices=[k for k in SIZES if k.startswith("oracle")], default="oracle")
     parser.add_argument("--oracle-minutes", type=float, default=45)
     parser.add_argument("--draft-minutes", type=float, default=10)
     parser.add_argument("--only", choices=["oracle", "draft"], help="train one model only")
     parser.add_argument("--distill", action="store_true", help="train the draft on the trained oracle's distributions")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument("--tokens-per-batch", type=int, default=6000, help="about 6000 on a CPU; 10x that on a GPU")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     args.work.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
-    docs = training_documents(args.seed, args.generated, args.tab, args.tab_repeat)
-    if (args.work / "tokenizer.json").exists():
-        tokenizer = RedactionTokenizer.from_file(args.work / "tokenizer.json")
-    else:
-        tokenizer = train_tokenizer(list({d["text"]: 1 for d in docs}), args.vocab, args.work)
-    data = examples(docs, tokenizer)
+    docs, tokenizer, data = prepare(args)
     n_tokens = sum(len(e["input"]) for e in data)
-    print(f"{len(docs)} documents, {len(data)} chunks, {n_tokens} sequence tokens, prepared in {time.time() - t0:.0f} s", flush=True)
-    for size, minutes in (("oracle", args.oracle_minutes), ("draft", args.draft_minutes)):
-        if args.only and size != args.only:
+    for role, size, minutes in (("oracle", args.oracle_size, args.oracle_minutes), ("draft", "draft", args.draft_minutes)):
+        if args.only and role != args.only:
             continue
         teacher = None
-        if size == "draft" and args.distill:
+        if role == "draft" and args.distill:
             from transformers import AutoModelForCausalLM
 
-            teacher = AutoModelForCausalLM.from_pretrained(args.out / "oracle", dtype=torch.float32).eval()
-        model = train(size, data, tokenizer, args.work, minutes, args.seed, teacher=teacher)
+            teacher = AutoModelForCausalLM.from_pretrained(args.out / "oracle", dtype=torch.float32).eval().to(args.device)
+        model = train(role, size, data, tokenizer, args.work, minutes, args.seed, args.device, args.tokens_per_batch,
+                      teacher=teacher)
         model.training_log.update(documents=len(docs), chunks=len(data), sequence_tokens=n_tokens,
                                   parameters=sum(p.numel() for p in model.parameters()),
                                   command="python -m vault.train.recipe " + " ".join(sys.argv[1:]))
-        save(model, args.work, args.out / size)
-        print(f"[{size}] saved to {args.out / size}", flush=True)
-    if all((args.out / size / "training_log.json").exists() for size in ("oracle", "draft")):
+        save(model, args.work, args.out / role)
+        print(f"[{role}] saved to {args.out / role}", flush=True)
+    if all((args.out / role / "training_log.json").exists() for role in ("oracle", "draft")):
         write_card(args.out, measure(args.out, args.tab.parent / "tab_echr_dev.jsonl"))
         print(f"model card: {args.out / 'README.md'}", flush=True)
 
@@ -322,7 +406,7 @@ def write_card(out: Path, metrics: dict) -> None:
              "weights in bfloat16 safetensors, loaded as float32.", "",
              "| model | parameters | layers | hidden | steps | training minutes |", "| --- | --- | --- | --- | --- | --- |"]
     for size in ("oracle", "draft"):
-        log, cfg = logs[size], SIZES[size]
+        log, cfg = logs[size], SIZES[logs[size].get("size", size)]
         lines.append(f"| {size} | {log.get('parameters', 0):,} | {cfg['num_hidden_layers']} | {cfg['hidden_size']} | "
                      f"{log.get('step', 0)} | {log.get('elapsed', 0) / 60:.1f} |")
     log = logs["oracle"]
