@@ -17,6 +17,7 @@ def test_perfect_none_and_partial_redaction():
     perfect.add(TEXT, GOLD, [(3, 13, "PERSON"), (23, 27, "LOCATION")])
     r = perfect.report()
     assert r["leak"] == 0 and r["precision"] == 1 and r["f1"] == 1 and r["direct_recall"] == 1
+    assert r["visible"] == {}
     nothing = Scores()
     nothing.add(TEXT, GOLD, [])
     assert nothing.report()["leak"] == 1 and nothing.report()["mention_recall"] == 0
@@ -26,6 +27,11 @@ def test_perfect_none_and_partial_redaction():
     assert r["leak"] == pytest.approx(1 - 4 / 13, abs=1e-4)  # 13 sensitive non-space characters, 4 hidden
     assert r["precision"] == pytest.approx(4 / 6, abs=1e-4) and r["mention_recall"] == 0
     assert r["per_type"]["MISC"]["precision"] == 0
+    assert r["visible"] == {"PERSON": 1}  # in part: a direct identifier left visible; Oslo is QUASI
+    address = Scores()
+    address.add("at 12 Baker St and 10.0.0.1", [{"start": 3, "end": 14, "label": "LOCATION", "identifier": "DIRECT"},
+                                                 {"start": 19, "end": 27, "label": "IP_ADDRESS", "identifier": "QUASI"}], [])
+    assert address.report()["visible"] == {"IP_ADDRESS": 1, "STREET_ADDRESS": 1}
 
 
 def test_no_mask_characters_count_neither_way():

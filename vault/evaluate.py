@@ -7,11 +7,13 @@ Whitespace never counts. Metrics:
 - leak: share of sensitive characters left visible (1 - character recall);
 - mention recall: share of sensitive mentions redacted completely; `direct_recall` for DIRECT ones;
 - precision: share of redacted characters that were sensitive; F1 of character recall and precision;
-- per entity type: leak and mention recall by gold type, precision by predicted type.
+- per entity type: leak and mention recall by gold type, precision by predicted type;
+- visible: how many direct identifiers (DIRECT spans, and IP addresses) were left visible in part or
+  whole, by type, a street address counting as STREET_ADDRESS: the figure that must be 0 on everyday text.
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from vault.spans import TAB_LABELS
@@ -43,6 +45,7 @@ class Scores:
         self.sensitive = self.hidden = self.redacted = self.redacted_sensitive = 0
         self.mentions = self.mentions_hit = self.direct = self.direct_hit = 0
         self.by_type = defaultdict(lambda: defaultdict(int))
+        self.visible: Counter = Counter()
 
     def add(self, text: str, gold: list[dict], predicted: list[tuple[int, int, str]]) -> None:
         must = [s for s in gold if s.get("identifier", "DIRECT") in ("DIRECT", "QUASI")]
@@ -67,6 +70,9 @@ class Scores:
             if s.get("identifier", "DIRECT") == "DIRECT":
                 self.direct += 1
                 self.direct_hit += hit
+            if not hit and (s.get("identifier", "DIRECT") == "DIRECT" or s["label"] == "IP_ADDRESS"):
+                street = s["label"] == "LOCATION" and any(c.isdigit() for c in text[s["start"]:s["end"]])
+                self.visible["STREET_ADDRESS" if street else s["label"]] += 1
         for a, b, label in predicted:
             chars = _chars(text, [(a, b)]) - (neutral - sensitive)
             if not chars:
@@ -94,6 +100,7 @@ class Scores:
             "precision": round(precision, 4),
             "f1": round(f1, 4),
             "per_type": per_type,
+            "visible": dict(sorted(self.visible.items())),
         }
 
 
@@ -128,6 +135,10 @@ def table(results: dict[str, dict]) -> str:
     lines = [f"{'metric':<16}" + "".join(f"{n:>12}" for n in names)]
     for metric in ("leak", "mention_recall", "direct_recall", "precision", "f1"):
         lines.append(f"{metric:<16}" + "".join(f"{_fmt(results[n].get(metric)):>12}" for n in names))
+    for n in names:
+        visible = results[n].get("visible", {})
+        lines.append(f"{'visible direct':<16}{n:>12}: {sum(visible.values())} "
+                     f"({', '.join(f'{k} {v}' for k, v in visible.items()) or 'none'})")
     labels = sorted({label for r in results.values() for label in r["per_type"]})
     lines.append("")
     lines.append(f"{'type (recall/prec)':<22}" + "".join(f"{n:>20}" for n in names))
