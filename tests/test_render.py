@@ -341,11 +341,19 @@ def test_no_value_a_recognizer_finds_is_left_visible_whatever_the_oracle_says(na
     detector = shipped_detector(name)
     text, values = data.draw(planted_texts())
     oracle = data.draw(adversarial_oracle(text))
-    decisions = decide(oracle, detector.detect(text, apply_thresholds=False), detector.policy, text)
+    candidates = detector.detect(text, apply_thresholds=False)
+    decisions = decide(oracle, candidates, detector.policy, text)
     out = render(text, decisions, detector.policy, Pseudonymizer(KEY))
-    # Validated formats are redacted in every shipped policy, whatever the oracle's labels.
+    # Whatever the oracle's labels, every value a recognizer found (at or above threshold) is hidden.
+    # (Most planted values are found; Presidio's phone matcher, for one, misses a number run into another.)
+    found = [c for c in candidates if c.score >= detector.policy.rule(c.entity_type).threshold]
+    covered = {i for d in decisions if d.action == "redacted" for i in range(d.span.start, d.span.end)}
+    for c in found:
+        assert set(range(c.start, c.end)) <= covered, (name, text[c.start:c.end])
     for value in values:
-        assert value not in out, (name, value)
+        start = text.index(value)
+        if text.count(value) == 1 and any(c.start <= start and start + len(value) <= c.end for c in found):
+            assert value not in out, (name, value)
 
 
 # ---- repeats
