@@ -1,3 +1,7 @@
+from pathlib import Path
+
+import pytest
+
 from vault.bench import speculative, table
 from vault.models import load_pair
 
@@ -17,3 +21,18 @@ def test_every_mode_matches_the_reference_on_the_same_chunks(tiny_pair_dirs):
                 "accept_rate", "chunks"):
         assert key in result
     assert "identical" in table(result)
+
+
+def test_the_tab_dev_set_ships_in_the_repository_and_a_missing_gold_file_is_an_error(tmp_path):
+    from click.testing import CliRunner
+
+    from vault.bench import pipeline
+    from vault.cli import main
+    from vault.evaluate import TAB_DEV, read_gold
+
+    assert TAB_DEV.is_relative_to(Path(__file__).resolve().parents[1]) and len(read_gold(TAB_DEV)) == 21
+    with pytest.raises(FileNotFoundError, match="not found"):
+        pipeline(quick=True, dev_path=tmp_path / "missing.jsonl", log=lambda m: None)
+    for args in (["eval", str(tmp_path / "missing.jsonl")], ["bench", "pipeline", "--dev", str(tmp_path / "missing.jsonl")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "does not exist" in result.output

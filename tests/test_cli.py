@@ -133,7 +133,7 @@ def test_redact_tree_end_to_end(tmp_path, tiny_pair_dirs):
     report = CliRunner().invoke(main, ["audit", "report", str(run_dir), "--out", str(tmp_path / "r.html")])
     assert report.exit_code == 0
     html = (tmp_path / "r.html").read_text()
-    for section in ("run", "coverage", "entities", "disagreements", "failures", "fingerprints", "verification"):
+    for section in ("run", "coverage", "entities", "conflicts", "failures", "fingerprints", "verification"):
         assert f'id="{section}"' in html
     assert "100%" in html
 

@@ -76,7 +76,7 @@ def test_null_entity_rule_is_allowed(tmp_path):
         (MINIMAL + "colour: red\n", "colour", "allowed: name, description, defaults, entities"),
         ("name: t\nentities:\n  PERSN: {}\n", "entities.PERSN", "allowed: PERSON, LOCATION"),
         ("name: t\nentities:\n  PERSON: {operator: blur}\n", "entities.PERSON.operator",
-         "'tag', 'pseudonym', 'mask', 'hash', 'remove', 'keep' or 'year'"),
+         "'replace', 'redact', 'mask', 'hash', 'encrypt', 'keep', 'tag', 'remove', 'pseudonym' or 'year'"),
         ("name: t\nentities:\n  PERSON: {operatr: tag}\n", "entities.PERSON.operatr",
          "allowed: operator, threshold, mask_char, hash_length"),
         ("name: t\nentities:\n  PERSON: {threshold: 1.5}\n", "entities.PERSON.threshold",
@@ -97,6 +97,13 @@ def test_null_entity_rule_is_allowed(tmp_path):
          "recognizers.0", "needs `patterns` or a `deny_list`"),
         (MINIMAL + "recognizers:\n  - {name: R, supported_entity: PERSON, deny_list: [x], "
          "validator: crc}\n", "recognizers.0.validator", "'luhn'"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entity: zip code, deny_list: [x]}\n",
+         "recognizers.0.supported_entity", "upper-case name of letters, digits and _"),
+        (MINIMAL + "recognizers:\n  - {name: CreditCardRecognizer, type: predefined}\n",
+         "recognizers.0", "list the type there instead"),
+        (MINIMAL + "recognizers:\n  - {name: R, supported_entities: [A, B], deny_list: [x]}\n",
+         "recognizers.0", "finds one entity type"),
+        ("name: t\nentities:\n  ZIP: {}\n", "entities.ZIP", "or a custom type that one of the policy's recognizers finds"),
     ],
 )
 def test_errors_name_file_key_and_allowed(tmp_path, body, key, allowed):
@@ -152,3 +159,82 @@ def test_fingerprint_is_of_the_resolved_policy(tmp_path):
     explicit = "name: t\nentities:\n  PERSON: {operator: mask}\n"
     assert (load_policy(write(tmp_path, via_defaults, "a.yaml")).fingerprint()
             == load_policy(write(tmp_path, explicit, "b.yaml")).fingerprint())
+
+
+# Presidio's documentation's example of recognizers in YAML ("Creating recognizers from YAML";
+# presidio_analyzer/conf/example_recognizers.yaml), copied unchanged.
+PRESIDIO_DOCS_RECOGNIZERS = r"""recognizers:
+  -
+    name: "Zip code Recognizer"
+    supported_language: "de"
+    patterns:
+      -
+         name: "zip code (weak)"
+         regex: "(\\b\\d{5}(?:\\-\\d{4})?\\b)"
+         score: 0.01
+    context:
+     - zip
+     - code
+    supported_entity: "ZIP"
+  -
+    name: "Titles recognizer"
+    supported_language: "en"
+    supported_entity: "TITLE"
+    deny_list:
+      - Mr.
+      - Mrs.
+      - Ms.
+      - Miss
+      - Dr.
+      - Prof.
+"""
+
+
+def test_presidio_docs_recognizers_load_unchanged(tmp_path, caplog):
+    from vault.detect import build_analyzer
+
+    policy_yaml = "name: presidio-docs\nentities:\n  PERSON: {}\n" + PRESIDIO_DOCS_RECOGNIZERS
+    with caplog.at_level("WARNING", logger="vault.policy"):
+        p = load_policy(write(tmp_path, policy_yaml))
+    # Custom types become the policy's own, redacted with the defaults.
+    assert {"ZIP", "TITLE"} <= set(p.entities) and p.redacts("TITLE") and p.entities["TITLE"].operator == "tag"
+    zip_rec, titles = p.recognizers
+    assert (zip_rec.supported_language, zip_rec.used) == ("de", False)
+    assert titles.used and titles.detector_name == "Titles_recognizer"
+    # The German recognizer is reported in one line and not used; the English one runs.
+    [line] = p.unused_recognizers()
+    assert "'Zip code Recognizer' (ZIP) is for language 'de'" in line and "not used" in line
+    assert any(line in r.getMessage() and "\n" not in r.getMessage() for r in caplog.records)
+    hits = build_analyzer(p).detect("Dear Mrs. Okafor, the parcel for 10115 Berlin has arrived.")
+    assert [(h.entity_type, h.source) for h in hits] == [("TITLE", "Titles_recognizer")]
+
+
+def test_presidio_spellings_and_names_with_spaces(tmp_path):
+    body = textwrap.dedent("""\
+        name: t
+        entities:
+          PERSON: {}
+          EMPLOYEE_ID: {operator: mask, chars_to_mask: 3, from_end: true}
+        recognizers:
+          - name: Employee id recognizer
+            type: custom
+            enabled: true
+            version: "0.0.1"
+            supported_entities: [EMPLOYEE_ID]
+            supported_languages:
+              - language: en
+                context: [employee, staff]
+              - language: es
+                context: [empleado]
+            patterns:
+              - {name: emp, regex: "EMP-\\\\d{6}", score: 0.4}
+        must_redact: [Employee id recognizer]
+        """)
+    p = load_policy(write(tmp_path, body))
+    [r] = p.recognizers
+    assert (r.supported_entity, r.supported_language, r.context) == ("EMPLOYEE_ID", "en", ["employee", "staff"])
+    assert p.must_redact == ["Employee_id_recognizer"] and p.is_must_redact("EMPLOYEE_ID", "Employee_id_recognizer")
+    assert p.entities["EMPLOYEE_ID"].chars_to_mask == 3
+    # Presidio's metadata and alternative spellings do not change what the policy means.
+    plain = body.replace('    version: "0.0.1"\n', "").replace("    type: custom\n", "")
+    assert load_policy(write(tmp_path, plain, "plain.yaml")).fingerprint() == p.fingerprint()

@@ -132,6 +132,29 @@ def test_operators():
     assert Pseudonymizer(b"other key").hash_hex("anna@x.org")[:8] != digest
 
 
+def test_presidio_operator_names():
+    from presidio_anonymizer.operators import Decrypt
+
+    from vault.render import encryption_key
+
+    text = "Anna Berg, card 4111 1111 1111 1111, ref EMP-42, mail anna@x.org."
+    spans = [Span(0, 9, "PERSON"), Span(16, 35, "CREDIT_CARD"), Span(41, 47, "ID"), Span(54, 64, "EMAIL_ADDRESS")]
+    p = policy(entities={"PERSON": {"operator": "replace", "new_value": "[name]"},
+                         "CREDIT_CARD": {"operator": "mask", "chars_to_mask": 15, "from_end": False},
+                         "ID": {"operator": "redact"}, "EMAIL_ADDRESS": {"operator": "encrypt"}},
+               recognizers=[], must_redact=[])
+    out = render(text, redact_all(text, spans), p, Pseudonymizer(KEY))
+    head, _, tail = out.partition(", mail ")
+    assert head == "[name], card ***************1111, ref "
+    ciphertext = tail.rstrip(".")
+    assert "anna" not in ciphertext and Decrypt().operate(ciphertext, {"key": encryption_key(KEY)}) == "anna@x.org"
+    # `tag` is `replace` without a new value, `remove` is `redact`.
+    for alias, same in (("tag", "replace"), ("remove", "redact")):
+        a, b = (render(text, redact_all(text, spans[:1]), policy(entities={"PERSON": {"operator": o}}, recognizers=[],
+                                                                 must_redact=[])) for o in (alias, same))
+        assert a == b
+
+
 def test_year_without_a_year_is_a_tag_and_unknown_types_are_tagged():
     text = "on 3 March, at Acme"
     decisions = redact_all(text, [Span(3, 10, "DATE_TIME"), Span(15, 19, "ORGANIZATION")])
@@ -170,7 +193,7 @@ def test_pseudonym_never_repeats_the_value_or_another_values_fake():
 # ---- properties
 
 ALPHABET = "ghijklmnopqrstuvwxyz ,.-\n"  # disjoint from tags, hex digits and the mask char
-REDACTING = ["tag", "mask", "hash", "remove"]
+REDACTING = ["tag", "replace", "mask", "hash", "remove", "redact"]  # encrypt's base64 may share letters
 
 
 @st.composite
@@ -218,7 +241,7 @@ def test_render_never_leaks_and_keeps_the_rest(doc, operator):
     if operator == "mask":
         assert len(out) == len(text)
         assert all(out[i] == ("*" if i in covered else c) for i, c in enumerate(text))
-    if operator == "remove":
+    if operator in ("remove", "redact"):
         assert out == kept
 
 

@@ -1,10 +1,41 @@
-"""The HTML report of an audit run, parsed for its sections."""
+"""The HTML report of an audit run: its sections, what counts as a conflict, the redacted context of a
+span, escaping, reruns. The browser test of a real run is in test_report_browser.py."""
 
+import hashlib
+from html.parser import HTMLParser
 from pathlib import Path
 
-from test_audit import KEY, META, _Sections, doc_row, span
-from vault.audit import AuditWriter
-from vault.report import format_coverage, write_report
+from test_audit import KEY, META, doc_row, span
+from vault.audit import AuditWriter, keyed_hash
+from vault.report import conflict_rule, format_coverage, write_report
+
+
+class _Sections(HTMLParser):
+    """Top-level sections by id, with their text; asserts that nothing is loaded from elsewhere."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.tags, self.text, self._current = [], set(), {}, None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        attrs = dict(attrs)
+        if tag == "section":
+            self._current = attrs.get("id")
+            self.ids.append(self._current)
+            self.text[self._current] = ""
+        assert "src" not in attrs and tag not in ("script", "link", "img", "iframe"), "no external resources"
+        # Links stay in the page, or point to another run's report beside this one.
+        assert "href" not in attrs or attrs["href"].startswith("#") or attrs["href"].endswith("/report.html")
+        assert "://" not in (attrs.get("href") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._current = None
+
+    def handle_data(self, data):
+        if self._current:
+            self.text[self._current] += data
 
 
 def parse_report(path):
@@ -18,9 +49,11 @@ def test_report_sections(tmp_path):
     w.add_document(doc_row("<script>alert(1)</script>.txt"), [
         span("<script>alert(1)</script>.txt", 0),
         span("<script>alert(1)</script>.txt", 1, entity_type="EMAIL_ADDRESS", detectors=["email"],
-             action="kept", operator="", reason="oracle", oracle_checked=True),
+             action="kept", operator="", reason="below threshold", oracle_checked=True),
         span("<script>alert(1)</script>.txt", 2, detectors=["us_ssn"], draft_proposed=False,
              reason="policy override: must-redact us_ssn", entity_type="US_SSN"),
+        span("<script>alert(1)</script>.txt", 3, action="kept", operator="", reason="not in policy",
+             entity_type="DEMOGRAPHIC"),
     ])
     w.add_document(doc_row("bad.csv", status="failed", error="invalid CSV at line 2: x"), [])
     w.add_document(doc_row("held.txt", status="held", error="oracle and must-redact disagree"), [])
@@ -28,15 +61,24 @@ def test_report_sections(tmp_path):
     out = write_report(w.run_dir, tmp_path / "report.html", KEY)
     html_text = out.read_text()
     report = parse_report(out)
-    assert report.ids == ["run", "coverage", "entities", "disagreements", "failures", "fingerprints", "verification"]
+    assert report.ids == ["summary", "conflicts", "documents", "low-confidence", "failures", "fingerprints",
+                          "verification"]
+    assert 'id="run"' in html_text and 'id="coverage"' in html_text and 'id="entities"' in html_text
     assert "script" not in report.tags and "svg" in report.tags and "style" in report.tags
     assert "<script>alert" not in html_text and "&lt;script&gt;alert(1)&lt;/script&gt;.txt" in html_text
-    assert "100%" in report.text["coverage"]
-    assert "2 spans where" in report.text["disagreements"]
-    assert "policy override: must-redact us_ssn" in report.text["disagreements"]
+    assert "100%" in report.text["summary"] and "4 of 4 sensitive spans" in " ".join(report.text["summary"].split())
+    # Three conflicts: the below-threshold recognizer hit, the unknown override and the held document; the
+    # model's own "not in policy" span is counted in the summary, not listed.
+    assert "Conflicts (3)" in report.text["conflicts"]
+    assert "policy override: must-redact us_ssn" in report.text["conflicts"]
+    assert "DEMOGRAPHIC" not in report.text["conflicts"]
+    assert "Not conflicts: 1 span the model kept" in " ".join(report.text["summary"].split())
     assert "bad.csv" in report.text["failures"] and "held.txt" in report.text["failures"]
-    assert "p" * 64 in report.text["fingerprints"] and "o1" in report.text["fingerprints"]
+    assert "p" * 64 in report.text["fingerprints"]
     assert "Verified" in report.text["verification"]
+    # Every component is listed, recorded or not.
+    for component in ("torch", "transformers", "presidio-analyzer", "spacy", "spacy-model", "pyarrow", "python"):
+        assert f"<th>{component}</th>" in html_text
 
 
 def test_report_incomplete_and_partial_coverage(tmp_path):
@@ -45,13 +87,108 @@ def test_report_incomplete_and_partial_coverage(tmp_path):
     w.add_document(doc_row("a.txt"), rows)
     w.flush()  # no close: an interrupted run
     report = parse_report(write_report(w.run_dir, tmp_path / "r.html", KEY))
-    assert "99.9%" in report.text["coverage"] and "100%" not in report.text["coverage"]
-    assert "incomplete" in report.text["run"]
+    assert "99.9%" in report.text["summary"] and "100%" not in report.text["summary"]
+    assert "incomplete" in report.text["summary"].lower()
     assert "manifest.json missing" in report.text["verification"]
 
 
+def test_no_documents_and_no_spans_never_read_as_100_percent(tmp_path):
+    empty = AuditWriter(tmp_path, "empty", KEY, META)
+    empty.close({})
+    text = " ".join(parse_report(write_report(empty.run_dir, tmp_path / "e.html", KEY)).text["summary"].split())
+    assert "no documents" in text and "100%" not in text
+    quiet = AuditWriter(tmp_path, "quiet", KEY, META)
+    quiet.add_document(doc_row("plain.txt"), [])
+    quiet.close({})
+    text = " ".join(parse_report(write_report(quiet.run_dir, tmp_path / "q.html", KEY)).text["summary"].split())
+    assert "no spans" in text and "0 sensitive spans" in text and "100%" not in text
+
+
 def test_format_coverage_never_rounds_up():
-    assert format_coverage(0, 0) == "100%"
+    assert format_coverage(0, 0) == "no spans"
     assert format_coverage(5, 5) == "100%"
     assert format_coverage(99999, 100000) == "99.9%"
     assert format_coverage(1, 3) == "33.3%"
+
+
+def test_only_real_disagreements_are_conflicts():
+    def rule(**kw):
+        return conflict_rule({"action": "redacted", "reason": "oracle", "detectors": ["oracle"], **kw})
+
+    assert rule() is None
+    assert rule(detectors=["oracle", "EmailRecognizer"]) is None  # both agreed
+    assert rule(reason="recognizer", detectors=["EmailRecognizer"]) == "recognizer"
+    assert rule(reason="type mass") == "type mass" and rule(reason="consistency") == "consistency"
+    assert rule(action="kept", reason="not in policy") is None  # the model's own kept span
+    assert rule(action="kept", reason="not in policy", detectors=["oracle", "PhoneRecognizer"]) == "oracle kept a recognizer's hit"
+    assert rule(action="kept", reason="below threshold", detectors=["PhoneRecognizer"]) == "below threshold"
+    assert rule(action="kept", reason="allow list", detectors=["oracle"]) is None
+    assert rule(action="kept", reason="allow list", detectors=["EmailRecognizer"]) == "allow list"
+
+
+SOURCE = "Call Anna Berg at 555-0100 or mail anna@berg.example today."
+OUTPUT = "Call <PERSON> at 555-0100 or mail <EMAIL_ADDRESS> today."
+
+
+def _context_run(tmp_path, output: str, run_id="run1"):
+    """A run over one text whose output lies in tmp_path/out: a redacted name, a phone number a recognizer
+    proposed below its threshold (kept), and an e-mail address only a recognizer found."""
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out" / "note.txt").write_text(output)
+    sha = hashlib.sha256(output.encode()).hexdigest()
+    w = AuditWriter(tmp_path / "audit", run_id, KEY, {**META, "output_dir": str(tmp_path / "out")})
+
+    def at(value, **kw):
+        start = SOURCE.index(value)
+        return span("note.txt", 0, start=start, end=start + len(value), value_hmac=keyed_hash(KEY, value), **kw)
+
+    w.add_document(doc_row("note.txt", output_sha256=sha), [
+        at("Anna Berg"),
+        at("555-0100", entity_type="PHONE_NUMBER", detectors=["PhoneRecognizer"], detector_scores=[0.3],
+           action="kept", operator="", reason="below threshold"),
+        at("anna@berg.example", entity_type="EMAIL_ADDRESS", detectors=["EmailRecognizer"], reason="recognizer"),
+    ])
+    w.close({})
+    return w.run_dir
+
+
+def test_conflicts_show_the_redacted_output_around_them_never_a_raw_value(tmp_path):
+    run_dir = _context_run(tmp_path, OUTPUT)
+    html_text = write_report(run_dir, tmp_path / "r.html", KEY).read_text()
+    conflicts = " ".join(parse_report(tmp_path / "r.html").text["conflicts"].split())
+    assert "Call &lt;PERSON&gt; at [kept] or mail <mark>&lt;EMAIL_ADDRESS&gt;</mark> today." in html_text
+    assert "at <mark class=\"kept\">[kept]</mark> or mail" in html_text
+    assert "recognizer" in conflicts and "below threshold" in conflicts
+    for value in ("Anna", "Berg", "555-0100", "anna@berg.example"):
+        assert value not in html_text
+
+
+def test_no_context_when_the_output_changed(tmp_path):
+    run_dir = _context_run(tmp_path, OUTPUT)
+    (tmp_path / "out" / "note.txt").write_text(OUTPUT.replace("today", "tonight"))
+    conflicts = " ".join(parse_report(write_report(run_dir, tmp_path / "r.html", KEY)).text["conflicts"].split())
+    assert "No context: the output file has changed since this run." in conflicts
+    assert "tonight" not in conflicts
+
+
+def test_file_names_with_control_characters_are_shown_escaped(tmp_path):
+    name = "evil\x1b[2J\u202etxt.exe"
+    w = AuditWriter(tmp_path, "run1", KEY, META)
+    w.add_document(doc_row(name, status="failed", error="binary content"), [])
+    w.close({})
+    html_text = write_report(w.run_dir, tmp_path / "r.html", KEY).read_text()
+    assert "\x1b" not in html_text and "\u202e" not in html_text
+    assert "evil\\x1b[2J\\u202etxt.exe" in html_text
+
+
+def test_a_rerun_links_the_run_that_wrote_its_unchanged_outputs(tmp_path):
+    first = _context_run(tmp_path, OUTPUT, run_id="20260101T000000000000Z-aaaaaa")
+    sha = hashlib.sha256(OUTPUT.encode()).hexdigest()
+    w = AuditWriter(tmp_path / "audit", "20260102T000000000000Z-bbbbbb", KEY, META)
+    w.add_document(doc_row("note.txt", status="unchanged", output_sha256=sha), [])
+    w.close({})
+    report = parse_report(write_report(w.run_dir, w.run_dir / "report.html", KEY))
+    documents = " ".join(report.text["documents"].split())
+    assert f"output written by run {first.name}" in documents
+    assert f'href="../{first.name}/report.html"' in (w.run_dir / "report.html").read_text()
+    assert "no spans" in report.text["summary"] and "100%" not in report.text["summary"]

@@ -14,11 +14,20 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from vault.evaluate import read_gold
+from vault.evaluate import TAB_DEV, read_gold
 from vault.models import Grammar, RedactionModel, build_prompt, chunk_bounds, tokens_with_tags
 from vault.speculate import Engine
 
-DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "tab_echr_dev.jsonl"
+DEFAULT_DEV = TAB_DEV
+
+
+def _require(path: Path) -> Path:
+    """A gold file that was asked for must be there: a benchmark that quietly measures something
+    else is worse than one that stops."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: gold JSONL not found (the TAB dev set ships in the repository's data/; "
+                                f"pass --dev FILE from another checkout)")
+    return path
 
 
 class GrammarProcessor(LogitsProcessor):
@@ -79,8 +88,8 @@ def bench_chunks(oracle: RedactionModel, dev_path: Path | None, n_dev: int, n_ge
     from vault.train.generate import generate
 
     texts = []
-    if dev_path and dev_path.exists():
-        texts += [d["text"] for d in read_gold(dev_path)[:n_dev]]
+    if dev_path is not None:
+        texts += [d["text"] for d in read_gold(_require(dev_path))[:n_dev]]
     texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
     tok, tags = oracle.tokenizer, oracle.tags
     chunks, hints = [], []
@@ -230,7 +239,7 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
     from vault.detect import presidio_default_analyzer
     from vault.train.generate import generate
 
-    texts = [d["text"] for d in read_gold(dev_path)] if dev_path and dev_path.exists() else []
+    texts = [d["text"] for d in read_gold(_require(dev_path))] if dev_path is not None else []
     texts = texts[:4] if quick else texts
     if not texts:
         texts = [d["text"] for d in generate(10, seed=9002, split="heldout")]

@@ -9,6 +9,10 @@ from pathlib import Path
 import click
 
 from vault import __version__
+from vault.evaluate import TAB_DEV
+
+# A gold file that was named (or defaulted to) must exist: a missing one is a usage error, never skipped.
+_GOLD = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _fail(message: str, code: int = 2):
@@ -131,7 +135,7 @@ def audit_report(run_dir, out):
 
 
 @main.command("eval")
-@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("gold", type=_GOLD, required=False, default=TAB_DEV)
 @click.option("--policy", "policy_path", default="strict", show_default=True)
 @click.option("--baseline", type=click.Choice(["presidio"]), help="also measure a baseline on the same documents")
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
@@ -139,7 +143,7 @@ def audit_report(run_dir, out):
 @click.option("--limit", type=int, help="only the first N documents")
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(gold, policy_path, baseline, draft_dir, oracle_dir, limit, as_json):
-    """Leak, recall, precision and F1 of vault (and a baseline) on GOLD.jsonl."""
+    """Leak, recall, precision and F1 of vault (and a baseline) on GOLD.jsonl (default: the TAB dev set in data/)."""
     from vault import evaluate
     from vault.models import ModelError, load_pair
     from vault.pipeline import Redactor
@@ -172,7 +176,7 @@ def bench():
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
 @click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--dev", type=click.Path(path_type=Path), help="gold JSONL of real documents (default: tab_echr_dev.jsonl)")
+@click.option("--dev", type=_GOLD, default=TAB_DEV, show_default=True, help="gold JSONL of real documents")
 def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
     """Every decoding mode on the same chunks: wall time, tokens/s, oracle passes per token, acceptance."""
     from vault import bench as bench_mod
@@ -183,7 +187,7 @@ def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
     draft, oracle = load_pair(draft_dir, oracle_dir)
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     result = bench_mod.speculative(draft, oracle, quick=quick, batch_size=batch_size,
-                                   dev_path=dev or bench_mod.DEFAULT_DEV,
+                                   dev_path=dev,
                                    detector=build_analyzer(load_policy("strict")), log=log)
     if as_json:
         click.echo(json.dumps(result, indent=1))
@@ -195,13 +199,13 @@ def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
 @click.option("--quick", is_flag=True, help="4 documents; 100 against 1,000 for memory")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--policy", "policy_path", default="default", show_default=True)
-@click.option("--dev", type=click.Path(path_type=Path), help="gold JSONL of real documents (default: tab_echr_dev.jsonl)")
+@click.option("--dev", type=_GOLD, default=TAB_DEV, show_default=True, help="gold JSONL of real documents")
 def bench_pipeline(quick, as_json, policy_path, dev):
     """End-to-end throughput against Presidio's analyzer alone; peak memory of 10x more documents."""
     from vault import bench as bench_mod
 
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
-    result = bench_mod.pipeline(quick=quick, dev_path=dev or bench_mod.DEFAULT_DEV, policy=policy_path, log=log)
+    result = bench_mod.pipeline(quick=quick, dev_path=dev, policy=policy_path, log=log)
     click.echo(json.dumps(result, indent=1))
 
 

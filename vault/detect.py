@@ -158,7 +158,7 @@ def _custom_recognizer(spec: RecognizerSpec) -> PatternRecognizer:
     cls = _LuhnPatternRecognizer if spec.validator == "luhn" else PatternRecognizer
     return cls(
         supported_entity=spec.supported_entity,
-        name=spec.name,
+        name=spec.detector_name,
         supported_language=LANGUAGE,
         patterns=[Pattern(p.name, p.regex, p.score) for p in spec.patterns] or None,
         context=spec.context or None,
@@ -285,10 +285,10 @@ def build_analyzer(policy: Policy, hints: bool = False, gazetteer: Optional[Gaze
         registry.add_recognizer(STREET_ADDRESS_HINT)
         types[STREET_ADDRESS_HINT.name] = "LOCATION"
     for spec in policy.recognizers:
-        if spec.enabled:
+        if spec.used:  # enabled, and for English (load_policy reports the others)
             registry.add_recognizer(_custom_recognizer(spec))
-            types[spec.name] = spec.supported_entity
-            ours.add(spec.name)
+            types[spec.detector_name] = spec.supported_entity
+            ours.add(spec.detector_name)
     if policy.use_ner or hints:
         model = ner_model_name()
         if model is None:

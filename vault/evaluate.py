@@ -18,6 +18,10 @@ from pathlib import Path
 
 from vault.spans import TAB_LABELS
 
+# The Text Anonymization Benchmark's dev set, shipped in the repository's data/ (MIT; see data/NOTICE):
+# the default gold file of `vault eval` and the real documents of `vault bench`.
+TAB_DEV = Path(__file__).resolve().parents[1] / "data" / "tab_echr_dev.jsonl"
+
 
 def read_gold(path: Path) -> list[dict]:
     docs = []

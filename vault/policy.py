@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Optional, get_args, get_origin
+from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
 import regex  # the regex engine Presidio compiles patterns with, so errors match at load time
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from vault.spans import ENTITY_TYPES
 
-OPERATORS = ("tag", "pseudonym", "mask", "hash", "remove", "keep", "year")
-Operator = Literal["tag", "pseudonym", "mask", "hash", "remove", "keep", "year"]
-EntityType = Literal[ENTITY_TYPES]  # type: ignore[valid-type]
+log = logging.getLogger(__name__)
+
+# presidio-anonymizer's operator names, then vault's own. `tag` is `replace` without a `new_value`
+# ("<PERSON>"), `remove` is `redact` (Presidio's "redact" removes the text); `pseudonym` and `year` are
+# vault's. `hash` is a keyed HMAC here, not Presidio's salted hash (see vault.render).
+OPERATORS = ("replace", "redact", "mask", "hash", "encrypt", "keep", "tag", "remove", "pseudonym", "year")
+Operator = Literal[OPERATORS]  # type: ignore[valid-type]
+
+LANGUAGE = "en"  # the language vault reads; a recognizer for another one is loaded but never used
+# The audit names entity types like this; a custom type (one a policy's recognizer finds) must too.
+_ENTITY_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+# Custom entity types declared by the recognizers of the policy being validated (see Policy._custom_types).
+_CUSTOM_TYPES: ContextVar[frozenset[str]] = ContextVar("custom_types", default=frozenset())
+
+
+def _entity_name(value: str) -> str:
+    if value not in ENTITY_TYPES and value not in _CUSTOM_TYPES.get():
+        raise ValueError(f"unknown entity type '{value}'; allowed: {', '.join(ENTITY_TYPES)}, or a custom "
+                         "type that one of the policy's recognizers finds (supported_entity)")
+    return value
+
+
+EntityType = Annotated[str, AfterValidator(_entity_name)]
 
 # Presidio's predefined pattern recognizers a policy may use, by name, with the vault entity
 # type their hits become. A plain table here (no Presidio import) so that loading a policy
@@ -69,6 +93,11 @@ class EntityRule(_Strict):
     threshold: Optional[float] = Field(None, ge=0.0, le=1.0)  # minimum recognizer score
     mask_char: Optional[str] = Field(None, min_length=1, max_length=1)
     hash_length: Optional[int] = Field(None, ge=8, le=64)  # hex characters kept of the HMAC
+    # Presidio's operator parameters: `replace` writes new_value (default "<TYPE>"); `mask` masks the
+    # first chars_to_mask characters (all when unset), or the last ones with from_end.
+    new_value: Optional[str] = None
+    chars_to_mask: Optional[int] = Field(None, ge=0)
+    from_end: Optional[bool] = None
 
 
 class Defaults(_Strict):
@@ -93,19 +122,66 @@ class PatternSpec(_Strict):
         return value
 
 
+class LanguageSpec(_Strict):
+    """One entry of Presidio's `supported_languages`: a language and its own context words."""
+
+    language: str
+    context: Optional[list[str]] = None
+
+
 class RecognizerSpec(_Strict):
-    """A custom recognizer, in the shape of Presidio's recognizer YAML."""
+    """A custom recognizer as Presidio's recognizer YAML writes it (a `recognizers:` entry of Presidio's
+    docs loads unchanged), plus vault's `validator`. Presidio's alternative spellings are folded into
+    one form: `supported_entities: [X]` into `supported_entity`, `supported_languages` into
+    `supported_language` (English if listed) with that language's context words; `version` and
+    `country_code` are Presidio's metadata and change nothing here."""
 
     name: str = Field(min_length=1)
-    supported_entity: EntityType
+    supported_entity: str
+    supported_entities: Optional[list[str]] = Field(None, exclude=True)
     type: Literal["custom"] = "custom"
-    supported_language: Literal["en"] = "en"
+    supported_language: str = LANGUAGE
+    supported_languages: Optional[list[Union[str, LanguageSpec]]] = Field(None, exclude=True, min_length=1)
     enabled: bool = True
     patterns: list[PatternSpec] = []
     context: list[str] = []
     deny_list: list[str] = []
     deny_list_score: float = Field(1.0, ge=0.0, le=1.0)
+    version: Optional[str] = Field(None, exclude=True)
+    country_code: Optional[str] = Field(None, exclude=True)
     validator: Optional[Literal["luhn"]] = None  # a hit that fails it is dropped
+
+    @model_validator(mode="before")
+    @classmethod
+    def _presidio_spellings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("type") == "predefined":
+            raise ValueError("type: predefined: vault adds Presidio's predefined recognizers itself for the "
+                             "entity types under `entities`; list the type there instead")
+        entities = data.get("supported_entities")
+        if entities is not None and "supported_entity" not in data:
+            if not isinstance(entities, list) or len(entities) != 1:
+                raise ValueError("a pattern recognizer finds one entity type: give `supported_entity`, "
+                                 "or `supported_entities` with one name")
+            data["supported_entity"] = entities[0]
+        languages = data.get("supported_languages")
+        if isinstance(languages, list) and languages and "supported_language" not in data:
+            names = [x.get("language") if isinstance(x, dict) else x for x in languages]
+            data["supported_language"] = LANGUAGE if LANGUAGE in names else names[0]
+            own = next((x for x in languages if isinstance(x, dict) and x.get("language") == LANGUAGE), {})
+            if own.get("context") is not None:
+                data["context"] = own["context"]
+        return data
+
+    @field_validator("supported_entity")
+    @classmethod
+    def _entity_named_like_the_audit(cls, value: str) -> str:
+        if value not in ENTITY_TYPES and not _ENTITY_NAME.match(value):
+            raise ValueError(f"'{value}': a custom entity type is an upper-case name of letters, digits "
+                             "and _ (like ZIP or EMPLOYEE_ID), as the audit records it")
+        return value
 
     @model_validator(mode="after")
     def _finds_something(self) -> "RecognizerSpec":
@@ -114,6 +190,18 @@ class RecognizerSpec(_Strict):
         if self.name in PREDEFINED_RECOGNIZERS:
             raise ValueError(f"'{self.name}' is a predefined recognizer's name; choose another")
         return self
+
+    @property
+    def detector_name(self) -> str:
+        """The name its hits carry in the audit: a plain name, so "Zip code Recognizer" is
+        "Zip_code_Recognizer"."""
+        return re.sub(r"[^A-Za-z0-9_.:-]+", "_", self.name)
+
+    @property
+    def used(self) -> bool:
+        """Whether it runs: enabled, and for the language vault reads (Presidio, too, runs a
+        recognizer only for its own language)."""
+        return self.enabled and self.supported_language == LANGUAGE
 
 
 class Policy(_Strict):
@@ -132,14 +220,30 @@ class Policy(_Strict):
     # Redact every other occurrence of a redacted value in the same file (render.spread).
     redact_repeats: bool = True
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _custom_types(cls, data: Any, handler):
+        """A type that one of the policy's recognizers finds and that is not vault's own (Presidio's
+        example ZIP, TITLE) is a custom type of the policy: a key `entities` accepts, and redacted with
+        the `defaults` when `entities` does not name it."""
+        declared = _declared_types(data)
+        if declared and isinstance(data, dict) and isinstance(data.get("entities"), dict):
+            data = {**data, "entities": {**{t: None for t in sorted(declared)}, **data["entities"]}}
+        token = _CUSTOM_TYPES.set(frozenset(declared))
+        try:
+            return handler(data)
+        finally:
+            _CUSTOM_TYPES.reset(token)
+
     @field_validator("recognizers")
     @classmethod
     def _recognizers_fit(cls, value: list[RecognizerSpec], info) -> list[RecognizerSpec]:
         entities = info.data.get("entities") or {}
-        names = [r.name for r in value]
+        names = [r.detector_name for r in value]
         for r in value:
-            if names.count(r.name) > 1:
-                raise ValueError(f"recognizer name '{r.name}' is used twice")
+            if names.count(r.detector_name) > 1:
+                raise ValueError(f"recognizer name '{r.name}' is used twice (names count without spaces "
+                                 "and punctuation)")
             # Without a rule there would be no operator for its hits.
             if entities and r.supported_entity not in entities:
                 raise ValueError(
@@ -151,8 +255,10 @@ class Policy(_Strict):
     @field_validator("must_redact")
     @classmethod
     def _known_names(cls, value: list[str], info) -> list[str]:
-        custom = [r.name for r in info.data.get("recognizers") or []]
-        allowed = [*ENTITY_TYPES, *PREDEFINED_RECOGNIZERS, *custom]
+        recognizers = info.data.get("recognizers") or []
+        custom = [n for r in recognizers for n in dict.fromkeys((r.name, r.detector_name))]
+        types = [*ENTITY_TYPES, *sorted(_CUSTOM_TYPES.get())]
+        allowed = [*types, *PREDEFINED_RECOGNIZERS, *custom]
         entities = info.data.get("entities") or {}
         for item in value:
             if item not in allowed:
@@ -160,7 +266,7 @@ class Policy(_Strict):
                     f"'{item}' is neither an entity type nor a recognizer; allowed: "
                     + ", ".join(allowed)
                 )
-            if item in ENTITY_TYPES and entities and item not in entities:
+            if item in types and entities and item not in entities:
                 raise ValueError(f"'{item}' is not under `entities`, so it has no operator; add it there")
         return value
 
@@ -174,7 +280,17 @@ class Policy(_Strict):
             given = rule.model_dump(exclude_none=True) if rule else {}
             resolved[etype] = EntityRule(**{**base, **given})
         object.__setattr__(self, "entities", resolved)
+        # Recognizers are named in the audit by their plain names; so are they here.
+        plain = {r.name: r.detector_name for r in self.recognizers}
+        object.__setattr__(self, "must_redact", [plain.get(m, m) for m in self.must_redact])
         return self
+
+    def unused_recognizers(self) -> list[str]:
+        """One line for each recognizer that is loaded but never runs because its language is not
+        the one vault reads."""
+        return [f"recognizer '{r.name}' ({r.supported_entity}) is for language '{r.supported_language}', "
+                f"which vault does not support (it reads '{LANGUAGE}' only): it is not used"
+                for r in self.recognizers if r.enabled and not r.used]
 
     # ---- queries used by detect, render and audit
 
@@ -193,8 +309,11 @@ class Policy(_Strict):
         return value.strip() in {s.strip() for s in self.allow_list}
 
     def canonical(self) -> dict[str, Any]:
-        # `defaults` is folded into the rules by _resolve, so it is not part of the meaning.
-        return self.model_dump(mode="json", exclude={"defaults"})
+        # `defaults` is folded into the rules by _resolve, so it is not part of the meaning; an operator
+        # parameter left unset is absent, so a policy that sets none keeps the fingerprint it had.
+        out = self.model_dump(mode="json", exclude={"defaults"})
+        out["entities"] = {t: {k: v for k, v in rule.items() if v is not None} for t, rule in out["entities"].items()}
+        return out
 
     def fingerprint(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -223,9 +342,25 @@ def load_policy(path_or_name: str | Path) -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy is a mapping with keys: {', '.join(Policy.model_fields)}")
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(_describe(path, exc)) from None
+    for line in policy.unused_recognizers():
+        log.warning("vault: %s: %s", path, line)
+    return policy
+
+
+def _declared_types(data: Any) -> set[str]:
+    """The custom entity types the raw policy's recognizers find (names checked by RecognizerSpec)."""
+    found = set()
+    recognizers = data.get("recognizers") if isinstance(data, dict) else None
+    for r in recognizers if isinstance(recognizers, list) else []:
+        if isinstance(r, dict):
+            entities = r.get("supported_entities")
+            name = r.get("supported_entity", entities[0] if isinstance(entities, list) and entities else None)
+            if isinstance(name, str) and name not in ENTITY_TYPES and _ENTITY_NAME.match(name):
+                found.add(name)
+    return found
 
 
 def _describe(path: Path, exc: ValidationError) -> str:

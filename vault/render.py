@@ -1,10 +1,15 @@
 """Decide what is redacted (the oracle, then the policy's overrides) and render it.
 
-Operators are applied here at exact character offsets, right to left, not through
-presidio-anonymizer's AnonymizerEngine: its conflict resolution drops or merges overlapping
-results by score and merges entities separated by whitespace, which would silently change the
-decisions that the audit records; and its hash operator is a salted SHA (random salt unless
-given), not the keyed HMAC the audit needs for consistent, non-reversible hashes.
+Operators carry presidio-anonymizer's names (`replace`, `redact`, `mask`, `hash`, `encrypt`, `keep`)
+and vault's own (`tag` = `replace` without a new value, `remove` = `redact`, `pseudonym`, `year`). They
+are applied here, span by span, at the character offsets decide() chose, never through
+presidio-anonymizer's AnonymizerEngine: its conflict resolution drops or merges overlapping results by
+score and merges entities separated by whitespace, which would silently change the decisions that the
+audit records. Where an operator's semantics fit, its presidio-anonymizer class does the work on the
+span's text: Mask (with its chars_to_mask and from_end) and Encrypt (AES, reversible with Presidio's
+Decrypt and `encryption_key(audit key)`). `hash` is not Presidio's Hash, a salted SHA whose salt is
+random unless given: vault's is an HMAC under the audit key, so that the same value hashes the same
+across documents and runs and cannot be reversed by hashing guesses without the key.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Literal, Optional
 
 from faker import Faker
+from presidio_anonymizer.operators import Encrypt, Mask
 
-from vault.policy import Policy
+from vault.policy import EntityRule, Policy
 from vault.spans import Span
 
 Action = Literal["redacted", "kept"]
@@ -267,6 +273,10 @@ class Pseudonymizer:
     def hash_hex(self, value: str) -> str:
         return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    @property
+    def encryption_key(self) -> bytes:
+        return encryption_key(self.key)
+
     def pseudonym(self, entity_type: str, value: str) -> str:
         if (entity_type, value) in self._given:
             return self._given[(entity_type, value)]
@@ -297,23 +307,36 @@ def _reveals(fake: str, value: str) -> bool:
     return fake.strip().lower() == v or (len(v) >= 3 and v in fake.lower())
 
 
+def encryption_key(key: bytes) -> bytes:
+    """The AES-256 key of the `encrypt` operator, derived from the audit key (so one secret is kept,
+    but the two uses never share a key). Decrypt a value with presidio-anonymizer:
+    `Decrypt().operate(text, {"key": encryption_key(audit_key)})`."""
+    return hmac.new(key, b"vault-encrypt-operator", hashlib.sha256).digest()
+
+
 def _operate(text: str, span: Span, policy: Policy, pseudonymizer: Pseudonymizer) -> str:
     value = text[span.start:span.end]
-    rule = policy.rule(span.entity_type)
-    operator = rule.operator if rule else "tag"
+    rule = policy.rule(span.entity_type) or EntityRule(operator="tag")
     tag = f"<{span.entity_type}>"
+    operator = rule.operator
+    if operator in ("replace", "tag"):
+        return tag if rule.new_value is None else rule.new_value
     if operator == "pseudonym":
         return pseudonymizer.pseudonym(span.entity_type, value)
     if operator == "mask":
-        return rule.mask_char * len(value)
+        chars = len(value) if rule.chars_to_mask is None else rule.chars_to_mask
+        return Mask().operate(value, {"masking_char": rule.mask_char, "chars_to_mask": chars,
+                                      "from_end": bool(rule.from_end)})
     if operator == "hash":
         return pseudonymizer.hash_hex(value)[: rule.hash_length]
-    if operator == "remove":
+    if operator == "encrypt":
+        return Encrypt().operate(value, {"key": pseudonymizer.encryption_key})
+    if operator in ("redact", "remove"):
         return ""
     if operator == "year":
         found = _YEAR.search(value)
         return found.group(1) if found else tag
-    return tag  # "tag", and any redacted span whose type the policy would keep: never the text
+    return tag  # "keep": a redacted span whose type the policy would keep is tagged, never left as text
 
 
 def replacements(text: str, decisions: list[Decision], policy: Policy,

@@ -1,201 +1,376 @@
 """The compliance report of an audit run: one self-contained HTML page (inline CSS and SVG, no scripts,
-no external assets), with run facts, coverage, counts per entity type and action, disagreements between
-the oracle and the recognizers, failed or held documents, fingerprints and the verification result.
-Every value is escaped; the audit holds no raw span text to begin with."""
+no external resources) that puts first what a reviewer must see.
+
+- A summary that fits one screen: documents by status, spans by type and action, coverage with its
+  numerator and denominator, the policy's types and operators, the versions of every component.
+- Conflicts: only real disagreements between the detectors (see `conflict_rule`), each with its rule,
+  detectors, scores and the redacted output around it (vault.context), never a raw value.
+- Every document with its status, spans, time and links to its conflicts; low-confidence oracle
+  decisions flagged; for a rerun, the runs that produced its unchanged outputs.
+
+Rendered by jinja2 from vault/templates/report.html.j2 with autoescaping on; every value also has its
+control and bidirectional-override characters made visible, so a file name cannot disguise itself.
+"""
 
 from __future__ import annotations
 
-import html
-import json
 import math
 import os
-from collections import Counter
+import re
+from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, VerifyResult, _load_json, _read_rows, verify_run
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, _load_json, iter_rows, verify_run
+from vault.context import Context, OutputFile
 from vault.documents import write_atomic
+from vault.policy import SHIPPED_POLICIES, Policy, load_policy
+from vault.versions import COMPONENTS
+
+# An oracle decision is low-confidence when the runner-up it rejected was within this many nats of its
+# choice (margin < 1: the other token had more than 37% of the chosen one's probability), or when its
+# choice had less than half the probability. About 5% of the spans of the shipped pair on the samples.
+LOW_MARGIN = 1.0
+LOW_LOGPROB = math.log(0.5)
+MAX_ROWS = 500  # rows per table; the Parquet files have the rest
+
+# Why each kind of conflict is one, in a reviewer's words.
+RULES = {
+    "held": "Held for review: a must-redact recognizer and the oracle disagree, so the document was not written.",
+    "recognizer": "A recognizer the policy trusts found it and the oracle did not redact it: redacted by the recognizer.",
+    "type mass": "The oracle labelled it a type the policy keeps, but gave the policy's types enough probability: redacted.",
+    "consistency": "A repeat of a value redacted elsewhere in the same file, which the oracle did not tag here: redacted.",
+    "below threshold": "A recognizer proposed it with a score below the type's threshold: kept.",
+    "allow list": "On the policy's allow list, though a recognizer proposed it: kept.",
+    "oracle kept a recognizer's hit": "The oracle tagged it as a type the policy keeps, where a recognizer had a hit: kept.",
+}
+STATUS_COLOURS = {"redacted": "#2f6f4f", "unchanged": "#7a8a99", "skipped": "#c9a227", "failed": "#b3261e",
+                  "held": "#d9731a"}
+ACTION_COLOURS = {"redacted": "#1f4e79", "kept": "#a9c4de"}
+
+
+def conflict_rule(span: dict[str, Any]) -> Optional[str]:
+    """The rule behind a real disagreement between the detectors, or None where they agreed
+    (render.decide's Decision says which rules there are). The oracle's own "not in policy" spans,
+    with no recognizer involved, are the policy working as written, not conflicts."""
+    detectors = span.get("detectors") or []
+    recognizers = [d for d in detectors if d != "oracle"]
+    reason, action = span.get("reason"), span.get("action")
+    if action == "redacted":
+        return None if reason == "oracle" else reason  # a reason vault does not know is shown, not hidden
+    if reason in ("below threshold", "allow list"):
+        return reason if recognizers else None
+    if reason == "not in policy":
+        return "oracle kept a recognizer's hit" if recognizers and "oracle" in detectors else None
+    return reason
+
+
+def low_confidence(span: dict[str, Any]) -> bool:
+    margin, logprob = span.get("oracle_margin"), span.get("oracle_logprob")
+    return (margin is not None and margin < LOW_MARGIN) or (logprob is not None and logprob < LOW_LOGPROB)
 
 
 def format_coverage(checked: int, total: int) -> str:
-    """"100%" only when every sensitive span was checked; never rounds up to 100."""
+    """The share of sensitive spans the oracle checked, never rounded up to 100%; "no spans" for none."""
+    if total == 0:
+        return "no spans"
     if checked >= total:
         return "100%"
     return f"{math.floor(1000 * checked / total) / 10:.1f}%"
 
 
-_MAX_TABLE_ROWS = 1000  # keeps the report readable on huge runs; the Parquet has the rest
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:72rem;color:#1d1d1f;padding:0 1rem}
-h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f4f6}code{font-size:.8rem;word-break:break-all}.ok{color:#176b2c;font-weight:600}.bad{color:#a4161a;font-weight:600}
-.big{font-size:2rem;font-weight:700}.muted{color:#666}
-"""
-
-
-def write_report(run_dir: str | os.PathLike, out_html: str | os.PathLike, key: bytes) -> Path:
-    """One self-contained HTML file for compliance review of a run: inline CSS and SVG, no
-    scripts, no external assets, every value escaped. The audit holds no span text, so
-    neither does the report."""
-    run_dir = Path(run_dir)
-    manifest = _load_json(run_dir / MANIFEST)
-    info = manifest or _load_json(run_dir / RUN_INFO) or {}
-    spans = _read_rows(run_dir, "spans")
-    docs = _read_rows(run_dir, "documents")
-    result = verify_run(run_dir, key)
-    run_id = str(info.get("run_id", run_dir.name))
-    checked = sum(1 for s in spans if s.get("oracle_checked") is True)
-
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>vault audit report: {_e(run_id)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>vault audit report: run {_e(run_id)}</h1>",
-        _section_run(info, manifest, docs, spans),
-        _section_coverage(checked, len(spans), manifest),
-        _section_entities(spans),
-        _section_disagreements(spans),
-        _section_failures(docs),
-        _section_fingerprints(info, docs),
-        _section_verification(result),
-        "</body></html>",
-    ]
+def write_report(run_dir: str | os.PathLike, out_html: str | os.PathLike, key: bytes,
+                 output_dir: str | os.PathLike | None = None) -> Path:
+    """Write the report of the run in `run_dir`. The output files, for the conflicts' context, are
+    looked for under `output_dir`, or else the output directory the run recorded."""
     out = Path(out_html)
-    write_atomic(out, "\n".join(parts).encode("utf-8"))
+    page = render_html(build_report(Path(run_dir), key, out, output_dir))
+    write_atomic(out, page.encode("utf-8"))
     return out
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+def render_html(report: dict[str, Any]) -> str:
+    env = Environment(loader=PackageLoader("vault", "templates"), autoescape=True, undefined=StrictUndefined,
+                      finalize=_visible, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(**report)
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+# Control characters (a file name may hold ESC or a newline) and the characters that reorder or hide
+# text (bidirectional overrides, zero-width ones), shown as escapes.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def _kv(pairs: list[tuple[str, Any]]) -> str:
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in pairs)
-    return f"<table><tbody>{body}</tbody></table>"
+def _visible(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xff else f"\\x{ord(m.group()):02x}", value)
 
 
-def _json_value(v: Any) -> str:
-    return v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
-
-
-def _section_run(info: dict, manifest: dict | None, docs: list[dict], spans: list[dict]) -> str:
-    state = "complete" if manifest else "incomplete (no manifest: interrupted, or manifest removed)"
-    statuses = Counter(d.get("status") for d in docs)
-    pairs = [
-        ("Run id", info.get("run_id", "")),
-        ("State", state),
-        ("Started", info.get("started_at", "")),
-        ("Finished", (manifest or {}).get("finished_at", "not finished")),
-        ("Documents", len(docs)),
-        *((f"Documents {s}", statuses[s]) for s in DOCUMENT_STATUSES if statuses[s]),
-        ("Sensitive spans", len(spans)),
-        *((f"Versions: {k}", v) for k, v in sorted(info.get("versions", {}).items())),
-        *((f"Totals: {k}", _json_value(v)) for k, v in sorted((manifest or {}).get("totals", {}).items())),
-    ]
-    return f'<section id="run"><h2>Run</h2>{_kv(pairs)}</section>'
-
-
-def _section_coverage(checked: int, total: int, manifest: dict | None) -> str:
-    pct = format_coverage(checked, total)
-    cls = "ok" if checked >= total else "bad"
-    note = "" if manifest else '<p class="bad">Incomplete run: coverage of the documents audited so far.</p>'
-    return (
-        '<section id="coverage"><h2>Coverage</h2>'
-        f'<p class="big {cls}">{_e(pct)}</p>'
-        f"<p>{checked} of {total} sensitive spans were checked by the oracle model.</p>{note}</section>"
-    )
-
-
-def _section_entities(spans: list[dict]) -> str:
-    counts: dict[str, Counter[str]] = {}
+def build_report(run_dir: Path, key: bytes, out_html: Path, output_dir=None) -> dict[str, Any]:
+    """Everything the template shows, computed from the run's audit files."""
+    manifest = _load_json(run_dir / MANIFEST)
+    info = manifest or _load_json(run_dir / RUN_INFO) or {}
+    meta = info.get("meta") or {}
+    spans = list(iter_rows(run_dir, "spans"))
+    docs = list(iter_rows(run_dir, "documents"))
+    policy, policy_source = _policy(meta)
+    spans_of: dict[str, list[dict]] = defaultdict(list)
     for s in spans:
-        counts.setdefault(str(s.get("entity_type")), Counter())[str(s.get("action"))] += 1
-    types = sorted(counts)
-    rows = [[t, counts[t]["redacted"], counts[t]["kept"], sum(counts[t].values())] for t in types]
-    table = _table(["Entity type", "Redacted", "Kept", "Total"], rows) if rows else "<p>No sensitive spans.</p>"
-    return f'<section id="entities"><h2>Entities</h2>{_bar_chart(types, counts)}{table}</section>'
+        spans_of[s.get("doc_path")].append(s)
+
+    output_root = Path(output_dir) if output_dir else Path(meta["output_dir"]) if meta.get("output_dir") else None
+    conflicts = _conflicts(docs, spans_of, policy, output_root)
+    checked = sum(1 for s in spans if s.get("oracle_checked") is True)
+    statuses = Counter(d.get("status") for d in docs)
+    model_only = sum(1 for s in spans if s.get("action") == "kept" and conflict_rule(s) is None)
+    low = [s for s in spans if low_confidence(s)]
+    return {
+        "run_id": str(info.get("run_id", run_dir.name)),
+        "complete": manifest is not None,
+        "verification": verify_run(run_dir, key),
+        "facts": _facts(info, manifest, meta, run_dir),
+        "documents_total": len(docs),
+        "statuses": [(s, statuses.get(s, 0), STATUS_COLOURS[s]) for s in DOCUMENT_STATUSES],
+        "status_bar": _stacked_bar([(s, statuses.get(s, 0), STATUS_COLOURS[s]) for s in DOCUMENT_STATUSES]),
+        "spans_total": len(spans),
+        "spans_redacted": sum(1 for s in spans if s.get("action") == "redacted"),
+        "spans_kept": sum(1 for s in spans if s.get("action") == "kept"),
+        "model_only_kept": model_only,
+        "type_chart": _type_chart(spans),
+        "checked": checked,
+        "coverage": format_coverage(checked, len(spans)),
+        "coverage_state": "none" if not spans else "ok" if checked >= len(spans) else "bad",
+        "conflicts": conflicts[:MAX_ROWS],
+        "conflicts_total": len(conflicts),
+        "conflict_rules": Counter(c["rule"] for c in conflicts).most_common(),
+        "rules": RULES,
+        "low": [_low_row(s, docs) for s in low[:MAX_ROWS]],
+        "low_total": len(low),
+        "low_margin": LOW_MARGIN,
+        "low_probability": round(math.exp(LOW_LOGPROB), 2),
+        "documents": _documents(docs, spans_of, conflicts, run_dir, out_html)[:MAX_ROWS],
+        "max_rows": MAX_ROWS,
+        "policy": _policy_rows(policy, spans),
+        "policy_name": meta.get("policy") or (policy.name if policy else "not recorded"),
+        "policy_source": policy_source,
+        "versions": _versions(info),
+        "fingerprints": _fingerprints(meta, manifest),
+    }
 
 
-def _bar_chart(types: list[str], counts: dict[str, Counter[str]]) -> str:
-    """Horizontal stacked bars, redacted then kept, per entity type."""
-    label_w, bar_w, row_h = 160, 480, 22
+def _policy(meta: dict[str, Any]) -> tuple[Optional[Policy], str]:
+    """The run's policy as resolved: recorded in the run, or a shipped policy whose fingerprint is the
+    run's; else None (the report then shows the types and operators seen in the spans)."""
+    recorded = meta.get("policy_resolved")
+    if isinstance(recorded, dict):
+        try:
+            return Policy.model_validate(recorded), "as recorded by the run"
+        except ValueError:
+            pass
+    name = meta.get("policy")
+    if name in SHIPPED_POLICIES:
+        shipped = load_policy(name)
+        if shipped.fingerprint() == meta.get("policy_fingerprint"):
+            return shipped, f"the shipped policy '{name}', whose fingerprint matches the run's"
+    return None, "not recorded by the run: the types and operators below are those seen in its spans"
+
+
+def _policy_rows(policy: Optional[Policy], spans: list[dict]) -> list[dict[str, Any]]:
+    if policy is None:
+        seen: dict[str, set] = defaultdict(set)
+        for s in spans:
+            seen[s.get("entity_type")].add(s.get("operator") or "kept")
+        return [{"type": t, "operator": ", ".join(sorted(ops)), "threshold": "", "must": ""} for t, ops in sorted(seen.items())]
+    rows = []
+    for etype, rule in policy.entities.items():
+        operator = rule.operator + (f" ({rule.new_value})" if rule.new_value is not None else "")
+        rows.append({"type": etype, "operator": operator, "threshold": f"{rule.threshold:g}",
+                     "must": "yes" if etype in policy.must_redact else ""})
+    return rows
+
+
+def _facts(info: dict, manifest: Optional[dict], meta: dict, run_dir: Path) -> list[tuple[str, Any]]:
+    started, finished = info.get("started_at"), (manifest or {}).get("finished_at")
+    return [
+        ("Run", info.get("run_id", run_dir.name)),
+        ("State", "complete (signed manifest)" if manifest else "incomplete: no manifest (interrupted, or removed)"),
+        ("Started", started or "not recorded"),
+        ("Finished", finished or "not finished"),
+        ("Duration", _duration(started, finished)),
+        ("Input", meta.get("input_dir", "not recorded")),
+        ("Output", meta.get("output_dir", "not recorded")),
+        ("Audit folder", str(run_dir)),
+    ]
+
+
+def _duration(started: Optional[str], finished: Optional[str]) -> str:
+    try:
+        seconds = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    except (TypeError, ValueError):
+        return "not recorded"
+    return f"{seconds:.1f} s"
+
+
+def _versions(info: dict) -> list[tuple[str, str, bool]]:
+    """(component, version, recorded) for every component, as the run recorded them."""
+    recorded = {**(info.get("meta") or {}).get("versions", {}), **(info.get("versions") or {})}
+    rows = [(c, str(recorded[c]), True) if c in recorded else (c, "not recorded by this run", False) for c in COMPONENTS]
+    return rows + [(c, str(v), True) for c, v in sorted(recorded.items()) if c not in COMPONENTS]
+
+
+def _fingerprints(meta: dict, manifest: Optional[dict]) -> list[tuple[str, Any]]:
+    rows = [("Policy", meta.get("policy_fingerprint", "not recorded")), ("Models", meta.get("model_fingerprint", "not recorded"))]
+    for model in ("draft", "oracle"):
+        m = meta.get(model)
+        if isinstance(m, dict):
+            rows.append((f"{model.capitalize()} model", f"{m.get('path', '?')} · {m.get('fingerprint', '?')}"))
+    rows.append(("Audit key id", (manifest or {}).get("key_id", "no manifest")))
+    return rows
+
+
+# --------------------------------------------------------------------------- conflicts and documents
+
+
+def _conflicts(docs: list[dict], spans_of: dict[str, list[dict]], policy: Optional[Policy],
+               output_root: Optional[Path]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for doc in docs:
+        path = doc.get("doc_path")
+        found = [s for s in spans_of.get(path, []) if conflict_rule(s)]
+        if doc.get("status") == "held":
+            rows.append({"rule": "held", "doc": path, "where": "whole document", "type": "", "action": "held",
+                         "detectors": [], "oracle": "", "low": False, "context": None,
+                         "why_no_context": doc.get("error") or "held for review"})
+        if not found:
+            continue
+        output = OutputFile(output_root, doc, spans_of[path], policy) if doc.get("status") == "redacted" else None
+        for s in found:
+            context = output.context(s) if output else "no output was written"
+            rows.append({
+                "rule": conflict_rule(s), "doc": path, "where": _where(s), "type": s.get("entity_type"),
+                "action": s.get("action"),
+                "detectors": _detectors(s),
+                "oracle": _oracle(s), "low": low_confidence(s),
+                "context": context if isinstance(context, Context) else None,
+                "why_no_context": "" if isinstance(context, Context) else context,
+            })
+    for n, row in enumerate(rows, start=1):
+        row["id"] = f"c{n}"
+    return rows
+
+
+def _where(s: dict[str, Any]) -> str:
+    """Where a span is, in the file's own terms, from either audit schema."""
+    parts = []
+    if s.get("line") is not None:
+        parts.append(f"line {s['line']}")
+    if s.get("row") is not None:
+        parts.append(f"row {s['row']}")
+    if s.get("column") is not None:
+        parts.append(f"column {s['column']}")
+    if s.get("json_path"):
+        parts.append(str(s["json_path"]))
+    where = ", ".join(parts) or s.get("field") or ""
+    return f"{where + ': ' if where else ''}characters {s.get('start')}–{s.get('end')}"
+
+
+def _detectors(s: dict[str, Any]) -> list[str]:
+    names, scores = s.get("detectors") or [], s.get("detector_scores") or []
+    if len(scores) == len(names):
+        return [f"{n} {v:.2f}" for n, v in zip(names, scores)]
+    return list(names)
+
+
+def _oracle(s: dict[str, Any]) -> str:
+    logprob, margin = s.get("oracle_logprob"), s.get("oracle_margin")
+    if logprob is None and margin is None:
+        return "no verdict recorded"
+    p = f"p {math.exp(logprob):.2f}" if logprob is not None else "p ?"
+    m = f"margin {margin:.2f}" if margin is not None else "margin ∞"
+    checked = "" if s.get("oracle_checked") else " · not checked"
+    return f"{p} · {m}{checked}"
+
+
+def _low_row(s: dict[str, Any], docs: list[dict]) -> dict[str, Any]:
+    return {"doc": s.get("doc_path"), "where": _where(s), "type": s.get("entity_type"), "action": s.get("action"),
+            "reason": s.get("reason"), "oracle": _oracle(s), "detectors": _detectors(s)}
+
+
+def _documents(docs: list[dict], spans_of: dict[str, list[dict]], conflicts: list[dict], run_dir: Path,
+               out_html: Path) -> list[dict[str, Any]]:
+    conflict_ids: dict[str, list[str]] = defaultdict(list)
+    for c in conflicts:
+        conflict_ids[c["doc"]].append(c["id"])
+    producers = _producers(docs, run_dir, out_html)
+    rows = []
+    for n, d in enumerate(docs):
+        spans = spans_of.get(d.get("doc_path"), [])
+        rows.append({
+            "n": n, "id": f"d{n + 1}", "doc": d.get("doc_path"), "status": d.get("status"),
+            "colour": STATUS_COLOURS.get(d.get("status"), "#888"),
+            "redacted": sum(1 for s in spans if s.get("action") == "redacted"),
+            "kept": sum(1 for s in spans if s.get("action") == "kept"),
+            "conflicts": conflict_ids.get(d.get("doc_path"), []),
+            "low": sum(1 for s in spans if low_confidence(s)),
+            "seconds": f"{d['seconds']:.2f}" if isinstance(d.get("seconds"), (int, float)) else "",
+            "tokens": d.get("tokens") or "",
+            "accept": f"{d['accept_rate']:.2f}" if isinstance(d.get("accept_rate"), float) else "",
+            "note": d.get("error") or "",
+            "producer": producers.get(d.get("doc_path")),
+        })
+    # What needs a reviewer first: held and failed documents, then those with conflicts.
+    order = {"held": 0, "failed": 1}
+    return sorted(rows, key=lambda r: (order.get(r["status"], 2 if r["conflicts"] else 3), r["n"]))
+
+
+def _producers(docs: list[dict], run_dir: Path, out_html: Path) -> dict[str, dict[str, str]]:
+    """For each document this run found unchanged, the latest earlier run in the same audit folder
+    that wrote that very output (same input and output hashes)."""
+    wanted = {d.get("doc_path"): d for d in docs if d.get("status") == "unchanged"}
+    if not wanted:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    earlier = sorted(p for p in run_dir.parent.iterdir() if p.is_dir() and p.name < run_dir.name)
+    for run in reversed(earlier):
+        for row in iter_rows(run, "documents"):
+            want = wanted.get(row.get("doc_path"))
+            if (want and row.get("doc_path") not in found and row.get("status") == "redacted"
+                    and row.get("output_sha256") == want.get("output_sha256")
+                    and row.get("input_sha256") == want.get("input_sha256")):
+                link = os.path.relpath(run / "report.html", out_html.resolve().parent if out_html.parent.exists() else ".")
+                found[row["doc_path"]] = {"run": run.name, "href": link}
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+def _stacked_bar(parts: list[tuple[str, int, str]], width: float = 100.0) -> list[dict[str, Any]]:
+    """Segments of one horizontal bar, in percent of its width."""
+    total = sum(n for _, n, _ in parts) or 1
+    out, x = [], 0.0
+    for name, n, colour in parts:
+        if n:
+            w = width * n / total
+            out.append({"name": name, "n": n, "x": round(x, 2), "w": round(w, 2), "colour": colour})
+            x += w
+    return out
+
+
+def _type_chart(spans: list[dict]) -> dict[str, Any]:
+    """Bars per entity type, redacted then kept, scaled to the largest type."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for s in spans:
+        counts[str(s.get("entity_type"))][s.get("action")] += 1
     top = max((sum(c.values()) for c in counts.values()), default=0) or 1
-    height = row_h * len(types) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{height}" '
-           f'role="img" aria-label="Spans per entity type"><title>Spans per entity type</title>']
-    for i, t in enumerate(types):
-        y = i * row_h
-        red, kept = counts[t]["redacted"], counts[t]["kept"]
-        w_red, w_kept = bar_w * red / top, bar_w * kept / top
-        out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">{_e(t)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y + 3}" width="{w_red:.1f}" height="{row_h - 6}" fill="#a4161a"/>')
-        out.append(f'<rect x="{label_w + w_red:.1f}" y="{y + 3}" width="{w_kept:.1f}" height="{row_h - 6}" fill="#9db4c0"/>')
-        out.append(f'<text x="{label_w + w_red + w_kept + 4:.1f}" y="{y + 15}" font-size="11">{red + kept}</text>')
-    y = row_h * len(types) + 16
-    out.append(f'<rect x="{label_w}" y="{y - 9}" width="10" height="10" fill="#a4161a"/>'
-               f'<text x="{label_w + 14}" y="{y}" font-size="11">redacted</text>'
-               f'<rect x="{label_w + 80}" y="{y - 9}" width="10" height="10" fill="#9db4c0"/>'
-               f'<text x="{label_w + 94}" y="{y}" font-size="11">kept</text></svg>')
-    return "".join(out)
-
-
-def is_disagreement(span: dict[str, Any]) -> bool:
-    """The oracle and the recognizers disagreed: the policy overrode the oracle (reason
-    other than "oracle": a must-redact hit, or a repeat of a value redacted elsewhere in the
-    document), or the oracle kept a span a recognizer proposed."""
-    detectors = [d for d in span.get("detectors") or [] if d != "oracle"]
-    return span.get("reason") != "oracle" or (span.get("action") == "kept" and bool(detectors))
-
-
-def _section_disagreements(spans: list[dict]) -> str:
-    rows = [s for s in spans if is_disagreement(s)]
-    headers = ["Document", "Field", "Chunk", "Start", "End", "Entity", "Detectors", "Score",
-               "Oracle log-prob", "Oracle margin", "Action", "Reason", "Value HMAC"]
-    body = [[s.get("doc_path"), s.get("field"), s.get("chunk"), s.get("start"), s.get("end"),
-             s.get("entity_type"), ", ".join(s.get("detectors") or []), _num(s.get("detector_score")),
-             _num(s.get("oracle_logprob")), _num(s.get("oracle_margin")), s.get("action"),
-             s.get("reason"), str(s.get("value_hmac", ""))[:16]]
-            for s in rows[:_MAX_TABLE_ROWS]]
-    more = f"<p class=\"muted\">{len(rows) - _MAX_TABLE_ROWS} more in the spans table.</p>" if len(rows) > _MAX_TABLE_ROWS else ""
-    content = _table(headers, body) + more if rows else "<p>None: the policy and the oracle agreed on every span.</p>"
-    return (f'<section id="disagreements"><h2>Disagreements</h2><p>{len(rows)} spans where the oracle '
-            f"and the recognizers disagreed (policy override, a repeat of a value redacted elsewhere, or the oracle kept a recognizer's candidate).</p>"
-            f"{content}</section>")
-
-
-def _num(v: Any) -> str:
-    return "" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-
-
-def _section_failures(docs: list[dict]) -> str:
-    rows = [[d.get("doc_path"), d.get("status"), d.get("error")] for d in docs
-            if d.get("status") in ("failed", "held")]
-    content = _table(["Document", "Status", "Error"], rows[:_MAX_TABLE_ROWS]) if rows else "<p>None.</p>"
-    return f'<section id="failures"><h2>Failures and held documents</h2><p>{len(rows)} documents.</p>{content}</section>'
-
-
-def _section_fingerprints(info: dict, docs: list[dict]) -> str:
-    meta = info.get("meta", {})
-    pairs = [(f"Run meta: {k}", _json_value(v)) for k, v in sorted(meta.items())]
-    for column in ("policy_fingerprint", "model_fingerprint"):
-        seen = Counter(d.get(column) for d in docs)
-        pairs += [(f"Documents with {column}", f"{v or '(none)'}: {n}") for v, n in sorted(seen.items(), key=str)]
-    return f'<section id="fingerprints"><h2>Fingerprints</h2>{_kv(pairs)}</section>'
-
-
-def _section_verification(result: VerifyResult) -> str:
-    if result.ok:
-        body = '<p class="ok">Verified: hash chains, part files and the manifest signature all check out.</p>'
-    else:
-        items = "".join(f"<li>{_e(p)}</li>" for p in result.problems)
-        body = f'<p class="bad">Verification failed: {len(result.problems)} problems.</p><ol>{items}</ol>'
-    return f'<section id="verification"><h2>Verification</h2>{body}</section>'
+    rows = []
+    for t, c in sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
+        red, kept = c.get("redacted", 0), c.get("kept", 0)
+        rows.append({"type": t, "redacted": red, "kept": kept, "w_red": round(100 * red / top, 2),
+                     "w_kept": round(100 * kept / top, 2)})
+    return {"rows": rows, "colours": ACTION_COLOURS}
