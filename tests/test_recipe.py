@@ -39,3 +39,26 @@ def test_training_documents_add_snippets_of_generated_documents_only():
     generated = generate(5, seed=3, split="train")
     assert [d["text"] for d in docs[:5]] == [d["text"] for d in generated]
     assert len(docs) > 5 and all(len(d["text"]) <= 300 for d in docs[5:])
+
+
+def test_a_saved_model_folder_loads_with_the_tasks_special_tokens(tmp_path, tiny_pair_dirs):
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from vault.hints import GAZETTEER_FILE, Gazetteer
+    from vault.models import load_model
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "tokenizer.json").write_bytes((tiny_pair_dirs["oracle"] / "tokenizer.json").read_bytes())
+    Gazetteer({"oluwaseun"}).save(work / GAZETTEER_FILE)
+    tags = load_model(tiny_pair_dirs["oracle"]).tags
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=1000, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=2))
+    model.training_log = {"step": 3, "elapsed": 60.0, "parameters": 1, "command": "python -m vault.train.recipe"}
+    recipe.save(model, work, tmp_path / "oracle", "oracle")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "oracle")
+    assert (tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.bos_token_id) == (tags.pad, tags.eos, tags.src)
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "oracle").config.hidden_size == 16
+    card = (tmp_path / "oracle" / "README.md").read_text()
+    assert card.startswith("---\nlicense: mit\n") and "library_name: transformers" in card
+    assert load_model(tmp_path / "oracle").gazetteer().names == {"oluwaseun"}
