@@ -81,11 +81,18 @@ def prepare(opts: RunOptions) -> Prepared:
         return Prepared(key)
     prepared = Prepared(None)
     try:
+        # A bad key is found before anything is created; a missing default key file is made only
+        # once the directories are there and locked.
+        prepared.key = resolve_key(opts.audit_dir, opts.key_file, create=False)
+    except KeyProblem as exc:
+        if opts.key_file or "not found" not in str(exc):
+            raise UsageError(str(exc)) from None
+    try:
         for folder, what in ((opts.output_dir, "output"), (opts.audit_dir, "audit")):
             _make_writable_dir(folder, what)
             prepared.locks.append(_lock(folder, what))
         try:
-            prepared.key = resolve_key(opts.audit_dir, opts.key_file, create=True)
+            prepared.key = prepared.key or resolve_key(opts.audit_dir, opts.key_file, create=True)
         except KeyProblem as exc:
             raise UsageError(str(exc)) from None
         if prepared.key.warning():
