@@ -64,7 +64,11 @@ def resolve_key(audit_dir: str | os.PathLike, key_file: str | os.PathLike | None
             return AuditKey(bytes.fromhex(env), "environment")
         return AuditKey(env.encode("utf-8"), "environment")
     path = Path(key_file) if key_file else default_key_path()
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a folder on the way that this user may not enter
+        raise KeyProblem(f"audit key file {path} is unreadable: {exc.strerror or type(exc).__name__}") from None
+    if not exists:
         if not create or key_file:
             hint = "" if key_file else f" (a `vault redact` creates it; or set ${KEY_ENV} or --key-file)"
             raise KeyProblem(f"audit key file {path} not found{hint}")

@@ -13,11 +13,13 @@ cached for the run: the files of one folder land in one output folder.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from vault.keys import keyed_hash
 
 NAME_BYTES = 255  # the longest file name most file systems allow
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTEXT = "file name"
 
 
@@ -68,7 +70,9 @@ class Names:
 
     def output_path(self, rel_path: str) -> OutputPath:
         if not self.enabled:
-            return OutputPath(rel_path, [], False)
+            parts = rel_path.split("/")
+            return OutputPath("/".join(self._plain(p, prefix, i == len(parts) - 1)
+                                       for i, (p, prefix) in enumerate(zip(parts, _prefixes(rel_path)))), [], False)
         self.prepare([rel_path])
         parts, rows, hold = [], [], False
         for i, prefix in enumerate(_prefixes(rel_path), start=1):
@@ -95,7 +99,15 @@ class Names:
         if res.redacted != stem:
             ext = _split(name, is_file)[1]
             name = safe_name(res.redacted, keyed_hash(self.redactor.key, path)[:8], ext)
-        return Component(name, res.span_rows, res.hold)
+        return Component(self._plain(name, path, is_file), res.span_rows, res.hold)
+
+    def _plain(self, name: str, path: str, is_file: bool) -> str:
+        """A name without control characters: an ESC in a file name would reach terminals, logs and
+        reports as an escape sequence. A changed name gets the keyed suffix, as a redacted one does."""
+        if not _CONTROL.search(name):
+            return name
+        stem, ext = _split(name, is_file)
+        return safe_name(_CONTROL.sub("_", stem), keyed_hash(self.redactor.key, path)[:8], _CONTROL.sub("_", ext))
 
 
 def safe_name(redacted: str, tag: str, ext: str) -> str:
