@@ -300,5 +300,23 @@ def bench_pipeline(quick, as_json, policy_path, dev):
     click.echo(json.dumps(result, indent=1))
 
 
+@bench.command("soak")
+@click.option("--trials", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--documents", type=click.IntRange(1), default=12, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def bench_soak(trials, documents, seed, draft_dir, oracle_dir, as_json):
+    """kill -9 `vault redact` at random moments, resume, check; prints trials/clean. Exit 1 unless all clean."""
+    from vault.soak import soak
+
+    extra = [*(["--draft", str(draft_dir)] if draft_dir else []), *(["--oracle", str(oracle_dir)] if oracle_dir else [])]
+    result = soak(trials, documents, extra, seed, log=lambda m: click.echo(m, err=as_json))
+    if as_json:
+        click.echo(json.dumps(result, separators=(",", ":")))
+    sys.exit(0 if result["clean"] == result["trials"] else 1)
+
+
 if __name__ == "__main__":
     main()
