@@ -330,6 +330,50 @@ def test_write_atomic(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
+@pytest.mark.parametrize("fail", ["write", "fsync", "replace"])
+def test_a_crash_inside_write_atomic_leaves_the_old_file_whole(tmp_path, monkeypatch, fail):
+    target = tmp_path / "out.txt"
+    write_atomic(target, b"the old, complete file")
+
+    def crash(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if fail == "write":  # the data half written, then the disk filled up
+        real_fdopen = os.fdopen
+
+        class Half:
+            def __init__(self, f):
+                self.f = f
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+            def write(self, data):
+                self.f.write(data[: len(data) // 2])
+                crash()
+
+            def __getattr__(self, name):
+                return getattr(self.f, name)
+
+        monkeypatch.setattr(os, "fdopen", lambda *a, **k: Half(real_fdopen(*a, **k)))
+    else:
+        monkeypatch.setattr(os, fail, crash)
+    with pytest.raises(OSError):
+        write_atomic(target, b"a new file that never lands")
+    monkeypatch.undo()
+    assert target.read_bytes() == b"the old, complete file"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_write_atomic_takes_long_names(tmp_path):
+    name = "n" * 251 + ".txt"  # 255 bytes: the temp name must not grow past the limit
+    write_atomic(tmp_path / name, b"x")
+    assert (tmp_path / name).read_bytes() == b"x"
+
+
 # --------------------------------------------------------------------------- properties
 
 _json_values = st.recursive(
