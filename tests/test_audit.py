@@ -416,12 +416,23 @@ def test_trusted_outputs_latest_output_row(tmp_path):
     assert "c.txt" not in done
 
 
-@pytest.mark.parametrize("attack", ["edit row", "strip manifest", "resign other key", "copy in", "unsigned part"])
+@pytest.mark.parametrize("attack", ["edit row", "delete row", "swap rows", "append row", "truncate", "edit manifest",
+                                    "strip manifest", "resign other key", "copy in", "unsigned part"])
 def test_no_tampering_makes_a_row_trusted(tmp_path, attack):
     make_run(tmp_path / "audit", "run1", docs=2)
     run = tmp_path / "audit" / "run1"
     if attack == "edit row":
         rewrite(run / "documents.parquet", lambda rows: [{**rows[0], "output_sha256": "f" * 64}, *rows[1:]])
+    elif attack == "delete row":
+        rewrite(run / "documents.parquet", lambda rows: rows[1:])
+    elif attack == "swap rows":
+        rewrite(run / "documents.parquet", lambda rows: rows[::-1])
+    elif attack == "append row":
+        rewrite(run / "documents.parquet", lambda rows: rows + [{**rows[-1], "prev_hash": rows[-1]["row_hash"]}])
+    elif attack == "truncate":
+        (run / "documents.parquet").write_bytes((run / "documents.parquet").read_bytes()[:200])
+    elif attack == "edit manifest":
+        (run / "manifest.json").write_text((run / "manifest.json").read_text().replace('"seq": 1', '"seq": 2'))
     elif attack == "strip manifest":
         (run / "manifest.json").unlink()
     elif attack == "resign other key":

@@ -718,7 +718,7 @@ def verify_run(run_dir: str | os.PathLike, key: bytes, deep: bool = True) -> Ver
     if info is None:
         problems.append(f"{RUN_INFO} missing or unreadable: the run's identity and link are lost")
     elif manifest is not None:
-        for k in ("run_id", "audit_id", "seq", "previous", "started_at"):
+        for k in ("run_id", "audit_id", "seq", "previous", "started_at", "meta"):  # meta: the bound directories
             if info.get(k) != manifest.get(k):
                 problems.append(f"{MANIFEST} and {RUN_INFO} disagree on {k}")
     complete = manifest is not None and manifest.get("state") == "complete"

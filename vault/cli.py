@@ -196,6 +196,13 @@ def audit_verify(path, key_file):
         check = verify_audit(path, key)
         problems, notes = check.problems, check.notes
         summary = f"{path}: {len(check.runs)} runs" + (f", audit {check.audit_id}" if check.audit_id else "")
+        for name, result in sorted(check.runs.items(), key=lambda r: ((r[1].listing or {}).get("seq") or 0, r[0])):
+            listing = result.listing or {}
+            meta = listing.get("meta", {})
+            state = "complete" if result.complete else "interrupted" if listing else "unsigned"
+            click.echo(f"{path}: run #{listing.get('seq', '-')} {name}: {state}, "
+                       f"{listing.get('rows', {}).get('documents', 0)} documents, "
+                       f"{meta.get('input_dir', '?')} -> {meta.get('output_dir', '?')}")
     else:
         result = verify_run(path, key)
         problems, notes, summary = result.problems, result.notes, str(path)
