@@ -970,7 +970,7 @@ def trusted_outputs(audit_dir: str | os.PathLike, key: bytes, input_dir: str, ou
         if name not in trusted:
             reason = (result.problems or [p.split(": ", 1)[1] for p in check.problems if p.startswith(name + ": ")]
                       or ["not in this audit directory's chain of runs"])[0]
-            if result.format != LEGACY_FORMAT or not result.ok:
+            if result.format != LEGACY_FORMAT:  # format-1 runs are never evidence for skipping, by design
                 evidence.ignored.append((name, reason))
     for name in check.trusted:  # oldest first: later rows win
         meta = (check.runs[name].listing or {}).get("meta", {})

@@ -120,8 +120,10 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
         _fail(str(exc), as_json=as_json)
     except Exception as exc:  # a bug: still one line (and no traceback: it could quote a value)
         prepared.release()
-        _fail(f"internal error: {type(exc).__name__} (please report it; rerun with VAULT_DEBUG=1 for the traceback)"
-              if not os.environ.get("VAULT_DEBUG") else _raise(exc), code=1, as_json=as_json, stage="internal")
+        if os.environ.get("VAULT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__} (please report it; VAULT_DEBUG=1 shows the traceback)",
+              code=1, as_json=as_json, stage="internal")
     if as_json:
         click.echo(json.dumps(summary.as_dict(), separators=(",", ":")))
         sys.exit(summary.exit_code)
@@ -132,10 +134,6 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
         click.echo(f"  {problem['file']}: [{problem['stage']}] {problem['reason']}", err=True)
     click.echo(summary.line())
     sys.exit(summary.exit_code)
-
-
-def _raise(exc):
-    raise exc
 
 
 @main.group()
