@@ -358,3 +358,16 @@ def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path,
     assert summary.counts["redacted"] == 2
     assert "Berg" not in (tmp_path / "out" / "a.csv").read_text()
     assert "ask Berg about it" in (tmp_path / "out" / "b.csv").read_text()  # another file: not spread
+
+
+def test_a_key_inside_the_audit_directory_works_and_is_said_loudly(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(f"Mail {PLANTED['email']}.")
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / ".key").write_text("cd" * 32 + "\n")  # where older versions kept it
+    summary = run(opts(tmp_path, plain_policy(), key_file=tmp_path / "audit" / ".key"), pair=silent_pair)
+    assert summary.counts["redacted"] == 1
+    assert any("inside the audit directory" in w for w in summary.warnings)
+    manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
+    assert manifest["key_inside_audit"] is True
+    assert verify_audit(tmp_path / "audit", bytes.fromhex("cd" * 32)).ok

@@ -126,7 +126,7 @@ DOCUMENT_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
     ("input_path_hmac", pa.string(), None, "HMAC-SHA256 of the input path under the audit key: names the input without showing it"),
     ("format", pa.string(), None, "txt, md, json, jsonl or csv; NULL for unsupported files"),
     ("status", pa.string(), _REQUIRED, "redacted, unchanged (output of an earlier run still valid), skipped, failed or held"),
-    ("stage", pa.string(), None, "where a document failed or was stopped: walk, read, name, detect, tokenize, decode, redact, verify, hold, render, write"),
+    ("stage", pa.string(), None, "where a document failed, was skipped or held: walk, read, name, detect, tokenize, decode, decide, redact, verify, hold, render, write"),
     ("error", pa.string(), None, "why, without any value from the document; NULL when none"),
     ("input_sha256", pa.string(), None, "SHA-256 of the input file's bytes"),
     ("output_sha256", pa.string(), None, "SHA-256 of the output file's bytes; NULL when nothing was written"),

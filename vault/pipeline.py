@@ -8,6 +8,7 @@ atomically and appends the audit after each output.
 import bisect
 import errno
 import hashlib
+import math
 import os
 import sys
 import time
@@ -242,14 +243,17 @@ class Summary:
         if self.noop:
             return (f"vault: nothing to do: {c['unchanged']} unchanged, {c['skipped']} skipped; outputs from "
                     f"{', '.join(self.outputs_from) or 'no run'}; no audit run written; {self.seconds:.1f} s")
-        coverage = (f"{self.coverage:.1%}".replace("100.0%", "100%") + f" ({self.oracle_checked}/{self.sensitive_spans})"
+        coverage = (f"{_percent(self.oracle_checked, self.sensitive_spans)} ({self.oracle_checked}/{self.sensitive_spans})"
                     if self.sensitive_spans else "n/a (no sensitive spans)")
-        if self.coverage is not None and self.coverage < 1 and coverage.startswith("100"):
-            coverage = "99.9%" + coverage[4:]  # never rounds up to 100
         stopped = f"; STOPPED: {self.stopped}" if self.stopped else ""
         return (f"vault: {c['redacted']} redacted, {c['unchanged']} unchanged, {c['skipped']} skipped, "
                 f"{c['failed']} failed, {c['held']} held; {self.spans_redacted} spans redacted; "
                 f"oracle coverage {coverage}; {self.seconds:.1f} s; audit {self.audit_run or '-'}{stopped}")
+
+
+def _percent(part: int, whole: int) -> str:
+    """A share that never rounds up to 100%."""
+    return "100%" if part >= whole else f"{math.floor(1000 * part / whole) / 10:.1f}%"
 
 
 class StopRun(Exception):
