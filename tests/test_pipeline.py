@@ -371,3 +371,13 @@ def test_a_key_inside_the_audit_directory_works_and_is_said_loudly(tmp_path, sil
     manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
     assert manifest["key_inside_audit"] is True
     assert verify_audit(tmp_path / "audit", bytes.fromhex("cd" * 32)).ok
+
+
+def test_an_output_renamed_by_a_new_policy_replaces_the_old_one(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / f"mail {PLANTED['email']}.txt").write_text("hello")
+    run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=silent_pair)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [f"mail {PLANTED['email']}.txt"]
+    run(opts(tmp_path, plain_policy()), pair=silent_pair)  # now names are redacted
+    (only,) = (tmp_path / "out").iterdir()
+    assert only.name.startswith("mail <EMAIL_ADDRESS>~") and only.read_text() == "hello"

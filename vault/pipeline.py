@@ -324,6 +324,7 @@ class _Item:
     stage: str = ""
     reason: str = ""
     seconds: float = 0.0
+    previous: dict | None = None  # the verified row of this input's last output, if any
 
 
 class Loop:
@@ -381,7 +382,7 @@ class Loop:
                         item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
                 item.seconds = time.monotonic() - started
                 if item.doc is not None:
-                    prev = previous.get(keyed_hash(self.key, entry.rel_path))
+                    prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
                     if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
                         self._unchanged(item, prev)
                         continue
@@ -560,7 +561,21 @@ class Loop:
             if exc.errno in _FATAL_WRITE:
                 self._stop = reason  # fail closed: stop after recording this document
             return "failed", "write", reason, None
+        self._remove_stale(item.previous, named.path)
         return "redacted", None, None, _sha256(data)
+
+    def _remove_stale(self, prev: dict | None, path: str) -> None:
+        """This input's previous output, when it landed under another name (the name's redaction
+        changed with the model or policy) and is still exactly what vault wrote: removed, so the output
+        tree holds one output per input."""
+        if not prev or not prev.get("doc_path") or prev["doc_path"] == path or prev["doc_path"] in self.outputs:
+            return
+        old = self.opts.output_dir / prev["doc_path"]
+        try:
+            if _sha256(old.read_bytes()) == prev["output_sha256"]:
+                old.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
 
 
 def _location(unit, row: dict) -> dict:
