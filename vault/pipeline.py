@@ -348,7 +348,7 @@ class Loop:
                      "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
                      "input_dir": self.input_dir, "output_dir": self.output_dir}
         self.audit: AuditWriter | None = None
-        self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows, written only if the run is
+        self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows: written once the run writes an audit
         self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output
         self.bar = None
 
@@ -406,11 +406,11 @@ class Loop:
         if self.audit is None and not summary.stopped:
             summary.noop = True  # nothing redacted, failed or held: no run to write
             return
-        self._open_audit()
         summary.seconds = time.monotonic() - summary.started
         totals = {k: v for k, v in summary.as_dict().items() if k not in ("problems", "warnings", "run_id", "audit_run")}
         extra = {"stopped": summary.stopped} if summary.stopped else {}
         try:
+            self._open_audit()
             self.audit.close(totals, **extra)
         except OSError as exc:  # the audit disk failed too: the run stays interrupted at its last checkpoint
             summary.stopped = summary.stopped or f"cannot write the audit: {exc.strerror or exc}"
@@ -428,12 +428,12 @@ class Loop:
             self.audit.add_document(row, spans)
         self.waiting = []
 
-    def _record(self, row: dict, spans: list | None = None, problem: bool = True) -> None:
+    def _record(self, row: dict, spans: list | None = None) -> None:
         """Count a document, report its problem, and write its rows (or keep them waiting while the run
         has done nothing that needs an audit run)."""
         summary = self.summary
         summary.counts[row["status"]] += 1
-        if row.get("error") and problem:
+        if row.get("error"):
             summary.problem(row.get("doc_path") or f"(input {row['input_path_hmac'][:16]})", row.get("stage"), row["error"])
         if self.bar is not None:
             self.bar.update(1)
@@ -464,13 +464,19 @@ class Loop:
         naming = (time.monotonic() - started) / len(items)
         docs = [i for i in items if i.doc is not None]
         results, engine_seconds = self._redact(docs)
-        tokens = {id(i): sum(r.tokens for r in res) for i, res in zip(docs, results) if not isinstance(res, Exception)}
+        by_item = {id(i): res for i, res in zip(docs, results)}
+        tokens = {k: sum(r.tokens for r in res) for k, res in by_item.items() if not isinstance(res, Exception)}
         total_tokens = max(1, sum(tokens.values()))
         for item in items:
-            item.seconds += naming
-            if item.doc is not None:
-                item.seconds += engine_seconds * tokens.get(id(item), 0) / total_tokens
-            self._finish(item, results[docs.index(item)] if item.doc is not None else None)
+            # Its own time, and its share (by tokens) of the engine batch it was decoded in.
+            item.seconds += naming + engine_seconds * tokens.get(id(item), 0) / total_tokens
+            try:
+                self._finish(item, by_item.get(id(item)))
+            except StopRun:
+                raise
+            except Exception as exc:  # a bug in the steps after redaction: still this document alone
+                self._record({"doc_path": None, "input_path_hmac": keyed_hash(self.key, item.rel_path), "status": "failed",
+                              "stage": _stage(exc, "write"), "error": f"internal error: {type(exc).__name__}"})
 
     def _redact(self, docs: list[_Item]) -> tuple[list, float]:
         """Every document's unit results, or the exception that failed it. One engine call for the
