@@ -76,8 +76,8 @@ def main():
 @click.argument("output_dir", type=click.Path(path_type=Path))
 @click.option("--policy", "policy_path", default="default", show_default=True, help="policy file, or a shipped policy's name")
 @click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
-@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default: $VAULT_AUDIT_KEY, "
-              "else $VAULT_AUDIT_KEY_FILE, else ~/.config/vault/audit.key)")
+@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default: $VAULT_AUDIT_KEY_FILE, "
+              "else $VAULT_AUDIT_KEY, else ~/.config/vault/audit.key)")
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
 @click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
