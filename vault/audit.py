@@ -42,6 +42,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -615,7 +616,14 @@ def repair(audit_dir: str | os.PathLike, key: bytes) -> list[str]:
     compaction whose signed manifest landed, and pending files that no listing names (leftovers of a
     killed flush, never evidence). Returns what it did."""
     done = []
-    for run_dir in _run_dirs(Path(audit_dir)):
+    audit_dir = Path(audit_dir)
+    for leftover in audit_dir.glob(".*.vault-tmp") if audit_dir.is_dir() else []:
+        if leftover.is_dir():  # a run folder a kill left before its signed run.json was in
+            shutil.rmtree(leftover, ignore_errors=True)
+            done.append(f"removed {leftover.name}, a run folder killed before it started")
+    for run_dir in _run_dirs(audit_dir):
+        for tmp in run_dir.glob(".vault-*.vault-tmp"):
+            tmp.unlink(missing_ok=True)  # a temp file of a killed write: never named by any listing
         manifest = _load_json(run_dir / MANIFEST)
         listing = manifest if manifest and _signed(key, manifest) else _load_json(run_dir / RUN_INFO)
         if not listing or not _signed(key, listing) or listing.get("format") != AUDIT_FORMAT:
