@@ -368,6 +368,30 @@ def test_a_crash_at_any_rename_of_a_flush_or_the_compaction_leaves_a_verifiable_
     assert {r["doc_path"] for r in trusted_outputs(tmp_path, KEY, "/in", "/out").rows.values()} == done
 
 
+@pytest.mark.parametrize("runs_before", [0, 1])
+def test_a_kill_between_a_runs_start_and_head_leaves_a_clean_chain(tmp_path, monkeypatch, runs_before):
+    """Killed after the run folder got its signed run.json but before HEAD.json named it: the next run
+    links the killed one, and the chain verifies."""
+    for i in range(runs_before):
+        make_run(tmp_path, f"run{i}")
+    real = audit_mod.write_atomic
+
+    def killed_at_head(path, data, mode=0o644):
+        if Path(path).name == "HEAD.json":
+            raise KeyboardInterrupt("killed")
+        return real(path, data, mode)
+
+    monkeypatch.setattr(audit_mod, "write_atomic", killed_at_head)
+    with pytest.raises(KeyboardInterrupt):
+        make_run(tmp_path, "killed")
+    monkeypatch.setattr(audit_mod, "write_atomic", real)
+    assert verify_audit(tmp_path, KEY).ok, verify_audit(tmp_path, KEY).problems
+    make_run(tmp_path, "next")
+    check = verify_audit(tmp_path, KEY)
+    assert check.ok, check.problems
+    assert json.loads((tmp_path / "next" / "run.json").read_text())["seq"] == runs_before + 2
+
+
 _KILLED_WRITER = """
 import sys
 from vault.audit import AuditWriter, keyed_hash

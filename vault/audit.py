@@ -336,14 +336,20 @@ def _next_link(audit_dir: Path, key: bytes, run_id: str) -> Link:
     signature holds; otherwise the latest run whose run.json verifies is taken, and the new run
     records that HEAD was missing or invalid, so the loss is still visible later."""
     head = _load_json(audit_dir / HEAD)
-    if head is not None and _signed(key, head):
-        return Link(head["audit_id"], head["seq"] + 1, _link_to(audit_dir, head["run_id"], head["seq"]), "ok")
     runs = [info for info in (_run_identity(r, key) for r in _run_dirs(audit_dir)) if info]
     ours = [r for r in runs if r.get("format") == AUDIT_FORMAT]
+    if head is not None and _signed(key, head):
+        tip = (head["run_id"], head["seq"])
+        for r in ours:  # a run killed between its run.json and HEAD: HEAD lags it by one
+            if r["seq"] == head["seq"] + 1 and (r.get("previous") or {}).get("run_id") == head["run_id"]:
+                tip = (r["run_id"], r["seq"])
+        return Link(head["audit_id"], tip[1] + 1, _link_to(audit_dir, *tip), "ok")
     if ours:
         last = max(ours, key=lambda r: (r["seq"], r["started_at"]))
-        return Link(last["audit_id"], last["seq"] + 1, _link_to(audit_dir, last["run_id"], last["seq"]),
-                    "invalid" if head is not None or (audit_dir / HEAD).exists() else "missing")
+        exists = (audit_dir / HEAD).exists()
+        # No HEAD yet after one run is the first run killed before writing it; anything else lost it.
+        status = "ok" if not exists and last["seq"] == 1 and len(ours) == 1 else "invalid" if exists else "missing"
+        return Link(last["audit_id"], last["seq"] + 1, _link_to(audit_dir, last["run_id"], last["seq"]), status)
     if runs:  # only format-1 runs: link the latest, start the chain
         last = max(runs, key=lambda r: r["started_at"])
         return Link(run_id, 1, _link_to(audit_dir, last["run_id"], None), "legacy")
@@ -898,7 +904,8 @@ def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) ->
             check.problems.append(f"runs {', '.join(g['folder'] for g in group)} all claim to be run #{seq}: a copy or a fork")
             chain_bad.update(g["folder"] for g in group)
     if ours:
-        if head is None:
+        first_killed = len(ours) == 1 and ours[0]["seq"] == 1 and not ours[0].get("parts")
+        if head is None and ((audit_dir / HEAD).exists() or not first_killed):
             check.problems.append(f"{HEAD} missing or invalid: the latest run cannot be told from a deleted one")
         last = ours[-1]["seq"]
         for seq in range(1, last + 1):
