@@ -62,3 +62,58 @@ def tiny_pair_dirs(tmp_path_factory):
         tok.save(str(root / name / "tokenizer.json"))
         dirs[name] = root / name
     return dirs
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_key_home(tmp_path_factory):
+    """Every test (and every process a test starts) finds its audit key in a config folder of its own,
+    never the user's, and no key in the environment unless the test sets one."""
+    import os
+
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    for name in ("VAULT_AUDIT_KEY", "VAULT_AUDIT_KEY_FILE", "VAULT_DRAFT", "VAULT_ORACLE"):
+        os.environ.pop(name, None)
+
+
+class Biased(torch.nn.Module):
+    """A model whose logits are shifted by a fixed bias: an oracle made to tag nothing, or to tag
+    everything with a type the policy keeps, so the recognizers and the overrides are what the tests
+    exercise (the random oracle tags almost every character, which hides a missing override)."""
+
+    def __init__(self, inner: torch.nn.Module, bias: torch.Tensor):
+        super().__init__()
+        self.inner = inner
+        self.register_buffer("bias", bias.to(next(inner.parameters()).dtype))
+
+    def forward(self, **kwargs):
+        out = self.inner(**kwargs)
+        out.logits = out.logits + self.bias
+        return out
+
+
+def biased_pair(dirs, kind: str):
+    """The tiny pair with its oracle made "silent" (never opens a span) or "wrong" (opens a QUANTITY
+    span wherever it may, a type the test policies keep)."""
+    from dataclasses import replace
+
+    from vault.models import load_pair
+
+    draft, oracle = load_pair(dirs["draft"], dirs["oracle"])
+    vocab = oracle.model.config.vocab_size
+    bias = torch.zeros(vocab)
+    for token, etype in oracle.tags.open.items():
+        if kind == "silent" or etype != "QUANTITY":
+            bias[token] = -1e4
+        else:
+            bias[token] = 1e4
+    return draft, replace(oracle, model=Biased(oracle.model, bias).eval())
+
+
+@pytest.fixture(scope="session")
+def silent_pair(tiny_pair_dirs):
+    return biased_pair(tiny_pair_dirs, "silent")
+
+
+@pytest.fixture(scope="session")
+def wrong_pair(tiny_pair_dirs):
+    return biased_pair(tiny_pair_dirs, "wrong")

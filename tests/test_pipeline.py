@@ -6,10 +6,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vault.audit import keyed_hash
+import errno
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from vault import documents, pipeline
+from vault.audit import iter_rows, keyed_hash, verify_audit
 from vault.models import load_pair
 from vault.pipeline import Redactor, RunOptions, run
-from vault.policy import load_policy
+from vault.policy import Policy, load_policy
 from vault.render import Pseudonymizer
 
 KEY = b"k" * 32
@@ -108,6 +115,77 @@ def test_batch_of_many_texts_matches_one_by_one(redactor):
     assert together[1].redacted == "" and together[1].chunks == 0
 
 
+PLANTED = {"email": "mia.berg@example.com", "phone": "+44 20 7946 0958", "card": "4111 1111 1111 1111",
+           "iban": "DE89 3704 0044 0532 0130 00", "ip": "10.20.30.40", "ssn": "536-22-8410"}
+
+
+def plain_policy(**update):
+    """What every shipped policy redacts of the validated formats; the test oracles' QUANTITY is kept."""
+    data = {"name": "t", "defaults": {"threshold": 0.3},
+            "entities": {t: {} for t in ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
+                                         "IP_ADDRESS", "US_SSN")}}
+    data.update(update)
+    return Policy.model_validate(data)
+
+
+def tree(root: Path, n: int = 3) -> list[str]:
+    names = []
+    for i in range(n):
+        rel = f"dir{i % 2}/note{i}.txt"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"Note {i}. Write to {PLANTED['email']}, call {PLANTED['phone']}; card {PLANTED['card']}, "
+                                f"IBAN {PLANTED['iban']}, from {PLANTED['ip']}, SSN {PLANTED['ssn']}.\n")
+        names.append(rel)
+    (root / "table.csv").write_text(f"who,contact\nA,{PLANTED['email']}\nB,{PLANTED['ssn']}\n")
+    (root / "records.json").write_text(json.dumps({"phone": PLANTED["phone"], "n": [PLANTED["ip"]]}))
+    return names + ["table.csv", "records.json"]
+
+
+def opts(tmp_path, policy, **kw):
+    return RunOptions(tmp_path / "in", tmp_path / "out", policy, tmp_path / "audit", **kw)
+
+
+def all_bytes(folder: Path) -> bytes:
+    return b"\n".join(p.read_bytes() + str(p).encode() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("oracle", ["silent", "wrong"])
+def test_recognizer_hits_are_redacted_whatever_the_oracle_says(tmp_path, request, oracle):
+    """An oracle that tags nothing, and one that tags everything as a type the policy keeps: every
+    recognizer hit of a policy type is still redacted (reason "recognizer"), and no value reaches an
+    output, a path or the audit."""
+    (tmp_path / "in").mkdir()
+    names = tree(tmp_path / "in")
+    pair = request.getfixturevalue(f"{oracle}_pair")
+    summary = run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=pair)
+    assert summary.counts["redacted"] == len(names) and summary.exit_code == 0, summary.problems
+    out = all_bytes(tmp_path / "out") + all_bytes(tmp_path / "audit")
+    for value in PLANTED.values():
+        assert value.encode() not in out, value
+    spans = [r for run_dir in (tmp_path / "audit").iterdir() if run_dir.is_dir() for r in iter_rows(run_dir, "spans")]
+    redacted = [r for r in spans if r["action"] == "redacted"]
+    assert redacted and all(r["reason"] == "recognizer" for r in redacted)
+    assert {r["field_kind"] for r in redacted} == {"text", "csv", "json"}
+    assert all(r["offset_base"] == ("document" if r["field_kind"] == "text" else "value") for r in redacted)
+    assert {(r["row"], r["column"]) for r in redacted if r["field_kind"] == "csv"} == {(2, 2), (3, 2)}
+    if oracle == "wrong":  # the oracle's QUANTITY spans are kept (not in policy), never the hits they overlap
+        assert any(r["reason"] == "not in policy" for r in spans)
+
+
+def test_hold_keeps_the_document_out_of_the_output(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    # A project codename from the example policy's deny list (a must-redact recognizer); the silent oracle
+    # does not confirm it, so under on_disagreement: hold the document is held, never written.
+    (tmp_path / "in" / "memo.txt").write_text("Status of project Nightjar: on track.")
+    (tmp_path / "in" / "plain.txt").write_text("Nothing to see here.")
+    policy = load_policy("example-custom").model_copy(update={"redact_file_names": False})
+    summary = run(opts(tmp_path, policy), pair=silent_pair)
+    assert summary.counts["held"] == 1 and summary.counts["redacted"] == 1 and summary.exit_code == 1
+    assert not (tmp_path / "out" / "memo.txt").exists() and (tmp_path / "out" / "plain.txt").exists()
+    assert summary.problems == [{"file": "memo.txt", "stage": "hold",
+                                 "reason": "held for review: a must-redact recognizer and the oracle disagree"}]
+
+
 def test_a_chunk_the_oracle_did_not_finish_fails_the_document_closed(tmp_path, tiny_pair_dirs, monkeypatch):
     from vault import speculate
 
@@ -121,31 +199,185 @@ def test_a_chunk_the_oracle_did_not_finish_fails_the_document_closed(tmp_path, t
     monkeypatch.setattr(speculate.Engine, "run", broken)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Mail mia.berg@example.com today.")
-    summary = run(RunOptions(tmp_path / "in", tmp_path / "out", load_policy("strict"), tmp_path / "audit",
-                             tiny_pair_dirs["draft"], tiny_pair_dirs["oracle"]))
+    summary = run(opts(tmp_path, load_policy("strict").model_copy(update={"redact_file_names": False}),
+                       draft_dir=tiny_pair_dirs["draft"], oracle_dir=tiny_pair_dirs["oracle"]))
     assert summary.counts["failed"] == 1 and summary.exit_code == 1
-    assert not (tmp_path / "out" / "a.txt").exists()
-    assert "not fully verified" in summary.problems[0]
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert summary.problems[0]["stage"] == "verify" and "not fully verified" in summary.problems[0]["reason"]
 
 
-def test_hold_policy_keeps_the_document_out_of_the_output(tmp_path, tiny_pair_dirs):
+def test_one_bad_document_fails_alone_and_the_batch_is_retried(tmp_path, silent_pair, monkeypatch):
+    """An exception inside the per-batch step for one document (here: the detector) fails that document,
+    with its stage, and no other: the batch is retried document by document."""
+    from presidio_analyzer import AnalyzerEngine
+
+    original = AnalyzerEngine.analyze
+
+    def analyze(self, text, *args, **kwargs):  # called from vault.detect: the stage is "detect"
+        if "POISON" in text:
+            raise RuntimeError("a value must never be quoted: POISON")
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(AnalyzerEngine, "analyze", analyze)
     (tmp_path / "in").mkdir()
-    # A project codename from the example policy's deny list, which the random oracle will not tag as ID.
-    (tmp_path / "in" / "memo.txt").write_text("Status of project Nightjar: on track.")
-    summary = run(RunOptions(tmp_path / "in", tmp_path / "out", load_policy("example-custom"), tmp_path / "audit",
-                             tiny_pair_dirs["draft"], tiny_pair_dirs["oracle"]))
-    if summary.counts["held"]:
-        assert not (tmp_path / "out" / "memo.txt").exists() and summary.exit_code == 1
-    else:  # the oracle tagged it as an ID itself: no disagreement, so it is written, redacted
-        assert "Nightjar" not in (tmp_path / "out" / "memo.txt").read_text()
+    for i in range(6):
+        (tmp_path / "in" / f"d{i}.txt").write_text(("POISON " if i == 3 else "") + f"Mail {PLANTED['email']} now.")
+    summary = run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=silent_pair)
+    assert summary.counts == {"redacted": 5, "unchanged": 0, "skipped": 0, "failed": 1, "held": 0}
+    assert summary.problems == [{"file": "d3.txt", "stage": "detect", "reason": "redaction failed: RuntimeError"}]
+    assert not (tmp_path / "out" / "d3.txt").exists()
+    assert "POISON" not in json.dumps(summary.as_dict())
+
+
+def test_file_names_are_redacted_and_the_tree_keeps_its_shape(tmp_path, silent_pair):
+    (tmp_path / "in" / f"client {PLANTED['ssn']}").mkdir(parents=True)
+    (tmp_path / "in" / f"client {PLANTED['ssn']}" / f"mail {PLANTED['email']}.txt").write_text("hello")
+    (tmp_path / "in" / f"client {PLANTED['ssn']}" / "plain.txt").write_text("hello")
+    (tmp_path / "in" / "bad.json").write_text("{")
+    (tmp_path / "in" / f"{PLANTED['phone']}.png").write_bytes(b"\x89PNG")
+    summary = run(opts(tmp_path, plain_policy()), pair=silent_pair)
+    outputs = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert len(outputs) == 2 and len({Path(o).parent for o in outputs}) == 1  # one folder, as in the input
+    folder = Path(outputs[0]).parent.name
+    assert folder.startswith("client <US_SSN>~") and "plain.txt" in [Path(o).name for o in outputs]
+    assert any(Path(o).name.startswith("mail <EMAIL_ADDRESS>~") and o.endswith(".txt") for o in outputs)
+    printed = json.dumps(summary.as_dict())
+    everything = all_bytes(tmp_path / "out") + all_bytes(tmp_path / "audit") + printed.encode()
+    for value in PLANTED.values():
+        assert value.encode() not in everything, value
+    docs = [r for d in (tmp_path / "audit").iterdir() if d.is_dir() for r in iter_rows(d, "documents")]
+    assert all(r["input_path_hmac"] and len(r["input_path_hmac"]) == 64 for r in docs)
+    assert {r["status"] for r in docs} == {"redacted", "failed", "skipped"}
+    # Stable names: a rerun finds its outputs where it left them.
+    again = run(opts(tmp_path, plain_policy()), pair=silent_pair)
+    assert again.counts["unchanged"] == 2 and again.counts["redacted"] == 0
+
+
+def _rerun(tmp_path, pair, policy, **kw):
+    return run(opts(tmp_path, policy, **kw), pair=pair)
+
+
+def test_reruns_redo_what_changed_and_only_that(tmp_path, silent_pair, wrong_pair, monkeypatch):
+    (tmp_path / "in").mkdir()
+    names = tree(tmp_path / "in")
+    policy = plain_policy(redact_file_names=False)
+    assert _rerun(tmp_path, silent_pair, policy).counts["redacted"] == len(names)
+    nothing = _rerun(tmp_path, silent_pair, policy)
+    assert nothing.noop and nothing.counts["unchanged"] == len(names) and nothing.audit_run == ""
+    runs_before = sorted(p.name for p in (tmp_path / "audit").iterdir())
+    # An output deleted, and one edited (same size): both redone; the rest unchanged.
+    (tmp_path / "out" / names[0]).unlink()
+    edited = tmp_path / "out" / names[1]
+    edited.write_bytes(edited.read_bytes().replace(b"Note", b"NOTE"))
+    summary = _rerun(tmp_path, silent_pair, policy)
+    assert summary.counts["redacted"] == 2 and summary.counts["unchanged"] == len(names) - 2
+    assert b"NOTE" not in edited.read_bytes()
+    assert len(sorted(p.name for p in (tmp_path / "audit").iterdir())) == len(runs_before) + 1
+    # Another policy, another model: everything redone.
+    other = policy.model_copy(update={"redact_repeats": False})
+    assert _rerun(tmp_path, silent_pair, other).counts["redacted"] == len(names)
+    monkeypatch.setattr(pipeline, "model_fingerprint", lambda d, o: ("d", "o", "another model"))
+    assert _rerun(tmp_path, silent_pair, other).counts["redacted"] == len(names)
+    assert verify_audit(tmp_path / "audit", _key(tmp_path)).ok
+
+
+def _key(tmp_path):
+    from vault.keys import resolve_key
+
+    return resolve_key(tmp_path / "audit").key
+
+
+def test_a_forged_audit_row_never_makes_a_raw_file_pass(tmp_path, silent_pair):
+    """The attack of the issue: the raw input copied over its output, and a run folder with one forged
+    documents row vouching for it (real fingerprints, output_sha256 of the raw file). The next run
+    ignores the forged run (and says so) and redacts the document again."""
+    import hashlib
+
+    import pyarrow as pa
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(f"SSN {PLANTED['ssn']}.")
+    policy = plain_policy(redact_file_names=False)
+    first = _rerun(tmp_path, silent_pair, policy)
+    row = next(iter_rows(first.audit_run, "documents"))
+    raw = (tmp_path / "in" / "a.txt").read_bytes()
+    (tmp_path / "out" / "a.txt").write_bytes(raw)
+    forged = tmp_path / "audit" / "29990101T000000000000Z-forged"
+    forged.mkdir()
+    pq.write_table(pa.Table.from_pylist([dict(row, run_id=forged.name, output_sha256=hashlib.sha256(raw).hexdigest())]),
+                   forged / "documents.parquet")
+    summary = _rerun(tmp_path, silent_pair, policy)
+    assert summary.counts["redacted"] == 1 and PLANTED["ssn"] not in (tmp_path / "out" / "a.txt").read_text()
+    assert any(p["stage"] == "audit" and forged.name in p["file"] for p in summary.problems)
+    assert summary.exit_code == 1  # a tampered audit needs someone to look
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_disk_full_stops_the_run_closed_with_a_verifiable_audit(tmp_path, silent_pair, monkeypatch, code):
+    (tmp_path / "in").mkdir()
+    for i in range(5):
+        (tmp_path / "in" / f"d{i}.txt").write_text(f"Mail {PLANTED['email']}.")
+    real = documents.write_atomic
+    calls = [0]
+
+    def full(path, data, mode=0o644):
+        calls[0] += 1
+        if calls[0] == 3 and str(path).startswith(str(tmp_path / "out")):
+            raise OSError(code, os.strerror(code))
+        return real(path, data, mode)
+
+    monkeypatch.setattr(pipeline, "write_atomic", full)
+    summary = run(opts(tmp_path, plain_policy(redact_file_names=False), flush_seconds=0), pair=silent_pair)
+    assert summary.stopped == f"cannot write the output: {os.strerror(code)}" and summary.exit_code == 1
+    assert summary.counts["redacted"] == 2 and summary.counts["failed"] == 1
+    assert "STOPPED" in summary.line()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["d0.txt", "d1.txt"]
+    assert verify_audit(tmp_path / "audit", _key(tmp_path)).ok
+    monkeypatch.setattr(pipeline, "write_atomic", real)
+    rest = run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=silent_pair)
+    assert rest.counts["redacted"] == 3 and rest.counts["unchanged"] == 2
+
+
+def test_seconds_are_per_document_and_per_run(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "short.txt").write_text("Hi.")
+    (tmp_path / "in" / "long.txt").write_text(f"Mail {PLANTED['email']} please. " * 60)
+    summary = run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=silent_pair)
+    docs = {r["doc_path"]: r for r in iter_rows(summary.audit_run, "documents")}
+    assert docs["long.txt"]["seconds"] > docs["short.txt"]["seconds"] > 0
+    manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
+    assert manifest["totals"]["seconds"] > 0 and manifest["totals"]["seconds"] >= sum(d["seconds"] for d in docs.values()) * 0.5
 
 
 def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path, tiny_pair_dirs):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.csv").write_text("who,notes\nName: Anna Berg,ask Berg about it\n")
     (tmp_path / "in" / "b.csv").write_text("who,notes\nnobody,ask Berg about it\n")
-    summary = run(RunOptions(tmp_path / "in", tmp_path / "out", named_policy(), tmp_path / "audit",
-                             tiny_pair_dirs["draft"], tiny_pair_dirs["oracle"]))
+    policy = named_policy().model_copy(update={"redact_file_names": False})
+    summary = run(opts(tmp_path, policy, draft_dir=tiny_pair_dirs["draft"], oracle_dir=tiny_pair_dirs["oracle"]))
     assert summary.counts["redacted"] == 2
     assert "Berg" not in (tmp_path / "out" / "a.csv").read_text()
     assert "ask Berg about it" in (tmp_path / "out" / "b.csv").read_text()  # another file: not spread
+
+
+def test_a_key_inside_the_audit_directory_works_and_is_said_loudly(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(f"Mail {PLANTED['email']}.")
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / ".key").write_text("cd" * 32 + "\n")  # where older versions kept it
+    summary = run(opts(tmp_path, plain_policy(), key_file=tmp_path / "audit" / ".key"), pair=silent_pair)
+    assert summary.counts["redacted"] == 1
+    assert any("inside the audit directory" in w for w in summary.warnings)
+    manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
+    assert manifest["key_inside_audit"] is True
+    assert verify_audit(tmp_path / "audit", bytes.fromhex("cd" * 32)).ok
+
+
+def test_an_output_renamed_by_a_new_policy_replaces_the_old_one(tmp_path, silent_pair):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / f"mail {PLANTED['email']}.txt").write_text("hello")
+    run(opts(tmp_path, plain_policy(redact_file_names=False)), pair=silent_pair)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [f"mail {PLANTED['email']}.txt"]
+    run(opts(tmp_path, plain_policy()), pair=silent_pair)  # now names are redacted
+    (only,) = (tmp_path / "out").iterdir()
+    assert only.name.startswith("mail <EMAIL_ADDRESS>~") and only.read_text() == "hello"

@@ -1,34 +1,37 @@
 """The audit store: evidence of every redaction decision, safe to crash, hard to tamper with.
 
-One folder per run under the audit directory:
+One folder per run under the audit directory, and one signed HEAD.json naming the latest run:
 
-    audit/<run_id>/run.json                  written at start: run id, start time, meta
-    audit/<run_id>/spans-000001.parquet      span rows of the documents in flush 1
-    audit/<run_id>/documents-000001.parquet  document rows of flush 1
-    ...
-    audit/<run_id>/manifest.json             written at close; its absence marks an
-                                             interrupted (incomplete) run
+    audit/HEAD.json                  the latest run: audit id, sequence number, run id (signed)
+    audit/<run_id>/run.json          signed checkpoint: the run's identity, its link to the run
+                                     before it, and the part files committed so far
+    audit/<run_id>/spans-000001.parquet, documents-000001.parquet, ...
+                                     rows committed by flush 1, 2, ... while the run goes on
+    audit/<run_id>/spans.parquet, documents.parquet
+                                     at close, the parts compacted into one file per table
+    audit/<run_id>/manifest.json     signed at close: totals, coverage, the compacted files
 
-Crash safety. Rows are buffered in memory and flushed every `flush_every` documents (or
-`flush_seconds`) as a pair of numbered part files, each written atomically (temp file,
-fsync, rename), spans part first, documents part second. A part file on disk is therefore
-always complete, and a document counts as finished only once its document row is in a
-documents part: a kill -9 before that loses the row, and the next run redoes the document
-(the pipeline writes the output file first, then the audit rows). A spans part whose
-documents part never landed is an orphan of an interrupted run and is ignored by
-completed_documents.
+Crash safety. Rows are buffered and flushed every few seconds. A flush writes each part as
+`<name>.pending` (temp file, fsync, rename), then the signed run.json that lists the parts with
+their SHA-256, then renames the pending files to their names. So at every instant each file a
+signed listing names exists complete (under its name, or still `.pending`), and a file no listing
+names is a leftover that nothing reads. A document counts as done only once a signed listing holds
+its row; a kill before that loses the row, and the next run redoes the document (the pipeline
+writes the output first, then the row). Close compacts the listed parts the same way: the two
+compacted files as `.pending`, then manifest.json (listing them, and the parts they supersede),
+then the renames and the removal of the parts. A kill in between leaves a verifiable run; the
+next `vault redact` finishes the renames (`repair`).
 
-Tamper evidence. Each table (spans, documents) carries its own hash chain across its part
-files: row_hash = SHA-256(prev_hash + canonical JSON of the row's other fields), with
-prev_hash of the first row a genesis value derived from the run id and table name. The
-manifest records every part file's SHA-256 and row count and both chain heads, and is
-signed with HMAC-SHA256 under the audit key. An edited, removed, reordered or appended
-row, or a removed or truncated part file, breaks a chain or disagrees with the signed
-manifest. An incomplete run has no signed manifest, so its rows are evidence only as far
-as their chains go.
+Tamper evidence. Each table carries a hash chain: row_hash = SHA-256(prev_hash + canonical JSON of
+the row's other fields), the first prev_hash derived from the run id and table. The listings
+(run.json, manifest.json) record every file's SHA-256 and row count and both chain heads, and are
+signed with HMAC-SHA256 under the audit key. Runs form a chain too: each run.json names the audit
+directory's id, the run's sequence number and the SHA-256 of the previous run's manifest (or its
+run.json, if it was interrupted), and HEAD.json names the latest run, so a deleted, reordered,
+renamed or foreign run folder is found by `verify_audit`.
 
-No raw values. Rows hold a keyed hash (HMAC) of a span's text, never the text; the writer
-rejects columns it does not know and checks that value_hmac looks like an HMAC.
+No raw values. Rows hold a keyed hash (HMAC) of a span's text and of the input path, never the
+text; the writer rejects columns it does not know and checks that value_hmac looks like an HMAC.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -53,72 +57,25 @@ import pyarrow.parquet as pq
 
 from vault import __version__
 from vault.documents import write_atomic
+from vault.keys import key_id as _key_id
+from vault.keys import keyed_hash  # noqa: F401  (re-exported: the one way values enter the audit)
 
-AUDIT_FORMAT = "vault-audit/1"
-KEY_ENV = "VAULT_AUDIT_KEY"
-KEY_FILE = ".key"
+AUDIT_FORMAT = "vault-audit/2"
+LEGACY_FORMAT = "vault-audit/1"  # numbered parts, no checkpoints, no chain of runs: verified, never trusted for skipping
 MANIFEST = "manifest.json"
 RUN_INFO = "run.json"
+HEAD = "HEAD.json"
+PENDING = ".pending"
 
 TABLES = ("spans", "documents")
 DOCUMENT_STATUSES = ("redacted", "unchanged", "skipped", "failed", "held")
 SPAN_ACTIONS = ("redacted", "kept")
+FIELD_KINDS = ("text", "csv", "json", "jsonl", "path")
 # Statuses whose row vouches for an output file; only these make a document resumable.
 OUTPUT_STATUSES = ("redacted", "unchanged")
 
 _PART = re.compile(r"(spans|documents)-(\d{6})\.parquet\Z")
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def load_audit_key(audit_dir: str | os.PathLike) -> bytes:
-    """The audit key: $VAULT_AUDIT_KEY (hex, or else taken as a raw string), or else the
-    key file audit_dir/.key, created with mode 0600 on first use.
-
-    The key signs manifests and keys the span-value hashes. A key kept next to the audit
-    protects against accidents, not against whoever can write the audit directory; for real
-    tamper evidence keep the key elsewhere and pass it in the environment.
-    """
-    env = os.environ.get(KEY_ENV)
-    if env is not None:
-        if not env:
-            raise ValueError(f"{KEY_ENV} is set but empty")
-        if len(env) % 2 == 0 and re.fullmatch(r"[0-9a-fA-F]+", env):
-            return bytes.fromhex(env)
-        return env.encode("utf-8")
-
-    path = Path(audit_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written to a 0600 temp file, then hard-linked into place: the link fails if another
-        # process created the key meanwhile, and no reader ever sees a partial key file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key.", suffix=".vault-tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_bytes(32).hex() + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-        finally:
-            os.unlink(tmp)
-    text = path.read_text().strip()
-    if not re.fullmatch(r"[0-9a-f]{64}", text):
-        raise ValueError(f"audit key file {path} is not 64 hex characters")
-    return bytes.fromhex(text)
-
-
-def keyed_hash(key: bytes, text: str) -> str:
-    """HMAC-SHA256 of text, hex: the only form in which a span's value enters the audit."""
-    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-
-
-def _key_id(key: bytes) -> str:
-    # Names the key in the manifest so verify can tell "wrong key" from "tampered".
-    return hmac.new(key, b"vault-audit-key-id", hashlib.sha256).hexdigest()[:16]
+_COMPACT = re.compile(r"(spans|documents)\.parquet\Z")
 
 
 def new_run_id() -> str:
@@ -129,55 +86,78 @@ def new_run_id() -> str:
 # --------------------------------------------------------------------------- rows
 
 _REQUIRED = object()  # the caller must give it
-_AUTO = object()  # the writer fills it in (run id, chain hashes)
+_AUTO = object()  # the writer fills it in (run id)
 _META = object()  # defaults to the same key of the run's meta
 
-# (column, arrow type, default). Rows are coerced to these types before hashing, so the
-# hash recomputed from the values read back from Parquet is the same.
-SPAN_COLUMNS: tuple[tuple[str, pa.DataType, Any], ...] = (
-    ("run_id", pa.string(), _AUTO),
-    ("doc_path", pa.string(), _REQUIRED),
-    ("field", pa.string(), ""),  # the Unit's locator; start/end are offsets in that unit's text
-    ("chunk", pa.int64(), _REQUIRED),
-    ("start", pa.int64(), _REQUIRED),
-    ("end", pa.int64(), _REQUIRED),
-    ("entity_type", pa.string(), _REQUIRED),
-    ("detectors", pa.list_(pa.string()), []),  # recognizers that proposed it ("oracle" may be one)
-    ("detector_scores", pa.list_(pa.float64()), []),  # parallel to detectors, or empty
-    ("detector_score", pa.float64(), None),  # the best recognizer score, if any
-    ("draft_proposed", pa.bool_(), False),
-    ("oracle_checked", pa.bool_(), _REQUIRED),
-    ("oracle_logprob", pa.float64(), None),
-    ("oracle_margin", pa.float64(), None),
-    ("action", pa.string(), _REQUIRED),  # "redacted" or "kept"
-    ("operator", pa.string(), ""),  # the policy operator applied; "" when kept
-    ("reason", pa.string(), _REQUIRED),  # "oracle", "policy override: ...", "allow list", ...
-    ("value_hmac", pa.string(), _REQUIRED),
-    ("policy_fingerprint", pa.string(), _META),
-    ("prev_hash", pa.string(), _AUTO),
-    ("row_hash", pa.string(), _AUTO),
+# (column, arrow type, default, description). Rows are coerced to these types before hashing, so the
+# hash recomputed from the values read back from Parquet is the same. None is SQL NULL: absent.
+SPAN_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
+    ("run_id", pa.string(), _AUTO, "the run that wrote the row (its audit folder's name)"),
+    ("doc_path", pa.string(), None, "the document's path in the output tree, names redacted as the policy says"),
+    ("field", pa.string(), None, "where the value sits, for people: 'row 2, column 3', '$.a.b', 'line 3: $.x'; NULL for plain text"),
+    ("field_kind", pa.string(), "text", "text, csv, json, jsonl, or path (a file or folder name)"),
+    ("row", pa.int64(), None, "CSV row, the first row being 1; NULL otherwise"),
+    ("column", pa.int64(), None, "CSV column from 1, or the component of a path from 1; NULL otherwise"),
+    ("line", pa.int64(), None, "line of the span's start: the JSONL record's line, or the line in a text document"),
+    ("json_path", pa.string(), None, "JSON and JSONL: the value's path; keys that are not plain identifiers appear by position ([#2])"),
+    ("offset_base", pa.string(), None, "what start and end count from: 'document' (the whole text) or 'value' (the cell, JSON value or name)"),
+    ("chunk", pa.int64(), _REQUIRED, "the model chunk of the value that holds the span's start"),
+    ("start", pa.int64(), _REQUIRED, "first character of the span, counted from offset_base"),
+    ("end", pa.int64(), _REQUIRED, "one past the span's last character, counted from offset_base"),
+    ("entity_type", pa.string(), _REQUIRED, "PERSON, EMAIL_ADDRESS, ... as Presidio names them"),
+    ("detectors", pa.list_(pa.string()), [], "every detector that proposed the span ('oracle' for the oracle model)"),
+    ("detector_scores", pa.list_(pa.float64()), [], "the detectors' scores, in the order of detectors"),
+    ("detector_score", pa.float64(), None, "the best recognizer score; NULL when only the oracle found it"),
+    ("draft_proposed", pa.bool_(), False, "the draft model proposed the oracle's decision"),
+    ("oracle_checked", pa.bool_(), _REQUIRED, "the oracle model verified the decision (from its per-token records)"),
+    ("oracle_logprob", pa.float64(), None, "the oracle's log-probability of its decision, under the grammar"),
+    ("oracle_margin", pa.float64(), None, "log-probability margin to the oracle's next best allowed token"),
+    ("action", pa.string(), _REQUIRED, "redacted or kept"),
+    ("operator", pa.string(), None, "the policy's operator applied (tag, pseudonym, ...); NULL when kept"),
+    ("reason", pa.string(), _REQUIRED, "the rule that decided: oracle, recognizer, type mass, consistency, allow list, not in policy, below threshold"),
+    ("value_hmac", pa.string(), _REQUIRED, "HMAC-SHA256 of the span's text under the audit key: equal values, equal HMACs; never the text"),
+    ("policy_fingerprint", pa.string(), _META, "SHA-256 of the policy's canonical form"),
+    ("prev_hash", pa.string(), _AUTO, "the previous row's row_hash (the first row: a value derived from the run id)"),
+    ("row_hash", pa.string(), _AUTO, "SHA-256(prev_hash + canonical JSON of the row's other columns)"),
 )
 
-DOCUMENT_COLUMNS: tuple[tuple[str, pa.DataType, Any], ...] = (
-    ("run_id", pa.string(), _AUTO),
-    ("doc_path", pa.string(), _REQUIRED),
-    ("status", pa.string(), _REQUIRED),
-    ("error", pa.string(), ""),
-    ("input_sha256", pa.string(), ""),
-    ("output_sha256", pa.string(), ""),
-    ("policy_fingerprint", pa.string(), _META),
-    ("model_fingerprint", pa.string(), _META),
-    ("chunks", pa.int64(), 0),
-    ("tokens", pa.int64(), 0),
-    ("oracle_passes", pa.int64(), 0),
-    ("accept_rate", pa.float64(), None),
-    ("seconds", pa.float64(), 0.0),
-    ("prev_hash", pa.string(), _AUTO),
-    ("row_hash", pa.string(), _AUTO),
+DOCUMENT_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
+    ("run_id", pa.string(), _AUTO, "the run that wrote the row (its audit folder's name)"),
+    ("doc_path", pa.string(), None, "the document's path in the output tree, names redacted as the policy says; NULL if its name could not be redacted"),
+    ("input_path_hmac", pa.string(), None, "HMAC-SHA256 of the input path under the audit key: names the input without showing it"),
+    ("format", pa.string(), None, "txt, md, json, jsonl or csv; NULL for unsupported files"),
+    ("status", pa.string(), _REQUIRED, "redacted, unchanged (output of an earlier run still valid), skipped, failed or held"),
+    ("stage", pa.string(), None, "where a document failed, was skipped or held: walk, read, name, detect, tokenize, decode, decide, redact, verify, hold, render, write"),
+    ("error", pa.string(), None, "why, without any value from the document; NULL when none"),
+    ("input_sha256", pa.string(), None, "SHA-256 of the input file's bytes"),
+    ("output_sha256", pa.string(), None, "SHA-256 of the output file's bytes; NULL when nothing was written"),
+    ("policy_fingerprint", pa.string(), _META, "SHA-256 of the policy's canonical form"),
+    ("model_fingerprint", pa.string(), _META, "SHA-256 over the draft's and the oracle's files"),
+    ("chunks", pa.int64(), 0, "model chunks decoded"),
+    ("tokens", pa.int64(), 0, "tokens decoded"),
+    ("oracle_passes", pa.int64(), 0, "oracle verification passes"),
+    ("accept_rate", pa.float64(), None, "share of drafted tokens the oracle accepted; NULL when nothing was drafted"),
+    ("seconds", pa.float64(), 0.0, "wall time of this document: its reading, naming, rendering and writing, and its share (by tokens) of its engine batch"),
+    ("prev_hash", pa.string(), _AUTO, "the previous row's row_hash (the first row: a value derived from the run id)"),
+    ("row_hash", pa.string(), _AUTO, "SHA-256(prev_hash + canonical JSON of the row's other columns)"),
 )
+
+# The columns of format-1 audits, to verify them.
+_LEGACY_COLUMNS = {
+    "spans": ["run_id", "doc_path", "field", "chunk", "start", "end", "entity_type", "detectors", "detector_scores",
+              "detector_score", "draft_proposed", "oracle_checked", "oracle_logprob", "oracle_margin", "action",
+              "operator", "reason", "value_hmac", "policy_fingerprint", "prev_hash", "row_hash"],
+    "documents": ["run_id", "doc_path", "status", "error", "input_sha256", "output_sha256", "policy_fingerprint",
+                  "model_fingerprint", "chunks", "tokens", "oracle_passes", "accept_rate", "seconds", "prev_hash", "row_hash"],
+}
 
 _COLUMNS = {"spans": SPAN_COLUMNS, "documents": DOCUMENT_COLUMNS}
-_SCHEMAS = {t: pa.schema([(name, typ) for name, typ, _ in cols]) for t, cols in _COLUMNS.items()}
+_NULLABLE = {t: {name for name, _, default, _ in cols if default is None or default is _META} for t, cols in _COLUMNS.items()}
+_SCHEMAS = {
+    t: pa.schema([pa.field(name, typ, nullable=name in _NULLABLE[t] or typ == pa.float64(),
+                           metadata={"description": desc}) for name, typ, default, desc in cols])
+    for t, cols in _COLUMNS.items()
+}
 
 
 def _canonical(obj: Any) -> str:
@@ -185,8 +165,8 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _genesis(run_id: str, table: str) -> str:
-    return hashlib.sha256(f"{AUDIT_FORMAT}|{run_id}|{table}".encode()).hexdigest()
+def _genesis(run_id: str, table: str, fmt: str = AUDIT_FORMAT) -> str:
+    return hashlib.sha256(f"{fmt}|{run_id}|{table}".encode()).hexdigest()
 
 
 def _row_hash(row: dict[str, Any]) -> str:
@@ -205,6 +185,8 @@ def _coerce(table: str, name: str, typ: pa.DataType, value: Any) -> Any:
             raise bad()
         return float(v)
 
+    if value is None and (name in _NULLABLE[table] or typ == pa.float64()):
+        return None
     if typ == pa.string():
         if not isinstance(value, str):
             raise bad()
@@ -215,7 +197,7 @@ def _coerce(table: str, name: str, typ: pa.DataType, value: Any) -> Any:
             raise bad()
         return int(value)
     if typ == pa.float64():
-        return None if value is None else real(value)
+        return real(value)
     if typ == pa.bool_():
         if not isinstance(value, bool):
             raise bad()
@@ -239,8 +221,8 @@ _NAME = re.compile(r"[A-Za-z0-9_.:\-]*\Z")
 
 def _check_row(table: str, row: dict[str, Any]) -> None:
     """Structural guards. The writer never sees raw span text, so it cannot compare against
-    it; instead every column has a fixed meaning and a shape, and the one column derived
-    from the text must be an HMAC. Callers must not put span text into reason or error."""
+    it; instead every column has a fixed meaning and a shape, and the columns derived from
+    text must be HMACs. Callers must not put span text into reason or error."""
     where = f"audit {table} row for {row['doc_path']!r}"
     if table == "spans":
         if not _HMAC.match(row["value_hmac"]):
@@ -249,14 +231,147 @@ def _check_row(table: str, row: dict[str, Any]) -> None:
             raise ValueError(f"{where}: entity_type must be an upper-case name like PERSON")
         if row["action"] not in SPAN_ACTIONS:
             raise ValueError(f"{where}: action must be one of {SPAN_ACTIONS}")
-        if not _NAME.match(row["operator"]) or not all(_NAME.match(d) for d in row["detectors"]):
+        if row["field_kind"] not in FIELD_KINDS:
+            raise ValueError(f"{where}: field_kind must be one of {FIELD_KINDS}")
+        if not _NAME.match(row["operator"] or "") or not all(_NAME.match(d) for d in row["detectors"]):
             raise ValueError(f"{where}: operator and detectors must be plain names")
         if row["detector_scores"] and len(row["detector_scores"]) != len(row["detectors"]):
             raise ValueError(f"{where}: detector_scores must be parallel to detectors")
         if not 0 <= row["start"] <= row["end"]:
             raise ValueError(f"{where}: need 0 <= start <= end")
-    elif row["status"] not in DOCUMENT_STATUSES:
-        raise ValueError(f"{where}: status must be one of {DOCUMENT_STATUSES}")
+    else:
+        if row["status"] not in DOCUMENT_STATUSES:
+            raise ValueError(f"{where}: status must be one of {DOCUMENT_STATUSES}")
+        if row["input_path_hmac"] is not None and not _HMAC.match(row["input_path_hmac"]):
+            raise ValueError(f"{where}: input_path_hmac must be keyed_hash(key, path)")
+
+
+# --------------------------------------------------------------------------- files and listings
+
+
+def _sign(key: bytes, listing: dict[str, Any]) -> str:
+    body = {k: v for k, v in listing.items() if k != "signature"}
+    return hmac.new(key, _canonical(body).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _signed(key: bytes, listing: dict[str, Any] | None) -> bool:
+    return bool(listing) and hmac.compare_digest(str(listing.get("signature", "")), _sign(key, listing))
+
+
+def _pretty(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _versions() -> dict[str, str]:
+    return {"vault": __version__, "python": sys.version.split()[0], "pyarrow": pa.__version__}
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _present(run_dir: Path, name: str) -> Path | None:
+    """A listed file under its name, or still pending (killed between the listing and the rename)."""
+    for path in (run_dir / name, run_dir / (name + PENDING)):
+        if path.is_file():
+            return path
+    return None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _parquet_bytes(table: str, rows: list[dict[str, Any]]) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMAS[table]), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _read_part(path: Path) -> list[dict[str, Any]]:
+    return pq.read_table(path).to_pylist()
+
+
+# --------------------------------------------------------------------------- the chain of runs
+
+
+@dataclass(frozen=True)
+class Link:
+    audit_id: str
+    seq: int
+    previous: dict[str, Any] | None  # {"run_id", "seq", "file", "sha256"} of the run before, or None
+    head: str  # how HEAD.json looked when the run started: "ok", "none" (first run), "legacy", "missing", "invalid"
+
+
+def _link_to(audit_dir: Path, run_id: str, seq: int | None) -> dict[str, Any]:
+    run_dir = audit_dir / run_id
+    for name in (MANIFEST, RUN_INFO):
+        if (run_dir / name).is_file():
+            return {"run_id": run_id, "seq": seq, "file": name, "sha256": _sha256_file(run_dir / name)}
+    return {"run_id": run_id, "seq": seq, "file": None, "sha256": None}  # already gone: verify will say so
+
+
+def _next_link(audit_dir: Path, key: bytes, run_id: str) -> Link:
+    """Where a new run joins the chain: after the run HEAD.json names. HEAD is trusted only when its
+    signature holds; otherwise the latest run whose run.json verifies is taken, and the new run
+    records that HEAD was missing or invalid, so the loss is still visible later."""
+    head = _load_json(audit_dir / HEAD)
+    runs = [info for info in (_run_identity(r, key) for r in _run_dirs(audit_dir)) if info]
+    ours = [r for r in runs if r.get("format") == AUDIT_FORMAT]
+    if head is not None and _signed(key, head):
+        tip = (head["run_id"], head["seq"])
+        for r in ours:  # a run killed between its run.json and HEAD: HEAD lags it by one
+            if r["seq"] == head["seq"] + 1 and (r.get("previous") or {}).get("run_id") == head["run_id"]:
+                tip = (r["run_id"], r["seq"])
+        return Link(head["audit_id"], tip[1] + 1, _link_to(audit_dir, *tip), "ok")
+    if ours:
+        last = max(ours, key=lambda r: (r["seq"], r["started_at"]))
+        exists = (audit_dir / HEAD).exists()
+        # No HEAD yet after one run is the first run killed before writing it; anything else lost it.
+        status = "ok" if not exists and last["seq"] == 1 and len(ours) == 1 else "invalid" if exists else "missing"
+        return Link(last["audit_id"], last["seq"] + 1, _link_to(audit_dir, last["run_id"], last["seq"]), status)
+    if runs:  # only format-1 runs: link the latest, start the chain
+        last = max(runs, key=lambda r: r["started_at"])
+        return Link(run_id, 1, _link_to(audit_dir, last["run_id"], None), "legacy")
+    return Link(run_id, 1, None, "none")
+
+
+def _run_dirs(audit_dir: Path) -> list[Path]:
+    if not audit_dir.is_dir():
+        return []
+    return sorted(p for p in audit_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _run_identity(run_dir: Path, key: bytes) -> dict[str, Any] | None:
+    """The signed identity of a format-2 run (its run.json), or the start of a format-1 run."""
+    info = _load_json(run_dir / RUN_INFO)
+    if info and info.get("format") == AUDIT_FORMAT and _signed(key, info):
+        return info
+    legacy = _load_json(run_dir / MANIFEST) or info
+    if legacy and legacy.get("format") == LEGACY_FORMAT:
+        return {"format": LEGACY_FORMAT, "run_id": legacy.get("run_id", run_dir.name),
+                "started_at": str(legacy.get("started_at", ""))}
+    return None
 
 
 # --------------------------------------------------------------------------- writer
@@ -270,36 +385,41 @@ class AuditWriter:
     rejects any column it does not know (so a stray "text" or "value" column fails loudly)
     and any value_hmac that is not 64 hex characters.
 
-    `meta` goes into the manifest as given (policy fingerprint, model fingerprints, ...);
-    its "policy_fingerprint" and "model_fingerprint" keys are the defaults of those columns.
-    Use it as a context manager: leaving the block by an exception flushes finished
-    documents but writes no manifest (the run stays incomplete, so it can be resumed).
+    `meta` goes into the listings as given (policy and model fingerprints, the input and output
+    directories the run is bound to, ...); its "policy_fingerprint" and "model_fingerprint" keys
+    are the defaults of those columns. The caller holds the audit directory's lock (one writer at
+    a time: the chain of runs needs it). Use it as a context manager: leaving the block by an
+    exception flushes finished documents but writes no manifest (the run stays interrupted, and
+    its committed rows can be resumed from).
     """
 
-    def __init__(
-        self,
-        audit_dir: str | os.PathLike,
-        run_id: str,
-        key: bytes,
-        meta: dict[str, Any],
-        *,
-        flush_every: int = 100,
-        flush_seconds: float = 30.0,
-    ):
+    def __init__(self, audit_dir: str | os.PathLike, run_id: str, key: bytes, meta: dict[str, Any], *,
+                 flush_every: int = 100, flush_seconds: float = 30.0, key_inside_audit: bool = False):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
             raise ValueError(f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only")
         _canonical(meta)  # must be JSON: fail now, not at close
-        self.run_dir = Path(audit_dir) / run_id
-        self.run_dir.mkdir(parents=True, exist_ok=False)  # never mix two runs' rows
+        self.audit_dir = Path(audit_dir)
+        self.audit_dir.mkdir(parents=True, exist_ok=True)
+        self.link = _next_link(self.audit_dir, key, run_id)
+        final = self.audit_dir / run_id
+        if final.exists():
+            raise FileExistsError(f"{final}: a run folder of that id exists; never mix two runs' rows")
+        # Made under a hidden name and renamed once its signed run.json is in: a kill never leaves a
+        # run folder that nothing signed vouches for.
+        self.run_dir = self.audit_dir / f".{run_id}.vault-tmp"
+        self.run_dir.mkdir()
         self.run_id = run_id
         self._key = key
         self.meta = meta
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
         self.started_at = _now()
+        self.key_inside_audit = key_inside_audit
         self._buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
         self._heads = {t: _genesis(run_id, t) for t in TABLES}
         self._rows = {t: 0 for t in TABLES}  # rows added (flushed or buffered)
+        self._committed_rows = {t: 0 for t in TABLES}
+        self._committed_heads = dict(self._heads)
         self._parts: list[dict[str, Any]] = []
         self._buffered_docs = 0
         self._last_flush = time.monotonic()
@@ -307,9 +427,31 @@ class AuditWriter:
         self._actions: Counter[str] = Counter()
         self._checked = 0
         self.closed = False
-        info = {"format": AUDIT_FORMAT, "run_id": run_id, "started_at": self.started_at,
-                "versions": _versions(), "meta": meta}
-        write_atomic(self.run_dir / RUN_INFO, _pretty(info))
+        self._write_listing(RUN_INFO, self._listing("running", self._parts))
+        os.rename(self.run_dir, final)
+        self.run_dir = final
+        _fsync_dir(self.audit_dir)
+        head = {"audit_id": self.link.audit_id, "seq": self.link.seq, "run_id": run_id}
+        head["signature"] = _sign(key, head)
+        write_atomic(self.audit_dir / HEAD, _pretty(head))
+
+    def _listing(self, state: str, parts: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return {
+            "format": AUDIT_FORMAT, "run_id": self.run_id, "started_at": self.started_at, "state": state,
+            "versions": _versions(), "meta": self.meta,
+            "audit_id": self.link.audit_id, "seq": self.link.seq, "previous": self.link.previous,
+            "head_at_start": self.link.head,
+            "parts": parts, "rows": dict(self._committed_rows),
+            "chain": {"algorithm": "sha256(prev_hash + canonical_json(row))",
+                      "genesis": {t: _genesis(self.run_id, t) for t in TABLES},
+                      "heads": dict(self._committed_heads)},
+            "columns": {t: [c[0] for c in _COLUMNS[t]] for t in TABLES},
+            "key_id": _key_id(self._key), "key_inside_audit": self.key_inside_audit, **extra,
+        }
+
+    def _write_listing(self, name: str, listing: dict[str, Any]) -> None:
+        listing["signature"] = _sign(self._key, listing)
+        write_atomic(self.run_dir / name, _pretty(listing))
 
     def add_document(self, doc_row: dict[str, Any], span_rows: list[dict[str, Any]]) -> None:
         """Append one document's row and its span rows (every span redacted, every candidate
@@ -337,12 +479,12 @@ class AuditWriter:
             self.flush()
 
     def _normalize(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
-        known = {name for name, _, _ in _COLUMNS[table]} - {"prev_hash", "row_hash"}
+        known = {c[0] for c in _COLUMNS[table]} - {"prev_hash", "row_hash"}
         unknown = set(row) - known
         if unknown:
             raise ValueError(f"audit {table} row: unknown columns {sorted(unknown)}")
         out: dict[str, Any] = {}
-        for name, typ, default in _COLUMNS[table]:
+        for name, typ, default, _ in _COLUMNS[table]:
             if name in ("prev_hash", "row_hash"):
                 continue
             if name in row:
@@ -352,7 +494,10 @@ class AuditWriter:
             elif default is _AUTO:
                 value = self.run_id
             elif default is _META:
-                value = str(self.meta.get(name, ""))
+                value = self.meta.get(name)
+                value = None if value is None else str(value)
+            elif name == "offset_base":  # what start/end count from follows from where the value sits
+                value = "document" if out["field_kind"] == "text" else "value"
             else:
                 value = list(default) if isinstance(default, list) else default
             out[name] = _coerce(table, name, typ, value)
@@ -368,8 +513,9 @@ class AuditWriter:
         self._rows[table] += 1
 
     def flush(self) -> None:
-        """Write buffered rows as the next pair of part files. If writing fails, the rows
-        stay buffered and the next flush rewrites the same part numbers."""
+        """Commit buffered rows as the next pair of part files (pending files, signed run.json,
+        renames). If writing fails, the rows stay buffered and the next flush rewrites the same
+        part numbers."""
         if not self._buffered_docs:
             return
         number = len(self._parts) // 2 + 1
@@ -377,45 +523,44 @@ class AuditWriter:
         for table in TABLES:  # spans first: a documents part is the commit of its documents
             name = f"{table}-{number:06d}.parquet"
             data = _parquet_bytes(table, self._buffers[table])
-            write_atomic(self.run_dir / name, data)
+            write_atomic(self.run_dir / (name + PENDING), data)
             parts.append({"file": name, "table": table, "rows": len(self._buffers[table]),
                           "sha256": hashlib.sha256(data).hexdigest()})
+        committed = (dict(self._committed_rows), dict(self._committed_heads))
+        self._committed_rows = dict(self._rows)
+        self._committed_heads = dict(self._heads)
+        try:
+            self._write_listing(RUN_INFO, self._listing("running", self._parts + parts))
+        except BaseException:
+            self._committed_rows, self._committed_heads = committed
+            raise
         self._parts.extend(parts)
         self._buffers = {t: [] for t in TABLES}
         self._buffered_docs = 0
         self._last_flush = time.monotonic()
+        _promote(self.run_dir, [p["file"] for p in parts])
 
-    def close(self, totals: dict[str, Any]) -> Path:
-        """Flush, then write the signed manifest that marks the run complete."""
+    def close(self, totals: dict[str, Any], **extra: Any) -> Path:
+        """Flush, compact the parts into one file per table, and write the signed manifest that
+        marks the run complete. `extra` goes into the manifest (say, why a run stopped early)."""
         if self.closed:
             raise RuntimeError("audit writer is closed")
         self.flush()
+        compacted = [_compact(self.run_dir, table, [p for p in self._parts if p["table"] == table]) for table in TABLES]
         total = self._rows["spans"]
-        manifest = {
-            "format": AUDIT_FORMAT,
-            "run_id": self.run_id,
-            "started_at": self.started_at,
-            "finished_at": _now(),
-            "versions": _versions(),
-            "meta": self.meta,
-            "totals": totals,
-            "counts": {"documents": dict(sorted(self._statuses.items())),
-                       "spans": dict(sorted(self._actions.items()))},
+        manifest = self._listing(
+            "complete", compacted,
+            finished_at=_now(), totals=totals,
+            counts={"documents": dict(sorted(self._statuses.items())), "spans": dict(sorted(self._actions.items()))},
             # Every span row is a sensitive span (redacted, or a candidate that was kept).
-            "coverage": {"oracle_checked": self._checked, "sensitive_spans": total,
-                         "ratio": self._checked / total if total else 1.0},
-            "parts": self._parts,
-            "rows": dict(self._rows),
-            "chain": {"algorithm": "sha256(prev_hash + canonical_json(row))",
-                      "genesis": {t: _genesis(self.run_id, t) for t in TABLES},
-                      "heads": dict(self._heads)},
-            "key_id": _key_id(self._key),
-        }
-        manifest["signature"] = _sign(self._key, manifest)
-        path = self.run_dir / MANIFEST
-        write_atomic(path, _pretty(manifest))
+            coverage={"oracle_checked": self._checked, "sensitive_spans": total,
+                      "ratio": self._checked / total if total else None},
+            superseded=self._parts, **extra,
+        )
+        self._write_listing(MANIFEST, manifest)
         self.closed = True
-        return path
+        _finish_compaction(self.run_dir, manifest)
+        return self.run_dir / MANIFEST
 
     def __enter__(self) -> AuditWriter:
         return self
@@ -426,37 +571,104 @@ class AuditWriter:
         if exc_type is None:
             self.close({})
         else:
-            self.flush()  # keep what finished; no manifest: the run is incomplete
+            try:
+                self.flush()  # keep what finished; no manifest: the run is interrupted
+            except OSError:
+                pass  # the disk that failed the run may fail this too: the last checkpoint stands
 
 
-def _parquet_bytes(table: str, rows: list[dict[str, Any]]) -> bytes:
-    sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMAS[table]), sink)
-    return sink.getvalue().to_pybytes()
+def _promote(run_dir: Path, names: list[str]) -> None:
+    """Rename listed pending files to their names (the step after a listing is written)."""
+    for name in names:
+        pending = run_dir / (name + PENDING)
+        if pending.exists():
+            os.replace(pending, run_dir / name)
+    _fsync_dir(run_dir)
 
 
-def _sign(key: bytes, manifest: dict[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "signature"}
-    return hmac.new(key, _canonical(body).encode("ascii"), hashlib.sha256).hexdigest()
+def _compact(run_dir: Path, table: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One pending file holding the rows of `parts`, in order (the chain is unchanged: rows are
+    copied, not rewritten), row group by row group so memory stays bounded by a part."""
+    name = f"{table}.parquet"
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".vault-", suffix=".vault-tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with pq.ParquetWriter(f, _SCHEMAS[table]) as writer:
+                for part in parts:
+                    writer.write_table(pq.read_table(_present(run_dir, part["file"])).cast(_SCHEMAS[table]))
+                if not parts:
+                    writer.write_table(pa.Table.from_pylist([], schema=_SCHEMAS[table]))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, run_dir / (name + PENDING))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    rows = sum(p["rows"] for p in parts)
+    return {"file": name, "table": table, "rows": rows, "sha256": _sha256_file(run_dir / (name + PENDING))}
 
 
-def _pretty(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+def _finish_compaction(run_dir: Path, manifest: dict[str, Any]) -> None:
+    _promote(run_dir, [p["file"] for p in manifest["parts"]])
+    for part in manifest.get("superseded", []):
+        for path in (run_dir / part["file"], run_dir / (part["file"] + PENDING)):
+            path.unlink(missing_ok=True)
+    _fsync_dir(run_dir)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _versions() -> dict[str, str]:
-    return {"vault": __version__, "python": sys.version.split()[0], "pyarrow": pa.__version__}
+def repair(audit_dir: str | os.PathLike, key: bytes) -> list[str]:
+    """Finish what a killed run left half done, under the audit lock: the renames and removals of a
+    compaction whose signed manifest landed, and pending files that no listing names (leftovers of a
+    killed flush, never evidence). Returns what it did."""
+    done = []
+    audit_dir = Path(audit_dir)
+    for leftover in audit_dir.glob(".*.vault-tmp") if audit_dir.is_dir() else []:
+        if leftover.is_dir():  # a run folder a kill left before its signed run.json was in
+            shutil.rmtree(leftover, ignore_errors=True)
+            done.append(f"removed {leftover.name}, a run folder killed before it started")
+    for run_dir in _run_dirs(audit_dir):
+        for tmp in run_dir.glob(".vault-*.vault-tmp"):
+            tmp.unlink(missing_ok=True)  # a temp file of a killed write: never named by any listing
+        manifest = _load_json(run_dir / MANIFEST)
+        listing = manifest if manifest and _signed(key, manifest) else _load_json(run_dir / RUN_INFO)
+        if not listing or not _signed(key, listing) or listing.get("format") != AUDIT_FORMAT:
+            continue
+        listed = {p["file"] for p in listing.get("parts", [])}
+        if listing is manifest and any((run_dir / p["file"]).exists() for p in manifest.get("superseded", [])):
+            _finish_compaction(run_dir, manifest)
+            done.append(f"{run_dir.name}: finished an interrupted compaction")
+        elif any((run_dir / (n + PENDING)).exists() for n in listed):
+            _promote(run_dir, sorted(listed))
+            done.append(f"{run_dir.name}: renamed files its signed listing names")
+        for path in run_dir.glob(f"*{PENDING}"):
+            if path.name[: -len(PENDING)] not in listed:
+                path.unlink(missing_ok=True)
+                done.append(f"{run_dir.name}: removed {path.name}, written after the last signed checkpoint")
+    return done
 
 
 # --------------------------------------------------------------------------- reading back
 
 
+def _listing_of(run_dir: Path) -> dict[str, Any] | None:
+    manifest = _load_json(run_dir / MANIFEST)
+    if manifest is not None:
+        return manifest
+    return _load_json(run_dir / RUN_INFO)
+
+
+def _listed_files(run_dir: Path, table: str) -> list[Path]:
+    """The files that hold a table's rows, in order: those the run's listing names (the manifest's,
+    else the checkpoint's); for a format-1 run, its numbered parts on disk."""
+    listing = _listing_of(run_dir) or {}
+    if listing.get("format") == AUDIT_FORMAT:
+        return [p for p in (_present(run_dir, e["file"]) for e in listing.get("parts", []) if e.get("table") == table) if p]
+    return [run_dir / name for _, name in _part_files(run_dir)[table]]
+
+
 def _part_files(run_dir: Path) -> dict[str, list[tuple[int, str]]]:
-    """{table: [(number, file name)]} of the part files on disk, in order."""
+    """{table: [(number, file name)]} of the numbered part files on disk, in order."""
     found: dict[str, list[tuple[int, str]]] = {t: [] for t in TABLES}
     for name in os.listdir(run_dir):
         m = _PART.match(name)
@@ -465,96 +677,133 @@ def _part_files(run_dir: Path) -> dict[str, list[tuple[int, str]]]:
     return {t: sorted(v) for t, v in found.items()}
 
 
-def _read_part(path: Path) -> tuple[bytes, list[dict[str, Any]]]:
-    data = path.read_bytes()
-    return data, pq.read_table(pa.BufferReader(data)).to_pylist()
+def _read_rows(run_dir: Path, table: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for path in _listed_files(Path(run_dir), table):
+        try:
+            rows.extend(_read_part(path))
+        except (OSError, pa.ArrowException):
+            pass  # verification reports it
+    return rows
 
 
-def _load_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def iter_rows(run_dir: str | os.PathLike, table: str) -> Iterator[dict[str, Any]]:
+    """Every row of one table of a run, in order (for `vault audit` commands and tests)."""
+    yield from _read_rows(Path(run_dir), table)
 
 
-def _runs(audit_dir: Path) -> list[Path]:
-    """Run folders, oldest first (by recorded start time, then name)."""
-    runs = []
-    for child in audit_dir.iterdir() if audit_dir.is_dir() else []:
-        if child.is_dir() and ((child / RUN_INFO).exists() or (child / MANIFEST).exists()):
-            info = _load_json(child / RUN_INFO) or _load_json(child / MANIFEST) or {}
-            runs.append((str(info.get("started_at", "")), child.name, child))
-    return [path for _, _, path in sorted(runs)]
-
-
-def completed_documents(audit_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """{doc_path: document row} of the latest row per document that produced an output
-    (status redacted or unchanged), across all runs, interrupted ones included.
-
-    Resume rule for the pipeline: skip a document when its row's input_sha256, policy and
-    model fingerprints match, and the output file exists with the row's output_sha256.
-    Rows with other statuses never shadow an earlier output row, so a run may record a
-    reused document as "skipped" without making it unresumable next time.
-    """
-    done: dict[str, dict[str, Any]] = {}
-    for run_dir in _runs(Path(audit_dir)):
-        for _, name in _part_files(run_dir)["documents"]:
-            try:
-                _, rows = _read_part(run_dir / name)
-            except (OSError, pa.ArrowException):
-                continue  # a damaged part vouches for nothing; those documents are redone
-            for row in rows:
-                if row.get("status") in OUTPUT_STATUSES and row.get("output_sha256"):
-                    done[row["doc_path"]] = row
-    return done
+# --------------------------------------------------------------------------- verifying a run
 
 
 @dataclass
 class VerifyResult:
     ok: bool
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # states that are not tampering: interrupted, leftovers
+    listing: dict[str, Any] | None = None  # the signed listing the run's rows were checked against
+    format: str = AUDIT_FORMAT
+    complete: bool = False
 
 
-def verify_run(run_dir: str | os.PathLike, key: bytes) -> VerifyResult:
-    """Recompute both hash chains, check the part files against the manifest and the
-    manifest's signature. Row problems come first and name the table and row number."""
+def verify_run(run_dir: str | os.PathLike, key: bytes, deep: bool = True) -> VerifyResult:
+    """Check a run's signed listing (the manifest, or for an interrupted run its last checkpoint),
+    every listed file's SHA-256 and, with `deep`, both hash chains row by row. Row problems come
+    first and name the table and row number."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         return VerifyResult(False, [f"run folder not found: {run_dir}"])
-    manifest_path = run_dir / MANIFEST
-    manifest = _load_json(manifest_path)
-    run_id = manifest.get("run_id", run_dir.name) if manifest else run_dir.name
-    row_problems: list[str] = []
-    file_problems: list[str] = []
-    stats = {}
-    on_disk = _part_files(run_dir)
-    for table in TABLES:
-        stats[table] = _verify_chain(run_dir, run_id, table, on_disk[table], row_problems)
-
-    if not manifest_path.exists():
-        file_problems.append(f"{MANIFEST} missing: the run is incomplete (interrupted) or its manifest was removed")
-    elif manifest is None:
-        file_problems.append(f"{MANIFEST} unreadable: truncated or corrupt")
-    else:
-        _verify_manifest(run_dir, key, manifest, on_disk, stats, file_problems)
-    problems = row_problems + file_problems
-    return VerifyResult(not problems, problems)
-
-
-def _verify_chain(run_dir: Path, run_id: str, table: str, parts: list[tuple[int, str]],
-                  problems: list[str]) -> dict[str, Any]:
-    expected_prev = _genesis(run_id, table)
-    columns = [name for name, _, _ in _COLUMNS[table]]
-    n = 0  # rows seen in this table, across its parts
-    checked = 0
-    hashes: dict[str, str] = {}
-    for number, name in parts:
-        try:
-            data, rows = _read_part(run_dir / name)
-        except (OSError, pa.ArrowException) as e:
-            problems.append(f"{table} after row {n}: part {name} unreadable (truncated or corrupt): {e}")
+    info, manifest = _load_json(run_dir / RUN_INFO), _load_json(run_dir / MANIFEST)
+    if (manifest or info or {}).get("format") == LEGACY_FORMAT:
+        return _verify_legacy(run_dir, key, manifest)
+    problems: list[str] = []
+    notes: list[str] = []
+    if (run_dir / MANIFEST).exists() and manifest is None:
+        problems.append(f"{MANIFEST} unreadable: truncated or corrupt")
+    listing = manifest if manifest is not None else info
+    if listing is None:
+        return VerifyResult(False, [f"no {RUN_INFO} or {MANIFEST}: nothing signed vouches for this folder's rows"])
+    for name, doc in ((RUN_INFO, info), (MANIFEST, manifest)):
+        if doc is None:
             continue
-        hashes[name] = hashlib.sha256(data).hexdigest()
+        if doc.get("key_id") != _key_id(key):
+            problems.append(f"{name}: signed with a different audit key (or key_id edited)")
+        elif not _signed(key, doc):
+            problems.append(f"{name}: signature does not match: edited, or forged without the key")
+    if info is None:
+        problems.append(f"{RUN_INFO} missing or unreadable: the run's identity and link are lost")
+    elif manifest is not None:
+        for k in ("run_id", "audit_id", "seq", "previous", "started_at", "meta"):  # meta: the bound directories
+            if info.get(k) != manifest.get(k):
+                problems.append(f"{MANIFEST} and {RUN_INFO} disagree on {k}")
+    complete = manifest is not None and manifest.get("state") == "complete"
+    if manifest is None and (info or {}).get("state") == "running":
+        notes.append(f"interrupted: no {MANIFEST}; its rows are verified up to its last signed checkpoint")
+    if listing.get("run_id") != run_dir.name:
+        problems.append(f"the folder is named {run_dir.name!r} but holds run {listing.get('run_id')!r}: renamed or copied")
+
+    listed = [p for p in listing.get("parts", []) if isinstance(p, dict)]
+    names = {p.get("file") for p in listed}
+    superseded = {p.get("file") for p in listing.get("superseded", []) if isinstance(p, dict)} if complete else set()
+    hashes: dict[str, str] = {}
+    for part in listed:
+        path = _present(run_dir, part.get("file", ""))
+        if path is None:
+            problems.append(f"{part.get('table')}: {part.get('file')} listed in the {_which(listing)} is missing")
+            continue
+        hashes[part["file"]] = _sha256_file(path)
+        if hashes[part["file"]] != part.get("sha256"):
+            problems.append(f"{part.get('table')}: {part['file']} differs from the {_which(listing)}'s SHA-256: edited or truncated")
+        if path.name.endswith(PENDING):
+            notes.append(f"{part['file']} is still named {path.name} (killed before the rename; the next run finishes it)")
+    for name in sorted(os.listdir(run_dir)):
+        if (_PART.match(name) or _COMPACT.match(name)) and name not in names:
+            if name in superseded:
+                notes.append(f"{name} was compacted but not yet removed (the next run finishes it)")
+            else:
+                problems.append(f"{name} is not in the {_which(listing)}: appended or forged (unsigned rows)")
+        elif name.endswith(PENDING) and name[: -len(PENDING)] not in names:
+            notes.append(f"{name}: written after the last signed checkpoint; not evidence (the next run removes it)")
+
+    if deep:
+        row_problems: list[str] = []
+        stats = {t: _verify_chain(run_dir, listing, t, [p for p in listed if p.get("table") == t], row_problems)
+                 for t in TABLES}
+        for table in TABLES:
+            rows, expected = stats[table]["rows"], listing.get("rows", {}).get(table)
+            if rows != expected:
+                row_problems.append(f"{table}: {rows} rows but the {_which(listing)} records {expected}: "
+                                    + ("rows appended" if isinstance(expected, int) and rows > expected else "rows removed or truncated"))
+            head = listing.get("chain", {}).get("heads", {}).get(table)
+            if stats[table]["head"] != head:
+                row_problems.append(f"{table}: the chain ends at row {rows} with a hash the {_which(listing)} does not "
+                                    f"record: the last row was edited or replaced")
+        if complete and manifest.get("coverage", {}).get("oracle_checked") != stats["spans"]["checked"]:
+            row_problems.append(f"spans: {stats['spans']['checked']} oracle-checked rows but the manifest's coverage "
+                                f"counts {manifest.get('coverage', {}).get('oracle_checked')}")
+        problems = row_problems + problems
+    return VerifyResult(not problems, problems, notes, listing, AUDIT_FORMAT, complete)
+
+
+def _which(listing: dict[str, Any]) -> str:
+    return "manifest" if listing.get("state") == "complete" else "checkpoint (run.json)"
+
+
+def _verify_chain(run_dir: Path, listing: dict[str, Any], table: str, parts: list[dict[str, Any]],
+                  problems: list[str], fmt: str = AUDIT_FORMAT) -> dict[str, Any]:
+    run_id = listing.get("run_id", run_dir.name)
+    expected_prev = _genesis(run_id, table, fmt)
+    columns = listing.get("columns", {}).get(table) or _LEGACY_COLUMNS[table]
+    n = checked = 0  # rows seen in this table, across its files
+    for part in parts:
+        name = part["file"]
+        path = _present(run_dir, name)
+        if path is None:
+            continue
+        try:
+            rows = _read_part(path)
+        except (OSError, pa.ArrowException) as e:
+            problems.append(f"{table} after row {n}: {name} unreadable (truncated or corrupt): {type(e).__name__}")
+            continue
         for k, row in enumerate(rows, start=1):
             n += 1
             where = f"{table} row {n} ({name} row {k})"
@@ -570,55 +819,179 @@ def _verify_chain(run_dir: Path, run_id: str, table: str, parts: list[tuple[int,
             if table == "spans" and row["oracle_checked"] is True:
                 checked += 1
             expected_prev = row["row_hash"]  # resynchronise, so each break is reported once
-    return {"rows": n, "head": expected_prev, "hashes": hashes, "checked": checked}
+    return {"rows": n, "head": expected_prev, "checked": checked}
 
 
-def _verify_manifest(run_dir: Path, key: bytes, manifest: dict[str, Any],
-                     on_disk: dict[str, list[tuple[int, str]]], stats: dict[str, Any],
-                     problems: list[str]) -> None:
+def _verify_legacy(run_dir: Path, key: bytes, manifest: dict[str, Any] | None) -> VerifyResult:
+    """A run written by vault's first audit format: numbered parts, a signed manifest at close only."""
+    problems: list[str] = []
+    notes = ["written by an older vault (format 1): verified on its own; never used for skipping"]
+    on_disk = _part_files(run_dir)
+    listing = manifest or {"run_id": run_dir.name}
+    stats = {t: _verify_chain(run_dir, listing, t, [{"file": n} for _, n in on_disk[t]], problems, LEGACY_FORMAT)
+             for t in TABLES}
+    if manifest is None:
+        problems.append(f"{MANIFEST} missing: the run is incomplete (interrupted) or its manifest was removed")
+        return VerifyResult(False, problems, notes, None, LEGACY_FORMAT)
     if manifest.get("key_id") != _key_id(key):
         problems.append(f"{MANIFEST}: signed with a different audit key (or key_id edited)")
-    if not hmac.compare_digest(str(manifest.get("signature", "")), _sign(key, manifest)):
+    if not _signed(key, manifest):
         problems.append(f"{MANIFEST}: signature does not match: manifest edited or wrong key")
     listed = {p.get("file"): p for p in manifest.get("parts", []) if isinstance(p, dict)}
     for table in TABLES:
         names = {name for _, name in on_disk[table]}
         for name, part in listed.items():
-            if part.get("table") != table:
-                continue
-            if name not in names:
+            if part.get("table") == table and name not in names:
                 problems.append(f"{table}: part {name} listed in the manifest is missing")
-            elif name in stats[table]["hashes"] and stats[table]["hashes"][name] != part.get("sha256"):
+            elif part.get("table") == table and _sha256_file(run_dir / name) != part.get("sha256"):
                 problems.append(f"{table}: part {name} differs from the manifest's SHA-256: edited or truncated")
         for name in sorted(names - set(listed)):
             problems.append(f"{table}: part {name} is not in the manifest: appended")
-        rows = stats[table]["rows"]
-        expected = manifest.get("rows", {}).get(table)
-        if not isinstance(expected, int):
-            problems.append(f"{table}: the manifest records no row count")
-        elif rows > expected:
-            problems.append(f"{table}: {rows} rows but the manifest records {expected}: rows appended after row {expected}")
-        elif rows < expected:
-            problems.append(f"{table}: {rows} rows but the manifest records {expected}: "
-                            f"rows removed or log truncated after row {rows}")
+        if stats[table]["rows"] != manifest.get("rows", {}).get(table):
+            problems.append(f"{table}: {stats[table]['rows']} rows but the manifest records {manifest.get('rows', {}).get(table)}")
         if stats[table]["head"] != manifest.get("chain", {}).get("heads", {}).get(table):
-            problems.append(f"{table}: chain head at row {rows} differs from the manifest's")
-    coverage = manifest.get("coverage", {})
-    if coverage.get("oracle_checked") != stats["spans"]["checked"]:
-        problems.append(f"spans: {stats['spans']['checked']} oracle-checked rows but the manifest's coverage "
-                        f"counts {coverage.get('oracle_checked')}")
+            problems.append(f"{table}: chain head at row {stats[table]['rows']} differs from the manifest's")
+    return VerifyResult(not problems, problems, notes, manifest, LEGACY_FORMAT, True)
 
 
-def _read_rows(run_dir: Path, table: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for _, name in _part_files(run_dir)[table]:
-        try:
-            rows.extend(_read_part(run_dir / name)[1])
-        except (OSError, pa.ArrowException):
-            pass  # verification reports it
-    return rows
+# --------------------------------------------------------------------------- verifying an audit directory
 
 
-def iter_rows(run_dir: str | os.PathLike, table: str) -> Iterator[dict[str, Any]]:
-    """Every row of one table of a run, in order (for `vault audit` commands and tests)."""
-    yield from _read_rows(Path(run_dir), table)
+@dataclass
+class AuditCheck:
+    """Every run of an audit directory checked, and the chain of runs."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)  # "RUN_ID: what is wrong"
+    notes: list[str] = field(default_factory=list)
+    runs: dict[str, VerifyResult] = field(default_factory=dict)
+    trusted: list[str] = field(default_factory=list)  # runs whose rows resume may rely on, oldest first
+    audit_id: str | None = None
+
+
+def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) -> AuditCheck:
+    """verify_run for every run folder, then the chain: one audit id, sequence numbers 1..n without a
+    gap or a duplicate, each run linking the one before it by the SHA-256 of its manifest (or of its
+    checkpoint, if it was interrupted), start times in the same order, and HEAD.json naming the last."""
+    audit_dir = Path(audit_dir)
+    check = AuditCheck(True)
+    chain_bad: set[str] = set()
+    runs: list[dict[str, Any]] = []
+    for run_dir in _run_dirs(audit_dir):
+        result = verify_run(run_dir, key, deep)
+        check.runs[run_dir.name] = result
+        check.problems += [f"{run_dir.name}: {p}" for p in result.problems]
+        check.notes += [f"{run_dir.name}: {n}" for n in result.notes]
+        info = _load_json(run_dir / RUN_INFO)
+        if result.format == AUDIT_FORMAT and info and _signed(key, info):
+            runs.append(dict(info, folder=run_dir.name))
+    head = _load_json(audit_dir / HEAD)
+    if head is not None and not _signed(key, head):
+        check.problems.append(f"{HEAD}: signature does not match: edited, or forged without the key")
+        head = None
+    ids = Counter(r["audit_id"] for r in runs)
+    check.audit_id = head["audit_id"] if head else (ids.most_common(1)[0][0] if ids else None)
+    for r in runs:
+        if r["audit_id"] != check.audit_id:
+            check.problems.append(f"{r['folder']}: a run of another audit directory (audit {r['audit_id']}): copied in")
+            chain_bad.add(r["folder"])
+    ours = sorted((r for r in runs if r["audit_id"] == check.audit_id), key=lambda r: (r["seq"], r["started_at"]))
+    by_seq: dict[int, list[dict[str, Any]]] = {}
+    for r in ours:
+        by_seq.setdefault(r["seq"], []).append(r)
+    for seq, group in sorted(by_seq.items()):
+        if len(group) > 1:
+            check.problems.append(f"runs {', '.join(g['folder'] for g in group)} all claim to be run #{seq}: a copy or a fork")
+            chain_bad.update(g["folder"] for g in group)
+    if ours:
+        first_killed = len(ours) == 1 and ours[0]["seq"] == 1 and not ours[0].get("parts")
+        if head is None and ((audit_dir / HEAD).exists() or not first_killed):
+            check.problems.append(f"{HEAD} missing or invalid: the latest run cannot be told from a deleted one")
+        last = ours[-1]["seq"]
+        for seq in range(1, last + 1):
+            if seq not in by_seq:
+                after = by_seq.get(seq + 1, [{}])[0]
+                gone = (after.get("previous") or {}).get("run_id", "?")
+                check.problems.append(f"run #{seq} ({gone}) is missing: its folder was deleted"
+                                      + (f" (run {after['folder']} links it)" if after else ""))
+        for r in ours:
+            _check_link(audit_dir, r, by_seq, check, chain_bad)
+        starts = [r["started_at"] for r in ours]
+        if starts != sorted(starts):
+            check.problems.append("runs start in another order than their sequence numbers: reordered")
+        if head is not None:
+            named = [r for r in ours if r["seq"] == head["seq"] and r["run_id"] == head["run_id"]]
+            lag = head["seq"] == last - 1 and not ours[-1].get("parts")  # killed between run.json and HEAD
+            if not named and not (audit_dir / head["run_id"]).exists():
+                check.problems.append(f"{HEAD} names run #{head['seq']} ({head['run_id']}), which is missing: deleted")
+            elif head["seq"] != last and not lag:
+                check.problems.append(f"{HEAD} names run #{head['seq']}, but run #{last} exists: HEAD replaced by an older copy")
+    for r in ours:
+        if r["folder"] not in chain_bad and check.runs[r["folder"]].ok:
+            check.trusted.append(r["folder"])
+    check.ok = not check.problems
+    return check
+
+
+def _check_link(audit_dir: Path, run: dict[str, Any], by_seq: dict, check: AuditCheck, chain_bad: set[str]) -> None:
+    prev, name = run.get("previous"), run["folder"]
+    if run.get("head_at_start") in ("missing", "invalid"):
+        check.problems.append(f"{name}: {HEAD} was {run['head_at_start']} when this run started: removed or edited")
+    if run["seq"] == 1:
+        if prev is not None and (prev.get("seq") is not None or not (audit_dir / prev["run_id"]).exists()):
+            check.problems.append(f"{name}: the first run links {prev.get('run_id')}, which is not a run of this audit")
+            chain_bad.add(name)
+        return
+    if prev is None or prev.get("seq") != run["seq"] - 1:
+        check.problems.append(f"{name}: run #{run['seq']} does not link run #{run['seq'] - 1}")
+        chain_bad.add(name)
+        return
+    target = audit_dir / prev["run_id"]
+    if not target.is_dir():
+        chain_bad.add(name)
+        return  # reported as a missing run
+    file = prev.get("file")
+    if file is None or not (target / file).is_file():
+        check.problems.append(f"{name}: links the {file} of run {prev['run_id']}, which is gone: stripped or deleted")
+        chain_bad.add(name)
+    elif _sha256_file(target / file) != prev.get("sha256"):
+        check.problems.append(f"{name}: the {file} of run {prev['run_id']} changed after this run started: edited or replaced")
+        chain_bad.add(name)
+    elif file == RUN_INFO and (target / MANIFEST).exists():
+        check.problems.append(f"{name}: run {prev['run_id']} was interrupted when this run started, but has a manifest now: added later")
+        chain_bad.add(name)
+
+
+# --------------------------------------------------------------------------- evidence for resume
+
+
+@dataclass
+class Evidence:
+    """What the audit vouches for: the latest output row per input path (by its HMAC), from trusted
+    runs bound to the same input and output directories; and the runs that were not trusted, why."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (run id, first reason)
+
+
+def trusted_outputs(audit_dir: str | os.PathLike, key: bytes, input_dir: str, output_dir: str) -> Evidence:
+    """Rows that may let a later run skip a document: only from runs whose signed listing and files
+    verify, that belong to this audit directory's chain of runs, and that were bound to the same
+    input and output directories. Runs that fail are ignored for skipping (and reported)."""
+    check = verify_audit(audit_dir, key, deep=False)  # the files' SHA-256 against signed listings suffices
+    evidence = Evidence()
+    trusted = set(check.trusted)
+    for name, result in check.runs.items():
+        if name not in trusted:
+            reason = (result.problems or [p.split(": ", 1)[1] for p in check.problems if p.startswith(name + ": ")]
+                      or ["not in this audit directory's chain of runs"])[0]
+            if result.format != LEGACY_FORMAT:  # format-1 runs are never evidence for skipping, by design
+                evidence.ignored.append((name, reason))
+    for name in check.trusted:  # oldest first: later rows win
+        meta = (check.runs[name].listing or {}).get("meta", {})
+        if meta.get("input_dir") != input_dir or meta.get("output_dir") != output_dir:
+            continue
+        for row in _read_rows(Path(audit_dir) / name, "documents"):
+            if row.get("status") in OUTPUT_STATUSES and row.get("output_sha256") and row.get("input_path_hmac"):
+                evidence.rows[row["input_path_hmac"]] = row
+    return evidence

@@ -1,5 +1,9 @@
 """The `vault` command: thin; it parses, calls the modules and prints. Exit codes: 0 done, 1 some
-documents failed or were held, 2 usage or configuration error."""
+documents failed or were held (or the audit needs attention), 2 usage or configuration error.
+
+`vault redact` checks everything it can (options, paths, policy, model directories, key, locks) before
+it imports torch, transformers or Presidio, so a configuration error is one line in well under a second.
+"""
 
 import json
 import os
@@ -15,21 +19,57 @@ from vault.evaluate import TAB_DEV
 _GOLD = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _fail(message: str, code: int = 2):
-    click.echo(f"vault: {message}", err=True)
+class _Group(click.Group):
+    """One line for a usage error (and one line of JSON with --json), whatever click would print."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            _fail("aborted", 1, as_json="--json" in args)
+        except click.ClickException as exc:
+            _fail(exc.format_message().replace("\n", " "), exc.exit_code, as_json="--json" in args)
+
+
+def _fail(message: str, code: int = 2, as_json: bool = False, stage: str = "usage"):
+    message = message.strip() or "error"
+    if as_json:
+        click.echo(json.dumps({"error": message, "stage": stage, "problems": [{"file": None, "stage": stage, "reason": message}],
+                               "exit_code": code}))
+    else:
+        click.echo(f"vault: {message}", err=True)
     sys.exit(code)
 
 
-def _policy(path_or_name: str):
+def _policy(path_or_name: str, as_json: bool = False, one_line: bool = False):
     from vault.policy import PolicyError, load_policy
 
     try:
         return load_policy(path_or_name)
     except PolicyError as exc:
-        _fail(str(exc))
+        lines = [line.strip() for line in str(exc).splitlines()]
+        _fail("; ".join(lines) if one_line or as_json else str(exc), as_json=as_json, stage="policy")
 
 
-@click.group()
+def _quiet_libraries() -> None:
+    """Silence what transformers, tqdm and Presidio print while loading: a cron log wants the summary."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    import logging
+
+    for name in ("presidio-analyzer", "presidio-anonymizer", "transformers"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+@click.group(cls=_Group)
 @click.version_option(__version__, prog_name="vault")
 def main():
     """vault: privacy redaction for document collections, built on speculative decoding."""
@@ -40,41 +80,63 @@ def main():
 @click.argument("output_dir", type=click.Path(path_type=Path))
 @click.option("--policy", "policy_path", default="default", show_default=True, help="policy file, or a shipped policy's name")
 @click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
+@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default: $VAULT_AUDIT_KEY_FILE, "
+              "else $VAULT_AUDIT_KEY, else ~/.config/vault/audit.key)")
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
 @click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
 @click.option("--force", is_flag=True, help="redo documents that are unchanged since the last run")
-@click.option("--dry-run", is_flag=True, help="say what would be done; run no model, write nothing")
+@click.option("--dry-run", is_flag=True, help="list what would be done per file; load no model, write nothing")
 @click.option("--consistent-pseudonyms", is_flag=True, help="one pseudonym per value across the whole run")
 @click.option("--max-bytes", type=click.IntRange(1), default=20_000_000, show_default=True,
               help="larger files fail with a clear reason")
-@click.option("--quiet", is_flag=True, help="no progress bar, only the summary line")
-@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-def redact(input_dir, output_dir, policy_path, audit_dir, draft_dir, oracle_dir, batch_size, force, dry_run,
+@click.option("--quiet", is_flag=True, help="only the summary line and problems")
+@click.option("--json", "as_json", is_flag=True, help="print one line of JSON, whatever happens")
+def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, oracle_dir, batch_size, force, dry_run,
            consistent_pseudonyms, max_bytes, quiet, as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
-    from vault.pipeline import RunOptions, UsageError, run
+    from vault.preflight import RunOptions, UsageError, prepare
 
     if draft_dir is None and os.environ.get("VAULT_DRAFT"):
         draft_dir = Path(os.environ["VAULT_DRAFT"])
     if oracle_dir is None and os.environ.get("VAULT_ORACLE"):
         oracle_dir = Path(os.environ["VAULT_ORACLE"])
     opts = RunOptions(
-        input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path), audit_dir=audit_dir,
+        input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path, as_json, one_line=True), audit_dir=audit_dir,
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
-        consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, progress=not quiet and not as_json and sys.stderr.isatty(),
+        consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file,
+        progress=not quiet and not as_json and sys.stderr.isatty(),
     )
     try:
-        summary = run(opts)
+        prepared = prepare(opts)  # before any heavy import: a configuration error is fast
     except UsageError as exc:
-        _fail(str(exc))
+        _fail(str(exc), as_json=as_json)
+    for warning in prepared.warnings:
+        click.echo(f"vault: {warning}", err=True)
+    try:
+        if not dry_run:
+            _quiet_libraries()
+        from vault.pipeline import run
+
+        summary = run(opts, prepared=prepared, log=(lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True)))
+    except UsageError as exc:
+        prepared.release()
+        _fail(str(exc), as_json=as_json)
+    except Exception as exc:  # a bug: still one line (and no traceback: it could quote a value)
+        prepared.release()
+        if os.environ.get("VAULT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__} (please report it; VAULT_DEBUG=1 shows the traceback)",
+              code=1, as_json=as_json, stage="internal")
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=1))
-    else:
-        if not quiet:
-            for problem in summary.problems:
-                click.echo(f"  {problem}", err=True)
-        click.echo(("dry run: " if dry_run else "") + summary.line())
+        click.echo(json.dumps(summary.as_dict(), separators=(",", ":")))
+        sys.exit(summary.exit_code)
+    if dry_run and not quiet:
+        for plan in summary.dry_run:
+            click.echo(f"  {plan['action']:<9} {plan['file']}" + (f": {plan['reason']}" if plan["reason"] else ""))
+    for problem in summary.problems:
+        click.echo(f"  {problem['file']}: [{problem['stage']}] {problem['reason']}", err=True)
+    click.echo(summary.line())
     sys.exit(summary.exit_code)
 
 
@@ -104,33 +166,71 @@ def policy_show(file):
 
 @main.group()
 def audit():
-    """Verify an audit run and render its report."""
+    """Verify audit runs and render a run's report."""
+
+
+def _audit_key(path: Path, key_file):
+    """The key for verifying: never created here."""
+    from vault.keys import KeyProblem, resolve_key
+
+    audit_dir = path if not (path / "run.json").exists() and not (path / "manifest.json").exists() else path.parent
+    try:
+        key = resolve_key(audit_dir, key_file, create=False)
+    except KeyProblem as exc:
+        _fail(str(exc))
+    if key.warning():
+        click.echo(f"vault: {key.warning()}", err=True)
+    return key.key, audit_dir
 
 
 @audit.command("verify")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def audit_verify(run_dir):
-    """Exit 0 if the run's audit is intact; otherwise name the first bad row."""
-    from vault.audit import load_audit_key, verify_run
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
+def audit_verify(path, key_file):
+    """Verify an audit directory (every run, and the chain of runs) or one run folder.
 
-    result = verify_run(run_dir, load_audit_key(run_dir.parent))
-    if result.ok:
-        click.echo(f"{run_dir}: intact")
+    Exit 0 if intact; 1 naming every problem (the first bad row of each table); 2 without a usable key."""
+    from vault.audit import verify_audit, verify_run
+    from vault.keys import legacy_key_hint
+
+    key, audit_dir = _audit_key(path, key_file)
+    if audit_dir == path:
+        check = verify_audit(path, key)
+        problems, notes = check.problems, check.notes
+        summary = f"{path}: {len(check.runs)} runs" + (f", audit {check.audit_id}" if check.audit_id else "")
+        for name, result in sorted(check.runs.items(), key=lambda r: ((r[1].listing or {}).get("seq") or 0, r[0])):
+            listing = result.listing or {}
+            meta = listing.get("meta", {})
+            state = "complete" if result.complete else "interrupted" if listing else "unsigned"
+            click.echo(f"{path}: run #{listing.get('seq', '-')} {name}: {state}, "
+                       f"{listing.get('rows', {}).get('documents', 0)} documents, "
+                       f"{meta.get('input_dir', '?')} -> {meta.get('output_dir', '?')}")
+    else:
+        result = verify_run(path, key)
+        problems, notes, summary = result.problems, result.notes, str(path)
+    for note in notes:
+        click.echo(f"{path}: note: {note}")
+    if not problems:
+        click.echo(f"{summary}: intact")
         return
-    for problem in result.problems:
-        click.echo(f"{run_dir}: {problem}", err=True)
+    hint = legacy_key_hint(audit_dir)
+    for problem in problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if hint:
+        click.echo(f"vault: {hint}", err=True)
     sys.exit(1)
 
 
 @audit.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: RUN_DIR/report.html)")
-def audit_report(run_dir, out):
+@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
+def audit_report(run_dir, out, key_file):
     """Render a self-contained HTML report for compliance review."""
-    from vault.audit import load_audit_key
     from vault.report import write_report
 
-    path = write_report(run_dir, out or run_dir / "report.html", load_audit_key(run_dir.parent))
+    key, _ = _audit_key(run_dir, key_file)
+    path = write_report(run_dir, out or run_dir / "report.html", key)
     click.echo(str(path))
 
 
@@ -207,6 +307,24 @@ def bench_pipeline(quick, as_json, policy_path, dev):
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     result = bench_mod.pipeline(quick=quick, dev_path=dev, policy=policy_path, log=log)
     click.echo(json.dumps(result, indent=1))
+
+
+@bench.command("soak")
+@click.option("--trials", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--documents", type=click.IntRange(1), default=12, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def bench_soak(trials, documents, seed, draft_dir, oracle_dir, as_json):
+    """kill -9 `vault redact` at random moments, resume, check; prints trials/clean. Exit 1 unless all clean."""
+    from vault.soak import soak
+
+    extra = [*(["--draft", str(draft_dir)] if draft_dir else []), *(["--oracle", str(oracle_dir)] if oracle_dir else [])]
+    result = soak(trials, documents, extra, seed, log=lambda m: click.echo(m, err=as_json))
+    if as_json:
+        click.echo(json.dumps(result, separators=(",", ":")))
+    sys.exit(0 if result["clean"] == result["trials"] else 1)
 
 
 if __name__ == "__main__":

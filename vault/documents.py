@@ -133,13 +133,19 @@ class DocumentError(Exception):
 
 @dataclass
 class Unit:
-    """One string to redact, and where it sits in its file."""
+    """One string to redact, and where it sits in its file. The locator never holds a CSV header's or a
+    JSON key's text unless that key is a plain identifier: a header or a key can be a value too."""
 
-    field: str  # "" (txt/md), "$.a[0].b" (json), "line 3: $.name" (jsonl), "row 4, column email" (csv)
+    field: str  # "" (txt/md), "$.a[0].b" (json), "line 3: $.name" (jsonl), "row 4, column 2" (csv)
     text: str
     # What the value is, for the models to read before it ("email" for a CSV column or a JSON
     # key): "Brandon Harris" alone is any two words, "name: Brandon Harris" is a person. Never written.
     context: str = ""
+    kind: str = "text"  # "text", "csv", "json" or "jsonl": what `row`, `column`, `line`, `json_path` mean
+    row: int | None = None  # CSV row, as a spreadsheet numbers it (the first row is 1)
+    column: int | None = None  # CSV column, from 1
+    line: int | None = None  # JSONL line, from 1
+    json_path: str | None = None  # JSON and JSONL: where the value sits ("$.a[0].b")
 
 
 @dataclass
@@ -154,9 +160,28 @@ class Document:
     layout: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-def read_document(root: str | os.PathLike, rel_path: str) -> Document:
+@dataclass(frozen=True)
+class Limits:
+    """What one document may hold. Past a limit the document fails with a reason that names the limit;
+    the run goes on. Each bounds a cost that would otherwise stall or crash the night: Python's recursion
+    (nesting), its int-string conversion (numbers), per-cell model calls (cells), and the detectors'
+    per-text limit (spaCy reads at most 1,000,000 characters at once)."""
+
+    depth: int = 100  # JSON nesting
+    number_chars: int = 100  # characters of one JSON number
+    cells: int = 200_000  # CSV cells, or JSON strings and numbers, in one file
+    columns: int = 1_000  # CSV columns
+    cell_chars: int = 100_000  # characters of one CSV cell
+    text_chars: int = 1_000_000  # characters of one text unit: a whole .txt/.md file, a JSON string
+    line_chars: int = 1_000_000  # characters of one line of any file (a JSONL record is a line)
+
+
+LIMITS = Limits()
+
+
+def read_document(root: str | os.PathLike, rel_path: str, limits: Limits = LIMITS) -> Document:
     """Read one file under root. Raises DocumentError for anything that is not clean UTF-8
-    text in its declared format."""
+    text in its declared format, or that passes one of `limits`."""
     fmt = _extension(rel_path).lstrip(".")
     if "." + fmt not in SUPPORTED:
         raise DocumentError(rel_path, f"unsupported file type .{fmt}")
@@ -166,23 +191,44 @@ def read_document(root: str | os.PathLike, rel_path: str) -> Document:
     except PermissionError:
         raise DocumentError(rel_path, "unreadable: permission denied") from None
     except OSError as e:
-        raise DocumentError(rel_path, f"unreadable: {e.strerror or e}") from None
+        raise DocumentError(rel_path, f"unreadable: {e.strerror or type(e).__name__}") from None
 
     text, bom = _decode(rel_path, data)
+    _check_lines(rel_path, text, limits)
     doc = Document(rel_path, hashlib.sha256(data).hexdigest(), fmt, [], bom, len(data))
     if fmt in ("txt", "md"):
         # Kept verbatim (line endings included) so an unredacted file renders byte-identical.
         doc.units = [Unit("", text)] if text else []
     elif fmt == "json":
         if text.strip():
-            _read_json(doc, text)
+            _read_json(doc, text, limits)
         else:  # empty or blank: nothing to redact, and not JSON; render gives it back as is
             doc.layout = {"blank": text}
     elif fmt == "jsonl":
-        _read_jsonl(doc, text)
+        _read_jsonl(doc, text, limits)
     else:
-        _read_csv(doc, text)
+        _read_csv(doc, text, limits)
+    if len(doc.units) > limits.cells:
+        raise DocumentError(rel_path, f"{len(doc.units):,} values to redact, more than the limit of {limits.cells:,}")
+    for unit in doc.units:
+        if len(unit.text) > limits.text_chars:
+            where = f" at {unit.field}" if unit.field else ""
+            raise DocumentError(rel_path, f"a text of {len(unit.text):,} characters{where}, longer than the limit "
+                                          f"of {limits.text_chars:,} (split the file)")
     return doc
+
+
+def _check_lines(rel_path: str, text: str, limits: Limits) -> None:
+    if len(text) <= limits.line_chars:
+        return
+    start = 0
+    for number, match in enumerate(re.finditer(r"\r\n|\n|\r|$", text), start=1):
+        if match.start() - start > limits.line_chars:
+            raise DocumentError(rel_path, f"line {number} has {match.start() - start:,} characters, more than the "
+                                          f"limit of {limits.line_chars:,}")
+        start = match.end()
+        if start >= len(text):
+            break
 
 
 def _decode(rel_path: str, data: bytes) -> tuple[str, bool]:
@@ -209,15 +255,69 @@ def _newline(text: str) -> str:
     return "\n"
 
 
-# JSON: every non-empty string value is a unit. Keys and non-string values are structure.
+# JSON: every non-empty string value and every number is a unit. Keys and other values are structure.
 
 
-def _read_json(doc: Document, text: str) -> None:
+def _loads(rel_path: str, text: str, limits: Limits, where: str = "") -> Any:
+    """json.loads with the limits checked: numbers are bounded before Python converts them (a 5,000-digit
+    integer passes its int-string limit), nesting after parsing (deeper than ~1,000 the parser itself
+    raises RecursionError), and a string holding a lone surrogate escape (\\udc80) is refused, since no
+    UTF-8 output could hold it."""
+
+    def number(kind):
+        def parse(literal: str):
+            if len(literal) > limits.number_chars:
+                raise _Limit(f"a JSON number of {len(literal):,} characters{where}, longer than the limit of "
+                             f"{limits.number_chars}")
+            return kind(literal)
+        return parse
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=number(int), parse_float=number(float))
+    except _Limit as e:
+        raise DocumentError(rel_path, str(e)) from None
+    except RecursionError:
+        raise DocumentError(rel_path, f"JSON nested deeper than the limit of {limits.depth}{where}") from None
     except json.JSONDecodeError as e:
-        raise DocumentError(doc.rel_path, f"invalid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    doc.units = [Unit(path, s, key) for path, key, s in _strings(value, "$")]
+        if where:
+            raise DocumentError(rel_path, f"invalid JSON{where}: {e.msg} (column {e.colno})") from None
+        raise DocumentError(rel_path, f"invalid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    _check_json(rel_path, value, limits, where)
+    return value
+
+
+class _Limit(Exception):
+    pass
+
+
+def _check_json(rel_path: str, value: Any, limits: Limits, where: str) -> None:
+    """Nesting depth and lone surrogates, without recursion (the value may be ~1,000 deep)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limits.depth:
+                raise DocumentError(rel_path, f"JSON nested deeper than the limit of {limits.depth}{where}")
+            children = list(item.items()) if isinstance(item, dict) else [(None, v) for v in item]
+            for k, v in children:
+                if k is not None and _has_surrogate(k):
+                    raise DocumentError(rel_path, f"a JSON key holds a lone surrogate escape{where}: not encodable as UTF-8")
+                stack.append((v, depth + 1))
+        elif isinstance(item, str) and _has_surrogate(item):
+            raise DocumentError(rel_path, f"a JSON string holds a lone surrogate escape{where}: not encodable as UTF-8")
+
+
+def _has_surrogate(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def _read_json(doc: Document, text: str, limits: Limits) -> None:
+    value = _loads(doc.rel_path, text, limits)
+    doc.units = [Unit(path, s, key, "json", json_path=path) for path, key, s in _strings(value, "$")]
     # "Looked indented": a document spread over several lines is re-emitted with indent 2.
     doc.layout = {
         "value": value,
@@ -227,7 +327,7 @@ def _read_json(doc: Document, text: str) -> None:
     }
 
 
-def _read_jsonl(doc: Document, text: str) -> None:
+def _read_jsonl(doc: Document, text: str, limits: Limits) -> None:
     newline = _newline(text)
     lines = re.split(r"\r\n|\n|\r", text)
     final_newline = len(lines) > 1 and lines[-1] == ""
@@ -238,36 +338,38 @@ def _read_jsonl(doc: Document, text: str) -> None:
         if not line.strip():
             values.append(_BLANK_LINE)
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DocumentError(doc.rel_path, f"invalid JSON on line {number}: {e.msg} (column {e.colno})") from None
+        value = _loads(doc.rel_path, line, limits, where=f" on line {number}")
         values.append(value)
-        doc.units.extend(Unit(f"line {number}: {path}", s, key) for path, key, s in _strings(value, "$"))
+        doc.units.extend(Unit(f"line {number}: {path}", s, key, "jsonl", line=number, json_path=path)
+                         for path, key, s in _strings(value, "$"))
     doc.layout = {"values": values, "newline": newline, "final_newline": final_newline}
 
 
 # Marks a blank JSONL line, kept blank (None would be confused with a line holding null).
 _BLANK_LINE = object()
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 
 
 def _strings(value: Any, path: str, key: str = "") -> Iterator[tuple[str, str, str]]:
     """(JSON path, nearest key, text) for every non-empty string and every number, in document order.
-    _replace_strings must visit strings in exactly this order."""
-    if isinstance(value, str):
-        if value:
-            yield path, key, value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        yield path, key, json.dumps(value)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            step = f".{k}" if _IDENTIFIER.match(k) else f"[{json.dumps(k, ensure_ascii=False)}]"
-            yield from _strings(v, path + step, k)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _strings(v, f"{path}[{i}]", key)
+    _replace_strings must visit strings in exactly this order. A key that is not a plain identifier
+    appears in the path by its position (`$[#2]`): keys can be values (a map keyed by e-mail address),
+    and the path goes into the audit. Iterative: the value may be nested a thousand deep."""
+    stack: list[tuple[Any, str, str]] = [(value, path, key)]
+    while stack:
+        item, where, name = stack.pop()
+        if isinstance(item, str):
+            if item:
+                yield where, name, item
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            yield where, name, json.dumps(item)
+        elif isinstance(item, dict):
+            steps = [(v, where + (f".{k}" if _IDENTIFIER.match(k) else f"[#{i + 1}]"), k)
+                     for i, (k, v) in enumerate(item.items())]
+            stack.extend(reversed(steps))
+        elif isinstance(item, list):
+            stack.extend(reversed([(v, f"{where}[{i}]", name) for i, v in enumerate(item)]))
 
 
 def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
@@ -283,26 +385,39 @@ def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
     return value
 
 
-# CSV: the first record is the header and is kept; every other non-empty cell is a unit.
+# CSV: every non-empty cell is a unit, the first row's too. A first row that looks like a header also
+# tells the models what each column is; but it is redacted like any other row, so a value is never
+# copied out because of where it sits (a one-line file, a file without a header, a header that names
+# people). A header of plain column names comes out as it went in.
 
-_DELIMITERS = (",", "\t", ";", "|")
 
-
-def _read_csv(doc: Document, text: str) -> None:
+def _read_csv(doc: Document, text: str, limits: Limits) -> None:
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
     rows: list[list[str]] = []
+    cells = 0
     try:
         for row in reader:
+            if len(row) > limits.columns:
+                raise DocumentError(doc.rel_path, f"row {len(rows) + 1} has {len(row):,} columns, more than the "
+                                                  f"limit of {limits.columns:,}")
+            for c, cell in enumerate(row):
+                if len(cell) > limits.cell_chars:
+                    raise DocumentError(doc.rel_path, f"the cell at row {len(rows) + 1}, column {c + 1} has "
+                                                      f"{len(cell):,} characters, more than the limit of {limits.cell_chars:,}")
+            cells += len(row)
+            if cells > limits.cells:
+                raise DocumentError(doc.rel_path, f"more than the limit of {limits.cells:,} cells")
             rows.append(row)
     except csv.Error as e:
         raise DocumentError(doc.rel_path, f"invalid CSV at line {reader.line_num}: {e}") from None
-    header = rows[0] if rows else []
-    names = [_column_name(header, i) for i in range(max((len(r) for r in rows), default=0))]
-    # Rows are numbered as a spreadsheet shows them: the header is row 1.
-    for r, row in enumerate(rows[1:], start=2):
-        doc.units.extend(Unit(f"row {r}, column {names[c]}", cell, header[c] if c < len(header) else "")
-                         for c, cell in enumerate(row) if cell)
+    header = rows[0] if rows and _looks_like_header(rows) else []
+    # Rows are numbered as a spreadsheet shows them: the first row is row 1.
+    for r, row in enumerate(rows, start=1):
+        for c, cell in enumerate(row):
+            if cell:
+                context = "column header" if header and r == 1 else (header[c] if c < len(header) else "")
+                doc.units.append(Unit(f"row {r}, column {c + 1}", cell, context, "csv", row=r, column=c + 1))
     doc.layout = {
         "rows": rows,
         "delimiter": delimiter,
@@ -311,11 +426,15 @@ def _read_csv(doc: Document, text: str) -> None:
     }
 
 
-def _column_name(header: list[str], i: int) -> str:
-    # A header name identifies a column only if it is present and unique; else its number.
-    if i < len(header) and header[i] and header.count(header[i]) == 1:
-        return header[i]
-    return f"#{i + 1}"
+def _looks_like_header(rows: list[list[str]]) -> bool:
+    """Whether the first row reads as column names: there are rows below it, and its cells are
+    distinct, short, non-empty and not numbers."""
+    first = rows[0]
+    return (len(rows) > 1 and len(set(first)) == len(first)
+            and all(0 < len(c) <= 64 and any(ch.isalpha() for ch in c) for c in first))
+
+
+_DELIMITERS = (",", "\t", ";", "|")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -378,8 +497,8 @@ def _render_csv(layout: dict[str, Any], next_text: Callable[[], str]) -> str:
     # file's own terminator is; each row's final "\r\n" is then swapped for that terminator.
     writer = csv.writer(buf, delimiter=layout["delimiter"], quotechar='"', lineterminator="\r\n")
     out = []
-    for i, row in enumerate(rows):
-        cells = row if i == 0 else [next_text() if cell else cell for cell in row]
+    for row in rows:
+        cells = [next_text() if cell else cell for cell in row]
         buf.seek(0)
         buf.truncate()
         writer.writerow(cells)
@@ -405,7 +524,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Non
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    # A short temp name: `.{name}.XXXX` would pass the 255-byte limit for a long but valid name.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vault-", suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

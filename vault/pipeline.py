@@ -6,8 +6,9 @@ atomically and appends the audit after each output.
 """
 
 import bisect
-import fcntl
+import errno
 import hashlib
+import math
 import os
 import sys
 import time
@@ -15,23 +16,21 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vault.audit import AuditWriter, completed_documents, keyed_hash, load_audit_key, new_run_id
+from vault import models
+from vault.audit import AuditWriter, keyed_hash, new_run_id, repair, trusted_outputs
 from vault.detect import build_analyzer
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
 from vault.hints import AS_ENTITY
-from vault.models import (RedactionModel, chunk_bounds, hinted_source, load_pair, spans_from_output, strip_tags,
+from vault.models import (RedactionModel, chunk_bounds, hinted_source, spans_from_output, strip_tags,
                           tokens_with_tags)
+from vault.names import Names
 from vault.policy import Policy
+from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
 from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
 from vault.speculate import Engine
 
 CHUNK_TOKENS = 256
-LOCK_NAME = ".vault.lock"
-
-
-class UsageError(Exception):
-    """A bad command line or configuration: exit code 2."""
 
 
 @dataclass
@@ -182,21 +181,13 @@ def _inside(decisions: list[Decision], skip: int) -> list[Decision]:
 
 # ---------------------------------------------------------------------------------------------- the local loop
 
+# Write errors that no other document would escape: the run stops (fail closed) instead of failing
+# every document after this one the same way.
+_FATAL_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
 
-@dataclass
-class RunOptions:
-    input_dir: Path
-    output_dir: Path
-    policy: Policy
-    audit_dir: Path = Path("audit")
-    draft_dir: Path | None = None
-    oracle_dir: Path | None = None
-    batch_size: int = 8
-    force: bool = False
-    dry_run: bool = False
-    consistent_pseudonyms: bool = False
-    progress: bool = False
-    max_bytes: int = 20_000_000  # larger files fail with a clear reason instead of stalling the night
+# Where an exception inside the per-batch step came from, by the deepest vault module it passed.
+_STAGES = {"detect.py": "detect", "hints.py": "detect", "models.py": "tokenize", "speculate.py": "decode",
+           "render.py": "decide"}
 
 
 @dataclass
@@ -210,143 +201,405 @@ class Summary:
     tokens: int = 0
     chunks: int = 0
     seconds: float = 0.0
-    started: float = field(default_factory=time.time)
-    problems: list[str] = field(default_factory=list)  # "path: reason", never a raw value
+    started: float = field(default_factory=time.monotonic)
+    problems: list[dict] = field(default_factory=list)  # {"file", "stage", "reason"}: never a raw value
+    warnings: list[str] = field(default_factory=list)
+    noop: bool = False  # nothing to do: no run was written
+    outputs_from: list[str] = field(default_factory=list)  # the runs that produced the unchanged outputs
+    stopped: str | None = None  # why the run stopped before the end (disk full, ...)
+    dry_run: list[dict] | None = None  # a dry run's plan: {"file", "action", "reason"}
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.counts["failed"] or self.counts["held"] else 0
+        return 1 if self.counts["failed"] or self.counts["held"] or self.stopped or self.ignored else 0
+
+    @property
+    def ignored(self) -> list[dict]:
+        return [p for p in self.problems if p["stage"] == "audit"]
+
+    @property
+    def coverage(self) -> float | None:
+        return self.oracle_checked / self.sensitive_spans if self.sensitive_spans else None
+
+    def problem(self, file: str | None, stage: str, reason: str) -> None:
+        self.problems.append({"file": file, "stage": stage, "reason": reason})
 
     def as_dict(self) -> dict:
-        coverage = self.oracle_checked / self.sensitive_spans if self.sensitive_spans else 1.0
-        return {"run_id": self.run_id, "audit_run": self.audit_run, **self.counts,
-                "spans_redacted": self.spans_redacted, "coverage": coverage, "tokens": self.tokens,
-                "seconds": round(self.seconds, 2), "problems": self.problems, "exit_code": self.exit_code}
+        out = {"run_id": self.run_id or None, "audit_run": self.audit_run or None, **self.counts,
+               "spans_redacted": self.spans_redacted, "sensitive_spans": self.sensitive_spans,
+               "oracle_checked": self.oracle_checked, "coverage": self.coverage, "tokens": self.tokens,
+               "seconds": round(self.seconds, 3), "noop": self.noop, "outputs_from": self.outputs_from,
+               "stopped": self.stopped, "problems": self.problems, "warnings": self.warnings,
+               "exit_code": self.exit_code}
+        if self.dry_run is not None:
+            out["dry_run"] = self.dry_run
+        return out
 
     def line(self) -> str:
         c = self.counts
-        coverage = self.oracle_checked / self.sensitive_spans if self.sensitive_spans else 1.0
+        if self.dry_run is not None:
+            return (f"vault (dry run): would redact {c['redacted']}, {c['unchanged']} unchanged, "
+                    f"{c['skipped']} would be skipped, {c['failed']} would fail; nothing written")
+        if self.noop:
+            return (f"vault: nothing to do: {c['unchanged']} unchanged, {c['skipped']} skipped; outputs from "
+                    f"{', '.join(self.outputs_from) or 'no run'}; no audit run written; {self.seconds:.1f} s")
+        coverage = (f"{_percent(self.oracle_checked, self.sensitive_spans)} ({self.oracle_checked}/{self.sensitive_spans})"
+                    if self.sensitive_spans else "n/a (no sensitive spans)")
+        stopped = f"; STOPPED: {self.stopped}" if self.stopped else ""
         return (f"vault: {c['redacted']} redacted, {c['unchanged']} unchanged, {c['skipped']} skipped, "
                 f"{c['failed']} failed, {c['held']} held; {self.spans_redacted} spans redacted; "
-                f"oracle coverage {coverage:.0%}; {self.seconds:.1f} s; audit {self.audit_run or '-'}")
+                f"oracle coverage {coverage}; {self.seconds:.1f} s; audit {self.audit_run or '-'}{stopped}")
 
 
-def check_paths(opts: RunOptions) -> None:
-    inp, out = opts.input_dir.resolve(), opts.output_dir.resolve()
-    if not inp.is_dir():
-        raise UsageError(f"{opts.input_dir}: input directory not found")
-    if out == inp or inp in out.parents:
-        raise UsageError(f"{opts.output_dir}: the output directory must not be inside the input directory")
-    if out in inp.parents:
-        raise UsageError(f"{opts.input_dir}: the input directory must not be inside the output directory")
+def _percent(part: int, whole: int) -> str:
+    """A share that never rounds up to 100%."""
+    return "100%" if part >= whole else f"{math.floor(1000 * part / whole) / 10:.1f}%"
 
 
-class OutputLock:
-    """One run at a time per output directory: an exclusive, non-blocking lock on a file in it."""
-
-    def __init__(self, output_dir: Path):
-        output_dir.mkdir(parents=True, exist_ok=True)
-        self.path = output_dir / LOCK_NAME
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise UsageError(f"{output_dir}: another vault run is writing to this directory (lock {self.path})") from None
-
-    def release(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+class StopRun(Exception):
+    """A failure no later document would escape (the output disk is full or read-only)."""
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _unchanged(doc_sha: str, prev: dict | None, out_path: Path, policy_fp: str, model_fp: str) -> bool:
-    if not prev or prev["input_sha256"] != doc_sha:
+def _unchanged(doc_sha: str, prev: dict | None, output_dir: Path, policy_fp: str, model_fp: str) -> bool:
+    """A document may be skipped only when a verified row of the same input, policy and models
+    vouches for an output that is still there, byte for byte."""
+    if not prev or prev["input_sha256"] != doc_sha or not prev.get("doc_path"):
         return False
     if prev["policy_fingerprint"] != policy_fp or prev["model_fingerprint"] != model_fp:
         return False
     try:
-        return _sha256(out_path.read_bytes()) == prev["output_sha256"]
+        return _sha256((output_dir / prev["doc_path"]).read_bytes()) == prev["output_sha256"]
     except OSError:
         return False
 
 
-def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr)) -> Summary:
-    """Redact a directory. Raises UsageError for configuration problems (exit code 2)."""
-    check_paths(opts)
-    started = time.time()
+def model_fingerprint(draft_dir: Path, oracle_dir: Path) -> tuple[str, str, str]:
+    """(draft, oracle, pair) fingerprints: hashes of the model directories' files, no model loaded."""
+    draft_fp = RedactionModel(Path(draft_dir), None, None).fingerprint()
+    oracle_fp = RedactionModel(Path(oracle_dir), None, None).fingerprint()
+    return draft_fp, oracle_fp, _sha256((draft_fp + oracle_fp).encode())
+
+
+def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared: Prepared | None = None,
+        pair: tuple[RedactionModel, RedactionModel] | None = None) -> Summary:
+    """Redact a directory. Raises UsageError for configuration problems (exit code 2). `prepared` is
+    what vault.preflight.prepare returned (the CLI calls it before importing this module); `pair`
+    is an already loaded model pair (tests)."""
     summary = Summary()
-    lock = OutputLock(opts.output_dir)
+    prepared = prepared or prepare(opts)
+    summary.warnings += prepared.warnings
     try:
-        try:
-            draft, oracle = load_pair(opts.draft_dir, opts.oracle_dir)
-        except Exception as exc:  # ModelError and friends: a configuration problem
-            raise UsageError(str(exc)) from exc
-        policy_fp = opts.policy.fingerprint()
-        draft_fp, oracle_fp = draft.fingerprint(), oracle.fingerprint()  # hashes the weights: once
-        model_fp = _sha256((draft_fp + oracle_fp).encode())
-        opts.audit_dir.mkdir(parents=True, exist_ok=True)
-        key = load_audit_key(opts.audit_dir)
-        previous = {} if opts.force else completed_documents(opts.audit_dir)
-        if not opts.dry_run:
-            remove_temp_files(opts.output_dir)
-        entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
+        draft_dir, oracle_dir = model_dirs(opts)
+        draft_fp, oracle_fp, model_fp = model_fingerprint(draft_dir, oracle_dir)
         if opts.dry_run:
-            return _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started)
-        summary.run_id = new_run_id()
-        meta = {"policy_fingerprint": policy_fp, "model_fingerprint": model_fp, "policy": opts.policy.name,
-                "draft": {"path": str(draft.path), "fingerprint": draft_fp},
-                "oracle": {"path": str(oracle.path), "fingerprint": oracle_fp},
-                "input_dir": str(opts.input_dir), "output_dir": str(opts.output_dir)}
-        redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
-        shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
-        bar = _progress(len(entries), opts.progress)
-        # Flushing the audit every few seconds bounds what a killed run has to redo.
-        with AuditWriter(opts.audit_dir, summary.run_id, key, meta, flush_seconds=5.0) as audit:
-            summary.audit_run = str(audit.run_dir)
-            batch: list[Document] = []
-            batch_chunks = 0
+            return _dry_run(opts, prepared, model_fp, summary)
+        key = prepared.key.key
+        if pair is None:
+            try:
+                pair = models.load_pair(draft_dir, oracle_dir)
+            except Exception as exc:  # ModelError and friends: a configuration problem
+                raise UsageError(str(exc).splitlines()[0]) from exc
+        Loop(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log).run()
+    finally:
+        prepared.release()
+    summary.seconds = time.monotonic() - summary.started
+    return summary
 
-            def flush_batch():
-                nonlocal batch, batch_chunks
-                if batch:
-                    _redact_batch(batch, redactor, opts, audit, summary, shared, bar)
-                batch, batch_chunks = [], 0
 
+def _bound(opts: RunOptions) -> tuple[str, str]:
+    return str(opts.input_dir.resolve()), str(opts.output_dir.resolve())
+
+
+@dataclass
+class _Item:
+    """One entry of the input tree on its way through a batch."""
+
+    rel_path: str
+    doc: Document | None = None
+    status: str = ""  # for an entry that is not redacted: "skipped" or "failed"
+    stage: str = ""
+    reason: str = ""
+    seconds: float = 0.0
+    previous: dict | None = None  # the verified row of this input's last output, if any
+
+
+class Loop:
+    """The local loop: walk, read, skip what verified evidence says is done, redact the rest in
+    batches, write each output atomically, then its audit rows. Every document is isolated: whatever
+    goes wrong with one (reading, naming, detecting, tokenizing, decoding, rendering, writing) fails
+    that one with its stage and reason, and the run goes on."""
+
+    def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
+        self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
+        draft, oracle = pair
+        self.draft_fp, self.oracle_fp, self.model_fp = fingerprints
+        self.policy_fp = opts.policy.fingerprint()
+        self.redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
+        self.names = Names(self.redactor, getattr(opts.policy, "redact_file_names", True))
+        self.shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
+        self.input_dir, self.output_dir = _bound(opts)
+        self.meta = {"policy_fingerprint": self.policy_fp, "model_fingerprint": self.model_fp,
+                     "policy": opts.policy.name,
+                     "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
+                     "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
+                     "input_dir": self.input_dir, "output_dir": self.output_dir}
+        self.audit: AuditWriter | None = None
+        self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows: written once the run writes an audit
+        self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output
+        self.bar = None
+
+    # ---- the run
+
+    def run(self) -> None:
+        opts, summary = self.opts, self.summary
+        for note in repair(opts.audit_dir, self.key):
+            self.log(f"vault: audit: {note}")
+        evidence = trusted_outputs(opts.audit_dir, self.key, self.input_dir, self.output_dir) if not opts.force else None
+        for run_id, reason in (evidence.ignored if evidence else []):
+            summary.problem(f"{opts.audit_dir}/{run_id}", "audit", f"run ignored for skipping: {reason}")
+        previous = evidence.rows if evidence else {}
+        remove_temp_files(opts.output_dir)
+        entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
+        self.bar = _progress(len(entries), opts.progress)
+        batch: list[_Item] = []
+        budget = 0
+        try:
             for entry in entries:
-                out_path = opts.output_dir / entry.rel_path
+                started = time.monotonic()
+                item = _Item(entry.rel_path)
                 if not entry.ok:
-                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "skipped", "error": entry.reason}, bar)
-                    continue
-                try:
-                    doc = _read(opts, entry.rel_path)
-                except DocumentError as exc:
-                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "failed", "error": exc.reason}, bar)
-                    continue
-                prev = previous.get(entry.rel_path)
-                if _unchanged(doc.sha256, prev, out_path, policy_fp, model_fp):
-                    _record(audit, summary, {"doc_path": entry.rel_path, "status": "unchanged", "input_sha256": doc.sha256,
-                                             "output_sha256": prev["output_sha256"]}, bar)
-                    continue
-                batch.append(doc)
-                batch_chunks += max(1, sum(len(u.text) for u in doc.units) // 1200)
+                    item.status, item.stage, item.reason = "skipped", "walk", entry.reason
+                else:
+                    try:
+                        item.doc = _read(opts, entry.rel_path)
+                    except DocumentError as exc:
+                        item.status, item.stage, item.reason = "failed", "read", exc.reason
+                    except Exception as exc:  # a reader bug must not stop the night either
+                        item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
+                item.seconds = time.monotonic() - started
+                if item.doc is not None:
+                    prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
+                    if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
+                        self._unchanged(item, prev)
+                        continue
+                    budget += max(1, sum(len(u.text) for u in item.doc.units) // 1200)
+                batch.append(item)
                 # A few engine batches' worth of chunks per call: enough to batch well, few enough that
                 # memory stays flat and outputs land steadily.
-                if batch_chunks >= 4 * opts.batch_size:
-                    flush_batch()
-            flush_batch()
-            totals = summary.as_dict()
-            totals.pop("problems")
-            audit.close(totals)
-        if bar is not None:
-            bar.close()
-    finally:
-        lock.release()
-    summary.seconds = time.time() - started
-    return summary
+                if budget >= 4 * opts.batch_size or len(batch) >= 64:
+                    self._batch(batch)
+                    batch, budget = [], 0
+            self._batch(batch)
+        except StopRun as stop:
+            summary.stopped = str(stop)
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        self._close()
+
+    def _close(self) -> None:
+        summary = self.summary
+        if self.audit is None and not summary.stopped:
+            summary.noop = True  # nothing redacted, failed or held: no run to write
+            return
+        summary.seconds = time.monotonic() - summary.started
+        totals = {k: v for k, v in summary.as_dict().items() if k not in ("problems", "warnings", "run_id", "audit_run")}
+        extra = {"stopped": summary.stopped} if summary.stopped else {}
+        try:
+            self._open_audit()
+            self.audit.close(totals, **extra)
+        except OSError as exc:  # the audit disk failed too: the run stays interrupted at its last checkpoint
+            summary.stopped = summary.stopped or f"cannot write the audit: {exc.strerror or exc}"
+            summary.problem(summary.audit_run, "audit", f"manifest not written: {exc.strerror or type(exc).__name__}")
+
+    def _open_audit(self) -> None:
+        if self.audit is not None:
+            return
+        self.summary.run_id = new_run_id()
+        inside = self.prepared.key.inside_audit
+        self.audit = AuditWriter(self.opts.audit_dir, self.summary.run_id, self.key, self.meta,
+                                 flush_seconds=self.opts.flush_seconds, key_inside_audit=inside)
+        self.summary.audit_run = str(self.audit.run_dir)
+        for row, spans in self.waiting:
+            self.audit.add_document(row, spans)
+        self.waiting = []
+
+    def _record(self, row: dict, spans: list | None = None) -> None:
+        """Count a document, report its problem, and write its rows (or keep them waiting while the run
+        has done nothing that needs an audit run)."""
+        summary = self.summary
+        summary.counts[row["status"]] += 1
+        if row.get("error"):
+            summary.problem(row.get("doc_path") or f"(input {row['input_path_hmac'][:16]})", row.get("stage"), row["error"])
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.audit is None and row["status"] in ("unchanged", "skipped"):
+            self.waiting.append((row, spans or []))
+            return
+        try:
+            self._open_audit()
+            self.audit.add_document(row, spans or [])
+        except OSError as exc:
+            raise StopRun(f"cannot write the audit: {exc.strerror or type(exc).__name__}") from None
+
+    def _unchanged(self, item: _Item, prev: dict) -> None:
+        self.outputs[prev["doc_path"]] = prev["input_path_hmac"]
+        if prev["run_id"] not in self.summary.outputs_from:
+            self.summary.outputs_from.append(prev["run_id"])
+        self._record({"doc_path": prev["doc_path"], "input_path_hmac": prev["input_path_hmac"], "format": item.doc.format,
+                      "status": "unchanged", "input_sha256": item.doc.sha256, "output_sha256": prev["output_sha256"],
+                      "seconds": item.seconds})
+
+    # ---- one batch
+
+    def _batch(self, items: list[_Item]) -> None:
+        if not items:
+            return
+        started = time.monotonic()
+        self.names.prepare([i.rel_path for i in items])
+        naming = (time.monotonic() - started) / len(items)
+        docs = [i for i in items if i.doc is not None]
+        results, engine_seconds = self._redact(docs)
+        by_item = {id(i): res for i, res in zip(docs, results)}
+        tokens = {k: sum(r.tokens for r in res) for k, res in by_item.items() if not isinstance(res, Exception)}
+        total_tokens = max(1, sum(tokens.values()))
+        for item in items:
+            # Its own time, and its share (by tokens) of the engine batch it was decoded in.
+            item.seconds += naming + engine_seconds * tokens.get(id(item), 0) / total_tokens
+            try:
+                self._finish(item, by_item.get(id(item)))
+            except StopRun:
+                raise
+            except Exception as exc:  # a bug in the steps after redaction: still this document alone
+                self._record({"doc_path": None, "input_path_hmac": keyed_hash(self.key, item.rel_path), "status": "failed",
+                              "stage": _stage(exc, "write"), "error": f"internal error: {type(exc).__name__}"})
+
+    def _redact(self, docs: list[_Item]) -> tuple[list, float]:
+        """Every document's unit results, or the exception that failed it. One engine call for the
+        batch; if it fails, one call per document, so one bad document fails alone."""
+        started = time.monotonic()
+        if not docs:
+            return [], 0.0
+        try:
+            flat = self._call([d.doc for d in docs])
+            results, at = [], 0
+            for d in docs:
+                results.append(flat[at : at + len(d.doc.units)])
+                at += len(d.doc.units)
+        except Exception:
+            results = []
+            for d in docs:
+                try:
+                    results.append(self._call([d.doc]))
+                except Exception as exc:
+                    results.append(exc)
+        return results, time.monotonic() - started
+
+    def _call(self, docs: list[Document]) -> list[TextResult]:
+        texts, contexts, documents, pseudonymizers = [], [], [], []
+        for i, doc in enumerate(docs):
+            own = self.shared or Pseudonymizer(self.key)  # one per document unless consistent across the run
+            texts += [u.text for u in doc.units]
+            contexts += [u.context for u in doc.units]
+            documents += [i] * len(doc.units)
+            pseudonymizers += [own] * len(doc.units)
+        return self.redactor.redact(texts, pseudonymizers, contexts, documents)
+
+    def _finish(self, item: _Item, results) -> None:
+        """Name, check, render and write one document, then record it."""
+        started = time.monotonic()
+        doc = item.doc
+        row = {"input_path_hmac": keyed_hash(self.key, item.rel_path), "format": doc.format if doc else None,
+               "input_sha256": doc.sha256 if doc else None}
+        named = self.names.output_path(item.rel_path)
+        row["doc_path"] = named.path
+        spans = []
+        if named.path is None:
+            status, stage, reason, sha = "failed", "name", named.reason, None
+        elif item.status:
+            status, stage, reason, sha = item.status, item.stage, item.reason, None
+        elif isinstance(results, Exception):
+            status, stage, reason, sha = "failed", _stage(results, "redact"), f"redaction failed: {type(results).__name__}", None
+        else:
+            spans = named.span_rows + [dict(r, **_location(u, r)) for u, res in zip(doc.units, results) for r in res.span_rows]
+            row.update(chunks=sum(r.chunks for r in results), tokens=sum(r.tokens for r in results),
+                       oracle_passes=sum(r.passes for r in results))
+            drafted = sum(r.drafted for r in results)
+            row["accept_rate"] = sum(r.accepted for r in results) / drafted if drafted else None
+            self.summary.tokens += row["tokens"]
+            self.summary.chunks += row["chunks"]
+            status, stage, reason, sha = self._write(item, results, named)
+        row.update(status=status, stage=stage, error=reason, output_sha256=sha,
+                   seconds=item.seconds + time.monotonic() - started)
+        if status == "redacted":
+            self.summary.spans_redacted += sum(r["action"] == "redacted" for r in spans)
+            self.summary.oracle_checked += sum(r["oracle_checked"] for r in spans)
+            self.summary.sensitive_spans += len(spans)
+        for r in spans:
+            r["doc_path"] = named.path
+        self._record(row, spans)
+        if self._stop:
+            raise StopRun(self._stop)
+
+    _stop: str | None = None  # set when a write failed in a way every later write would
+
+    def _write(self, item: _Item, results, named) -> tuple[str, str | None, str | None, str | None]:
+        """(status, stage, reason, output SHA-256) of checking, rendering and writing one document."""
+        if not all(r.verified for r in results):
+            return "failed", "verify", "not fully verified by the oracle", None
+        if named.hold or any(r.hold for r in results):
+            return "held", "hold", "held for review: a must-redact recognizer and the oracle disagree", None
+        owner = self.outputs.setdefault(named.path, keyed_hash(self.key, item.rel_path))
+        if owner != keyed_hash(self.key, item.rel_path):
+            return "failed", "name", "its redacted name is the output name of another document", None
+        try:
+            data = render_document(item.doc, [r.redacted for r in results])
+        except Exception as exc:
+            return "failed", "render", f"cannot rebuild the file: {type(exc).__name__}", None
+        try:
+            write_atomic(self.opts.output_dir / named.path, data)
+        except OSError as exc:
+            reason = f"cannot write the output: {exc.strerror or type(exc).__name__}"
+            if exc.errno in _FATAL_WRITE:
+                self._stop = reason  # fail closed: stop after recording this document
+            return "failed", "write", reason, None
+        self._remove_stale(item.previous, named.path)
+        return "redacted", None, None, _sha256(data)
+
+    def _remove_stale(self, prev: dict | None, path: str) -> None:
+        """This input's previous output, when it landed under another name (the name's redaction
+        changed with the model or policy) and is still exactly what vault wrote: removed, so the output
+        tree holds one output per input."""
+        if not prev or not prev.get("doc_path") or prev["doc_path"] == path or prev["doc_path"] in self.outputs:
+            return
+        old = self.opts.output_dir / prev["doc_path"]
+        try:
+            if _sha256(old.read_bytes()) == prev["output_sha256"]:
+                old.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
+def _location(unit, row: dict) -> dict:
+    """The audit's location columns for a span in a unit."""
+    loc = {"field": unit.field or None, "field_kind": unit.kind, "row": unit.row, "column": unit.column,
+           "line": unit.line, "json_path": unit.json_path}
+    if unit.kind == "text":
+        loc["line"] = unit.text.count("\n", 0, row["start"]) + 1
+    return loc
+
+
+def _stage(exc: BaseException, default: str) -> str:
+    stage, tb = default, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("vault."):
+            stage = _STAGES.get(os.path.basename(tb.tb_frame.f_code.co_filename), stage)
+        tb = tb.tb_next
+    return stage
 
 
 def _read(opts: RunOptions, rel_path: str) -> Document:
@@ -359,81 +612,37 @@ def _read(opts: RunOptions, rel_path: str) -> Document:
     return read_document(opts.input_dir, rel_path)
 
 
-def _record(audit: AuditWriter, summary: Summary, row: dict, bar, spans: list[dict] = ()) -> None:
-    audit.add_document(row, list(spans))
-    summary.counts[row["status"]] += 1
-    if row.get("error"):
-        summary.problems.append(f"{row['doc_path']}: {row['error']}")
-    if bar is not None:
-        bar.update(1)
-
-
-def _redact_batch(batch: list[Document], redactor: Redactor, opts: RunOptions, audit: AuditWriter,
-                  summary: Summary, shared: Pseudonymizer | None, bar) -> None:
-    """Redact a batch of documents in one engine call, then write each output and its audit rows."""
-    started = time.time()
-    texts, contexts, documents, pseudonymizers = [], [], [], []
-    for i, doc in enumerate(batch):
-        own = shared or Pseudonymizer(redactor.key)  # one per document unless consistent across the run
-        texts += [u.text for u in doc.units]
-        contexts += [u.context for u in doc.units]
-        documents += [i] * len(doc.units)
-        pseudonymizers += [own] * len(doc.units)
-    try:
-        results = redactor.redact(texts, pseudonymizers, contexts, documents)
-    except Exception as exc:  # fail closed: nothing of this batch is written
-        for doc in batch:
-            _record(audit, summary, {"doc_path": doc.rel_path, "status": "failed", "input_sha256": doc.sha256,
-                                     "error": f"redaction failed: {type(exc).__name__}"}, bar)
-        return
-    seconds = (time.time() - started) / max(1, len(batch))
-    done = 0
-    for doc in batch:
-        unit_results = results[done : done + len(doc.units)]
-        done += len(doc.units)
-        stats = {
-            "doc_path": doc.rel_path, "input_sha256": doc.sha256,
-            "chunks": sum(r.chunks for r in unit_results), "tokens": sum(r.tokens for r in unit_results),
-            "oracle_passes": sum(r.passes for r in unit_results), "seconds": seconds,
-        }
-        drafted = sum(r.drafted for r in unit_results)
-        stats["accept_rate"] = sum(r.accepted for r in unit_results) / drafted if drafted else None
-        spans = [dict(row, doc_path=doc.rel_path, field=u.field) for u, r in zip(doc.units, unit_results) for row in r.span_rows]
-        summary.tokens += stats["tokens"]
-        summary.chunks += stats["chunks"]
-        if bar is not None:
-            elapsed = max(1e-9, time.time() - summary.started)
-            bar.set_postfix(chunks=summary.chunks, tok_s=f"{summary.tokens / elapsed:.0f}", refresh=False)
-        if not all(r.verified for r in unit_results):
-            _record(audit, summary, dict(stats, status="failed", error="not fully verified by the oracle"), bar, spans)
-            continue
-        if any(r.hold for r in unit_results):
-            _record(audit, summary, dict(stats, status="held", error="held for review: a must-redact recognizer and the oracle disagree"), bar, spans)
-            continue
-        data = render_document(doc, [r.redacted for r in unit_results])
-        write_atomic(opts.output_dir / doc.rel_path, data)
-        summary.spans_redacted += sum(row["action"] == "redacted" for row in spans)
-        summary.oracle_checked += sum(row["oracle_checked"] for row in spans)
-        summary.sensitive_spans += len(spans)
-        _record(audit, summary, dict(stats, status="redacted", output_sha256=_sha256(data)), bar, spans)
-
-
-def _dry_run(opts, entries, previous, policy_fp, model_fp, summary, started) -> Summary:
-    """What a run would do, without running the models or writing anything."""
-    for entry in entries:
+def _dry_run(opts: RunOptions, prepared: Prepared, model_fp: str, summary: Summary) -> Summary:
+    """What a run would do, without loading a model or writing anything. It lists input paths as
+    they are: without the models it cannot redact names."""
+    summary.dry_run = []
+    previous = {}
+    if prepared.key is not None and not opts.force:
+        evidence = trusted_outputs(opts.audit_dir, prepared.key.key, *_bound(opts))
+        previous = evidence.rows
+        for run_id, reason in evidence.ignored:
+            summary.problem(f"{opts.audit_dir}/{run_id}", "audit", f"run ignored for skipping: {reason}")
+    elif prepared.key is None:
+        summary.warnings.append("no audit key: earlier runs cannot be verified, so every document would be redone")
+    policy_fp = opts.policy.fingerprint()
+    for entry in walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]):
+        plan = {"file": entry.rel_path, "action": "redact", "reason": None}
         if not entry.ok:
+            plan.update(action="skip", reason=entry.reason)
             summary.counts["skipped"] += 1
-            summary.problems.append(f"{entry.rel_path}: {entry.reason}")
-            continue
-        try:
-            doc = _read(opts, entry.rel_path)
-        except DocumentError as exc:
-            summary.counts["failed"] += 1
-            summary.problems.append(f"{entry.rel_path}: {exc.reason}")
-            continue
-        unchanged = _unchanged(doc.sha256, previous.get(entry.rel_path), opts.output_dir / entry.rel_path, policy_fp, model_fp)
-        summary.counts["unchanged" if unchanged else "redacted"] += 1
-    summary.seconds = time.time() - started
+        else:
+            try:
+                doc = _read(opts, entry.rel_path)
+            except DocumentError as exc:
+                plan.update(action="fail", reason=exc.reason)
+                summary.counts["failed"] += 1
+            else:
+                prev = previous.get(keyed_hash(prepared.key.key, entry.rel_path)) if prepared.key else None
+                unchanged = _unchanged(doc.sha256, prev, opts.output_dir, policy_fp, model_fp)
+                plan["action"] = "unchanged" if unchanged else "redact"
+                summary.counts["unchanged" if unchanged else "redacted"] += 1
+        summary.dry_run.append(plan)
+    summary.seconds = time.monotonic() - summary.started
     return summary
 
 

@@ -219,6 +219,8 @@ class Policy(_Strict):
     type_mass_threshold: float = Field(0.2, gt=0.0, le=1.0)
     # Redact every other occurrence of a redacted value in the same file (render.spread).
     redact_repeats: bool = True
+    # Redact file and folder names like text; a changed name gets a keyed suffix (vault.names).
+    redact_file_names: bool = True
 
     @model_validator(mode="wrap")
     @classmethod
