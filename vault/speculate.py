@@ -37,6 +37,52 @@ class ChunkResult:
     accepted: int = 0
 
 
+class Outputs:
+    """A pass's outputs at its kept positions: the full logits, or, when the model's output layer is a plain
+    linear map (checked once per model, `linear_head`), the last hidden states, scored only against the few
+    tokens the grammar allows. On the small default models the full-vocabulary product is most of a pass."""
+
+    def __init__(self, logits: torch.Tensor | None = None, hidden: torch.Tensor | None = None, head=None):
+        self.logits, self.hidden, self.head = logits, hidden, head
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        x = self.logits if self.logits is not None else self.hidden
+        return x.shape[0], x.shape[1]
+
+    def scores(self, src: torch.Tensor, tag_ids: list[int]) -> torch.Tensor:
+        """[rows, K, 1 + len(tag_ids)]: the score of source token src[r, k], then of every tag."""
+        if self.logits is not None:
+            candidates = torch.cat([src[..., None], torch.tensor(tag_ids).expand(*src.shape, -1)], dim=-1)
+            return self.logits.gather(-1, candidates.to(self.logits.device)).float()
+        weight, bias = self.head
+        hidden, src = self.hidden, src.to(self.hidden.device)
+        tags = hidden @ weight[tag_ids].T
+        own = (hidden * weight[src]).sum(-1, keepdim=True)
+        if bias is not None:
+            tags, own = tags + bias[tag_ids], own + bias[src][..., None]
+        return torch.cat([own, tags], dim=-1).float()
+
+
+def linear_head(model: torch.nn.Module):
+    """(weight, bias) of the model's output layer if its logits are exactly that linear map of the base
+    model's last hidden state, else None (then the full logits are used)."""
+    if hasattr(model, "_vault_head"):
+        return model._vault_head
+    get_head = getattr(model, "get_output_embeddings", None)  # a Hugging Face model; anything else: full logits
+    head, found = (get_head() if get_head else None), None
+    if isinstance(head, torch.nn.Linear) and getattr(model, "base_model", model) is not model:
+        ids = torch.arange(1, 9, device=head.weight.device)[None] % head.weight.shape[0]
+        with torch.inference_mode():
+            full = model(input_ids=ids).logits
+            hidden = model.base_model(input_ids=ids).last_hidden_state
+            mine = torch.nn.functional.linear(hidden, head.weight, head.bias)
+        if torch.allclose(full, mine, rtol=1e-4, atol=1e-5):
+            found = (head.weight.detach(), None if head.bias is None else head.bias.detach())
+    model._vault_head = found
+    return found
+
+
 class KVDecoder:
     """One model over a batch of rows with a shared key/value cache in which every row keeps its own tokens.
 
@@ -46,6 +92,7 @@ class KVDecoder:
 
     def __init__(self, model: torch.nn.Module, prompts: list[list[int]], pad: int):
         self.model, self.pad = model, pad
+        self.head = linear_head(model)
         self.device = next(model.parameters()).device
         self.cache = DynamicCache()
         self.seq: list[list[int]] = [[] for _ in prompts]  # tokens whose keys/values are cached
@@ -56,10 +103,11 @@ class KVDecoder:
         self.pending = [p[-1:] for p in prompts]
         self._feed([p[:-1] for p in prompts], left_pad=False, logits_to_keep=1)
 
-    def forward(self, drafts: list[list[int]]) -> tuple[torch.Tensor, list[int]]:
-        """Feed each row its pending tokens and draft; logits predicting each draft token and the next.
+    def forward(self, drafts: list[list[int]]) -> tuple[Outputs, list[int]]:
+        """Feed each row its pending tokens and draft; the outputs predicting each draft token and the next.
 
-        Returns logits [rows, K, vocab] and, per row, the index in K of the logits after its pending tokens.
+        Returns Outputs over [rows, K] positions and, per row, the index in K of the outputs after its
+        pending tokens.
         """
         feeds = [p + d for p, d in zip(self.pending, drafts)]
         keep = max(len(d) for d in drafts) + 1
@@ -67,7 +115,7 @@ class KVDecoder:
         self.pending = [[] for _ in feeds]
         return logits, [keep - len(d) - 1 for d in drafts]
 
-    def _feed(self, feeds: list[list[int]], left_pad: bool, logits_to_keep: int) -> torch.Tensor:
+    def _feed(self, feeds: list[list[int]], left_pad: bool, logits_to_keep: int) -> Outputs:
         width = max(len(f) for f in feeds)
         base = self.valid.shape[1]
         ids = torch.full((len(feeds), width), self.pad, dtype=torch.long)
@@ -82,16 +130,13 @@ class KVDecoder:
             self.cols[r] += range(base + first, base + first + len(f))
         self.valid = torch.cat([self.valid, mask.to(self.device)], dim=1)
         self.positions += ids.numel()  # computed positions, padding included: the work a pass costs
+        inputs = dict(input_ids=ids.to(self.device), attention_mask=self.valid, position_ids=pos.to(self.device),
+                      cache=self.cache, use_cache=True)
         with torch.inference_mode():
-            out = self.model(
-                input_ids=ids.to(self.device),
-                attention_mask=self.valid,
-                position_ids=pos.to(self.device),
-                cache=self.cache,
-                use_cache=True,
-                logits_to_keep=logits_to_keep,
-            )
-        return out.logits
+            if self.head is None:
+                return Outputs(logits=self.model(**inputs, logits_to_keep=logits_to_keep).logits)
+            hidden = self.model.base_model(**inputs).last_hidden_state
+            return Outputs(hidden=hidden[:, -logits_to_keep:], head=self.head)
 
     def sync(self, targets: list[list[int]]) -> None:
         """Keep each row's cached tokens that agree with its target; the rest of the target becomes pending."""
@@ -124,7 +169,7 @@ class KVDecoder:
         self._crop()
 
 
-def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
+def judge(outputs: Outputs, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
     """The constrained argmax, its log-probability and margin at each draft position (and one past it).
 
     Returns numpy arrays [rows, K] of chosen token, log-probability and margin, and [rows, K, n_open] of
@@ -133,7 +178,7 @@ def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], gram
     """
     tag_ids = [*tags.open_ids, tags.close, tags.eos]
     n_open = len(tags.open_ids)
-    rows, width = logits.shape[0], logits.shape[1]
+    rows, width = outputs.shape
     src = np.zeros((rows, width), dtype=np.int64)
     allowed = np.zeros((rows, width, 1 + len(tag_ids)), dtype=bool)
     for r, (start, draft, g) in enumerate(zip(starts, drafts, grammars)):
@@ -152,15 +197,14 @@ def judge(logits: torch.Tensor, starts: list[int], drafts: list[list[int]], gram
             if j == len(draft) or not g.allows(draft[j]):
                 break
             g.advance(draft[j])
-    candidates = torch.cat(
-        [torch.from_numpy(src)[..., None], torch.tensor(tag_ids).expand(rows, width, -1)], dim=-1
-    ).to(logits.device)
-    scores = logits.gather(-1, candidates).float()
-    scores = scores.masked_fill(~torch.from_numpy(allowed).to(logits.device), float("-inf"))
+    src = torch.from_numpy(src)
+    candidates = torch.cat([src[..., None], torch.tensor(tag_ids).expand(rows, width, -1)], dim=-1)
+    scores = outputs.scores(src, tag_ids)
+    scores = scores.masked_fill(~torch.from_numpy(allowed).to(scores.device), float("-inf"))
     logp = torch.log_softmax(scores, dim=-1)
     top2 = torch.topk(logp, 2, dim=-1)
     best = top2.indices[..., 0]
-    chosen = candidates.gather(-1, best[..., None])[..., 0]
+    chosen = candidates.to(best.device).gather(-1, best[..., None])[..., 0]
     margin = top2.values[..., 0] - top2.values[..., 1]
     open_probs = logp[..., 1 : 1 + n_open].exp()
     return chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy(), open_probs.cpu().numpy()
@@ -308,8 +352,8 @@ class Engine:
             else:
                 use_hints = drafter == "hints"
                 drafts = [base_draft(grammars[c], hints[c] if use_hints else None, width) for c in active]
-            logits, starts = oracle.forward(drafts)
-            chosen, logp, margin, open_probs = judge(logits, starts, drafts, [grammars[c] for c in active], tags)
+            outputs, starts = oracle.forward(drafts)
+            chosen, logp, margin, open_probs = judge(outputs, starts, drafts, [grammars[c] for c in active], tags)
             targets = []
             for r, c in enumerate(active):
                 res, g, d, start = results[c], grammars[c], drafts[r], starts[r]
@@ -358,8 +402,8 @@ class Engine:
             ]
             if not any(hyps) and all(g.done or len(d) >= width for g, d in zip(states, drafts)):
                 break
-            logits, starts = model.forward(hyps)
-            chosen = judge(logits, starts, hyps, states, self.tags)[0]
+            outputs, starts = model.forward(hyps)
+            chosen = judge(outputs, starts, hyps, states, self.tags)[0]
             for r, c in enumerate(active):
                 if states[r].done or len(drafts[r]) >= width:
                     continue
