@@ -238,3 +238,15 @@ def test_presidio_spellings_and_names_with_spaces(tmp_path):
     # Presidio's metadata and alternative spellings do not change what the policy means.
     plain = body.replace('    version: "0.0.1"\n', "").replace("    type: custom\n", "")
     assert load_policy(write(tmp_path, plain, "plain.yaml")).fingerprint() == p.fingerprint()
+
+
+def test_rules_only_keeps_the_rules_and_leaves_out_every_listed_value():
+    from vault.policy import Policy, load_policy
+
+    custom = load_policy("example-custom")
+    rules = custom.rules_only()
+    text = str(rules)
+    assert "Bluebird" not in text and "help@acme.example" not in text  # a deny list, an allow list
+    back = Policy.model_validate(rules)
+    assert {t: r.operator for t, r in back.entities.items()} == {t: r.operator for t, r in custom.entities.items()}
+    assert set(back.must_redact) == {m for m in custom.must_redact if m in custom.entities}

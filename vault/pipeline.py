@@ -29,6 +29,7 @@ from vault.policy import Policy
 from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
 from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
 from vault.speculate import Engine
+from vault.versions import component_versions
 
 CHUNK_TOKENS = 256
 
@@ -346,7 +347,10 @@ class Loop:
                      "policy": opts.policy.name,
                      "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
                      "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
-                     "input_dir": self.input_dir, "output_dir": self.output_dir}
+                     "input_dir": self.input_dir, "output_dir": self.output_dir,
+                     # For the report: every component's version, and the policy's rules as applied.
+                     "versions": component_versions(self.redactor.detector.nlp_model),
+                     "policy_resolved": opts.policy.rules_only()}
         self.audit: AuditWriter | None = None
         self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows: written once the run writes an audit
         self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output

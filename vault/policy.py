@@ -317,6 +317,15 @@ class Policy(_Strict):
         out["entities"] = {t: {k: v for k, v in rule.items() if v is not None} for t, rule in out["entities"].items()}
         return out
 
+    def rules_only(self) -> dict[str, Any]:
+        """The policy as applied, for the audit's record: its types, operators and thresholds, without the
+        recognizers and the allow list, which can hold the very values it redacts (a deny list of names).
+        Still a valid policy, so a report can read it back."""
+        data = self.canonical()
+        data["recognizers"], data["allow_list"] = [], []
+        data["must_redact"] = [m for m in data["must_redact"] if m in data["entities"]]
+        return data
+
     def fingerprint(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
