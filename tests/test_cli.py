@@ -281,7 +281,8 @@ except SystemExit as exit:
 
 
 @pytest.mark.parametrize("case", ["missing input", "empty key", "corrupt key", "audit dir is a file", "output is a file",
-                                  "bad policy", "missing model", "bad option"])
+                                  "bad policy", "missing model", "bad option", "object-store uri", "workers without ray",
+                                  "ray and consistent pseudonyms", "no ray cluster there", "more workers than cpus"])
 def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pair_dirs, case):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(letter(0))
@@ -290,7 +291,10 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
     expect = {"missing input": "input directory not found", "empty key": "VAULT_AUDIT_KEY is set but empty",
               "corrupt key": "is corrupt", "audit dir is a file": "the audit directory is a file",
               "output is a file": "the output directory is a file", "bad policy": "colour",
-              "missing model": "model directory not found", "bad option": "--batch-size"}[case]
+              "missing model": "model directory not found", "bad option": "--batch-size",
+              "object-store uri": "object-store URIs are not supported", "workers without ray": "need --engine ray",
+              "ray and consistent pseudonyms": "--consistent-pseudonyms needs --engine local",
+              "no ray cluster there": "no Ray cluster answers there", "more workers than cpus": "this machine has"}[case]
     if case == "missing input":
         args[1] = str(tmp_path / "nope")
     elif case == "empty key":
@@ -307,6 +311,16 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
         args[args.index("--policy") + 1] = str(tmp_path / "e2e.yaml")
     elif case == "missing model":
         args[args.index("--oracle") + 1] = str(tmp_path / "no-model")
+    elif case == "object-store uri":
+        args[2] = "s3://bucket/redacted"
+    elif case == "workers without ray":
+        args += ["--workers", "2"]
+    elif case == "ray and consistent pseudonyms":
+        args += ["--engine", "ray", "--consistent-pseudonyms"]
+    elif case == "no ray cluster there":
+        args += ["--engine", "ray", "--ray-address", "127.0.0.1:1"]  # a port nothing listens on
+    elif case == "more workers than cpus":
+        args += ["--engine", "ray", "--workers", "1", "--worker-cpus", "4096"]
     else:
         args += ["--batch-size", "0"]
     for extra in ([], ["--json"]):

@@ -90,10 +90,15 @@ def main():
 @click.option("--consistent-pseudonyms", is_flag=True, help="one pseudonym per value across the whole run")
 @click.option("--max-bytes", type=click.IntRange(1), default=20_000_000, show_default=True,
               help="larger files fail with a clear reason")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: a pool of Ray workers (pip install 'vault[ray]')")
+@click.option("--ray-address", help="HOST:PORT of a Ray cluster's head (default: a local Ray instance on this machine)")
+@click.option("--workers", type=click.IntRange(1), help="Ray workers (default: as many as the cluster's CPUs allow)")
+@click.option("--worker-cpus", type=click.IntRange(1), default=1, show_default=True, help="CPUs and torch threads per Ray worker")
 @click.option("--quiet", is_flag=True, help="only the summary line and problems")
 @click.option("--json", "as_json", is_flag=True, help="print one line of JSON, whatever happens")
 def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, oracle_dir, batch_size, force, dry_run,
-           consistent_pseudonyms, max_bytes, quiet, as_json):
+           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, quiet, as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.preflight import RunOptions, UsageError, prepare
 
@@ -104,7 +109,8 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
     opts = RunOptions(
         input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path, as_json, one_line=True), audit_dir=audit_dir,
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
-        consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file,
+        consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file, engine=engine,
+        ray_address=ray_address, workers=workers, worker_cpus=worker_cpus, quiet=quiet or as_json,
         progress=not quiet and not as_json and sys.stderr.isatty(),
     )
     try:

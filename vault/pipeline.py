@@ -24,7 +24,7 @@ from vault.documents import (Document, DocumentError, read_document, remove_temp
 from vault.hints import AS_ENTITY
 from vault.models import (RedactionModel, chunk_bounds, hinted_source, spans_from_output, strip_tags,
                           tokens_with_tags)
-from vault.names import Names
+from vault.names import Names, OutputPath
 from vault.policy import Policy
 from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
 from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
@@ -209,6 +209,16 @@ class Summary:
     outputs_from: list[str] = field(default_factory=list)  # the runs that produced the unchanged outputs
     stopped: str | None = None  # why the run stopped before the end (disk full, ...)
     dry_run: list[dict] | None = None  # a dry run's plan: {"file", "action", "reason"}
+    # The run's own processing: reading, naming, redacting, writing and recording, without start-up
+    # (imports, models, Ray, the walk). Intervals on the wall clock (Ray workers may be other machines).
+    processing: list[tuple[float, float]] = field(default_factory=list)
+
+    def processed(self, started: float, ended: float) -> None:
+        self.processing.append((started, ended))
+
+    @property
+    def processing_seconds(self) -> float | None:
+        return sum(b - a for a, b in self.processing) if self.processing else None
 
     @property
     def exit_code(self) -> int:
@@ -229,7 +239,9 @@ class Summary:
         out = {"run_id": self.run_id or None, "audit_run": self.audit_run or None, **self.counts,
                "spans_redacted": self.spans_redacted, "sensitive_spans": self.sensitive_spans,
                "oracle_checked": self.oracle_checked, "coverage": self.coverage, "tokens": self.tokens,
-               "seconds": round(self.seconds, 3), "noop": self.noop, "outputs_from": self.outputs_from,
+               "seconds": round(self.seconds, 3),
+               "processing_seconds": None if self.processing_seconds is None else round(self.processing_seconds, 3),
+               "noop": self.noop, "outputs_from": self.outputs_from,
                "stopped": self.stopped, "problems": self.problems, "warnings": self.warnings,
                "exit_code": self.exit_code}
         if self.dry_run is not None:
@@ -304,7 +316,10 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
                 pair = models.load_pair(draft_dir, oracle_dir)
             except Exception as exc:  # ModelError and friends: a configuration problem
                 raise UsageError(str(exc).splitlines()[0]) from exc
-        Loop(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log).run()
+        engine = Loop
+        if opts.engine == "ray":
+            from vault.distributed import RayLoop as engine
+        engine(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log).run()
     finally:
         prepared.release()
     summary.seconds = time.monotonic() - summary.started
@@ -317,7 +332,10 @@ def _bound(opts: RunOptions) -> tuple[str, str]:
 
 @dataclass
 class _Item:
-    """One entry of the input tree on its way through a batch."""
+    """One entry of the input tree on its way through a batch. The driver fills it in (reading, the skip
+    decision, the output name); the worker step redacts and writes it. It travels to Ray workers as is,
+    less its parsed document: its input path is a file name of the input tree, and nothing else in it is
+    a value."""
 
     rel_path: str
     doc: Document | None = None
@@ -326,13 +344,25 @@ class _Item:
     reason: str = ""
     seconds: float = 0.0
     previous: dict | None = None  # the verified row of this input's last output, if any
+    named: OutputPath | None = None  # its output path, decided by the driver before redaction
+
+    @property
+    def to_redact(self) -> bool:
+        return not self.status and self.named is not None and self.named.path is not None
+
+
+# What the worker step gives back per document: its documents row, its span rows (HMACs, never a value),
+# and, when a write failed in a way every later write would, why the run must stop.
+Outcome = tuple[dict, list, str | None]
 
 
 class Loop:
-    """The local loop: walk, read, skip what verified evidence says is done, redact the rest in
-    batches, write each output atomically, then its audit rows. Every document is isolated: whatever
-    goes wrong with one (reading, naming, detecting, tokenizing, decoding, rendering, writing) fails
-    that one with its stage and reason, and the run goes on."""
+    """A run: walk, read, skip what verified evidence says is done, name and batch the rest, have a
+    Worker redact and write each batch, then record each document's rows (this process alone writes
+    the audit). `execute` runs the batches here, one after another; vault.distributed.RayLoop runs
+    them on Ray actors. Every document is isolated: whatever goes wrong with one (reading, naming,
+    detecting, tokenizing, decoding, rendering, writing) fails that one with its stage and reason, and
+    the run goes on."""
 
     def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
         self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
@@ -341,7 +371,8 @@ class Loop:
         self.policy_fp = opts.policy.fingerprint()
         self.redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
         self.names = Names(self.redactor, getattr(opts.policy, "redact_file_names", True))
-        self.shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
+        shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
+        self.worker = Worker(self.redactor, opts, key, shared)
         self.input_dir, self.output_dir = _bound(opts)
         self.meta = {"policy_fingerprint": self.policy_fp, "model_fingerprint": self.model_fp,
                      "policy": opts.policy.name,
@@ -369,41 +400,75 @@ class Loop:
         remove_temp_files(opts.output_dir)
         entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
         self.bar = _progress(len(entries), opts.progress)
-        batch: list[_Item] = []
-        budget = 0
         try:
-            for entry in entries:
-                started = time.monotonic()
-                item = _Item(entry.rel_path)
-                if not entry.ok:
-                    item.status, item.stage, item.reason = "skipped", "walk", entry.reason
-                else:
-                    try:
-                        item.doc = _read(opts, entry.rel_path)
-                    except DocumentError as exc:
-                        item.status, item.stage, item.reason = "failed", "read", exc.reason
-                    except Exception as exc:  # a reader bug must not stop the night either
-                        item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
-                item.seconds = time.monotonic() - started
-                if item.doc is not None:
-                    prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
-                    if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
-                        self._unchanged(item, prev)
-                        continue
-                    budget += max(1, sum(len(u.text) for u in item.doc.units) // 1200)
-                batch.append(item)
-                # A few engine batches' worth of chunks per call: enough to batch well, few enough that
-                # memory stays flat and outputs land steadily.
-                if budget >= 4 * opts.batch_size or len(batch) >= 64:
-                    self._batch(batch)
-                    batch, budget = [], 0
-            self._batch(batch)
+            self.execute(self._batches(entries, previous))
         except StopRun as stop:
             summary.stopped = str(stop)
         finally:
             if self.bar is not None:
                 self.bar.close()
         self._close()
+
+    def execute(self, batches) -> None:
+        """The local engine: each batch through the worker step in this process, its documents
+        recorded as they come back."""
+        started = time.time()
+        try:
+            for items in batches:
+                for item, outcome in zip(items, self.worker.process(items)):
+                    self.land(item, *outcome)
+        finally:
+            self.summary.processed(started, time.time())
+
+    def _batches(self, entries, previous: dict):
+        """The run's batches of items, read, named and checked: documents that verified evidence says are
+        unchanged are recorded here and never batched."""
+        opts = self.opts
+        batch: list[_Item] = []
+        budget = 0
+        for entry in entries:
+            started = time.monotonic()
+            item = _Item(entry.rel_path)
+            if not entry.ok:
+                item.status, item.stage, item.reason = "skipped", "walk", entry.reason
+            else:
+                try:
+                    item.doc = _read(opts, entry.rel_path)
+                except DocumentError as exc:
+                    item.status, item.stage, item.reason = "failed", "read", exc.reason
+                except Exception as exc:  # a reader bug must not stop the night either
+                    item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
+            item.seconds = time.monotonic() - started
+            if item.doc is not None:
+                prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
+                if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
+                    self._unchanged(item, prev)
+                    continue
+                budget += max(1, sum(len(u.text) for u in item.doc.units) // 1200)
+            batch.append(item)
+            # A few engine batches' worth of chunks per call: enough to batch well, few enough that
+            # memory stays flat and outputs land steadily.
+            if budget >= 4 * opts.batch_size or len(batch) >= 64:
+                yield self._name(batch)
+                batch, budget = [], 0
+        if batch:
+            yield self._name(batch)
+
+    def _name(self, items: list[_Item]) -> list[_Item]:
+        """Decide each item's output path (names redacted in one engine call), here and only here, so
+        that a folder has one output name and no two inputs share an output."""
+        started = time.monotonic()
+        self.names.prepare([i.rel_path for i in items])
+        for item in items:
+            item.named = self.names.output_path(item.rel_path)
+            if item.to_redact and item.doc is not None:
+                mine = keyed_hash(self.key, item.rel_path)
+                if self.outputs.setdefault(item.named.path, mine) != mine:
+                    item.status, item.stage, item.reason = "failed", "name", "its redacted name is the output name of another document"
+        naming = (time.monotonic() - started) / len(items)
+        for item in items:
+            item.seconds += naming
+        return items
 
     def _close(self) -> None:
         summary = self.summary
@@ -432,6 +497,24 @@ class Loop:
             self.audit.add_document(row, spans)
         self.waiting = []
 
+    # ---- recording, whoever did the work
+
+    def land(self, item: _Item, row: dict, spans: list, stop: str | None = None) -> None:
+        """Record one document the worker step finished. Its output, if any, is durable by now (written,
+        fsynced and renamed before the worker gave its rows back); the input's previous output under
+        another name goes first, so no kill leaves a recorded output beside a stale one."""
+        summary = self.summary
+        if row["status"] == "redacted":
+            self._remove_stale(item.previous, row["doc_path"])
+            summary.spans_redacted += sum(r["action"] == "redacted" for r in spans)
+            summary.oracle_checked += sum(r["oracle_checked"] for r in spans)
+            summary.sensitive_spans += len(spans)
+        summary.tokens += row.get("tokens") or 0
+        summary.chunks += row.get("chunks") or 0
+        self._record(row, spans)
+        if stop:
+            raise StopRun(stop)
+
     def _record(self, row: dict, spans: list | None = None) -> None:
         """Count a document, report its problem, and write its rows (or keep them waiting while the run
         has done nothing that needs an audit run)."""
@@ -458,29 +541,61 @@ class Loop:
                       "status": "unchanged", "input_sha256": item.doc.sha256, "output_sha256": prev["output_sha256"],
                       "seconds": item.seconds})
 
-    # ---- one batch
-
-    def _batch(self, items: list[_Item]) -> None:
-        if not items:
+    def _remove_stale(self, prev: dict | None, path: str) -> None:
+        """This input's previous output, when it landed under another name (the name's redaction
+        changed with the model or policy) and is still exactly what vault wrote: removed, so the output
+        tree holds one output per input."""
+        if not prev or not prev.get("doc_path") or prev["doc_path"] == path or prev["doc_path"] in self.outputs:
             return
-        started = time.monotonic()
-        self.names.prepare([i.rel_path for i in items])
-        naming = (time.monotonic() - started) / len(items)
-        docs = [i for i in items if i.doc is not None]
+        old = self.opts.output_dir / prev["doc_path"]
+        try:
+            if _sha256(old.read_bytes()) == prev["output_sha256"]:
+                old.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
+class Worker:
+    """The worker step: redact a batch of documents in one engine call, then per document check, render,
+    write the output atomically and give back its rows. It keeps no state of the run (names, outputs and
+    the audit are the driver's), so the local loop runs one in its own process and the Ray engine one per
+    actor, on any node that reaches the input and output directories at the same paths."""
+
+    def __init__(self, redactor: Redactor, opts: RunOptions, key: bytes, shared: Pseudonymizer | None = None):
+        self.redactor, self.opts, self.key = redactor, opts, key
+        self.shared = shared  # one pseudonymizer for the whole run (--consistent-pseudonyms), else one per document
+
+    def process(self, items: list[_Item]) -> list[Outcome]:
+        """One outcome per item, in order; fewer when a write failed in a way every later one would (the
+        last outcome says so, and the items after it are left unwritten)."""
+        for item in items:
+            if item.to_redact and item.doc is None:  # sent without its document (Ray): read it here
+                started = time.monotonic()
+                try:
+                    item.doc = _read(self.opts, item.rel_path)
+                except DocumentError as exc:
+                    item.status, item.stage, item.reason = "failed", "read", exc.reason
+                except Exception as exc:
+                    item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
+                item.seconds += time.monotonic() - started
+        docs = [i for i in items if i.to_redact]
         results, engine_seconds = self._redact(docs)
         by_item = {id(i): res for i, res in zip(docs, results)}
         tokens = {k: sum(r.tokens for r in res) for k, res in by_item.items() if not isinstance(res, Exception)}
         total_tokens = max(1, sum(tokens.values()))
+        outcomes = []
         for item in items:
             # Its own time, and its share (by tokens) of the engine batch it was decoded in.
-            item.seconds += naming + engine_seconds * tokens.get(id(item), 0) / total_tokens
+            item.seconds += engine_seconds * tokens.get(id(item), 0) / total_tokens
             try:
-                self._finish(item, by_item.get(id(item)))
-            except StopRun:
-                raise
+                outcome = self._finish(item, by_item.get(id(item)))
             except Exception as exc:  # a bug in the steps after redaction: still this document alone
-                self._record({"doc_path": None, "input_path_hmac": keyed_hash(self.key, item.rel_path), "status": "failed",
-                              "stage": _stage(exc, "write"), "error": f"internal error: {type(exc).__name__}"})
+                outcome = ({"doc_path": None, "input_path_hmac": keyed_hash(self.key, item.rel_path), "status": "failed",
+                            "stage": _stage(exc, "write"), "error": f"internal error: {type(exc).__name__}"}, [], None)
+            outcomes.append(outcome)
+            if outcome[2]:
+                break
+        return outcomes
 
     def _redact(self, docs: list[_Item]) -> tuple[list, float]:
         """Every document's unit results, or the exception that failed it. One engine call for the
@@ -513,15 +628,13 @@ class Loop:
             pseudonymizers += [own] * len(doc.units)
         return self.redactor.redact(texts, pseudonymizers, contexts, documents)
 
-    def _finish(self, item: _Item, results) -> None:
-        """Name, check, render and write one document, then record it."""
+    def _finish(self, item: _Item, results) -> Outcome:
+        """Check, render and write one document; its rows."""
         started = time.monotonic()
-        doc = item.doc
+        doc, named = item.doc, item.named
         row = {"input_path_hmac": keyed_hash(self.key, item.rel_path), "format": doc.format if doc else None,
-               "input_sha256": doc.sha256 if doc else None}
-        named = self.names.output_path(item.rel_path)
-        row["doc_path"] = named.path
-        spans = []
+               "input_sha256": doc.sha256 if doc else None, "doc_path": named.path}
+        spans, stop = [], None
         if named.path is None:
             status, stage, reason, sha = "failed", "name", named.reason, None
         elif item.status:
@@ -534,58 +647,31 @@ class Loop:
                        oracle_passes=sum(r.passes for r in results))
             drafted = sum(r.drafted for r in results)
             row["accept_rate"] = sum(r.accepted for r in results) / drafted if drafted else None
-            self.summary.tokens += row["tokens"]
-            self.summary.chunks += row["chunks"]
-            status, stage, reason, sha = self._write(item, results, named)
+            status, stage, reason, sha, stop = self._write(item, results)
         row.update(status=status, stage=stage, error=reason, output_sha256=sha,
                    seconds=item.seconds + time.monotonic() - started)
-        if status == "redacted":
-            self.summary.spans_redacted += sum(r["action"] == "redacted" for r in spans)
-            self.summary.oracle_checked += sum(r["oracle_checked"] for r in spans)
-            self.summary.sensitive_spans += len(spans)
         for r in spans:
             r["doc_path"] = named.path
-        self._record(row, spans)
-        if self._stop:
-            raise StopRun(self._stop)
+        return row, spans, stop
 
-    _stop: str | None = None  # set when a write failed in a way every later write would
-
-    def _write(self, item: _Item, results, named) -> tuple[str, str | None, str | None, str | None]:
-        """(status, stage, reason, output SHA-256) of checking, rendering and writing one document."""
+    def _write(self, item: _Item, results) -> tuple[str, str | None, str | None, str | None, str | None]:
+        """(status, stage, reason, output SHA-256, why the run must stop) of checking, rendering and
+        writing one document. Nothing is written unless every chunk was verified."""
         if not all(r.verified for r in results):
-            return "failed", "verify", "not fully verified by the oracle", None
-        if named.hold or any(r.hold for r in results):
-            return "held", "hold", "held for review: a must-redact recognizer and the oracle disagree", None
-        owner = self.outputs.setdefault(named.path, keyed_hash(self.key, item.rel_path))
-        if owner != keyed_hash(self.key, item.rel_path):
-            return "failed", "name", "its redacted name is the output name of another document", None
+            return "failed", "verify", "not fully verified by the oracle", None, None
+        if item.named.hold or any(r.hold for r in results):
+            return "held", "hold", "held for review: a must-redact recognizer and the oracle disagree", None, None
         try:
             data = render_document(item.doc, [r.redacted for r in results])
         except Exception as exc:
-            return "failed", "render", f"cannot rebuild the file: {type(exc).__name__}", None
+            return "failed", "render", f"cannot rebuild the file: {type(exc).__name__}", None, None
         try:
-            write_atomic(self.opts.output_dir / named.path, data)
+            write_atomic(self.opts.output_dir / item.named.path, data)  # fsynced and renamed before the rows go back
         except OSError as exc:
             reason = f"cannot write the output: {exc.strerror or type(exc).__name__}"
-            if exc.errno in _FATAL_WRITE:
-                self._stop = reason  # fail closed: stop after recording this document
-            return "failed", "write", reason, None
-        self._remove_stale(item.previous, named.path)
-        return "redacted", None, None, _sha256(data)
-
-    def _remove_stale(self, prev: dict | None, path: str) -> None:
-        """This input's previous output, when it landed under another name (the name's redaction
-        changed with the model or policy) and is still exactly what vault wrote: removed, so the output
-        tree holds one output per input."""
-        if not prev or not prev.get("doc_path") or prev["doc_path"] == path or prev["doc_path"] in self.outputs:
-            return
-        old = self.opts.output_dir / prev["doc_path"]
-        try:
-            if _sha256(old.read_bytes()) == prev["output_sha256"]:
-                old.unlink()
-        except OSError:
-            pass  # gone already, or not ours to remove
+            # Fail closed: a full or read-only disk fails every later document too, so the run stops.
+            return "failed", "write", reason, None, reason if exc.errno in _FATAL_WRITE else None
+        return "redacted", None, None, _sha256(data), None
 
 
 def _location(unit, row: dict) -> dict:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import importlib.util
 import os
+import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +43,14 @@ class RunOptions:
     dry_run: bool = False
     consistent_pseudonyms: bool = False
     progress: bool = False
+    quiet: bool = False  # print nothing but the summary and problems (--quiet, --json)
     max_bytes: int = 20_000_000  # larger files fail with a clear reason instead of stalling the night
     key_file: Path | None = None
     flush_seconds: float = 5.0  # how often finished documents are committed to the audit
+    engine: str = "local"  # "local": this process; "ray": a pool of Ray actors (vault.distributed)
+    ray_address: str | None = None  # HOST:PORT of a running Ray cluster; None starts a local instance
+    workers: int | None = None  # Ray actors; None: as many as the cluster's CPUs allow
+    worker_cpus: int = 1  # CPUs (and torch threads) of each Ray actor
 
 
 @dataclass
@@ -67,6 +75,7 @@ def prepare(opts: RunOptions) -> Prepared:
     """Check everything a run needs; for a real run create the output and audit directories, take
     the locks and resolve (or create) the key. A dry run creates nothing and takes no lock."""
     check_paths(opts)
+    check_engine(opts)
     for path in model_dirs(opts):
         if not path.is_dir():
             raise UsageError(f"{path}: model directory not found")
@@ -103,7 +112,15 @@ def prepare(opts: RunOptions) -> Prepared:
     return prepared
 
 
+# pyarrow.fs's schemes. A Path keeps "s3://b/x" as "s3:/b/x", so both spellings are caught.
+_URI = re.compile(r"(s3|gs|gcs|hdfs|viewfs|abfs|abfss|az|file)://?", re.IGNORECASE)
+
+
 def check_paths(opts: RunOptions) -> None:
+    for path, what in ((opts.input_dir, "input"), (opts.output_dir, "output"), (opts.audit_dir, "audit")):
+        if _URI.match(str(path)):
+            raise UsageError(f"{path}: object-store URIs are not supported as the {what} directory; use a path every "
+                             "node reaches (a shared file system, or the bucket mounted at the same path on every node)")
     inp, out, aud = opts.input_dir.resolve(), opts.output_dir.resolve(), opts.audit_dir.resolve()
     if not inp.is_dir():
         raise UsageError(f"{opts.input_dir}: input directory not found")
@@ -118,6 +135,36 @@ def check_paths(opts: RunOptions) -> None:
             raise UsageError(f"{path}: the {what} directory is a file")
     if opts.key_file is not None and not Path(opts.key_file).is_file():
         raise UsageError(f"{opts.key_file}: audit key file not found")
+
+
+def check_engine(opts: RunOptions) -> None:
+    """The engine and its options. For Ray: that it is installed and, for a cluster, that its address
+    answers (ray.init would otherwise retry for a minute)."""
+    if opts.engine not in ("local", "ray"):
+        raise UsageError(f"--engine {opts.engine}: use local or ray")
+    if opts.engine == "local":
+        if opts.ray_address or opts.workers is not None:
+            raise UsageError("--ray-address and --workers need --engine ray")
+        return
+    if importlib.util.find_spec("ray") is None:
+        raise UsageError("--engine ray needs Ray: pip install 'vault[ray]'")
+    if opts.consistent_pseudonyms:
+        # A pseudonymizer keeps its fakes apart within one process; Ray actors cannot share one.
+        raise UsageError("--consistent-pseudonyms needs --engine local: Ray workers cannot share one pseudonym table")
+    if opts.ray_address is None:
+        cpus = len(os.sched_getaffinity(0))
+        if (opts.workers or 1) * opts.worker_cpus > cpus:
+            raise UsageError(f"--workers {opts.workers or 1} of --worker-cpus {opts.worker_cpus}: this machine has {cpus} CPUs")
+        return
+    if opts.dry_run:
+        return
+    host, _, port = opts.ray_address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--ray-address {opts.ray_address}: expected HOST:PORT (the head node's `ray start --head --port`)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(f"--ray-address {opts.ray_address}: no Ray cluster answers there ({exc.strerror or type(exc).__name__})") from None
 
 
 def _make_writable_dir(folder: Path, what: str) -> None:
