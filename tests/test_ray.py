@@ -121,7 +121,8 @@ def test_two_ray_workers_write_what_the_local_engine_writes_even_when_one_is_kil
     redacted = [r["input_path_hmac"] for r in iter_rows(tmp_path / "audit-ray" / run_id, "documents") if r["status"] == "redacted"]
     assert len(redacted) == len(set(redacted)) == local["redacted"]  # each once, whichever attempt answered
     manifest = json.loads((Path(result["audit_run"]) / "manifest.json").read_text())
-    assert manifest["meta"]["engine"] == {"name": "ray", "workers": 2, "worker_cpus": 1}
+    assert manifest["meta"]["engine"] == {"name": "ray", "address": "local", "workers": 2, "worker_cpus": 1}
+    assert result["engine"]["workers"] == 2 and result["engine"]["planning_seconds"] > 0
     for engine in ("local", "ray"):  # the bad inputs fail again; every output stands
         again = _redact(tmp_path, tiny_pair_dirs, "out-ray", "audit-ray", "--engine", engine)
         assert (again["redacted"], again["unchanged"], again["failed"]) == (0, local["redacted"], local["failed"]), engine

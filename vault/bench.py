@@ -276,3 +276,69 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
         "memory_ratio": round(memory[large_n] / memory[small_n], 3),
         "coverage": summary["coverage"],
     }
+
+
+# ---------------------------------------------------------------------------------------------- scaling
+
+
+def _short_texts(data_dir: Path, n: int) -> list[str]:
+    """Short texts as people write them (the hand-written wild and everyday sets, alternating), or
+    generated ones where the repository's data/ is not at hand."""
+    sets = [[d["text"] for d in read_gold(data_dir / name)] for name in ("wild.jsonl", "everyday.jsonl")
+            if (data_dir / name).is_file()]
+    mixed = [t for pair in zip(*sets) for t in pair] if sets else []
+    if len(mixed) < n:
+        from vault.train.generate import generate
+
+        mixed += [d["text"][:400] for d in generate(n - len(mixed), seed=9004, split="heldout")]
+    return mixed[:n]
+
+
+def scaling(workers: list[int], dev_path: Path | None = DEFAULT_DEV, policy: str = "default", long_docs: int = 8,
+            short_docs: int = 52, extra: list[str] = (), log=print) -> dict:
+    """`vault redact --engine ray` with single-CPU (single-thread) workers, for each worker count, beside
+    the local engine with torch on every CPU, on the same tree, in one run; each a process of its own.
+    Throughput is the tree's characters over the run's own processing seconds (reading, naming, redacting,
+    writing, recording; not imports, model loading, Ray's start or the workers' start); wall time beside it.
+    Each Ray run's outputs are compared with the local engine's, byte for byte."""
+    import tempfile
+
+    from vault.distributed import local_cpus
+
+    long = [d["text"] for d in read_gold(_require(dev_path))][:long_docs] if dev_path is not None else []
+    texts = long + _short_texts(TAB_DEV.parent, short_docs)
+    chars = sum(len(t) for t in texts)
+    cpus = local_cpus()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="vault-scaling-") as tmp:
+        work = Path(tmp)
+        plan = [("local", None)] + [("ray", n) for n in workers]
+        for engine, n in plan:
+            name = "local" if engine == "local" else f"ray{n}"
+            _write_docs(work / name, texts)
+            args = ["--policy", policy, *extra]
+            if engine == "ray":
+                args += ["--engine", "ray", "--workers", str(n), "--worker-cpus", "1"]
+            wall, _, summary = _redact_process(work / name, work, args)
+            processing = summary["processing_seconds"] or wall
+            run = {"engine": engine, "workers": n, "threads": 1 if engine == "ray" else cpus,
+                   "wall_seconds": round(wall, 2), "processing_seconds": round(processing, 2),
+                   "chars_per_second": round(chars / processing, 1), "redacted": summary["redacted"]}
+            if engine == "ray":
+                run["identical_to_local"] = _tree_bytes(work / f"out-{name}") == _tree_bytes(work / "out-local")
+            runs.append(run)
+            log(f"{name}: {run['processing_seconds']} s processing, {run['wall_seconds']} s wall, "
+                f"{run['chars_per_second']} characters/s")
+    local = runs[0]
+    one = next((r for r in runs if r["workers"] == 1), None)
+    ratios = {}
+    for r in runs[1:]:
+        ratios[f"ray_{r['workers']}_vs_local"] = round(r["chars_per_second"] / local["chars_per_second"], 3)
+        if one is not None and r is not one:
+            ratios[f"ray_{r['workers']}_vs_ray_1"] = round(r["chars_per_second"] / one["chars_per_second"], 3)
+    return {"documents": len(texts), "long_documents": len(long), "characters": chars, "cpus": cpus, "runs": runs,
+            "ratios": ratios}
+
+
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -306,11 +306,22 @@ def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--policy", "policy_path", default="default", show_default=True)
 @click.option("--dev", type=_GOLD, default=TAB_DEV, show_default=True, help="gold JSONL of real documents")
-def bench_pipeline(quick, as_json, policy_path, dev):
-    """End-to-end throughput against Presidio's analyzer alone; peak memory of 10x more documents."""
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: throughput per Ray worker count beside the local engine (scaling)")
+@click.option("--workers", "worker_counts", default="1,2", show_default=True, help="with --engine ray: worker counts to run")
+def bench_pipeline(quick, as_json, policy_path, dev, engine, worker_counts):
+    """End-to-end throughput against Presidio's analyzer alone; peak memory of 10x more documents. With
+    --engine ray: throughput of 1-CPU Ray workers per worker count, beside the local engine."""
     from vault import bench as bench_mod
 
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    if engine == "ray":
+        try:
+            counts = [int(n) for n in worker_counts.split(",")]
+        except ValueError:
+            _fail(f"--workers {worker_counts}: expected counts such as 1,2", as_json=as_json)
+        click.echo(json.dumps(bench_mod.scaling(counts, dev_path=dev, policy=policy_path, log=log), indent=1))
+        return
     result = bench_mod.pipeline(quick=quick, dev_path=dev, policy=policy_path, log=log)
     click.echo(json.dumps(result, indent=1))
 

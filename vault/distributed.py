@@ -64,6 +64,15 @@ class _Key:
 class RayLoop(Loop):
     """The local loop with its batches sent to Ray actors instead of run in this process."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        opts = self.opts
+        # In the run's signed listings from the first on (they must all agree): how it was run. A cluster's
+        # default pool size is known only once connected, so it reads null here and shows in the summary.
+        workers = opts.workers or (None if opts.ray_address else local_cpus() // opts.worker_cpus)
+        self.meta["engine"] = {"name": "ray", "address": opts.ray_address or "local", "workers": workers,
+                               "worker_cpus": opts.worker_cpus}
+
     def execute(self, batches) -> None:
         # Plan the whole run first: Ray Data takes its input as a list. Documents that need no redaction
         # (skipped, failed reading or naming) are finished here at once; the plan keeps no document text.
@@ -82,6 +91,7 @@ class RayLoop(Loop):
                     item.doc = None  # the worker reads it again where it runs
                 plan.append(todo)
         self.summary.processed(started, time.time())
+        self.summary.engine = {"name": "ray", "planning_seconds": round(time.time() - started, 3)}
         if plan:
             # Largest first, one at a time per worker: the last batches are the short ones, so no worker
             # waits long for another at the end.
@@ -100,7 +110,7 @@ class RayLoop(Loop):
                 if workers * opts.worker_cpus > cpus:
                     raise StopRun(f"the Ray cluster has {cpus} CPUs: {workers} workers of {opts.worker_cpus} CPUs do not fit")
                 self.log(f"vault: ray: {workers} workers of {opts.worker_cpus} CPUs, {len(plan)} batches")
-                self.meta["engine"] = {"name": "ray", "workers": workers, "worker_cpus": opts.worker_cpus}
+                self.summary.engine.update(workers=workers, worker_cpus=opts.worker_cpus)
                 self._collect(plan, _dataset(ray, plan, self._worker_setup(), workers, opts.worker_cpus))
             finally:
                 if ours:

@@ -1,8 +1,10 @@
 """`vault redact`: read → chunk → detect → draft → verify → decide → render → write, for a directory.
 
 `Redactor.redact` is the per-batch step (texts in, redacted texts and audit rows out) and does not care
-who feeds it; `run` is the local loop that streams documents through it in batches, writes outputs
-atomically and appends the audit after each output.
+who feeds it. A run has two sides: `Loop` is the driver (walk, read, skip what verified evidence says is
+done, name, batch; then record each document and write the audit, alone), `Worker` the step that redacts
+a batch of documents, writes each output atomically and gives back its rows. The local engine runs the
+Worker in this process (`Loop.execute`); the Ray engine (vault.distributed) runs it on Ray actors.
 """
 
 import bisect
@@ -212,6 +214,9 @@ class Summary:
     # The run's own processing: reading, naming, redacting, writing and recording, without start-up
     # (imports, models, Ray, the walk). Intervals on the wall clock (Ray workers may be other machines).
     processing: list[tuple[float, float]] = field(default_factory=list)
+    # How the run was executed; the Ray engine adds its pool and the driver's planning seconds (reading,
+    # hashing and naming every document before the workers start: the part that does not scale).
+    engine: dict = field(default_factory=lambda: {"name": "local"})
 
     def processed(self, started: float, ended: float) -> None:
         self.processing.append((started, ended))
@@ -241,7 +246,7 @@ class Summary:
                "oracle_checked": self.oracle_checked, "coverage": self.coverage, "tokens": self.tokens,
                "seconds": round(self.seconds, 3),
                "processing_seconds": None if self.processing_seconds is None else round(self.processing_seconds, 3),
-               "noop": self.noop, "outputs_from": self.outputs_from,
+               "engine": self.engine, "noop": self.noop, "outputs_from": self.outputs_from,
                "stopped": self.stopped, "problems": self.problems, "warnings": self.warnings,
                "exit_code": self.exit_code}
         if self.dry_run is not None:
@@ -427,18 +432,11 @@ class Loop:
         batch: list[_Item] = []
         budget = 0
         for entry in entries:
-            started = time.monotonic()
             item = _Item(entry.rel_path)
             if not entry.ok:
                 item.status, item.stage, item.reason = "skipped", "walk", entry.reason
             else:
-                try:
-                    item.doc = _read(opts, entry.rel_path)
-                except DocumentError as exc:
-                    item.status, item.stage, item.reason = "failed", "read", exc.reason
-                except Exception as exc:  # a reader bug must not stop the night either
-                    item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
-            item.seconds = time.monotonic() - started
+                _load(opts, item)
             if item.doc is not None:
                 prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
                 if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
@@ -570,14 +568,7 @@ class Worker:
         last outcome says so, and the items after it are left unwritten)."""
         for item in items:
             if item.to_redact and item.doc is None:  # sent without its document (Ray): read it here
-                started = time.monotonic()
-                try:
-                    item.doc = _read(self.opts, item.rel_path)
-                except DocumentError as exc:
-                    item.status, item.stage, item.reason = "failed", "read", exc.reason
-                except Exception as exc:
-                    item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
-                item.seconds += time.monotonic() - started
+                _load(self.opts, item)
         docs = [i for i in items if i.to_redact]
         results, engine_seconds = self._redact(docs)
         by_item = {id(i): res for i, res in zip(docs, results)}
@@ -690,6 +681,18 @@ def _stage(exc: BaseException, default: str) -> str:
             stage = _STAGES.get(os.path.basename(tb.tb_frame.f_code.co_filename), stage)
         tb = tb.tb_next
     return stage
+
+
+def _load(opts: RunOptions, item: _Item) -> None:
+    """Read an item's document, or say why not: the stage, and a reason that quotes nothing from it."""
+    started = time.monotonic()
+    try:
+        item.doc = _read(opts, item.rel_path)
+    except DocumentError as exc:
+        item.status, item.stage, item.reason = "failed", "read", exc.reason
+    except Exception as exc:  # a reader bug must not stop the night either
+        item.status, item.stage, item.reason = "failed", "read", f"unreadable: {type(exc).__name__}"
+    item.seconds += time.monotonic() - started
 
 
 def _read(opts: RunOptions, rel_path: str) -> Document:
