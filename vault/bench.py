@@ -297,10 +297,11 @@ def _short_texts(data_dir: Path, n: int) -> list[str]:
 def scaling(workers: list[int], dev_path: Path | None = DEFAULT_DEV, policy: str = "default", long_docs: int = 8,
             short_docs: int = 52, extra: list[str] = (), log=print) -> dict:
     """`vault redact --engine ray` with single-CPU (single-thread) workers, for each worker count, beside
-    the local engine with torch on every CPU, on the same tree, in one run; each a process of its own.
-    Throughput is the tree's characters over the run's own processing seconds (reading, naming, redacting,
-    writing, recording; not imports, model loading, Ray's start or the workers' start); wall time beside it.
-    Each Ray run's outputs are compared with the local engine's, byte for byte."""
+    the local engine with torch on every CPU and on one, on the same tree, in one run; each run a process
+    of its own. Throughput is the tree's characters over the run's own processing seconds (reading, naming,
+    redacting, writing, recording; not imports, model loading, Ray's start or the workers' start); wall time
+    beside it. Each Ray run's outputs are compared with the local engine's, byte for byte."""
+    import os
     import tempfile
 
     from vault.distributed import local_cpus
@@ -312,28 +313,37 @@ def scaling(workers: list[int], dev_path: Path | None = DEFAULT_DEV, policy: str
     runs = []
     with tempfile.TemporaryDirectory(prefix="vault-scaling-") as tmp:
         work = Path(tmp)
-        plan = [("local", None)] + [("ray", n) for n in workers]
-        for engine, n in plan:
-            name = "local" if engine == "local" else f"ray{n}"
+        plan = [("local", None, t) for t in sorted({cpus, 1}, reverse=True)] + [("ray", n, 1) for n in workers]
+        for engine, n, threads in plan:
+            name = f"local{threads}" if engine == "local" else f"ray{n}"
             _write_docs(work / name, texts)
             args = ["--policy", policy, *extra]
             if engine == "ray":
                 args += ["--engine", "ray", "--workers", str(n), "--worker-cpus", "1"]
-            wall, _, summary = _redact_process(work / name, work, args)
+            saved = dict(os.environ)
+            os.environ["OMP_NUM_THREADS"] = str(threads)  # torch's threads in the local engine's process
+            try:
+                wall, _, summary = _redact_process(work / name, work, args)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
             processing = summary["processing_seconds"] or wall
-            run = {"engine": engine, "workers": n, "threads": 1 if engine == "ray" else cpus,
-                   "wall_seconds": round(wall, 2), "processing_seconds": round(processing, 2),
-                   "chars_per_second": round(chars / processing, 1), "redacted": summary["redacted"]}
+            run = {"engine": engine, "workers": n, "threads": threads, "wall_seconds": round(wall, 2),
+                   "processing_seconds": round(processing, 2), "chars_per_second": round(chars / processing, 1),
+                   "redacted": summary["redacted"]}
             if engine == "ray":
-                run["identical_to_local"] = _tree_bytes(work / f"out-{name}") == _tree_bytes(work / "out-local")
+                # The driver's serial part (reading, hashing, naming every document), inside processing.
+                run["planning_seconds"] = summary["engine"].get("planning_seconds")
+                run["identical_to_local"] = _tree_bytes(work / f"out-{name}") == _tree_bytes(work / f"out-local{cpus}")
             runs.append(run)
             log(f"{name}: {run['processing_seconds']} s processing, {run['wall_seconds']} s wall, "
                 f"{run['chars_per_second']} characters/s")
-    local = runs[0]
-    one = next((r for r in runs if r["workers"] == 1), None)
+    local, local_one = runs[0], next(r for r in runs if r["engine"] == "local" and r["threads"] == 1)
+    one = next((r for r in runs if r["engine"] == "ray" and r["workers"] == 1), None)
     ratios = {}
-    for r in runs[1:]:
+    for r in (r for r in runs if r["engine"] == "ray"):
         ratios[f"ray_{r['workers']}_vs_local"] = round(r["chars_per_second"] / local["chars_per_second"], 3)
+        ratios[f"ray_{r['workers']}_vs_local_1_thread"] = round(r["chars_per_second"] / local_one["chars_per_second"], 3)
         if one is not None and r is not one:
             ratios[f"ray_{r['workers']}_vs_ray_1"] = round(r["chars_per_second"] / one["chars_per_second"], 3)
     return {"documents": len(texts), "long_documents": len(long), "characters": chars, "cpus": cpus, "runs": runs,

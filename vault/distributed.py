@@ -167,7 +167,8 @@ def _dataset(ray, plan: list[list], setup: tuple, workers: int, cpus: int):
     context.max_consecutive_actor_init_deaths = ATTEMPTS
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    work = [{"batch": n, "work": pickle.dumps(items)} for n, items in enumerate(plan)]
+    # Items as the worker needs them: without the previous run's row, which only the driver uses.
+    work = [{"batch": n, "work": pickle.dumps([replace(i, previous=None) for i in items])} for n, items in enumerate(plan)]
     return ray.data.from_items(work, override_num_blocks=len(work)).map_batches(
         _Actor, fn_constructor_args=setup, batch_size=1, num_cpus=cpus,
         compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),

@@ -119,8 +119,9 @@ _URI = re.compile(r"(s3|gs|gcs|hdfs|viewfs|abfs|abfss|az|file)://?", re.IGNORECA
 def check_paths(opts: RunOptions) -> None:
     for path, what in ((opts.input_dir, "input"), (opts.output_dir, "output"), (opts.audit_dir, "audit")):
         if _URI.match(str(path)):
-            raise UsageError(f"{path}: object-store URIs are not supported as the {what} directory; use a path every "
-                             "node reaches (a shared file system, or the bucket mounted at the same path on every node)")
+            uri = re.sub(r"^(\w+):/+", r"\1://", str(path))
+            raise UsageError(f"{uri}: object-store URIs are not supported as the {what} directory; use a path that "
+                             "every node reaches on a shared POSIX file system (see the README)")
     inp, out, aud = opts.input_dir.resolve(), opts.output_dir.resolve(), opts.audit_dir.resolve()
     if not inp.is_dir():
         raise UsageError(f"{opts.input_dir}: input directory not found")
@@ -143,8 +144,8 @@ def check_engine(opts: RunOptions) -> None:
     if opts.engine not in ("local", "ray"):
         raise UsageError(f"--engine {opts.engine}: use local or ray")
     if opts.engine == "local":
-        if opts.ray_address or opts.workers is not None:
-            raise UsageError("--ray-address and --workers need --engine ray")
+        if opts.ray_address or opts.workers is not None or opts.worker_cpus != 1:
+            raise UsageError("--ray-address, --workers and --worker-cpus need --engine ray")
         return
     if importlib.util.find_spec("ray") is None:
         raise UsageError("--engine ray needs Ray: pip install 'vault[ray]'")
