@@ -15,7 +15,7 @@ import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from vault.evaluate import TAB_DEV, read_gold
-from vault.models import Grammar, RedactionModel, build_prompt, chunk_bounds, tokens_with_tags
+from vault.models import Grammar, RedactionModel, build_prompt
 from vault.speculate import Engine
 
 DEFAULT_DEV = TAB_DEV
@@ -81,36 +81,39 @@ class Row:
         }
 
 
-def bench_chunks(oracle: RedactionModel, dev_path: Path | None, n_dev: int, n_generated: int, detector=None,
-                 chunk_tokens: int = 256) -> tuple[list[list[int]], list[list[int]]]:
-    """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents,
-    with the recognizers' tags as hints when a detector is given."""
+@dataclass
+class BenchChunks:
+    """The chunks every mode decodes: source tokens, what the models read (hinted source) and the
+    drafters' first guess, prepared as `vault redact` prepares them."""
+
+    sources: list[list[int]]
+    readings: list[list[int]]
+    guesses: list[list[int]]
+
+
+def bench_chunks(redactor, dev_path: Path | None, n_dev: int, n_generated: int) -> BenchChunks:
+    """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents."""
     from vault.train.generate import generate
 
     texts = []
     if dev_path is not None:
         texts += [d["text"] for d in read_gold(_require(dev_path))[:n_dev]]
     texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
-    tok, tags = oracle.tokenizer, oracle.tags
-    chunks, hints = [], []
-    for text in texts:
-        ids, offsets = tok.encode(text)
-        bounds = chunk_bounds(text, offsets, chunk_tokens)
-        if not bounds:
-            continue
-        a, b = bounds[len(bounds) // 2]
-        start, end = offsets[a][0], offsets[b - 1][1]
-        spans = detector.detect(text[start:end]) if detector else []
-        chunks.append(ids[a:b])
-        hints.append(tokens_with_tags(tags, ids[a:b], [(x - start, y - start) for x, y in offsets[a:b]], spans))
-    return chunks, hints
+    chunks = redactor.chunk(texts)
+    picked = []
+    for t in range(len(texts)):
+        mine = [k for k, job in enumerate(chunks.jobs) if job[0] == t]
+        if mine:
+            picked.append(mine[len(mine) // 2])
+    return BenchChunks([chunks.sources[k] for k in picked], [chunks.readings[k] for k in picked],
+                       [chunks.guesses[k] for k in picked])
 
 
-def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: list[list[int]]) -> list[list[int]]:
+def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: BenchChunks) -> list[list[int]]:
     tags = oracle.tags
     outputs = []
-    for source in chunks:
-        prompt = build_prompt(tags, source)
+    for source, reading in zip(chunks.sources, chunks.readings):
+        prompt = build_prompt(tags, reading)
         kwargs = dict(
             max_new_tokens=3 * len(source) + 2,
             do_sample=False,
@@ -129,9 +132,15 @@ def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: lis
 
 
 def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = False, batch_size: int = 8,
-                dev_path: Path | None = DEFAULT_DEV, detector=None, log=print) -> dict:
+                dev_path: Path | None = DEFAULT_DEV, policy=None, log=print) -> dict:
+    """Every mode on the same chunks, prepared under `policy` (default: strict) as `vault redact` does."""
+    from vault.pipeline import Redactor
+    from vault.policy import load_policy
+
     n_dev, n_gen = (3, 3) if quick else (12, 12)
-    chunks, hints = bench_chunks(oracle, dev_path, n_dev, n_gen, detector)
+    redactor = Redactor(draft, oracle, policy or load_policy("strict"), key=b"bench")
+    prepared = bench_chunks(redactor, dev_path, n_dev, n_gen)
+    chunks = prepared.sources
     counter = PassCounter(oracle.model)
     engine = Engine(oracle.model, oracle.tags, draft.model)
     rows: list[Row] = []
@@ -151,7 +160,8 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
 
     def vault_mode(drafter: str, batch: int):
         def fn():
-            res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch, fill=False)  # exact batch sizes
+            res = engine.run(chunks, drafter=drafter, hints=prepared.guesses, batch_size=batch, fill=False,
+                             readings=prepared.readings)  # exact batch sizes
             return ([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
                     sum(r.passes for r in res))
 
@@ -165,7 +175,7 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
         measure(mode, batch, vault_mode(drafter, batch))
     hf_modes = ["hf-greedy", "hf-assisted", "hf-prompt-lookup"]
     for mode in hf_modes:
-        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, chunks), 0, 0, 0))
+        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, prepared), 0, 0, 0))
 
     def pick(mode: str, batch: int) -> Row:
         return next(r for r in rows if r.mode == mode and r.batch == batch)
