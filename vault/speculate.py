@@ -119,7 +119,12 @@ class BufferLayer(DynamicLayer):
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
         if self.is_initialized and self.buffers is not None:
-            self.buffers = [b[indices] for b in self.buffers]
+            kept = []
+            for b in self.buffers:  # copy the used positions only, not the whole capacity
+                new = b.new_empty((len(indices), *b.shape[1:]))
+                new[..., : self.used, :] = b[indices, ..., : self.used, :]
+                kept.append(new)
+            self.buffers = kept
             self._views()
 
     def get_seq_length(self) -> int:
