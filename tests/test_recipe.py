@@ -24,8 +24,8 @@ def test_training_examples_strip_back_to_their_source(tiny_pair_dirs):
     tokenizer = load_model(tiny_pair_dirs["oracle"]).tokenizer
     pieces = DOCS[:2] + [recipe.must_mask(d) for d in snippets(GOLD[0], random.Random(1), 6)]
     for e in recipe.examples(pieces, tokenizer):
-        source = e["input"][1:e["prompt_len"] - 1]  # <src> source <out>
-        target = e["input"][e["prompt_len"]:] + [tags.eos]
+        source = e["input"][1:e["prompt_len"] - 1].tolist()  # <src> source <out>
+        target = e["input"][e["prompt_len"]:].tolist() + [tags.eos]
         assert strip_tags(tags, target) == source
         assert len(e["label"]) == len(target) == len(e["allowed"])
         # the gold next token is always one the grammar allows

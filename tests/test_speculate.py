@@ -50,7 +50,8 @@ def test_reference_mode_is_oracle_greedy(srcs, data):
 @given(srcs=sources, data=st.data())
 def test_speculative_output_equals_oracle_greedy(srcs, data):
     draft, oracle = PAIRS[data.draw(st.sampled_from(sorted(PAIRS)))]
-    engine = Engine(oracle, TAGS, draft)
+    # The key/value buffer and the restricted output layer, each on or off: the output never changes.
+    engine = Engine(oracle, TAGS, draft, kv_buffer=data.draw(st.booleans()), restricted_head=data.draw(st.booleans()))
     reference = engine.run(srcs, drafter="none", batch_size=1)
     hints = [random_hints(data, s) for s in srcs]
     for drafter in DRAFTERS:

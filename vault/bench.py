@@ -15,7 +15,7 @@ import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from vault.evaluate import TAB_DEV, read_gold
-from vault.models import Grammar, RedactionModel, build_prompt, chunk_bounds, tokens_with_tags
+from vault.models import Grammar, RedactionModel, build_prompt
 from vault.speculate import Engine
 
 DEFAULT_DEV = TAB_DEV
@@ -81,36 +81,39 @@ class Row:
         }
 
 
-def bench_chunks(oracle: RedactionModel, dev_path: Path | None, n_dev: int, n_generated: int, detector=None,
-                 chunk_tokens: int = 256) -> tuple[list[list[int]], list[list[int]]]:
-    """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents,
-    with the recognizers' tags as hints when a detector is given."""
+@dataclass
+class BenchChunks:
+    """The chunks every mode decodes: source tokens, what the models read (hinted source) and the
+    drafters' first guess, prepared as `vault redact` prepares them."""
+
+    sources: list[list[int]]
+    readings: list[list[int]]
+    guesses: list[list[int]]
+
+
+def bench_chunks(redactor, dev_path: Path | None, n_dev: int, n_generated: int) -> BenchChunks:
+    """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents."""
     from vault.train.generate import generate
 
     texts = []
     if dev_path is not None:
         texts += [d["text"] for d in read_gold(_require(dev_path))[:n_dev]]
     texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
-    tok, tags = oracle.tokenizer, oracle.tags
-    chunks, hints = [], []
-    for text in texts:
-        ids, offsets = tok.encode(text)
-        bounds = chunk_bounds(text, offsets, chunk_tokens)
-        if not bounds:
-            continue
-        a, b = bounds[len(bounds) // 2]
-        start, end = offsets[a][0], offsets[b - 1][1]
-        spans = detector.detect(text[start:end]) if detector else []
-        chunks.append(ids[a:b])
-        hints.append(tokens_with_tags(tags, ids[a:b], [(x - start, y - start) for x, y in offsets[a:b]], spans))
-    return chunks, hints
+    chunks = redactor.chunk(texts)
+    picked = []
+    for t in range(len(texts)):
+        mine = [k for k, job in enumerate(chunks.jobs) if job[0] == t]
+        if mine:
+            picked.append(mine[len(mine) // 2])
+    return BenchChunks([chunks.sources[k] for k in picked], [chunks.readings[k] for k in picked],
+                       [chunks.guesses[k] for k in picked])
 
 
-def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: list[list[int]]) -> list[list[int]]:
+def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: BenchChunks) -> list[list[int]]:
     tags = oracle.tags
     outputs = []
-    for source in chunks:
-        prompt = build_prompt(tags, source)
+    for source, reading in zip(chunks.sources, chunks.readings):
+        prompt = build_prompt(tags, reading)
         kwargs = dict(
             max_new_tokens=3 * len(source) + 2,
             do_sample=False,
@@ -129,9 +132,15 @@ def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: lis
 
 
 def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = False, batch_size: int = 8,
-                dev_path: Path | None = DEFAULT_DEV, detector=None, log=print) -> dict:
+                dev_path: Path | None = DEFAULT_DEV, policy=None, log=print) -> dict:
+    """Every mode on the same chunks, prepared under `policy` (default: strict) as `vault redact` does."""
+    from vault.pipeline import Redactor
+    from vault.policy import load_policy
+
     n_dev, n_gen = (3, 3) if quick else (12, 12)
-    chunks, hints = bench_chunks(oracle, dev_path, n_dev, n_gen, detector)
+    redactor = Redactor(draft, oracle, policy or load_policy("strict"), key=b"bench")
+    prepared = bench_chunks(redactor, dev_path, n_dev, n_gen)
+    chunks = prepared.sources
     counter = PassCounter(oracle.model)
     engine = Engine(oracle.model, oracle.tags, draft.model)
     rows: list[Row] = []
@@ -149,9 +158,10 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
         log(f"  {mode:<22} batch {batch}: {seconds:7.2f} s, {tokens / seconds:8.1f} tok/s, identical {same}")
         return outputs
 
-    def vault_mode(drafter: str, batch: int):
+    def vault_mode(drafter: str, batch: int, engine=engine):
         def fn():
-            res = engine.run(chunks, drafter=drafter, hints=hints, batch_size=batch, fill=False)  # exact batch sizes
+            res = engine.run(chunks, drafter=drafter, hints=prepared.guesses, batch_size=batch, fill=False,
+                             readings=prepared.readings)  # exact batch sizes
             return ([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
                     sum(r.passes for r in res))
 
@@ -163,16 +173,27 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
     plan += [("vault-copy", batch_size, "copy"), ("vault-hints", batch_size, "hints"), ("vault-default", batch_size, "draft")]
     for mode, batch, drafter in plan:
         measure(mode, batch, vault_mode(drafter, batch))
+    # What each engine change is worth: the default mode without the key/value buffer and the restricted
+    # output layer (the engine as it was), then with each alone.
+    for name, options in (("vault-default (torch.cat cache, full logits)", dict(kv_buffer=False, restricted_head=False)),
+                          ("vault-default (+ restricted output layer)", dict(kv_buffer=False, restricted_head=True)),
+                          ("vault-default (+ key/value buffer)", dict(kv_buffer=True, restricted_head=False))):
+        plain = Engine(oracle.model, oracle.tags, draft.model, **options)
+        measure(name, batch_size, vault_mode("draft", batch_size, plain))
     hf_modes = ["hf-greedy", "hf-assisted", "hf-prompt-lookup"]
     for mode in hf_modes:
-        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, chunks), 0, 0, 0))
+        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, prepared), 0, 0, 0))
 
     def pick(mode: str, batch: int) -> Row:
         return next(r for r in rows if r.mode == mode and r.batch == batch)
 
     best = pick("vault-default", batch_size)
     ref_same_batch = rows[0]
+    plain = pick("vault-default (torch.cat cache, full logits)", batch_size)
     return {
+        "engine_changes": {r.mode: round(plain.seconds / r.seconds, 2) for r in rows
+                           if r.mode.startswith("vault-default (") and r.batch == batch_size} | {
+            "vault-default (both)": round(plain.seconds / best.seconds, 2)},
         "chunks": len(chunks),
         "source_tokens": sum(map(len, chunks)),
         "identical": all(r.identical for r in rows),
@@ -188,14 +209,14 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
 
 
 def table(result: dict) -> str:
-    head = f"{'mode':<18}{'batch':>6}{'seconds':>10}{'tok/s':>10}{'passes/tok':>12}{'accept':>8}{'identical':>11}"
+    head = f"{'mode':<46}{'batch':>6}{'seconds':>10}{'tok/s':>10}{'passes/tok':>12}{'accept':>8}{'identical':>11}"
     lines = [head, "-" * len(head)]
     for m in result["modes"]:
         accept = f"{m['accept_rate']:.2f}" if m["accept_rate"] is not None else "-"
-        lines.append(f"{m['mode']:<18}{m['batch']:>6}{m['seconds']:>10.2f}{m['tokens_per_second']:>10.1f}"
+        lines.append(f"{m['mode']:<46}{m['batch']:>6}{m['seconds']:>10.2f}{m['tokens_per_second']:>10.1f}"
                      f"{m['oracle_passes_per_token']:>12.3f}{accept:>8}{str(m['identical']):>11}")
     lines.append("")
-    lines += [f"{k}: {result[k]}" for k in ("chunks", "source_tokens", "identical", "speedup_vs_oracle",
+    lines += [f"{k}: {result[k]}" for k in ("chunks", "source_tokens", "identical", "engine_changes", "speedup_vs_oracle",
               "speedup_vs_oracle_batch1", "speedup_vs_hf_greedy", "speedup_vs_hf_assisted",
               "speedup_vs_hf_prompt_lookup", "oracle_passes_per_token", "accept_rate")]
     return "\n".join(lines)
@@ -230,31 +251,91 @@ def _redact_process(input_dir: Path, work: Path, extra: list[str]) -> tuple[floa
     return seconds, usage.ru_maxrss, json.loads(stdout)
 
 
+def _long_and_short_texts(dev_path: Path, quick: bool) -> tuple[list[str], list[str]]:
+    """Long documents (TAB dev's court judgments, repeated to at least 1 MB) and short texts (at least
+    2,000 lines, cells and one-liners: the everyday and held-out field sets and the wild set's lines),
+    all shipped in data/. `quick`: a tenth of each."""
+    data = Path(dev_path).parent
+    long_texts = [d["text"] for d in read_gold(_require(dev_path))]
+    while sum(map(len, long_texts)) < 1_000_000:
+        long_texts += long_texts[: len(long_texts)]
+    short = [d["text"] for name in ("everyday.jsonl", "heldout_fields.jsonl") for d in read_gold(_require(data / name))]
+    short += [line.strip() for d in read_gold(_require(data / "wild.jsonl")) for line in d["text"].split("\n")
+              if 20 <= len(line.strip()) <= 300]
+    while len(short) < 2000:
+        short += short[: 2000 - len(short)]
+    if quick:
+        long_texts, short = long_texts[: max(2, len(long_texts) // 10)], short[:200]
+    return long_texts, short
+
+
+def _startup_seconds(policy: str, extra_env: dict) -> float:
+    """A fresh process's imports and model loading, up to a Redactor ready for its first batch."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import time; t = time.perf_counter(); from vault.models import load_pair; "
+            "from vault.pipeline import Redactor; from vault.policy import load_policy; "
+            f"Redactor(*load_pair(), load_policy({policy!r}), b'k'); print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, **extra_env})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _steady(texts: list[str], work: Path, name: str, policy, pair) -> tuple[float, dict]:
+    """Seconds of a warm `vault redact` run's own work on the texts (the documents' seconds in its audit:
+    reading, detecting, decoding, writing, auditing; not imports or model loading), and its summary."""
+    from vault.audit import iter_rows
+    from vault.pipeline import RunOptions, run
+
+    _write_docs(work / name, texts)
+    opts = RunOptions(work / name, work / f"out-{name}", policy, work / f"audit-{name}")
+    summary = run(opts, log=lambda m: None, pair=pair)
+    seconds = sum(r["seconds"] or 0.0 for r in iter_rows(Path(summary.audit_run), "documents"))
+    return seconds, summary.as_dict()
+
+
 def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: str = "default",
              extra: list[str] = (), log=print) -> dict:
-    """Throughput of `vault redact` against Presidio's analyzer alone on the same documents, and peak
-    memory of a run ten times larger than another."""
+    """`vault redact` against Presidio's analyzer (with en_core_web_sm) on the same texts, in one run:
+    start-up, steady-state characters per second on long documents and on short texts, as ratios; and
+    peak memory of a run of 10,000 short documents against one of 1,000."""
+    import os
+    import secrets
     import tempfile
 
     from vault.detect import presidio_default_analyzer
+    from vault.models import load_pair
+    from vault.policy import load_policy
     from vault.train.generate import generate
 
-    texts = [d["text"] for d in read_gold(_require(dev_path))] if dev_path is not None else []
-    texts = texts[:4] if quick else texts
-    if not texts:
-        texts = [d["text"] for d in generate(10, seed=9002, split="heldout")]
-    chars = sum(len(t) for t in texts)
+    long_texts, short_texts = _long_and_short_texts(dev_path, quick)
+    env = {"VAULT_AUDIT_KEY": secrets.token_hex(32)}
+    os.environ.update(env)
+    result: dict = {"policy": policy}
     with tempfile.TemporaryDirectory(prefix="vault-bench-") as tmp:
         work = Path(tmp)
-        _write_docs(work / "dev", texts)
+        result["startup_seconds"] = round(_startup_seconds(policy, env), 2)
+        log(f"start-up (imports, models, spaCy, analyzer): {result['startup_seconds']} s")
         analyzer = presidio_default_analyzer()
-        start = time.perf_counter()
-        for text in texts:
-            analyzer.detect(text)
-        presidio_seconds = time.perf_counter() - start
-        log(f"presidio analyzer ({analyzer.nlp_model}): {len(texts)} documents, {presidio_seconds:.1f} s")
-        vault_seconds, _, summary = _redact_process(work / "dev", work, ["--policy", policy, *extra])
-        log(f"vault redact: {len(texts)} documents, {vault_seconds:.1f} s (model loading included)")
+        analyzer.detect("warm up the pipeline, Mr Smith.")
+        pair = load_pair()
+        for name, texts in (("long", long_texts), ("short", short_texts)):
+            chars = sum(map(len, texts))
+            start = time.perf_counter()
+            for text in texts:
+                analyzer.detect(text)
+            presidio = time.perf_counter() - start
+            vault, summary = _steady(texts, work, name, load_policy(policy), pair)
+            result[name] = {"documents": len(texts), "characters": chars,
+                            "vault_chars_per_second": round(chars / vault, 1),
+                            "presidio_chars_per_second": round(chars / presidio, 1),
+                            "throughput_vs_presidio": round(presidio / vault, 3),
+                            "vault_seconds": round(vault, 1), "presidio_seconds": round(presidio, 1),
+                            "coverage": summary["coverage"], "redacted": summary["redacted"]}
+            log(f"{name}: {len(texts)} texts, {chars:,} characters: vault {chars / vault:,.0f} chars/s, "
+                f"Presidio {chars / presidio:,.0f} chars/s, ratio {presidio / vault:.3f}")
         small_n, large_n = (100, 1000) if quick else (1000, 10000)
         memory = {}
         for n in (small_n, large_n):
@@ -264,18 +345,9 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
             seconds, peak_kib, s = _redact_process(work / f"n{n}", work, ["--policy", policy, *extra])
             memory[n] = peak_kib
             log(f"{n} documents: {seconds:.0f} s, peak memory {peak_kib / 1024:.0f} MiB, {s['redacted']} redacted")
-    return {
-        "documents": len(texts),
-        "characters": chars,
-        "vault_seconds": round(vault_seconds, 2),
-        "presidio_seconds": round(presidio_seconds, 2),
-        "vault_chars_per_second": round(chars / vault_seconds, 1),
-        "presidio_chars_per_second": round(chars / presidio_seconds, 1),
-        "throughput_vs_presidio": round(presidio_seconds / vault_seconds, 3),
-        "peak_memory_mib": {str(n): round(k / 1024, 1) for n, k in memory.items()},
-        "memory_ratio": round(memory[large_n] / memory[small_n], 3),
-        "coverage": summary["coverage"],
-    }
+    result["peak_memory_mib"] = {str(n): round(k / 1024, 1) for n, k in memory.items()}
+    result["memory_ratio"] = round(memory[large_n] / memory[small_n], 3)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------- scaling

@@ -286,15 +286,11 @@ def bench():
 def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
     """Every decoding mode on the same chunks: wall time, tokens/s, oracle passes per token, acceptance."""
     from vault import bench as bench_mod
-    from vault.detect import build_analyzer
     from vault.models import load_pair
-    from vault.policy import load_policy
 
     draft, oracle = load_pair(draft_dir, oracle_dir)
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
-    result = bench_mod.speculative(draft, oracle, quick=quick, batch_size=batch_size,
-                                   dev_path=dev,
-                                   detector=build_analyzer(load_policy("strict")), log=log)
+    result = bench_mod.speculative(draft, oracle, quick=quick, batch_size=batch_size, dev_path=dev, log=log)
     if as_json:
         click.echo(json.dumps(result, indent=1))
         return

@@ -51,6 +51,20 @@ class TextResult:
     verified: bool  # every chunk decoded to the end and gave back its source: otherwise fail closed
 
 
+@dataclass
+class Chunks:
+    """Texts cut into the engine's chunks. Per text: its tokens and offsets, and the recognizers'
+    candidates; per chunk: (text index, first token, end token), its source tokens, what the models read
+    of it (the source with hint markers) and the drafters' first guess (a tagged output)."""
+
+    encoded: list[tuple[list[int], list[tuple[int, int]]]] = field(default_factory=list)
+    candidates: list[list] = field(default_factory=list)
+    jobs: list[tuple[int, int, int]] = field(default_factory=list)
+    sources: list[list[int]] = field(default_factory=list)
+    readings: list[list[int]] = field(default_factory=list)
+    guesses: list[list[int]] = field(default_factory=list)
+
+
 class Redactor:
     """The per-batch step: many texts in, their redactions out, with every chunk of the batch decoded
     together by the speculative engine."""
@@ -68,27 +82,12 @@ class Redactor:
         and recognizers read "context: text", and only spans inside the text count. Texts with the
         same `documents[i]` are the values of one file: a value redacted in one is redacted where
         it repeats in the others (policy `redact_repeats`)."""
-        tok, tags = self.oracle.tokenizer, self.oracle.tags
-        encoded, candidates, jobs = [], [], []  # jobs: (text index, first token, end token)
-        sources, hints = [], []
         # A name says what a value is; a 10 kB "header" would only cost time in every cell.
         prefixes = [f"{' '.join(c.split())[:64]}: " if c and c.strip() else "" for c in contexts or [""] * len(texts)]
-        full = [prefix + text for prefix, text in zip(prefixes, texts)]
-        readings = []
-        for t, (text, found) in enumerate(zip(full, self.detector.analyze(full))):
-            ids, offsets = tok.encode(text)
-            encoded.append((ids, offsets))
-            candidates.append(found.candidates)
-            # The drafters' first guess: the recognizers' candidates and the hints, as a tagged output.
-            guess = [s for s in found.candidates if self.policy.redacts(s.entity_type)]
-            guess += [replace(h, entity_type=AS_ENTITY[h.entity_type]) for h in found.hints if h.entity_type in AS_ENTITY]
-            for a, b in chunk_bounds(text, offsets, CHUNK_TOKENS):
-                jobs.append((t, a, b))
-                sources.append(ids[a:b])
-                readings.append(hinted_source(tags, ids[a:b], offsets[a:b], found.hints))
-                hints.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], guess))
-        results = self.engine.run(sources, drafter=self.drafter, hints=hints, batch_size=self.batch_size,
-                                  readings=readings)
+        chunks = self.chunk([prefix + text for prefix, text in zip(prefixes, texts)])
+        encoded, candidates, jobs = chunks.encoded, chunks.candidates, chunks.jobs
+        results = self.engine.run(chunks.sources, drafter=self.drafter, hints=chunks.guesses,
+                                  batch_size=self.batch_size, readings=chunks.readings)
         per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
         for (t, a, b), res in zip(jobs, results):
             per_text[t].append((a, b, res))
@@ -108,6 +107,25 @@ class Redactor:
             self._finish(text, prefixes[t], encoded[t], per_text[t], *judged[t], pseudonymizers[t])
             for t, text in enumerate(texts)
         ]
+
+    def chunk(self, texts: list[str]) -> "Chunks":
+        """Detect in the texts (one spaCy pass for all), tokenize them and cut them into chunks, each with
+        what the models read (its hinted source) and the drafters' first guess."""
+        tok, tags = self.oracle.tokenizer, self.oracle.tags
+        out = Chunks()
+        for t, (text, found) in enumerate(zip(texts, self.detector.analyze(texts))):
+            ids, offsets = tok.encode(text)
+            out.encoded.append((ids, offsets))
+            out.candidates.append(found.candidates)
+            # The drafters' first guess: the recognizers' candidates and the hints, as a tagged output.
+            guess = [s for s in found.candidates if self.policy.redacts(s.entity_type)]
+            guess += [replace(h, entity_type=AS_ENTITY[h.entity_type]) for h in found.hints if h.entity_type in AS_ENTITY]
+            for a, b in chunk_bounds(text, offsets, CHUNK_TOKENS):
+                out.jobs.append((t, a, b))
+                out.sources.append(ids[a:b])
+                out.readings.append(hinted_source(tags, ids[a:b], offsets[a:b], found.hints))
+                out.guesses.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], guess))
+        return out
 
     def _decide(self, text, prefix, encoded, candidates, chunks) -> tuple[list[Decision], dict, bool]:
         """The decisions about one text, in its own coordinates; the oracle's verdict per source

@@ -266,7 +266,7 @@ class Pseudonymizer:
 
     def __init__(self, key: Optional[bytes] = None, locale: str = "en_US"):
         self.key = key if key is not None else os.urandom(32)
-        self._faker = Faker(locale)
+        self._locale, self._faker = locale, None  # Faker is slow to build: only when a pseudonym is asked for
         self._given: dict[tuple[str, str], str] = {}
         self._taken: set[tuple[str, str]] = set()
 
@@ -288,6 +288,7 @@ class Pseudonymizer:
             if make is None:
                 candidate = f"{entity_type}_{digest.hex()[:8]}"
             else:
+                self._faker = self._faker or Faker(self._locale)
                 self._faker.seed_instance(int.from_bytes(digest[:8], "big"))
                 candidate = make(self._faker, value)
             # Two values must not share a fake (they would read as one person), and a fake

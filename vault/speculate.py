@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from transformers import DynamicCache
+from transformers.cache_utils import Cache, DynamicLayer
 
 from vault.models import Grammar, Tags, build_prompt
 
@@ -83,6 +83,54 @@ def linear_head(model: torch.nn.Module):
     return found
 
 
+class BufferLayer(DynamicLayer):
+    """A layer of the key/value cache that keeps its keys and values in a buffer grown by doubling, so a
+    pass writes its new positions in place instead of copying the whole cache (DynamicLayer's torch.cat),
+    and cropping only moves the end. The model sees views of the used part."""
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        super().lazy_initialization(key_states, value_states)
+        self.used, self.buffers = 0, None
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, add = self.used, key_states.shape[-2]
+        if self.buffers is None or n + add > self.buffers[0].shape[-2]:
+            size = max(64, 2 * (n + add))
+            grown = [x.new_empty((*x.shape[:-2], size, x.shape[-1])) for x in (key_states, value_states)]
+            if n:
+                for new, old in zip(grown, self.buffers):
+                    new[..., :n, :] = old[..., :n, :]
+            self.buffers = grown
+        self.buffers[0][..., n : n + add, :] = key_states
+        self.buffers[1][..., n : n + add, :] = value_states
+        self.used = n + add
+        return self._views()
+
+    def _views(self):
+        self.keys, self.values = (b[..., : self.used, :] for b in self.buffers)
+        return self.keys, self.values
+
+    def crop(self, tokens_to_remove: int) -> None:
+        if tokens_to_remove < 0 and self.is_initialized and self.buffers is not None:
+            self.used = max(0, self.used + tokens_to_remove)
+            self._views()
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self.is_initialized and self.buffers is not None:
+            kept = []
+            for b in self.buffers:  # copy the used positions only, not the whole capacity
+                new = b.new_empty((len(indices), *b.shape[1:]))
+                new[..., : self.used, :] = b[indices, ..., : self.used, :]
+                kept.append(new)
+            self.buffers = kept
+            self._views()
+
+    def get_seq_length(self) -> int:
+        return self.used if self.is_initialized and self.buffers is not None else 0
+
+
 class KVDecoder:
     """One model over a batch of rows with a shared key/value cache in which every row keeps its own tokens.
 
@@ -90,11 +138,12 @@ class KVDecoder:
     stay behind as masked holes, and the cache is cropped back to the furthest position still in use.
     """
 
-    def __init__(self, model: torch.nn.Module, prompts: list[list[int]], pad: int):
+    def __init__(self, model: torch.nn.Module, prompts: list[list[int]], pad: int, kv_buffer: bool = True,
+                 restricted_head: bool = True):
         self.model, self.pad = model, pad
-        self.head = linear_head(model)
+        self.head = linear_head(model) if restricted_head else None
         self.device = next(model.parameters()).device
-        self.cache = DynamicCache()
+        self.cache = Cache(layer_class_to_replicate=BufferLayer if kv_buffer else DynamicLayer)
         self.seq: list[list[int]] = [[] for _ in prompts]  # tokens whose keys/values are cached
         self.cols: list[list[int]] = [[] for _ in prompts]  # their cache columns
         self.valid = torch.zeros(len(prompts), 0, dtype=torch.long, device=self.device)
@@ -297,8 +346,10 @@ class Engine:
     """Redacts batches of chunks with an oracle and, optionally, a draft model sharing its tokenizer."""
 
     def __init__(self, oracle: torch.nn.Module, tags: Tags, draft: torch.nn.Module | None = None,
-                 draft_iterations: int = 4, draft_step: int = 8):
+                 draft_iterations: int = 4, draft_step: int = 8, kv_buffer: bool = True, restricted_head: bool = True):
         self.oracle, self.draft, self.tags = oracle, draft, tags
+        # Both on by default; off only to measure what each is worth (vault bench speculative).
+        self.options = {"kv_buffer": kv_buffer, "restricted_head": restricted_head}
         # The draft checks at most `draft_step` hypothesis tokens a pass: past its first disagreement the
         # rest of a pass is wasted, and on a CPU wasted tokens cost as much as useful ones.
         self.draft_iterations, self.draft_step = draft_iterations, draft_step
@@ -335,8 +386,8 @@ class Engine:
     def _batch(self, sources: list[list[int]], drafter: str, hints: list, readings: list[list[int]]) -> list[ChunkResult]:
         tags = self.tags
         prompts = [build_prompt(tags, r) for r in readings]
-        oracle = KVDecoder(self.oracle, prompts, tags.pad)
-        drafter_model = KVDecoder(self.draft, prompts, tags.pad) if drafter == "draft" else None
+        oracle = KVDecoder(self.oracle, prompts, tags.pad, **self.options)
+        drafter_model = KVDecoder(self.draft, prompts, tags.pad, **self.options) if drafter == "draft" else None
         results = [ChunkResult() for _ in sources]
         grammars = [Grammar(s, tags) for s in sources]
         lengths = [DraftLength() for _ in sources]

@@ -21,6 +21,7 @@ import random
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from tokenizers import trainers
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -162,13 +163,14 @@ def examples(docs: list[dict], tokenizer: RedactionTokenizer, hints: list[list[S
                 allowed.append(mask)
                 label.append(0 if t == s else 1 + tag_ids.index(t))
                 g.advance(t)
+            # Compact arrays: a list of Python lists per step costs several times the memory.
             out.append(
                 {
-                    "input": prompt + target[:-1],
+                    "input": np.array(prompt + target[:-1], dtype=np.int32),
                     "prompt_len": len(prompt),
-                    "src_next": src_next,
-                    "allowed": allowed,
-                    "label": label,
+                    "src_next": np.array(src_next, dtype=np.int32),
+                    "allowed": np.array(allowed, dtype=bool),
+                    "label": np.array(label, dtype=np.int8),
                 }
             )
     return out
@@ -185,13 +187,13 @@ def collate(batch: list[dict], pad: int, tag_ids: list[int]):
     label = torch.full((len(batch), steps), -100, dtype=torch.long)
     for r, e in enumerate(batch):
         n, m = len(e["input"]), len(e["label"])
-        ids[r, :n] = torch.tensor(e["input"])
+        ids[r, :n] = torch.from_numpy(e["input"])
         attn[r, :n] = 1
         where[r, :m] = torch.arange(e["prompt_len"] - 1, e["prompt_len"] - 1 + m)
-        cands[r, :m, 0] = torch.tensor(e["src_next"])
+        cands[r, :m, 0] = torch.from_numpy(e["src_next"])
         cands[r, :m, 1:] = torch.tensor(tag_ids)
-        allowed[r, :m] = torch.tensor(e["allowed"])
-        label[r, :m] = torch.tensor(e["label"])
+        allowed[r, :m] = torch.from_numpy(e["allowed"])
+        label[r, :m] = torch.from_numpy(e["label"])
     return ids, attn, where, cands, allowed, label
 
 
