@@ -381,3 +381,30 @@ def test_an_output_renamed_by_a_new_policy_replaces_the_old_one(tmp_path, silent
     run(opts(tmp_path, plain_policy()), pair=silent_pair)  # now names are redacted
     (only,) = (tmp_path / "out").iterdir()
     assert only.name.startswith("mail <EMAIL_ADDRESS>~") and only.read_text() == "hello"
+
+
+@pytest.mark.parametrize("doubt, redacted", [({"PERSON": 0.5}, True), ({"PERSON": 0.015}, False), ({"DATE_TIME": 0.9}, False)])
+def test_a_hint_the_oracle_nearly_tagged_is_redacted_with_the_hints_boundaries(silent_pair, monkeypatch, doubt, redacted):
+    """The oracle (silent: it opens nothing) read spaCy's hint on the name; where it gave opening a span of
+    the policy's types enough probability before the name's first token, the hint is redacted ("hint mass")."""
+    from vault import speculate
+
+    original = speculate.Engine.run
+
+    def doubting(self, sources, **kwargs):
+        results = original(self, sources, **kwargs)
+        for res in results:  # every copied token: as if the oracle had hesitated there
+            res.open_probs = {j: dict(doubt) for j, t in enumerate(res.output) if t != self.tags.eos}
+        return results
+
+    monkeypatch.setattr(speculate.Engine, "run", doubting)
+    policy = load_policy("default")  # PERSON redacted, DATE_TIME kept
+    text = "Please ask Maria Gonzalez about the invoice."
+    [result] = Redactor(*silent_pair, policy, KEY).redact([text], [Pseudonymizer(KEY)])
+    rows = [r for r in result.span_rows if r["action"] == "redacted"]
+    if redacted:
+        [row] = rows
+        assert text[row["start"]:row["end"]] == "Maria Gonzalez" and row["reason"] == "hint mass"
+        assert "Maria" not in result.redacted and row["detectors"] == ["hint:spacy", "oracle"]
+    else:
+        assert rows == [] and "Maria Gonzalez" in result.redacted

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vault.policy import Policy
-from vault.render import Decision, Pseudonymizer, decide, render, replacements
+from vault.render import Decision, Pseudonymizer, decide, doubted_hints, render, replacements
 from vault.spans import ENTITY_TYPES, Span
 
 KEY = b"k" * 32
@@ -92,6 +92,31 @@ def test_a_kept_type_with_enough_mass_on_redacted_types_is_redacted():
     assert (d.action, d.reason) == ("kept", "not in policy")
     [d] = decide([unsure], [], policy(type_mass_threshold=0.1), TEXT)
     assert (d.action, d.reason) == ("redacted", "type mass")
+
+
+def test_a_hint_the_oracle_nearly_tagged_is_redacted_by_its_mass_on_policy_types():
+    # Token offsets of TEXT, word by word; the oracle opened no span, but before "Bob" it gave PERSON 0.3.
+    offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", TEXT)]
+    bob = next(k for k, (a, _) in enumerate(offsets) if TEXT[a:].startswith("Bob"))
+    hint = at("Bob Stone", "PERSON", 0.85, "spacy")
+    doubts = {bob: {"PERSON": 0.3, "ORGANIZATION": 0.2}}
+    [(span, mass)] = doubted_hints([hint], offsets, doubts, policy())
+    assert (span.entity_type, span.source, mass) == ("PERSON", "hint:spacy", 0.3)
+    [d] = decide([], [], policy(), TEXT, [(span, mass)])
+    assert (d.action, d.reason, TEXT[d.span.start:d.span.end]) == ("redacted", "hint mass", "Bob Stone")
+    assert dict(d.detectors) == {"oracle": 0.3, "hint:spacy": 0.85}
+    # Below the threshold, or mass only on types the policy keeps: nothing.
+    assert doubted_hints([hint], offsets, doubts, policy(hint_mass_threshold=0.35)) == []
+    assert doubted_hints([hint], offsets, {bob: {"ORGANIZATION": 0.9}}, policy()) == []
+    # A doubt elsewhere than the hint's first token does not count; nor does a hint the oracle was sure about.
+    assert doubted_hints([hint], offsets, {bob + 1: {"PERSON": 0.9}}, policy()) == []
+    assert doubted_hints([hint], offsets, {}, policy()) == []
+    # The allow list still keeps it.
+    acme = at("Acme Help", "ORGANIZATION", 0.85, "spacy")
+    first = next(k for k, (a, _) in enumerate(offsets) if a == acme.start)
+    [(span, mass)] = doubted_hints([acme], offsets, {first: {"PERSON": 0.5}}, policy())
+    [d] = decide([], [], policy(), TEXT, [(span, mass)])
+    assert (d.action, d.reason) == ("kept", "allow list")
 
 
 def test_a_mislabelled_oracle_span_widens_the_recognizer_hit_it_overlaps():

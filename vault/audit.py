@@ -114,7 +114,7 @@ SPAN_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
     ("oracle_margin", pa.float64(), None, "log-probability margin to the oracle's next best allowed token"),
     ("action", pa.string(), _REQUIRED, "redacted or kept"),
     ("operator", pa.string(), None, "the policy's operator applied (tag, pseudonym, ...); NULL when kept"),
-    ("reason", pa.string(), _REQUIRED, "the rule that decided: oracle, recognizer, type mass, consistency, allow list, not in policy, below threshold"),
+    ("reason", pa.string(), _REQUIRED, "the rule that decided: oracle, recognizer, type mass, hint mass, consistency, allow list, not in policy, below threshold"),
     ("value_hmac", pa.string(), _REQUIRED, "HMAC-SHA256 of the span's text under the audit key: equal values, equal HMACs; never the text"),
     ("policy_fingerprint", pa.string(), _META, "SHA-256 of the policy's canonical form"),
     ("prev_hash", pa.string(), _AUTO, "the previous row's row_hash (the first row: a value derived from the run id)"),

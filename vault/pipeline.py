@@ -29,7 +29,7 @@ from vault.models import (RedactionModel, chunk_bounds, hinted_source, spans_fro
 from vault.names import Names, OutputPath
 from vault.policy import Policy
 from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
-from vault.render import Decision, Pseudonymizer, decide, redacted_values, render, spread
+from vault.render import Decision, Pseudonymizer, decide, doubted_hints, redacted_values, render, spread
 from vault.speculate import Engine
 from vault.versions import component_versions
 
@@ -54,11 +54,12 @@ class TextResult:
 @dataclass
 class Chunks:
     """Texts cut into the engine's chunks. Per text: its tokens and offsets, and the recognizers'
-    candidates; per chunk: (text index, first token, end token), its source tokens, what the models read
-    of it (the source with hint markers) and the drafters' first guess (a tagged output)."""
+    candidates and the hints; per chunk: (text index, first token, end token), its source tokens, what the
+    models read of it (the source with hint markers) and the drafters' first guess (a tagged output)."""
 
     encoded: list[tuple[list[int], list[tuple[int, int]]]] = field(default_factory=list)
     candidates: list[list] = field(default_factory=list)
+    hints: list[list] = field(default_factory=list)
     jobs: list[tuple[int, int, int]] = field(default_factory=list)
     sources: list[list[int]] = field(default_factory=list)
     readings: list[list[int]] = field(default_factory=list)
@@ -72,7 +73,9 @@ class Redactor:
     def __init__(self, draft: RedactionModel, oracle: RedactionModel, policy: Policy, key: bytes,
                  batch_size: int = 8, drafter: str = "draft"):
         self.draft, self.oracle, self.policy, self.key = draft, oracle, policy, key
-        self.detector = build_analyzer(policy, hints=bool(oracle.tags.hints), gazetteer=oracle.gazetteer())
+        # Hints always: a model with hint tokens reads them, and for any model they are where the oracle's
+        # near-misses are weighed (render.doubted_hints).
+        self.detector = build_analyzer(policy, hints=True, gazetteer=oracle.gazetteer())
         self.engine = Engine(oracle.model, oracle.tags, draft.model)
         self.batch_size, self.drafter = batch_size, drafter
 
@@ -91,7 +94,8 @@ class Redactor:
         per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
         for (t, a, b), res in zip(jobs, results):
             per_text[t].append((a, b, res))
-        judged = [self._decide(text, prefixes[t], encoded[t], candidates[t], per_text[t]) for t, text in enumerate(texts)]
+        judged = [self._decide(text, prefixes[t], encoded[t], candidates[t], chunks.hints[t], per_text[t])
+                  for t, text in enumerate(texts)]
         if documents is not None and self.policy.redact_repeats:
             # decide() has spread each text's values within it; a file of several values (CSV cells,
             # JSON strings) spreads them across its values too. A one-text file has nothing to add.
@@ -117,6 +121,7 @@ class Redactor:
             ids, offsets = tok.encode(text)
             out.encoded.append((ids, offsets))
             out.candidates.append(found.candidates)
+            out.hints.append(found.hints)
             # The drafters' first guess: the recognizers' candidates and the hints, as a tagged output.
             guess = [s for s in found.candidates if self.policy.redacts(s.entity_type)]
             guess += [replace(h, entity_type=AS_ENTITY[h.entity_type]) for h in found.hints if h.entity_type in AS_ENTITY]
@@ -127,13 +132,14 @@ class Redactor:
                 out.guesses.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], guess))
         return out
 
-    def _decide(self, text, prefix, encoded, candidates, chunks) -> tuple[list[Decision], dict, bool]:
+    def _decide(self, text, prefix, encoded, candidates, hints, chunks) -> tuple[list[Decision], dict, bool]:
         """The decisions about one text, in its own coordinates; the oracle's verdict per source
         token; whether every chunk was decoded to <eos> and strips back to its source."""
         ids, offsets = encoded  # of prefix + text
         skip = len(prefix)
         tags = self.oracle.tags
         oracle_spans, verdicts = [], {}  # verdicts: source token -> (chunk, logprob, margin, drafted, checked)
+        doubts = {}  # source token -> the oracle's probability of opening each type before it (where it did not)
         verified = True
         for c, (a, b, res) in enumerate(chunks):
             verified &= strip_tags(tags, res.output) == ids[a:b] and bool(res.output) and res.output[-1] == tags.eos
@@ -145,8 +151,11 @@ class Redactor:
                     verdicts[k] = record  # the oracle's decision to open a span before token k
                 elif not tags.is_tag(token) and token != tags.eos:
                     verdicts.setdefault(k, record)  # ... or to copy token k without opening one
+                    if j in res.open_probs:
+                        doubts[k] = res.open_probs[j]
                     k += 1
-        return _inside(decide(oracle_spans, candidates, self.policy, prefix + text), skip), verdicts, verified
+        doubted = doubted_hints(hints, offsets, doubts, self.policy)
+        return _inside(decide(oracle_spans, candidates, self.policy, prefix + text, doubted), skip), verdicts, verified
 
     def _finish(self, text, prefix, encoded, chunks, decisions, verdicts, verified, pseudonymizer) -> TextResult:
         """Audit rows and the rendered text."""

@@ -29,7 +29,7 @@ from vault.policy import EntityRule, Policy
 from vault.spans import Span
 
 Action = Literal["redacted", "kept"]
-Reason = Literal["oracle", "recognizer", "type mass", "consistency", "allow list", "not in policy",
+Reason = Literal["oracle", "recognizer", "type mass", "hint mass", "consistency", "allow list", "not in policy",
                  "below threshold"]
 
 
@@ -39,7 +39,8 @@ class Decision:
     that proposed it, the oracle included. `reason` names the rule that decided it: "oracle" (the
     oracle tagged a policy type), "recognizer" (a recognizer the policy trusts found it and the
     oracle did not redact it), "type mass" (the oracle tagged a type the policy keeps but gave the
-    policy's types enough probability), "consistency" (a repeat of a redacted value), or, for kept
+    policy's types enough probability), "hint mass" (a detector's hint the oracle did not tag, but
+    where it gave opening a span of the policy's types enough probability), "consistency" (a repeat of a redacted value), or, for kept
     spans, "allow list", "not in policy", "below threshold". `hold` marks a must-redact hit the
     oracle did not confirm under `on_disagreement: hold` (the span is still redacted: the
     document is held)."""
@@ -94,12 +95,35 @@ def policy_type(span: Span, policy: Policy) -> Optional[str]:
     return None
 
 
-def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, text: str) -> list[Decision]:
+def doubted_hints(hints: list[Span], offsets: list[tuple[int, int]], doubts: dict[int, dict[str, float]],
+                  policy: Policy) -> list[tuple[Span, float]]:
+    """The hints (vault.hints) that the oracle read and did not tag, but where it gave opening a span of
+    the policy's types, before the hint's first token, at least the policy's `hint_mass_threshold` of
+    its probability: each as (the hint as a span of the likeliest such type, from "hint:SOURCE"; that
+    mass). `doubts` maps a token index to the oracle's probability of opening each type there (only
+    where it did not open one)."""
+    out = []
+    for h in hints:
+        first = next((k for k, (a, b) in enumerate(offsets) if a < h.end and b > h.start and a < b), None)
+        redacted = [(p, t) for t, p in doubts.get(first, {}).items() if policy.redacts(t)]
+        mass = sum(p for p, _ in redacted)
+        if redacted and mass >= policy.hint_mass_threshold:
+            out.append((replace(h, entity_type=max(redacted)[1], source=f"hint:{h.source}"), round(mass, 4)))
+    return out
+
+
+def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, text: str,
+           doubted: list[tuple[Span, float]] = ()) -> list[Decision]:
     """Every character that a detector the policy trusts calls sensitive is redacted: the union of
-    the oracle's spans (of policy types, by label or by probability mass) and the recognizers' hits
-    of policy types at or above threshold, with the union's boundaries. The oracle's label can
-    therefore never turn a value a recognizer found into a kept one."""
+    the oracle's spans (of policy types, by label or by probability mass), the recognizers' hits
+    of policy types at or above threshold, and the hints the oracle nearly tagged (`doubted_hints`),
+    with the union's boundaries. The oracle's label can therefore never turn a value a recognizer
+    found into a kept one."""
     decisions: list[Decision] = []
+    for h, mass in doubted:
+        kept = policy.allowed(text[h.start:h.end])
+        decisions.append(Decision(h, "kept" if kept else "redacted", "allow list" if kept else "hint mass",
+                                  (("oracle", mass), (h.source, h.score))))
     for o in oracle_spans:
         etype = policy_type(o, policy)
         if etype is None:
@@ -214,7 +238,7 @@ def _merge(decisions: list[Decision]) -> list[Decision]:
             span=replace(first.span, start=start, end=end, score=max(d.span.score for d in core)),
             action="redacted",
             # The rule that redacted more than the oracle's own label would have names the group.
-            reason=next(r for r in ("recognizer", "type mass", "consistency", "oracle") if r in reasons),
+            reason=next(r for r in ("recognizer", "type mass", "hint mass", "consistency", "oracle") if r in reasons),
             detectors=_union_detectors(members),
             hold=any(d.hold for d in core),
         ))

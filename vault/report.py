@@ -43,6 +43,7 @@ RULES = {
     "held": "Held for review: a must-redact recognizer and the oracle disagree, so the document was not written.",
     "recognizer": "A recognizer the policy trusts found it and the oracle did not redact it: redacted by the recognizer.",
     "type mass": "The oracle labelled it a type the policy keeps, but gave the policy's types enough probability: redacted.",
+    "hint mass": "A detector's hint the oracle did not tag, though it gave a span of the policy's types enough probability there: redacted.",
     "consistency": "A repeat of a value redacted elsewhere in the same file, which the oracle did not tag here: redacted.",
     "below threshold": "A recognizer proposed it with a score below the type's threshold: kept.",
     "allow list": "On the policy's allow list, though a recognizer proposed it: kept.",

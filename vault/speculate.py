@@ -18,6 +18,7 @@ from transformers.cache_utils import Cache, DynamicLayer
 from vault.models import Grammar, Tags, build_prompt
 
 DRAFTERS = ("none", "copy", "hints", "draft")
+OPEN_FLOOR = 0.01
 
 
 @dataclass
@@ -32,6 +33,10 @@ class ChunkResult:
     # At each output index where the oracle opened a span: the probability of opening each entity type
     # there (under the allowed set), so a policy can weigh the types the argmax did not choose.
     type_probs: dict[int, dict[str, float]] = field(default_factory=dict)
+    # At each output index where the oracle copied a source token outside a span but gave opening one
+    # there at least OPEN_FLOOR: the probability of opening each entity type, so that a detector's hint
+    # the oracle doubted (did not tag, but nearly did) can be weighed by the policy.
+    open_probs: dict[int, dict[str, float]] = field(default_factory=dict)
     passes: int = 0
     drafted: int = 0
     accepted: int = 0
@@ -414,6 +419,7 @@ class Engine:
                 res.accepted += n
                 lengths[c].update(n)
                 for j, t in enumerate(d[:n] + [own]):
+                    outside = not g.in_span
                     g.advance(t)
                     res.output.append(t)
                     res.oracle_pass.append(res.passes)
@@ -422,6 +428,9 @@ class Engine:
                     res.margin.append(float(margin[r, start + j]))
                     if t in tags.open:
                         res.type_probs[len(res.output) - 1] = {
+                            name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
+                    elif outside and not tags.is_tag(t) and t != tags.eos and open_probs[r, start + j].sum() >= OPEN_FLOOR:
+                        res.open_probs[len(res.output) - 1] = {
                             name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
                     if g.done:
                         break
