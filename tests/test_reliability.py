@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vault.audit import iter_rows, verify_audit
-from vault.documents import DocumentError, read_document, render_document
+from vault.documents import LIMITS, DocumentError, read_document, render_document
 from vault.keys import resolve_key
 from vault.pipeline import RunOptions, run
 from vault.policy import Policy
@@ -182,6 +182,13 @@ _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.
                      st.text(max_size=8))
 
 
+def _nesting(value) -> int:
+    if isinstance(value, (list, dict)):
+        children = value.values() if isinstance(value, dict) else value
+        return 1 + max((_nesting(v) for v in children), default=0)
+    return 0
+
+
 @_fuzz
 @given(value=st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
                           max_leaves=30),
@@ -192,12 +199,14 @@ def test_json_of_any_shape_and_depth(tmp_path, value, depth, escape):
         text = f'{{"k": "{escape}", "v": {text}}}'
     (tmp_path / "f.json").write_text(text)
     (tmp_path / "f.jsonl").write_text(text + "\n" + text + "\n")
+    nesting = depth + _nesting(value) + bool(escape)  # containers, the outermost counting 1
     for name in ("f.json", "f.jsonl"):
         try:
             doc = read_document(tmp_path, name)
         except DocumentError as e:
-            assert ("nested deeper" in e.reason and depth >= 98) or ("surrogate" in e.reason and escape in ("\\ud800", "\\udfff"))
+            assert ("nested deeper" in e.reason and nesting > LIMITS.depth) or ("surrogate" in e.reason and escape in ("\\ud800", "\\udfff"))
             continue
+        assert nesting <= LIMITS.depth
         assert json.loads(render_document(doc, [u.text for u in doc.units]).decode().split("\n")[0]) == json.loads(text)
 
 
@@ -352,9 +361,13 @@ def test_an_unreadable_file_fails_with_permission_denied(shared_tmp):
     assert as_nobody(read) == {"value": "unreadable: permission denied"}
 
 
-def test_a_read_only_output_directory_is_a_configuration_error(shared_tmp):
+def test_a_read_only_output_directory_is_a_configuration_error(shared_tmp, tiny_pair_dirs):
+    import shutil
+
     from vault.preflight import UsageError, prepare
 
+    # The models where nobody can read them, wherever the repository was cloned (a private folder too).
+    models = {role: shutil.copytree(tiny_pair_dirs[role], shared_tmp / "models" / role) for role in ("draft", "oracle")}
     put(shared_tmp, "in/a.txt", "hello")
     for name in ("out", "audit"):
         (shared_tmp / name).mkdir()
@@ -364,7 +377,8 @@ def test_a_read_only_output_directory_is_a_configuration_error(shared_tmp):
     def attempt():
         os.environ["XDG_CONFIG_HOME"] = str(shared_tmp / "audit")  # a config folder nobody may use
         try:
-            prepare(RunOptions(shared_tmp / "in", shared_tmp / "out", POLICY, shared_tmp / "audit"))
+            prepare(RunOptions(shared_tmp / "in", shared_tmp / "out", POLICY, shared_tmp / "audit",
+                               draft_dir=models["draft"], oracle_dir=models["oracle"]))
         except UsageError as e:
             return str(e)
         return "prepared"
