@@ -314,6 +314,10 @@ def test_decide_invariants(data):
         rule = p.rule(c.entity_type)
         if p.redacts(c.entity_type) and c.score >= rule.threshold and not p.allowed(text[c.start:c.end]):
             assert set(range(c.start, c.end)) <= covered
+    # No redaction starts or ends inside a word (a value cut mid-word leaves part of it readable).
+    for r in redacted:
+        assert not (0 < r.start < len(text) and text[r.start - 1].isalnum() and text[r.start].isalnum())
+        assert not (0 < r.end < len(text) and text[r.end - 1].isalnum() and text[r.end].isalnum())
     # Every span proposed is accounted for by some decision.
     for s in oracle + cands:
         assert s.start == s.end or any(d.span.start < s.end and s.start < d.span.end for d in decisions) \

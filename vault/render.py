@@ -150,10 +150,38 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
             action, reason = "redacted", "oracle" if confirmed else "recognizer"
             hold = not confirmed and policy.on_disagreement == "hold" and policy.is_must_redact(c.entity_type, c.source)
         decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
-    decisions = _merge(decisions)
+    decisions = _settle(decisions, text)
     if policy.redact_repeats:
-        decisions = spread(decisions, redacted_values(decisions, text), policy, text)
+        decisions = _settle(spread(decisions, redacted_values(decisions, text), policy, text), text)
     return decisions
+
+
+def _settle(decisions: list[Decision], text: str) -> list[Decision]:
+    """Merged, in whole words, and again until the redactions stop growing: a word taken can reach
+    a span that then merges, and a merged span can end inside a word."""
+    shape = lambda ds: sorted((d.span.start, d.span.end, d.action) for d in ds)  # noqa: E731
+    decisions = _merge(decisions)
+    while True:  # ends: each round only widens redactions, within the text
+        settled = _merge(_whole_words(decisions, text))
+        if shape(settled) == shape(decisions):
+            return settled
+        decisions = settled
+
+
+def _whole_words(decisions: list[Decision], text: str) -> list[Decision]:
+    """A redaction that starts or ends inside a word takes the whole word: a value cut mid-word
+    (`<ID>lacruz` for "r.delacruz") leaves part of it readable, and the oracle's chunks and
+    tokens do not always end where words do."""
+    out = []
+    for d in decisions:
+        start, end = d.span.start, d.span.end
+        if d.action == "redacted":
+            while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
+                start -= 1
+            while 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+                end += 1
+        out.append(d if (start, end) == (d.span.start, d.span.end) else replace(d, span=replace(d.span, start=start, end=end)))
+    return out
 
 
 # Courtesy titles are not part of what identifies a person: "Mr" alone must not spread.
