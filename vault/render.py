@@ -97,14 +97,19 @@ def policy_type(span: Span, policy: Policy) -> Optional[str]:
 
 def doubted_hints(hints: list[Span], offsets: list[tuple[int, int]], doubts: dict[int, dict[str, float]],
                   policy: Policy) -> list[tuple[Span, float]]:
-    """The hints (vault.hints) that the oracle read and did not tag, but where it gave opening a span of
-    the policy's types, before the hint's first token, at least the policy's `hint_mass_threshold` of
-    its probability: each as (the hint as a span of the likeliest such type, from "hint:SOURCE"; that
-    mass). `doubts` maps a token index to the oracle's probability of opening each type there (only
+    """The hints (vault.hints) that the oracle did not tag (whether it read them or not), but where it
+    gave opening a span of the policy's types, before the hint's first token, at least the policy's
+    `hint_mass_threshold` of its probability: each as (the hint as a span of the likeliest such type,
+    from "hint:SOURCE"; that mass). `doubts` maps a token index to the oracle's probability of opening each type there (only
     where it did not open one)."""
-    out = []
+    out, ends = [], [b for _, b in offsets]
     for h in hints:
-        first = next((k for k, (a, b) in enumerate(offsets) if a < h.end and b > h.start and a < b), None)
+        # The first token that ends after the hint starts (a bisection: long texts hold many hints).
+        first = bisect.bisect_right(ends, h.start)
+        while first < len(offsets) and offsets[first][0] >= offsets[first][1]:  # tokens of no characters
+            first += 1
+        if first == len(offsets) or offsets[first][0] >= h.end:
+            continue
         redacted = [(p, t) for t, p in doubts.get(first, {}).items() if policy.redacts(t)]
         mass = sum(p for p, _ in redacted)
         if redacted and mass >= policy.hint_mass_threshold:
