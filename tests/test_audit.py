@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow as pa
@@ -555,29 +554,3 @@ def test_span_texts_never_reach_audit_files(tmp_path_factory, texts):
     for t in texts:
         assert not any(f in b for f in forms(t) for b in blobs), t
 
-
-# --------------------------------------------------------------------------- report
-
-
-class _Sections(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids, self.tags, self.text, self._current = [], set(), {}, None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        attrs = dict(attrs)
-        if tag == "section":
-            self._current = attrs.get("id")
-            self.ids.append(self._current)
-            self.text[self._current] = ""
-        for name in ("src", "href"):
-            assert name not in attrs, "no external assets"
-
-    def handle_endtag(self, tag):
-        if tag == "section":
-            self._current = None
-
-    def handle_data(self, data):
-        if self._current:
-            self.text[self._current] += data
