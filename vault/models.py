@@ -303,6 +303,16 @@ def load_model(path: str | Path, dtype: torch.dtype = torch.float32) -> Redactio
             raise ModelError(f"{path}: missing {name}")
     if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
         raise ModelError(f"{path}: missing model weights (*.safetensors)")
+    from vault.encoder_oracle import ENCODER_TOKENIZER, EncoderOracle, is_encoder_oracle
+
+    if is_encoder_oracle(path):
+        if not (path / ENCODER_TOKENIZER).is_file():
+            raise ModelError(f"{path}: missing {ENCODER_TOKENIZER}")
+        try:
+            model = EncoderOracle.from_folder(path, dtype)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError, TypeError) as exc:
+            raise ModelError(f"{path}: cannot load the model: {exc}") from exc
+        return RedactionModel(path, model, RedactionTokenizer.from_file(path / "tokenizer.json"))
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path, config=config, local_files_only=True, dtype=dtype)

@@ -145,7 +145,7 @@ class KVDecoder:
 
     def __init__(self, model: torch.nn.Module, prompts: list[list[int]], pad: int, kv_buffer: bool = True,
                  restricted_head: bool = True):
-        self.model, self.pad = model, pad
+        self.model, self.pad, self.prompts = model, pad, list(prompts)
         self.head = linear_head(model) if restricted_head else None
         self.device = next(model.parameters()).device
         self.cache = Cache(layer_class_to_replicate=BufferLayer if kv_buffer else DynamicLayer)
@@ -184,17 +184,22 @@ class KVDecoder:
             self.cols[r] += range(base + first, base + first + len(f))
         self.valid = torch.cat([self.valid, mask.to(self.device)], dim=1)
         self.positions += ids.numel()  # computed positions, padding included: the work a pass costs
-        inputs = dict(input_ids=ids.to(self.device), attention_mask=self.valid, position_ids=pos.to(self.device),
-                      cache=self.cache, use_cache=True)
+        inputs = dict(attention_mask=self.valid, position_ids=pos.to(self.device), cache=self.cache, use_cache=True)
         with torch.inference_mode():
-            if self.head is None:
-                return Outputs(logits=self.model(**inputs, logits_to_keep=logits_to_keep).logits)
-            hidden = self.model.base_model(**inputs).last_hidden_state
-            return Outputs(hidden=hidden[:, -logits_to_keep:], head=self.head)
+            return self._outputs(ids.to(self.device), [len(f) for f in feeds], inputs, logits_to_keep)
 
-    def sync(self, targets: list[list[int]]) -> None:
-        """Keep each row's cached tokens that agree with its target; the rest of the target becomes pending."""
-        for r, target in enumerate(targets):
+    def _outputs(self, ids: torch.Tensor, fed: list[int], inputs: dict, logits_to_keep: int) -> Outputs:
+        """The model's outputs at the last `logits_to_keep` positions of a pass; `fed[r]` tokens of row r are
+        new (the last ones of self.seq[r])."""
+        if self.head is None:
+            return Outputs(logits=self.model(input_ids=ids, **inputs, logits_to_keep=logits_to_keep).logits)
+        hidden = self.model.base_model(input_ids=ids, **inputs).last_hidden_state
+        return Outputs(hidden=hidden[:, -logits_to_keep:], head=self.head)
+
+    def sync(self, outputs: list[list[int]]) -> None:
+        """Keep each row's cached tokens that agree with its prompt + `outputs[row]`; the rest becomes pending."""
+        for r, output in enumerate(outputs):
+            target = self.prompts[r] + output
             seq = self.seq[r]
             n = min(len(seq), len(target))
             keep = next((k for k in range(n) if seq[k] != target[k]), n)
@@ -220,7 +225,62 @@ class KVDecoder:
         self.seq = [self.seq[r] for r in rows]
         self.cols = [self.cols[r] for r in rows]
         self.pending = [self.pending[r] for r in rows]
+        self.prompts = [self.prompts[r] for r in rows]
         self._crop()
+
+
+class EncoderKVDecoder(KVDecoder):
+    """The decoder of an encoder oracle (vault.encoder_oracle) over a batch of rows: the encoder reads each
+    chunk once, here; every pass then adds, at each fed position, the state of the source token that position
+    is about to copy (the count of source tokens in its output so far). Its prompt is `<src> <out>`: the
+    source reaches it through the encoder, not through its own cache."""
+
+    def __init__(self, model: torch.nn.Module, sources: list[list[int]], readings: list[list[int]], tags: Tags,
+                 kv_buffer: bool = True, restricted_head: bool = True):
+        from vault.encoder_oracle import encoder_inputs, hint_index, hint_labels
+
+        self.device = next(model.parameters()).device
+        hint_ids = hint_index(tags)
+        labels = [hint_labels(r, hint_ids, tags.hint_close) for r in readings]
+        with torch.inference_mode():
+            inputs = encoder_inputs(model.wordpiece, model.table, sources, labels, tags.pad)
+            self.states = model.source_states(inputs.to(self.device))
+        self.lengths = torch.tensor([len(s) for s in sources], device=self.device)
+        # Which token ids are source text (everything but the task's special tokens), to count copies.
+        self.is_source = np.ones(max(model.config["decoder"]["vocab_size"], 1), dtype=np.int64)
+        for t in [tags.src, tags.out, tags.eos, tags.pad, tags.close, *tags.open, *tags.hints.values()]:
+            self.is_source[t] = 0
+        if tags.hint_close is not None:
+            self.is_source[tags.hint_close] = 0
+        super().__init__(model, [[tags.src, tags.out] for _ in sources], tags.pad, kv_buffer, restricted_head=False)
+        self.head = model.head if restricted_head else None
+
+    def _outputs(self, ids: torch.Tensor, fed: list[int], inputs: dict, logits_to_keep: int) -> Outputs:
+        width = ids.shape[1]
+        src_index = np.zeros(ids.shape, dtype=np.int64)
+        for r, n in enumerate(fed):
+            if n:
+                copied = np.cumsum(self.is_source[np.asarray(self.seq[r])])
+                src_index[r, width - n :] = copied[-n:]
+        src_index = torch.minimum(torch.from_numpy(src_index).to(self.device), self.lengths[:, None])
+        hidden = self.model.decode(ids, src_index, self.states, **inputs)[:, -logits_to_keep:]
+        if self.head is None:
+            return Outputs(logits=self.model.lm_head(hidden))
+        return Outputs(hidden=hidden, head=self.head)
+
+    def keep_rows(self, rows: list[int]) -> None:
+        index = torch.tensor(rows, dtype=torch.long, device=self.device)
+        self.states, self.lengths = self.states[index], self.lengths[index]
+        super().keep_rows(rows)
+
+
+def decoder_for(model: torch.nn.Module, prompts: list[list[int]], sources: list[list[int]],
+                readings: list[list[int]], tags: Tags, **options) -> KVDecoder:
+    """The KV decoder that suits the model: a causal LM reads the prompt; an encoder oracle reads the source
+    with its encoder."""
+    if hasattr(model, "source_states"):
+        return EncoderKVDecoder(model, sources, readings, tags, **options)
+    return KVDecoder(model, prompts, tags.pad, **options)
 
 
 def judge(outputs: Outputs, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
@@ -391,8 +451,9 @@ class Engine:
     def _batch(self, sources: list[list[int]], drafter: str, hints: list, readings: list[list[int]]) -> list[ChunkResult]:
         tags = self.tags
         prompts = [build_prompt(tags, r) for r in readings]
-        oracle = KVDecoder(self.oracle, prompts, tags.pad, **self.options)
-        drafter_model = KVDecoder(self.draft, prompts, tags.pad, **self.options) if drafter == "draft" else None
+        oracle = decoder_for(self.oracle, prompts, sources, readings, tags, **self.options)
+        drafter_model = (decoder_for(self.draft, prompts, sources, readings, tags, **self.options)
+                         if drafter == "draft" else None)
         results = [ChunkResult() for _ in sources]
         grammars = [Grammar(s, tags) for s in sources]
         lengths = [DraftLength() for _ in sources]
@@ -434,7 +495,7 @@ class Engine:
                             name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
                     if g.done:
                         break
-                targets.append(prompts[c] + res.output)
+                targets.append(res.output)
             oracle.sync(targets)
             self.positions["oracle"] += oracle.positions
             oracle.positions = 0
@@ -453,7 +514,7 @@ class Engine:
         """The draft model decodes greedily under the grammar, itself speculating over the hints/copy draft."""
         drafts = [[] for _ in active]
         states = [grammars[c].copy() for c in active]
-        model.sync([prompts[c] + results[c].output for c in active])
+        model.sync([results[c].output for c in active])
         for _ in range(self.draft_iterations):
             hyps = [
                 base_draft(g, hints[c], min(self.draft_step, width - len(drafts[r])))
@@ -473,5 +534,5 @@ class Engine:
                     drafts[r].append(t)
                     if states[r].done:
                         break
-            model.sync([prompts[c] + results[c].output + drafts[r] for r, c in enumerate(active)])
+            model.sync([results[c].output + drafts[r] for r, c in enumerate(active)])
         return [d[:width] for d in drafts]
