@@ -97,7 +97,7 @@ def test_key_file_created_0600_outside_the_audit(tmp_path, monkeypatch):
     assert not (tmp_path / "config").exists()
     key = resolve_key(tmp_path / "audit", create=True)
     path = tmp_path / "config" / "vault" / "audit.key"
-    assert len(key.key) == 32 and key.source == str(path) and not key.inside_audit and key.warning() is None
+    assert len(key.key) == 32 and key.source == str(path) and not key.inside_audit and key.warnings() == []
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert resolve_key(tmp_path / "audit").key == key.key  # reused
     assert not (tmp_path / "audit").exists()
@@ -105,10 +105,10 @@ def test_key_file_created_0600_outside_the_audit(tmp_path, monkeypatch):
 
 def test_key_from_env_file_option_and_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("VAULT_AUDIT_KEY_FILE", raising=False)
-    monkeypatch.setenv("VAULT_AUDIT_KEY", "00ff" * 8)
-    assert resolve_key(tmp_path).key == bytes.fromhex("00ff" * 8)
-    monkeypatch.setenv("VAULT_AUDIT_KEY", "correct horse battery staple")
-    assert resolve_key(tmp_path).key == b"correct horse battery staple"
+    monkeypatch.setenv("VAULT_AUDIT_KEY", "00ff" * 16)
+    assert resolve_key(tmp_path).key == bytes.fromhex("00ff" * 16)
+    monkeypatch.setenv("VAULT_AUDIT_KEY", "correct horse battery staple, twice over")
+    assert resolve_key(tmp_path).key == b"correct horse battery staple, twice over"
     monkeypatch.setenv("VAULT_AUDIT_KEY", "")
     with pytest.raises(KeyProblem, match="set but empty"):
         resolve_key(tmp_path)
@@ -116,7 +116,7 @@ def test_key_from_env_file_option_and_errors(tmp_path, monkeypatch):
     (tmp_path / "audit").mkdir()
     (tmp_path / "audit" / ".key").write_text("ab" * 32 + "\n")
     key = resolve_key(tmp_path / "audit", tmp_path / "audit" / ".key")
-    assert key.key == bytes.fromhex("ab" * 32) and key.inside_audit and "inside the audit directory" in key.warning()
+    assert key.key == bytes.fromhex("ab" * 32) and key.inside_audit and "inside the audit directory" in key.warnings()[0]
     (tmp_path / "corrupt.key").write_text("not a key")
     with pytest.raises(KeyProblem, match="corrupt"):
         resolve_key(tmp_path, tmp_path / "corrupt.key")

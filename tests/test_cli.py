@@ -282,7 +282,9 @@ except SystemExit as exit:
 
 @pytest.mark.parametrize("case", ["missing input", "empty key", "corrupt key", "audit dir is a file", "output is a file",
                                   "bad policy", "missing model", "bad option", "object-store uri", "workers without ray",
-                                  "ray and consistent pseudonyms", "no ray cluster there", "more workers than cpus"])
+                                  "ray and consistent pseudonyms", "no ray cluster there", "more workers than cpus",
+                                  "short key", "short hex key", "key in input", "key in output", "key in audit",
+                                  "key file is a folder"])
 def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pair_dirs, case):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(letter(0))
@@ -294,7 +296,11 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
               "missing model": "model directory not found", "bad option": "--batch-size",
               "object-store uri": "object-store URIs are not supported", "workers without ray": "need --engine ray",
               "ray and consistent pseudonyms": "--consistent-pseudonyms needs --engine local",
-              "no ray cluster there": "no Ray cluster answers there", "more workers than cpus": "this machine has"}[case]
+              "no ray cluster there": "no Ray cluster answers there", "more workers than cpus": "this machine has",
+              "short key": "shorter than 32 bytes", "short hex key": "shorter than 32 bytes",
+              "key in input": "must not be inside the input directory", "key in output": "must not be inside the output",
+              "key in audit": "must not be inside the audit directory", "key file is a folder": "is a folder"}[case]
+    key_hex = "ab" * 32
     if case == "missing input":
         args[1] = str(tmp_path / "nope")
     elif case == "empty key":
@@ -321,6 +327,19 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
         args += ["--engine", "ray", "--ray-address", "127.0.0.1:1"]  # a port nothing listens on
     elif case == "more workers than cpus":
         args += ["--engine", "ray", "--workers", "1", "--worker-cpus", "4096"]
+    elif case == "short key":
+        env["VAULT_AUDIT_KEY"] = "John Smith"  # a planted value: never echoed
+    elif case == "short hex key":
+        env["VAULT_AUDIT_KEY"] = "ab" * 31
+        key_hex = "ab" * 31
+    elif case.startswith("key in"):
+        folder = tmp_path / {"key in input": "in", "key in output": "out", "key in audit": "audit"}[case]
+        folder.mkdir(exist_ok=True)
+        (folder / "audit.key").write_text(key_hex + "\n")
+        (folder / "audit.key").chmod(0o600)
+        args += ["--key-file", str(folder / "audit.key")]
+    elif case == "key file is a folder":
+        args += ["--key-file", str(tmp_path)]
     else:
         args += ["--batch-size", "0"]
     for extra in ([], ["--json"]):
@@ -337,7 +356,9 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
         else:
             assert len(proc.stderr.strip().splitlines()) == 1 and expect in proc.stderr, proc.stderr
             assert "Traceback" not in proc.stderr and "John Smith" not in proc.stderr
-    assert not (tmp_path / "out").is_dir() or case == "output is a file"
+        assert key_hex not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out").is_dir() or case in ("output is a file", "key in output")
+    assert not (tmp_path / "out").is_dir() or os.listdir(tmp_path / "out") in ([], ["audit.key"])
 
 
 def test_verify_never_creates_a_key_and_needs_one(tmp_path, tiny_pair_dirs, monkeypatch):

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from vault import documents, pipeline
 from vault.audit import iter_rows, keyed_hash, verify_audit
 from vault.models import load_pair
-from vault.pipeline import Redactor, RunOptions, run
+from vault.pipeline import Redactor, RunOptions, UsageError, run
 from vault.policy import Policy, load_policy
 from vault.render import Pseudonymizer
 
@@ -360,17 +360,15 @@ def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path,
     assert "ask Berg about it" in (tmp_path / "out" / "b.csv").read_text()  # another file: not spread
 
 
-def test_a_key_inside_the_audit_directory_works_and_is_said_loudly(tmp_path, silent_pair):
+def test_a_key_inside_the_audit_directory_is_refused_for_a_run(tmp_path, silent_pair):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(f"Mail {PLANTED['email']}.")
     (tmp_path / "audit").mkdir()
     (tmp_path / "audit" / ".key").write_text("cd" * 32 + "\n")  # where older versions kept it
-    summary = run(opts(tmp_path, plain_policy(), key_file=tmp_path / "audit" / ".key"), pair=silent_pair)
-    assert summary.counts["redacted"] == 1
-    assert any("inside the audit directory" in w for w in summary.warnings)
-    manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
-    assert manifest["key_inside_audit"] is True
-    assert verify_audit(tmp_path / "audit", bytes.fromhex("cd" * 32)).ok
+    with pytest.raises(UsageError, match="must not be inside the audit directory") as refused:
+        run(opts(tmp_path, plain_policy(), key_file=tmp_path / "audit" / ".key"), pair=silent_pair)
+    assert "cd" * 32 not in str(refused.value)
+    assert not (tmp_path / "out").exists() and os.listdir(tmp_path / "audit") == [".key"]
 
 
 def test_an_output_renamed_by_a_new_policy_replaces_the_old_one(tmp_path, silent_pair):

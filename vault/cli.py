@@ -181,11 +181,12 @@ def _audit_key(path: Path, key_file):
 
     audit_dir = path if not (path / "run.json").exists() and not (path / "manifest.json").exists() else path.parent
     try:
-        key = resolve_key(audit_dir, key_file, create=False)
+        # A short key is still read here, with a warning: runs an older vault signed stay checkable.
+        key = resolve_key(audit_dir, key_file, create=False, allow_short=True)
     except KeyProblem as exc:
         _fail(str(exc))
-    if key.warning():
-        click.echo(f"vault: {key.warning()}", err=True)
+    for warning in key.warnings():
+        click.echo(f"vault: {warning}", err=True)
     return key.key, audit_dir
 
 

@@ -20,7 +20,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vault.keys import AuditKey, KeyProblem, resolve_key
+from vault.keys import AuditKey, KeyMissing, KeyProblem, key_file_path, resolve_key
 from vault.policy import Policy
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_models"  # as vault.models, without torch
@@ -85,16 +85,18 @@ def prepare(opts: RunOptions) -> Prepared:
     if opts.dry_run:
         try:
             key = resolve_key(opts.audit_dir, opts.key_file, create=False)
-        except KeyProblem:
+        except KeyMissing:
             key = None  # no key, no evidence: the dry run says every document would be redacted
-        return Prepared(key)
+        except KeyProblem as exc:  # a key the real run would refuse: say so now
+            raise UsageError(str(exc)) from None
+        return Prepared(key, warnings=key.warnings() if key else [])
     prepared = Prepared(None)
     try:
         # A bad key is found before anything is created; a missing default key file is made only
         # once the directories are there and locked.
         prepared.key = resolve_key(opts.audit_dir, opts.key_file, create=False)
     except KeyProblem as exc:
-        if opts.key_file or "not found" not in str(exc):
+        if opts.key_file or not isinstance(exc, KeyMissing):
             raise UsageError(str(exc)) from None
     try:
         for folder, what in ((opts.output_dir, "output"), (opts.audit_dir, "audit")):
@@ -104,8 +106,7 @@ def prepare(opts: RunOptions) -> Prepared:
             prepared.key = prepared.key or resolve_key(opts.audit_dir, opts.key_file, create=True)
         except KeyProblem as exc:
             raise UsageError(str(exc)) from None
-        if prepared.key.warning():
-            prepared.warnings.append(prepared.key.warning())
+        prepared.warnings += prepared.key.warnings()
     except BaseException:
         prepared.release()
         raise
@@ -134,8 +135,26 @@ def check_paths(opts: RunOptions) -> None:
     for path, what in ((opts.output_dir, "output"), (opts.audit_dir, "audit")):
         if path.exists() and not path.is_dir():
             raise UsageError(f"{path}: the {what} directory is a file")
+    if opts.key_file is not None and Path(opts.key_file).is_dir():
+        raise UsageError(f"{opts.key_file}: the audit key file is a folder, not a file")
     if opts.key_file is not None and not Path(opts.key_file).is_file():
         raise UsageError(f"{opts.key_file}: audit key file not found")
+    check_key_place(key_file_path(opts.key_file), inp, out, aud)
+
+
+def check_key_place(key_file: Path | None, inp: Path, out: Path, aud: Path) -> None:
+    """A key file in the input would be redacted into the output (and read as a document); in the
+    output it is published; in the audit, whoever can write the audit could re-sign it."""
+    if key_file is None:
+        return
+    try:
+        where = key_file.resolve()
+    except OSError:
+        return  # resolve_key names the problem
+    for folder, what in ((inp, "input"), (out, "output"), (aud, "audit")):
+        if where.is_relative_to(folder):
+            raise UsageError(f"{key_file}: the audit key file must not be inside the {what} directory; move it out "
+                             "(e.g. ~/.config/vault/audit.key, mode 0600)")
 
 
 def check_engine(opts: RunOptions) -> None:

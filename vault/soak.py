@@ -46,6 +46,7 @@ def soak(trials: int, documents: int = 12, extra: list[str] = (), seed: int = 0,
         _tree(work / "in", documents)
         key_file = work / "audit.key"
         key_file.write_text(os.urandom(32).hex() + "\n")
+        key_file.chmod(0o600)  # a key others may read is warned about
         key = bytes.fromhex(key_file.read_text().strip())
         env = dict(os.environ, VAULT_AUDIT_KEY_FILE=str(key_file), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
         env.pop("VAULT_AUDIT_KEY", None)
