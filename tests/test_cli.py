@@ -211,14 +211,18 @@ def test_second_run_on_the_same_output_fails_at_once(tmp_path, tiny_pair_dirs):
     assert os.listdir(tmp_path / "out") == []  # the lock is the directory's flock: no file
 
 
-@pytest.mark.parametrize("case", ["missing input", "output inside input", "input inside output", "bad policy", "missing model"])
+@pytest.mark.parametrize("case", ["missing input", "output inside input", "input inside output", "bad policy", "missing model",
+                                  "output inside audit", "input inside audit", "audit inside input"])
 def test_usage_errors_exit_2_with_a_clear_message(tmp_path, tiny_pair_dirs, case):
     (tmp_path / "in").mkdir()
     make_tree(tmp_path / "in", bad=False)
     args = redact_args(tmp_path, tiny_pair_dirs)
     expect = {"missing input": "input directory not found", "output inside input": "must not be inside the input",
               "input inside output": "must not be inside the output", "bad policy": "colour",
-              "missing model": "model directory not found"}[case]
+              "missing model": "model directory not found",
+              "output inside audit": "output directory must not be inside the audit",
+              "input inside audit": "input directory must not be inside the audit",
+              "audit inside input": "audit directory must not be inside the input"}[case]
     if case == "missing input":
         args[1] = str(tmp_path / "nope")
     elif case == "output inside input":
@@ -229,11 +233,20 @@ def test_usage_errors_exit_2_with_a_clear_message(tmp_path, tiny_pair_dirs, case
         (tmp_path / "e2e.yaml").write_text(POLICY + "colour: blue\n")
         args[4] = str(tmp_path / "bad.yaml")
         (tmp_path / "bad.yaml").write_text(POLICY + "colour: blue\n")
+    elif case == "output inside audit":
+        args[2] = str(tmp_path / "audit" / "out")
+    elif case == "input inside audit":
+        (tmp_path / "audit").mkdir()
+        (tmp_path / "in").rename(tmp_path / "audit" / "in")
+        args[1] = str(tmp_path / "audit" / "in")
+    elif case == "audit inside input":
+        args[args.index("--audit-dir") + 1] = str(tmp_path / "in" / "audit")
     else:
         args[args.index("--oracle") + 1] = str(tmp_path / "no-model")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert expect in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "in" / "audit").exists()
 
 
 def test_tampered_audit_fails_verify_naming_the_row(tmp_path, tiny_pair_dirs):

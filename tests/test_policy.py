@@ -1,7 +1,9 @@
 import textwrap
 
 import pytest
+from click.testing import CliRunner
 
+from vault.cli import main
 from vault.policy import (
     DEFAULT_POLICY_PATH,
     PREDEFINED_RECOGNIZERS,
@@ -118,6 +120,26 @@ def test_unreadable_and_malformed_files(tmp_path):
     assert "missing.yaml" in error_of(tmp_path / "missing.yaml")
     assert "not valid YAML" in error_of(write(tmp_path, "name: [unclosed\n"))
     assert "a policy is a mapping" in error_of(write(tmp_path, "- a\n- b\n"))
+    (tmp_path / "latin1.yaml").write_bytes("name: t\ndeny_list: [Grünewald]\n".encode("latin-1"))
+    assert error_of(tmp_path / "latin1.yaml").endswith("latin1.yaml: not UTF-8 text (byte 23)")
+
+
+@pytest.mark.parametrize("body, where", [
+    ('name: t\nrecognizers:\n  - name: N\n    deny_list: [Zebulon Quartermaine, "Anneliese Vandermolen\n', "line 5, column 1"),
+    ("name: t\nrecognizers:\n  - name: N\n    deny_list: [Zebulon Quartermaine\n  bad:: 'Anneliese' Vandermolen]\n",
+     "line 5, column 7"),
+    ("name: t\n\tdeny_list: [Zebulon Quartermaine, Anneliese Vandermolen]\n", "line 2, column 1"),
+    ("name: t\ndeny_list: [Zebulon Quartermaine, Anneliese Vandermolen]]\n", "line 2, column"),
+])
+def test_yaml_errors_name_file_line_and_column_never_the_content(tmp_path, body, where):
+    """A deny_list holds the names a policy protects; PyYAML's message quotes the broken line."""
+    message = error_of(write(tmp_path, body, name="names.yaml"))
+    assert "names.yaml: not valid YAML at " + where in message, message
+    assert len(message.splitlines()) == 1
+    for planted in ("Zebulon", "Quartermaine", "Anneliese", "Vandermolen"):
+        assert planted not in message, message
+    result = CliRunner().invoke(main, ["policy", "validate", str(tmp_path / "names.yaml")])
+    assert result.exit_code == 2 and "Zebulon" not in result.output and "Anneliese" not in result.output
 
 
 def test_must_redact_accepts_types_and_recognizers(tmp_path):

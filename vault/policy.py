@@ -356,8 +356,10 @@ def load_policy(path_or_name: str | Path) -> Policy:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
     except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+        raise PolicyError(_yaml_error(path, exc)) from None
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy is a mapping with keys: {', '.join(Policy.model_fields)}")
     try:
@@ -367,6 +369,23 @@ def load_policy(path_or_name: str | Path) -> Policy:
     for line in policy.unused_recognizers():
         log.warning("vault: %s: %s", path, line)
     return policy
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """Where the YAML breaks and what kind of break, never the text there: a policy's deny_list is a
+    list of the very names it protects, and PyYAML's message quotes the offending line."""
+    def at(mark) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    def plain(text: str) -> str:  # "found character 'x'": the quoted part is content
+        return re.sub(r"'[^']*'|\"[^\"]*\"", "…", text)
+
+    mark, context_mark = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    message = f"{path}: not valid YAML" + (f" at {at(mark)}" if mark else "")
+    message += f": {plain(getattr(exc, 'problem', None) or 'syntax error')}"
+    if getattr(exc, "context", None) and context_mark:
+        message += f" ({plain(exc.context)} from {at(context_mark)})"
+    return message
 
 
 def _declared_types(data: Any) -> set[str]:

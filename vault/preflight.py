@@ -132,6 +132,14 @@ def check_paths(opts: RunOptions) -> None:
         raise UsageError(f"{opts.input_dir}: the input directory must not be inside the output directory")
     if aud == out or out in aud.parents:
         raise UsageError(f"{opts.audit_dir}: the audit directory must not be inside the output directory")
+    # The audit lists the runs in its folder; an output there is a foreign folder to every verify,
+    # and an input there would be redacted from the evidence itself.
+    if aud in out.parents:
+        raise UsageError(f"{opts.output_dir}: the output directory must not be inside the audit directory")
+    if aud == inp or aud in inp.parents:
+        raise UsageError(f"{opts.input_dir}: the input directory must not be inside the audit directory")
+    if inp in aud.parents:
+        raise UsageError(f"{opts.audit_dir}: the audit directory must not be inside the input directory")
     for path, what in ((opts.output_dir, "output"), (opts.audit_dir, "audit")):
         if path.exists() and not path.is_dir():
             raise UsageError(f"{path}: the {what} directory is a file")
