@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import errno
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -347,6 +348,9 @@ def test_seconds_are_per_document_and_per_run(tmp_path, silent_pair):
     assert docs["long.txt"]["seconds"] > docs["short.txt"]["seconds"] > 0
     manifest = json.loads((Path(summary.audit_run) / "manifest.json").read_text())
     assert manifest["totals"]["seconds"] > 0 and manifest["totals"]["seconds"] >= sum(d["seconds"] for d in docs.values()) * 0.5
+    # The listings span the whole run (its audit opens at the first redacted document, its start is the run's).
+    wall = datetime.fromisoformat(manifest["finished_at"]) - datetime.fromisoformat(manifest["started_at"])
+    assert wall.total_seconds() >= manifest["totals"]["seconds"] >= manifest["totals"]["processing_seconds"] > 0
 
 
 def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path, tiny_pair_dirs):

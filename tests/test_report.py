@@ -93,6 +93,21 @@ def test_report_incomplete_and_partial_coverage(tmp_path):
     assert "Verified" in report.text["verification"]
 
 
+def test_the_run_card_shows_the_runs_wall_time_and_its_processing_seconds(tmp_path):
+    """A run opens its audit late (at its first redacted document): the card shows the run's own
+    measure of its wall time, never the audit's open-to-close."""
+    w = AuditWriter(tmp_path, "run1", KEY, META, started_at="2026-01-01T00:00:00+00:00")
+    w.add_document(doc_row("a.txt"), [span("a.txt", 0)])
+    w.close({"documents": 1, "seconds": 48.93, "processing_seconds": 12.34})
+    text = " ".join(parse_report(write_report(w.run_dir, tmp_path / "r.html", KEY)).text["summary"].split())  # <th><td>: no space
+    assert "Started2026-01-01T00:00:00+00:00" in text
+    assert "Duration (wall time)48.9 s" in text and "Processing12.3 s (" in text
+    interrupted = AuditWriter(tmp_path / "other", "run2", KEY, META)
+    interrupted.flush()
+    text = " ".join(parse_report(write_report(interrupted.run_dir, tmp_path / "i.html", KEY)).text["summary"].split())
+    assert "Duration (wall time)not finished" in text and "Processingnot recorded" in text
+
+
 def test_no_documents_and_no_spans_never_read_as_100_percent(tmp_path):
     empty = AuditWriter(tmp_path, "empty", KEY, META)
     empty.close({})

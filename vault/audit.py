@@ -262,7 +262,8 @@ def _pretty(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _now() -> str:
+def now() -> str:
+    """This moment on the wall clock as the listings record it (UTC, ISO 8601)."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -394,7 +395,8 @@ class AuditWriter:
     """
 
     def __init__(self, audit_dir: str | os.PathLike, run_id: str, key: bytes, meta: dict[str, Any], *,
-                 flush_every: int = 100, flush_seconds: float = 30.0, key_inside_audit: bool = False):
+                 flush_every: int = 100, flush_seconds: float = 30.0, key_inside_audit: bool = False,
+                 started_at: str | None = None):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
             raise ValueError(f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only")
         _canonical(meta)  # must be JSON: fail now, not at close
@@ -413,7 +415,9 @@ class AuditWriter:
         self.meta = meta
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
-        self.started_at = _now()
+        # The run's own start (the caller's, when it opens its audit late: at its first recorded document
+        # or at its end), so that the listings' started_at to finished_at is the run's wall time.
+        self.started_at = started_at or now()
         self.key_inside_audit = key_inside_audit
         self._buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
         self._heads = {t: _genesis(run_id, t) for t in TABLES}
@@ -550,7 +554,7 @@ class AuditWriter:
         total = self._rows["spans"]
         manifest = self._listing(
             "complete", compacted,
-            finished_at=_now(), totals=totals,
+            finished_at=now(), totals=totals,
             counts={"documents": dict(sorted(self._statuses.items())), "spans": dict(sorted(self._actions.items()))},
             # Every span row is a sensitive span (redacted, or a candidate that was kept).
             coverage={"oracle_checked": self._checked, "sensitive_spans": total,

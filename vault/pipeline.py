@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vault import models
-from vault.audit import AuditWriter, keyed_hash, new_run_id, repair, trusted_outputs
+from vault.audit import AuditWriter, keyed_hash, new_run_id, now, repair, trusted_outputs
 from vault.detect import build_analyzer
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
@@ -232,6 +232,7 @@ class Summary:
     chunks: int = 0
     seconds: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    started_at: str = field(default_factory=now)  # the same moment on the wall clock: the audit's started_at
     problems: list[dict] = field(default_factory=list)  # {"file", "stage", "reason"}: never a raw value
     warnings: list[str] = field(default_factory=list)
     noop: bool = False  # nothing to do: no run was written
@@ -516,7 +517,8 @@ class Loop:
         self.summary.run_id = new_run_id()
         inside = self.prepared.key.inside_audit
         self.audit = AuditWriter(self.opts.audit_dir, self.summary.run_id, self.key, self.meta,
-                                 flush_seconds=self.opts.flush_seconds, key_inside_audit=inside)
+                                 flush_seconds=self.opts.flush_seconds, key_inside_audit=inside,
+                                 started_at=self.summary.started_at)
         self.summary.audit_run = str(self.audit.run_dir)
         for row, spans in self.waiting:
             self.audit.add_document(row, spans)

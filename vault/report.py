@@ -198,24 +198,36 @@ def _policy_rows(policy: Optional[Policy], spans: list[dict]) -> list[dict[str, 
 
 def _facts(info: dict, manifest: Optional[dict], meta: dict, run_dir: Path) -> list[tuple[str, Any]]:
     started, finished = info.get("started_at"), (manifest or {}).get("finished_at")
+    totals = (manifest or {}).get("totals") or {}
     return [
         ("Run", info.get("run_id", run_dir.name)),
         ("State", "complete (signed manifest)" if manifest else "incomplete: no manifest (interrupted, or removed)"),
         ("Started", started or "not recorded"),
         ("Finished", finished or "not finished"),
-        ("Duration", _duration(started, finished)),
+        ("Duration (wall time)", _duration(started, finished, totals.get("seconds"))),
+        ("Processing", _seconds(totals.get("processing_seconds"), "reading, redacting, writing and recording; "
+                                "without start-up and model loading")),
         ("Input", meta.get("input_dir", "not recorded")),
         ("Output", meta.get("output_dir", "not recorded")),
         ("Audit folder", str(run_dir)),
     ]
 
 
-def _duration(started: Optional[str], finished: Optional[str]) -> str:
+def _duration(started: Optional[str], finished: Optional[str], seconds: Any) -> str:
+    """The run's wall time as the run measured it; else (older runs) its listings' start to finish, which
+    is the wall time only where the audit was opened at the run's start."""
+    if finished is None:
+        return "not finished"
+    if isinstance(seconds, (int, float)):
+        return f"{seconds:.1f} s"
     try:
-        seconds = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+        return f"{(datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds():.1f} s"
     except (TypeError, ValueError):
         return "not recorded"
-    return f"{seconds:.1f} s"
+
+
+def _seconds(seconds: Any, what: str) -> str:
+    return f"{seconds:.1f} s ({what})" if isinstance(seconds, (int, float)) else "not recorded"
 
 
 def _versions(info: dict) -> list[tuple[str, str, bool]]:
