@@ -351,6 +351,7 @@ def test_seconds_are_per_document_and_per_run(tmp_path, silent_pair):
     # The listings span the whole run (its audit opens at the first redacted document, its start is the run's).
     wall = datetime.fromisoformat(manifest["finished_at"]) - datetime.fromisoformat(manifest["started_at"])
     assert wall.total_seconds() >= manifest["totals"]["seconds"] >= manifest["totals"]["processing_seconds"] > 0
+    assert f"; {summary.seconds:.1f} s wall time ({summary.processing_seconds:.1f} s processing);" in summary.line()
 
 
 def test_run_spreads_a_redacted_value_across_the_cells_of_one_csv_only(tmp_path, tiny_pair_dirs):

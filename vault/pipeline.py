@@ -292,9 +292,10 @@ class Summary:
         coverage = (f"{_percent(self.oracle_checked, self.sensitive_spans)} ({self.oracle_checked}/{self.sensitive_spans})"
                     if self.sensitive_spans else "n/a (no sensitive spans)")
         stopped = f"; STOPPED: {self.stopped}" if self.stopped else ""
+        processing = f" ({self.processing_seconds:.1f} s processing)" if self.processing_seconds is not None else ""
         return (f"vault: {c['redacted']} redacted, {c['unchanged']} unchanged, {c['skipped']} skipped, "
                 f"{c['failed']} failed, {c['held']} held; {self.spans_redacted} spans redacted; "
-                f"oracle coverage {coverage}; {self.seconds:.1f} s; audit {self.audit_run or '-'}{stopped}")
+                f"oracle coverage {coverage}; {self.seconds:.1f} s wall time{processing}; audit {self.audit_run or '-'}{stopped}")
 
 
 def _percent(part: int, whole: int) -> str:
