@@ -406,6 +406,32 @@ def test_dry_run_loads_no_model_and_writes_nothing(tmp_path, tiny_pair_dirs, mon
     assert len(as_json.stdout.splitlines()) == 1 and {p["action"] for p in plan["dry_run"]} == {"redact", "skip"}
 
 
+def test_a_dry_run_shows_names_only_as_keyed_hashes(tmp_path, tiny_pair_dirs, monkeypatch):
+    """No model, so no name can be redacted: the folder, and the name's keyed hash (issue 21)."""
+    from vault.keys import keyed_hash
+
+    key = bytes(range(32))
+    monkeypatch.setenv("VAULT_AUDIT_KEY", key.hex())
+    names = [f"contact.{NAMES[0]}", f"id.{PLANTED[5]}", f".{NAMES[1]}.txt", f"x.{NAMES[2]}", f"{NAMES[0]}.png",
+             f"d/{NAMES[1]}.txt"]
+    for name in names:
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / name).write_text("hello\n")
+    args = redact_args(tmp_path, tiny_pair_dirs, "--dry-run")
+    (tmp_path / "e2e.yaml").write_text(POLICY.replace("redact_file_names: false", "redact_file_names: true"))
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(main, args + extra)
+        assert result.exit_code == 0, result.output
+        for value in [*NAMES, PLANTED[5], *" ".join(NAMES).split()]:
+            assert value not in result.output, value
+    plan = {p["file"]: p for p in json.loads(result.stdout)["dry_run"]}
+    assert plan[f".#{keyed_hash(key, names[2])[:16]}.txt"]["action"] == "redact"
+    assert plan[f"d/#{keyed_hash(key, names[5])[:16]}.txt"]["action"] == "redact"
+    assert plan[f"#{keyed_hash(key, names[4])[:16]}"]["reason"] == "unsupported file type .png"
+    assert plan[f"#{keyed_hash(key, names[1])[:16]}"]["reason"] == "unsupported file type (extension not shown)"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "audit").exists()
+
+
 def test_quiet_and_json_print_only_what_they_say(tmp_path, tiny_pair_dirs):
     """A real process, as cron runs it: --quiet prints the summary line (stdout) and problems (stderr),
     no loading bars; --json prints exactly one line of JSON; no lock or temp file is left behind."""

@@ -158,6 +158,34 @@ def test_a_hostile_tree_is_redacted_or_reported_file_by_file(tmp_path, silent_pa
     assert verify_audit(tmp_path / "audit", key).ok
 
 
+def test_no_file_name_reaches_stderr_json_the_audit_or_the_report_raw(tmp_path, silent_pair):
+    """Issue 21: names of skipped and unsupported files, values split across stem and "extension",
+    and hidden files (the leading dot is structure, the rest a name)."""
+    root = tmp_path / "in"
+    names = [f"contact.{PERSON}", f"x.{PERSON}", f"id.{PERSON} 2", f".{PERSON}.txt", f".{PERSON}", f"{PERSON}.png",
+             f"{PERSON} notes.TXT", f"{PERSON}.tar.gz", f"sub/.{PERSON}/a.txt", f"{PERSON} folder/b.txt", "plain.txt"]
+    for name in names:
+        put(root, name, "nothing to see\n")
+    summary = run(RunOptions(root, tmp_path / "out", POLICY, tmp_path / "audit"), pair=silent_pair)
+    assert summary.counts["redacted"] == 5 and summary.counts["skipped"] == 6, summary.problems
+    key = resolve_key(tmp_path / "audit").key
+    report = tmp_path / "report.html"
+    write_report(Path(summary.audit_run), report, key)
+    rows = [r for d in (tmp_path / "audit").iterdir() if d.is_dir() for t in ("documents", "spans") for r in iter_rows(d, t)]
+    stderr = [f"  {p['file']}: [{p['stage']}] {p['reason']}" for p in summary.problems]
+    blob = (everything(tmp_path / "out", tmp_path / "audit") + report.read_bytes() + json.dumps(summary.as_dict()).encode()
+            + json.dumps(rows, default=str).encode() + "\n".join(stderr).encode())
+    for part in (PERSON, *PERSON.split()):
+        for form in forms(part):
+            assert form not in blob, part
+    assert "unsupported file type .png" in stderr[-1] or any("unsupported file type .png" in line for line in stderr)
+    assert any("unsupported file type (extension not shown)" in line for line in stderr)
+    # The hidden file keeps its dot and extension; its name is redacted whole.
+    hidden = [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".") and p.is_file()]
+    assert len(hidden) == 1 and hidden[0].startswith(".<PERSON>~") and hidden[0].endswith(".txt"), hidden
+    assert (tmp_path / "out" / "plain.txt").exists() and verify_audit(tmp_path / "audit", key).ok
+
+
 # --------------------------------------------------------------------------- the readers, fuzzed
 
 _fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -25,6 +25,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 SUPPORTED = {".txt", ".md", ".json", ".jsonl", ".csv"}
+# Extensions a skip reason may name: well-known file types. Any other "extension" may be part of a
+# value ("id.536-22-8410"), and the reason is written to stderr, --json and the audit as it is.
+KNOWN_TYPES = set(
+    ".png .jpg .jpeg .gif .bmp .tif .tiff .webp .svg .heic .ico .pdf .doc .docx .xls .xlsx .ppt .pptx .odt .ods "
+    ".odp .rtf .epub .zip .gz .tgz .bz2 .xz .7z .rar .tar .exe .dll .so .bin .dat .iso .dmg .msi .jar .class .pyc "
+    ".mp3 .wav .flac .ogg .m4a .mp4 .mov .avi .mkv .webm .html .htm .xml .yaml .yml .toml .ini .cfg .conf .log "
+    ".sql .db .sqlite .parquet .avro .eml .msg .ics .vcf .py .js .ts .sh .c .h .java .go .rs .tsv .bak .tmp .key .pem".split())
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -112,7 +119,9 @@ def _by_extension(rel_path: str) -> Entry:
     ext = _extension(rel_path)
     if ext in SUPPORTED:
         return Entry(rel_path, "ok")
-    return Entry(rel_path, "skipped", f"unsupported file type {ext or '(no extension)'}")
+    if not ext:
+        return Entry(rel_path, "skipped", "unsupported file type (no extension)")
+    return Entry(rel_path, "skipped", f"unsupported file type {ext if ext in KNOWN_TYPES else '(extension not shown)'}")
 
 
 def _extension(rel_path: str) -> str:

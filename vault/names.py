@@ -6,8 +6,14 @@ A component that comes out of redaction unchanged keeps its name. One that chang
 redacted text, made safe for a file system ("/" and NUL replaced, never "." or ".."), plus "~" and
 eight hex characters of an HMAC of the original under the audit key, so two names that redact alike
 ("<PERSON>.txt") stay two files, and the same input gets the same output name on every run. The
-extension is kept: it says what the file is. The redaction runs once per folder and file name and is
-cached for the run: the files of one folder land in one output folder.
+extension of a file vault reads (.txt, .csv, ...) is kept out of the redaction: it says what the file
+is. Any other "extension" is part of the name ("id.536-22-8410", "x.Zebulon Quartermaine"), and so is
+all but the leading dots of a hidden name (".Anna Berg.txt": the dot is structure, "Anna Berg" a name).
+The redaction runs once per folder and file name and is cached for the run: the files of one folder
+land in one output folder.
+
+Where no model can redact a name (a dry run), `hashed_path` shows it: its folder, and for the name an
+HMAC under the audit key (the prefix of the audit's `input_path_hmac`), never the name.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from vault.documents import SUPPORTED
 from vault.keys import keyed_hash
 
 NAME_BYTES = 255  # the longest file name most file systems allow
@@ -55,18 +62,21 @@ class Names:
         todo = sorted({prefix for p in rel_paths for prefix in _prefixes(p)} - set(self._cache))
         if not todo:
             return
-        stems = [_split(p.rsplit("/", 1)[-1], is_file=p in rel_paths)[0] for p in todo]
+        stems = {p: _split(p.rsplit("/", 1)[-1], is_file=p in rel_paths)[1] for p in todo}
+        for path in [p for p in todo if not stems[p].strip()]:  # nothing but dots: no name in it
+            self._cache[path] = Component(self._plain(path.rsplit("/", 1)[-1], path, path in rel_paths))
+        todo = [p for p in todo if p not in self._cache]
         try:
-            results = self._redact(stems)
+            results = self._redact([stems[p] for p in todo])
         except Exception:  # one bad name must not cost the others theirs: one by one
             results = []
-            for stem in stems:
+            for path in todo:
                 try:
-                    results += self._redact([stem])
+                    results += self._redact([stems[path]])
                 except Exception as exc:
                     results.append(exc)
-        for path, stem, res in zip(todo, stems, results):
-            self._cache[path] = self._component(path, stem, res, is_file=path in rel_paths)
+        for path, res in zip(todo, results):
+            self._cache[path] = self._component(path, stems[path], res, is_file=path in rel_paths)
 
     def output_path(self, rel_path: str) -> OutputPath:
         if not self.enabled:
@@ -97,8 +107,8 @@ class Names:
             return Component(None, reason="its name was not fully verified by the oracle")
         name = path.rsplit("/", 1)[-1]
         if res.redacted != stem:
-            ext = _split(name, is_file)[1]
-            name = safe_name(res.redacted, keyed_hash(self.redactor.key, path)[:8], ext)
+            dots, _, ext = _split(name, is_file)
+            name = safe_name(dots + res.redacted, keyed_hash(self.redactor.key, path)[:8], ext)
         return Component(self._plain(name, path, is_file), res.span_rows, res.hold)
 
     def _plain(self, name: str, path: str, is_file: bool) -> str:
@@ -106,8 +116,8 @@ class Names:
         reports as an escape sequence. A changed name gets the keyed suffix, as a redacted one does."""
         if not _CONTROL.search(name):
             return name
-        stem, ext = _split(name, is_file)
-        return safe_name(_CONTROL.sub("_", stem), keyed_hash(self.redactor.key, path)[:8], _CONTROL.sub("_", ext))
+        dots, stem, ext = _split(name, is_file)
+        return safe_name(_CONTROL.sub("_", dots + stem), keyed_hash(self.redactor.key, path)[:8], ext)
 
 
 def safe_name(redacted: str, tag: str, ext: str) -> str:
@@ -126,5 +136,21 @@ def _prefixes(rel_path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _split(name: str, is_file: bool) -> tuple[str, str]:
-    return os.path.splitext(name) if is_file else (name, "")
+def _split(name: str, is_file: bool) -> tuple[str, str, str]:
+    """(leading dots, the part to redact, the kept extension: one vault reads, else none)."""
+    rest = name.lstrip(".")
+    dots = name[: len(name) - len(rest)]
+    stem, ext = os.path.splitext(rest) if is_file else (rest, "")
+    if ext.lower() not in SUPPORTED:
+        stem, ext = rest, ""
+    return dots, stem, ext
+
+
+def hashed_path(key: bytes, rel_path: str) -> str:
+    """A path for people to read where its name cannot be redacted: the input-relative folder, then the
+    leading dots, "#" and 16 hex characters of the HMAC of the whole input path (the start of the
+    audit's `input_path_hmac`), then a kept extension."""
+    folder, _, name = rel_path.rpartition("/")
+    dots, _, ext = _split(name, is_file=True)
+    shown = f"{dots}#{keyed_hash(key, rel_path)[:16]}{ext}"
+    return f"{folder}/{shown}" if folder else shown

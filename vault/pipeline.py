@@ -12,6 +12,7 @@ import errno
 import hashlib
 import math
 import os
+import secrets
 import sys
 import time
 from collections import Counter
@@ -26,7 +27,7 @@ from vault.documents import (Document, DocumentError, read_document, remove_temp
 from vault.hints import AS_ENTITY
 from vault.models import (RedactionModel, chunk_bounds, hinted_source, spans_from_output, strip_tags,
                           tokens_with_tags)
-from vault.names import Names, OutputPath
+from vault.names import Names, OutputPath, hashed_path
 from vault.policy import Policy
 from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
 from vault.render import Decision, Pseudonymizer, decide, doubted_hints, redacted_values, render, spread
@@ -736,9 +737,14 @@ def _read(opts: RunOptions, rel_path: str) -> Document:
 
 
 def _dry_run(opts: RunOptions, prepared: Prepared, model_fp: str, summary: Summary) -> Summary:
-    """What a run would do, without loading a model or writing anything. It lists input paths as
-    they are: without the models it cannot redact names."""
+    """What a run would do, without loading a model or writing anything. Without the models it cannot
+    redact names, so (unless the policy keeps names) it shows each file by its folder and the keyed
+    hash of its path (vault.names.hashed_path), never its name."""
     summary.dry_run = []
+    # No key yet: a key for this listing only, so no name is ever shown under an unkeyed hash (one a
+    # dictionary of names would reverse).
+    name_key = prepared.key.key if prepared.key is not None else secrets.token_bytes(32)
+    keep_names = not getattr(opts.policy, "redact_file_names", True)
     previous = {}
     if prepared.key is not None and not opts.force:
         evidence = trusted_outputs(opts.audit_dir, prepared.key.key, *_bound(opts))
@@ -749,7 +755,8 @@ def _dry_run(opts: RunOptions, prepared: Prepared, model_fp: str, summary: Summa
         summary.warnings.append("no audit key: earlier runs cannot be verified, so every document would be redone")
     policy_fp = opts.policy.fingerprint()
     for entry in walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]):
-        plan = {"file": entry.rel_path, "action": "redact", "reason": None}
+        plan = {"file": entry.rel_path if keep_names else hashed_path(name_key, entry.rel_path), "action": "redact",
+                "reason": None}
         if not entry.ok:
             plan.update(action="skip", reason=entry.reason)
             summary.counts["skipped"] += 1
