@@ -448,3 +448,9 @@ def test_quiet_and_json_print_only_what_they_say(tmp_path, tiny_pair_dirs):
     summary = json.loads(as_json.stdout)
     assert summary["problems"] == [{"file": "b.json", "stage": "read", "reason": summary["problems"][0]["reason"]}]
     assert sorted(os.listdir(tmp_path / "out")) == ["a.txt"]
+
+
+def test_eval_and_redact_default_to_the_same_policy():
+    """Figures from `vault eval` describe what `vault redact` does when neither names a policy."""
+    defaults = {name: {p.name: p.default for p in main.commands[name].params}["policy_path"] for name in ("eval", "redact")}
+    assert defaults["eval"] == defaults["redact"] == "default"

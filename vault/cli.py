@@ -243,7 +243,8 @@ def audit_report(run_dir, out, key_file):
 
 @main.command("eval")
 @click.argument("gold", type=_GOLD, required=False, default=TAB_DEV)
-@click.option("--policy", "policy_path", default="strict", show_default=True)
+@click.option("--policy", "policy_path", default="default", show_default=True,
+              help="policy file, or a shipped policy's name (the same default as vault redact)")
 @click.option("--baseline", type=click.Choice(["presidio"]), help="also measure a baseline on the same documents")
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
