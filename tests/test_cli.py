@@ -297,7 +297,7 @@ except SystemExit as exit:
                                   "bad policy", "missing model", "bad option", "object-store uri", "workers without ray",
                                   "ray and consistent pseudonyms", "no ray cluster there", "more workers than cpus",
                                   "short key", "short hex key", "key in input", "key in output", "key in audit",
-                                  "key file is a folder"])
+                                  "key file is a folder", "empty accept reason"])
 def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pair_dirs, case):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(letter(0))
@@ -312,7 +312,8 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
               "no ray cluster there": "no Ray cluster answers there", "more workers than cpus": "this machine has",
               "short key": "shorter than 32 bytes", "short hex key": "shorter than 32 bytes",
               "key in input": "must not be inside the input directory", "key in output": "must not be inside the output",
-              "key in audit": "must not be inside the audit directory", "key file is a folder": "is a folder"}[case]
+              "key in audit": "must not be inside the audit directory", "key file is a folder": "is a folder",
+              "empty accept reason": "--accept-broken-audit needs a reason"}[case]
     key_hex = "ab" * 32
     if case == "missing input":
         args[1] = str(tmp_path / "nope")
@@ -353,6 +354,8 @@ def test_configuration_errors_exit_2_at_once_before_any_model(tmp_path, tiny_pai
         args += ["--key-file", str(folder / "audit.key")]
     elif case == "key file is a folder":
         args += ["--key-file", str(tmp_path)]
+    elif case == "empty accept reason":
+        args += ["--accept-broken-audit", " "]
     else:
         args += ["--batch-size", "0"]
     for extra in ([], ["--json"]):

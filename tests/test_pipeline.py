@@ -291,7 +291,8 @@ def _key(tmp_path):
 def test_a_forged_audit_row_never_makes_a_raw_file_pass(tmp_path, silent_pair):
     """The attack of the issue: the raw input copied over its output, and a run folder with one forged
     documents row vouching for it (real fingerprints, output_sha256 of the raw file). The next run
-    ignores the forged run (and says so) and redacts the document again."""
+    refuses to append to the broken audit; accepted with a reason, it ignores the forged run (and says
+    so) and redacts the document again."""
     import hashlib
 
     import pyarrow as pa
@@ -307,10 +308,17 @@ def test_a_forged_audit_row_never_makes_a_raw_file_pass(tmp_path, silent_pair):
     forged.mkdir()
     pq.write_table(pa.Table.from_pylist([dict(row, run_id=forged.name, output_sha256=hashlib.sha256(raw).hexdigest())]),
                    forged / "documents.parquet")
-    summary = _rerun(tmp_path, silent_pair, policy)
+    before = all_bytes(tmp_path / "audit")
+    refused = _rerun(tmp_path, silent_pair, policy)
+    assert refused.exit_code == 1 and refused.stopped and "--accept-broken-audit" in refused.stopped
+    assert sum(refused.counts.values()) == 0 and any(forged.name in p["reason"] for p in refused.problems)
+    assert all_bytes(tmp_path / "audit") == before
+    summary = _rerun(tmp_path, silent_pair, policy, accept_broken_audit="forged folder kept for the inquiry")
     assert summary.counts["redacted"] == 1 and PLANTED["ssn"] not in (tmp_path / "out" / "a.txt").read_text()
     assert any(p["stage"] == "audit" and forged.name in p["file"] for p in summary.problems)
     assert summary.exit_code == 1  # a tampered audit needs someone to look
+    check = verify_audit(tmp_path / "audit", _key(tmp_path))
+    assert any("accepted by the operator: forged folder kept for the inquiry" in n for n in check.notes)
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])

@@ -186,6 +186,62 @@ def test_no_file_name_reaches_stderr_json_the_audit_or_the_report_raw(tmp_path, 
     assert (tmp_path / "out" / "plain.txt").exists() and verify_audit(tmp_path / "audit", key).ok
 
 
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("tamper", ["HEAD removed", "HEAD edited", "older HEAD copied back", "last run removed",
+                                    "middle run removed", "foreign run copied in"])
+def test_a_tampered_audit_is_never_laundered_by_the_next_run(tmp_path, silent_pair, tamper):
+    """Issue 21: every tamper verify finds, the next `vault redact` refuses (exit 1) before it writes an
+    output or a byte of audit; only --accept-broken-audit REASON goes on, and verify shows the reason."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from vault.cli import main
+
+    put(tmp_path / "in", "a.txt", letter(0))
+    audit = tmp_path / "audit"
+
+    def redact(audit_dir=audit, **kw):
+        return run(RunOptions(tmp_path / "in", tmp_path / "out", POLICY, audit_dir, force=True, **kw), pair=silent_pair)
+
+    first = redact()
+    old_head = (audit / "HEAD.json").read_bytes()
+    second, third = redact(), redact()
+    assert CliRunner().invoke(main, ["audit", "verify", str(audit)]).exit_code == 0
+    if tamper == "HEAD removed":
+        (audit / "HEAD.json").unlink()
+    elif tamper == "HEAD edited":
+        head = json.loads((audit / "HEAD.json").read_text())
+        (audit / "HEAD.json").write_text(json.dumps(dict(head, seq=head["seq"] + 1)))
+    elif tamper == "older HEAD copied back":
+        (audit / "HEAD.json").write_bytes(old_head)
+    elif tamper == "last run removed":
+        shutil.rmtree(third.audit_run)
+    elif tamper == "middle run removed":
+        shutil.rmtree(second.audit_run)
+    else:
+        other = redact(audit_dir=tmp_path / "other-audit")
+        shutil.copytree(other.audit_run, audit / Path(other.audit_run).name)
+    verified = CliRunner().invoke(main, ["audit", "verify", str(audit)])
+    assert verified.exit_code == 1, verified.output
+    before, outputs = _snapshot(audit), _snapshot(tmp_path / "out")
+    refused = redact()
+    assert refused.exit_code == 1 and refused.stopped and refused.counts["redacted"] == 0 and refused.audit_run == ""
+    assert all(p["stage"] == "audit" for p in refused.problems) and refused.problems
+    assert _snapshot(audit) == before and _snapshot(tmp_path / "out") == outputs
+    assert CliRunner().invoke(main, ["audit", "verify", str(audit)]).exit_code == 1  # still broken, not healed
+    accepted = redact(accept_broken_audit="restored from backup, ticket 42")
+    assert accepted.counts["redacted"] == 1
+    info = json.loads((Path(accepted.audit_run) / "run.json").read_text())
+    assert info["meta"]["accepted_broken_audit"]["reason"] == "restored from backup, ticket 42"
+    shown = CliRunner().invoke(main, ["audit", "verify", str(audit)])
+    assert "accepted by the operator: restored from backup, ticket 42" in shown.output
+    assert first.audit_run != accepted.audit_run
+
+
 # --------------------------------------------------------------------------- the readers, fuzzed
 
 _fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -889,6 +889,10 @@ def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) ->
         info = _load_json(run_dir / RUN_INFO)
         if result.format == AUDIT_FORMAT and info and _signed(key, info):
             runs.append(dict(info, folder=run_dir.name))
+            accepted = (info.get("meta") or {}).get("accepted_broken_audit")
+            if accepted:  # what the run appended to was broken: the operator said why, never hidden
+                check.notes.append(f"{run_dir.name}: started on a broken audit ({len(accepted.get('problems', []))} "
+                                   f"problems), accepted by the operator: {accepted.get('reason')}")
     head = _load_json(audit_dir / HEAD)
     if head is not None and not _signed(key, head):
         check.problems.append(f"{HEAD}: signature does not match: edited, or forged without the key")

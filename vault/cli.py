@@ -95,10 +95,12 @@ def main():
 @click.option("--ray-address", help="HOST:PORT of a Ray cluster's head (default: a local Ray instance on this machine)")
 @click.option("--workers", type=click.IntRange(1), help="Ray workers (default: as many as the cluster's CPUs allow)")
 @click.option("--worker-cpus", type=click.IntRange(1), default=1, show_default=True, help="CPUs and torch threads per Ray worker")
+@click.option("--accept-broken-audit", metavar="REASON", help="append to an audit that fails verification (refused "
+              "otherwise, exit 1); REASON is recorded, signed, in the new run")
 @click.option("--quiet", is_flag=True, help="only the summary line and problems")
 @click.option("--json", "as_json", is_flag=True, help="print one line of JSON, whatever happens")
 def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, oracle_dir, batch_size, force, dry_run,
-           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, quiet, as_json):
+           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, accept_broken_audit, quiet, as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.preflight import RunOptions, UsageError, prepare
 
@@ -110,7 +112,8 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
         input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path, as_json, one_line=True), audit_dir=audit_dir,
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
         consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file, engine=engine,
-        ray_address=ray_address, workers=workers, worker_cpus=worker_cpus, quiet=quiet or as_json,
+        ray_address=ray_address, workers=workers, worker_cpus=worker_cpus, accept_broken_audit=accept_broken_audit,
+        quiet=quiet or as_json,
         progress=not quiet and not as_json and sys.stderr.isatty(),
     )
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vault import models
-from vault.audit import AuditWriter, keyed_hash, new_run_id, now, repair, trusted_outputs
+from vault.audit import AuditWriter, keyed_hash, new_run_id, now, repair, trusted_outputs, verify_audit
 from vault.detect import build_analyzer
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
@@ -346,6 +346,22 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
         if opts.dry_run:
             return _dry_run(opts, prepared, model_fp, summary)
         key = prepared.key.key
+        # Appending to a broken chain would hide the break: the new run would link whatever is left,
+        # and HEAD would name it. So a broken audit stops the run before anything is written, unless
+        # the operator accepts it, which the new run records (signed) and verify shows.
+        check = verify_audit(opts.audit_dir, key, deep=False)
+        if not check.ok and not opts.accept_broken_audit:
+            for problem in check.problems:
+                summary.problem(str(opts.audit_dir), "audit", problem)
+            summary.stopped = ("the audit's chain of runs is broken (vault audit verify): nothing redacted or appended; "
+                               "--accept-broken-audit REASON goes on and records the reason")
+            summary.seconds = time.monotonic() - summary.started
+            return summary
+        accepted = None
+        if not check.ok:
+            accepted = {"reason": opts.accept_broken_audit, "problems": check.problems}
+            summary.warnings.append(f"warning: appending to a broken audit ({len(check.problems)} problems), "
+                                    "accepted with --accept-broken-audit; the new run records it")
         if pair is None:
             try:
                 pair = models.load_pair(draft_dir, oracle_dir)
@@ -354,7 +370,10 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
         engine = Loop
         if opts.engine == "ray":
             from vault.distributed import RayLoop as engine
-        engine(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log).run()
+        loop = engine(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log)
+        if accepted:
+            loop.meta["accepted_broken_audit"] = accepted  # signed with the run's listings
+        loop.run()
     finally:
         prepared.release()
     summary.seconds = time.monotonic() - summary.started

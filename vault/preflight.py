@@ -51,6 +51,7 @@ class RunOptions:
     ray_address: str | None = None  # HOST:PORT of a running Ray cluster; None starts a local instance
     workers: int | None = None  # Ray actors; None: as many as the cluster's CPUs allow
     worker_cpus: int = 1  # CPUs (and torch threads) of each Ray actor
+    accept_broken_audit: str | None = None  # why a run may append to an audit that fails verification
 
 
 @dataclass
@@ -76,6 +77,7 @@ def prepare(opts: RunOptions) -> Prepared:
     the locks and resolve (or create) the key. A dry run creates nothing and takes no lock."""
     check_paths(opts)
     check_engine(opts)
+    check_accept(opts)
     for path in model_dirs(opts):
         if not path.is_dir():
             raise UsageError(f"{path}: model directory not found")
@@ -163,6 +165,11 @@ def check_key_place(key_file: Path | None, inp: Path, out: Path, aud: Path) -> N
         if where.is_relative_to(folder):
             raise UsageError(f"{key_file}: the audit key file must not be inside the {what} directory; move it out "
                              "(e.g. ~/.config/vault/audit.key, mode 0600)")
+
+
+def check_accept(opts: RunOptions) -> None:
+    if opts.accept_broken_audit is not None and not opts.accept_broken_audit.strip():
+        raise UsageError("--accept-broken-audit needs a reason: it is recorded, signed, in the new run")
 
 
 def check_engine(opts: RunOptions) -> None:
