@@ -419,3 +419,35 @@ def test_a_hint_the_oracle_nearly_tagged_is_redacted_with_the_hints_boundaries(s
         assert "Maria" not in result.redacted and row["detectors"] == ["hint:spacy", "oracle"]
     else:
         assert rows == [] and "Maria Gonzalez" in result.redacted
+
+
+def test_the_model_fingerprint_is_the_models_own(tiny_pair_dirs):
+    """The pipeline hashes the model folders without importing torch; vault.models hashes them too."""
+    from vault.models import RedactionModel
+
+    for folder in tiny_pair_dirs.values():
+        assert pipeline._directory_fingerprint(folder) == RedactionModel(folder, None, None).fingerprint()
+
+
+HEAVY = ("torch", "transformers", "presidio_analyzer", "presidio_anonymizer", "spacy", "faker")
+
+
+@pytest.mark.parametrize("case", ["dry run", "usage error", "missing input"])
+def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_dirs, case):
+    """A dry run and usage errors answer without torch, transformers, Presidio, spaCy or Faker (their
+    imports alone take seconds)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(f"Mail {PLANTED['email']} please.")
+    args = ["redact", str(tmp_path / "in"), str(tmp_path / "out"), "--audit-dir", str(tmp_path / "audit"),
+            "--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(tiny_pair_dirs["oracle"])]
+    args += {"dry run": ["--dry-run"], "usage error": ["--batch-size", "0"], "missing input": []}[case]
+    if case == "missing input":
+        args[1] = str(tmp_path / "nowhere")
+    code = ("import json, sys\nfrom vault.cli import main\ntry:\n    main(%r)\nexcept SystemExit as exc:\n"
+            "    print(json.dumps([exc.code, sorted(m for m in %r if m in sys.modules)]))") % (args, HEAVY)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    exit_code, imported = json.loads(done.stdout.splitlines()[-1])
+    assert (exit_code, imported) == ({"dry run": 0}.get(case, 2), []), done.stderr

@@ -7,6 +7,8 @@ a batch of documents, writes each output atomically and gives back its rows. The
 Worker in this process (`Loop.execute`); the Ray engine (vault.distributed) runs it on Ray actors.
 """
 
+from __future__ import annotations
+
 import bisect
 import errno
 import hashlib
@@ -18,21 +20,23 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vault import models
 from vault.audit import AuditWriter, keyed_hash, new_run_id, now, repair, trusted_outputs, verify_audit
-from vault.detect import build_analyzer
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
 from vault.hints import AS_ENTITY
-from vault.models import (RedactionModel, chunk_bounds, hinted_source, spans_from_output, strip_tags,
-                          tokens_with_tags)
 from vault.names import Names, OutputPath, hashed_path
 from vault.policy import Policy
 from vault.preflight import Prepared, RunOptions, UsageError, model_dirs, prepare  # noqa: F401  (RunOptions, UsageError: re-exported)
-from vault.render import Decision, Pseudonymizer, decide, doubted_hints, redacted_values, render, spread
-from vault.speculate import Engine
 from vault.versions import component_versions
+
+# torch, transformers, Presidio and Faker come with vault.models, vault.speculate, vault.detect and
+# vault.render: imported where a model is loaded or used, so a dry run or a run with nothing to do
+# answers without them.
+if TYPE_CHECKING:
+    from vault.models import RedactionModel
+    from vault.render import Decision, Pseudonymizer
 
 CHUNK_TOKENS = 256
 
@@ -76,6 +80,9 @@ class Redactor:
         self.draft, self.oracle, self.policy, self.key = draft, oracle, policy, key
         # Hints always: a model with hint tokens reads them, and for any model they are where the oracle's
         # near-misses are weighed (render.doubted_hints).
+        from vault.detect import build_analyzer
+        from vault.speculate import Engine
+
         self.detector = build_analyzer(policy, hints=True, gazetteer=oracle.gazetteer())
         self.engine = Engine(oracle.model, oracle.tags, draft.model)
         self.batch_size, self.drafter = batch_size, drafter
@@ -86,6 +93,8 @@ class Redactor:
         and recognizers read "context: text", and only spans inside the text count. Texts with the
         same `documents[i]` are the values of one file: a value redacted in one is redacted where
         it repeats in the others (policy `redact_repeats`)."""
+        from vault.render import redacted_values, spread
+
         # A name says what a value is; a 10 kB "header" would only cost time in every cell.
         prefixes = [f"{' '.join(c.split())[:64]}: " if c and c.strip() else "" for c in contexts or [""] * len(texts)]
         chunks = self.chunk([prefix + text for prefix, text in zip(prefixes, texts)])
@@ -116,6 +125,8 @@ class Redactor:
     def chunk(self, texts: list[str]) -> "Chunks":
         """Detect in the texts (one spaCy pass for all), tokenize them and cut them into chunks, each with
         what the models read (its hinted source) and the drafters' first guess."""
+        from vault.models import chunk_bounds, hinted_source, tokens_with_tags
+
         tok, tags = self.oracle.tokenizer, self.oracle.tags
         out = Chunks()
         for t, (text, found) in enumerate(zip(texts, self.detector.analyze(texts))):
@@ -136,6 +147,9 @@ class Redactor:
     def _decide(self, text, prefix, encoded, candidates, hints, chunks) -> tuple[list[Decision], dict, bool]:
         """The decisions about one text, in its own coordinates; the oracle's verdict per source
         token; whether every chunk was decoded to <eos> and strips back to its source."""
+        from vault.models import spans_from_output, strip_tags
+        from vault.render import decide, doubted_hints
+
         ids, offsets = encoded  # of prefix + text
         skip = len(prefix)
         tags = self.oracle.tags
@@ -160,6 +174,8 @@ class Redactor:
 
     def _finish(self, text, prefix, encoded, chunks, decisions, verdicts, verified, pseudonymizer) -> TextResult:
         """Audit rows and the rendered text."""
+        from vault.render import render
+
         offsets, skip = encoded[1], len(prefix)
         ends = [o[1] for o in offsets]
         rows = []
@@ -327,9 +343,20 @@ def _unchanged(doc_sha: str, prev: dict | None, output_dir: Path, policy_fp: str
 
 def model_fingerprint(draft_dir: Path, oracle_dir: Path) -> tuple[str, str, str]:
     """(draft, oracle, pair) fingerprints: hashes of the model directories' files, no model loaded."""
-    draft_fp = RedactionModel(Path(draft_dir), None, None).fingerprint()
-    oracle_fp = RedactionModel(Path(oracle_dir), None, None).fingerprint()
+    draft_fp, oracle_fp = _directory_fingerprint(Path(draft_dir)), _directory_fingerprint(Path(oracle_dir))
     return draft_fp, oracle_fp, _sha256((draft_fp + oracle_fp).encode())
+
+
+def _directory_fingerprint(folder: Path) -> str:
+    """vault.models.RedactionModel.fingerprint without importing torch (a dry run loads no model): SHA-256
+    over the directory's config, tokenizer, gazetteer and weight files. tests/test_pipeline.py checks
+    that the two agree."""
+    digest = hashlib.sha256()
+    for f in sorted(folder.iterdir()):
+        if f.suffix in {".json", ".safetensors", ".bin", ".gz"}:
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
 
 
 def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared: Prepared | None = None,
@@ -363,6 +390,8 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
             summary.warnings.append(f"warning: appending to a broken audit ({len(check.problems)} problems), "
                                     "accepted with --accept-broken-audit; the new run records it")
         if pair is None:
+            from vault import models
+
             try:
                 pair = models.load_pair(draft_dir, oracle_dir)
             except Exception as exc:  # ModelError and friends: a configuration problem
@@ -419,6 +448,8 @@ class Loop:
     the run goes on."""
 
     def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
+        from vault.render import Pseudonymizer
+
         self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
         draft, oracle = pair
         self.draft_fp, self.oracle_fp, self.model_fp = fingerprints
@@ -660,6 +691,8 @@ class Worker:
         return results, time.monotonic() - started
 
     def _call(self, docs: list[Document]) -> list[TextResult]:
+        from vault.render import Pseudonymizer
+
         texts, contexts, documents, pseudonymizers = [], [], [], []
         for i, doc in enumerate(docs):
             own = self.shared or Pseudonymizer(self.key)  # one per document unless consistent across the run
