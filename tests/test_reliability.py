@@ -239,6 +239,8 @@ def test_a_tampered_audit_is_never_laundered_by_the_next_run(tmp_path, silent_pa
     assert info["meta"]["accepted_broken_audit"]["reason"] == "restored from backup, ticket 42"
     shown = CliRunner().invoke(main, ["audit", "verify", str(audit)])
     assert "accepted by the operator: restored from backup, ticket 42" in shown.output
+    page = write_report(Path(accepted.audit_run), tmp_path / "report.html", resolve_key(audit).key).read_text()
+    assert page.index("accepted by the operator: restored from backup, ticket 42") < page.index('id="summary"')
     assert first.audit_run != accepted.audit_run
 
 

@@ -136,6 +136,8 @@ def build_report(run_dir: Path, key: bytes, out_html: Path, output_dir=None) -> 
         "run_id": str(info.get("run_id", run_dir.name)),
         "complete": manifest is not None,
         "verification": verify_run(run_dir, key),
+        # The operator let this run append to an audit that failed verification: shown before anything else.
+        "accepted_broken_audit": meta.get("accepted_broken_audit"),
         "facts": _facts(info, manifest, meta, run_dir),
         "documents_total": len(docs),
         "statuses": [(s, statuses.get(s, 0), STATUS_COLOURS[s]) for s in DOCUMENT_STATUSES],
