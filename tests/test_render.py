@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from vault.policy import Policy
 from vault.render import Decision, Pseudonymizer, decide, doubted_hints, render, replacements
-from vault.spans import ENTITY_TYPES, Span
+from vault.spans import ENTITY_TYPES, VALIDATED_TYPES, Span
 
 KEY = b"k" * 32
 
@@ -120,15 +120,32 @@ def test_a_hint_the_oracle_nearly_tagged_is_redacted_by_its_mass_on_policy_types
 
 
 def test_a_mislabelled_oracle_span_widens_the_recognizer_hit_it_overlaps():
-    # The oracle labels "to anna@x" a kept type; the email recognizer finds "anna@x.org": the union
+    # The oracle labels "Berg of" a kept type; a person recognizer finds "Anna Berg": the union
     # of both is redacted, under the recognizer's rule.
-    oracle = [at("to anna@x", "ORGANIZATION")]
-    cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
+    oracle = [at("Berg of", "ORGANIZATION")]
+    cands = [at("Anna Berg", "PERSON", 1.0, "SpacyRecognizer")]
     [d] = decide(oracle, cands, policy(), TEXT)
-    assert TEXT[d.span.start:d.span.end] == "to anna@x.org"
-    assert (d.action, d.reason, d.span.entity_type) == ("redacted", "recognizer", "EMAIL_ADDRESS")
+    assert TEXT[d.span.start:d.span.end] == "Anna Berg of"
+    assert (d.action, d.reason, d.span.entity_type) == ("redacted", "recognizer", "PERSON")
     # A kept-type oracle span touching no redaction stays kept.
     assert [x.action for x in decide(oracle, [], policy(), TEXT)] == ["kept"]
+
+
+def test_a_validated_value_keeps_its_own_edges_and_type():
+    # The oracle draws one span over a word and an e-mail address the e-mail recognizer validated: the
+    # address gets its own tag and type, and the oracle's word beside it stays a span of its own.
+    oracle = [at("to anna@x", "ORGANIZATION")]
+    cands = [at("anna@x.org", "EMAIL_ADDRESS", 1.0, "EmailRecognizer")]
+    decisions = decide(oracle, cands, policy(), TEXT)
+    shown = [(TEXT[d.span.start:d.span.end], d.action, d.span.entity_type) for d in decisions]
+    assert shown == [("to", "kept", "ORGANIZATION"), ("anna@x.org", "redacted", "EMAIL_ADDRESS")]
+    # A redacted-type oracle span over a name and the address: two redactions, each with its own type.
+    decisions = decide([at("wrote to anna@x", "PERSON")], cands, policy(), TEXT)
+    shown = [(TEXT[d.span.start:d.span.end], d.action, d.span.entity_type) for d in decisions]
+    assert shown == [("wrote to", "redacted", "PERSON"), ("anna@x.org", "redacted", "EMAIL_ADDRESS")]
+    # An oracle span inside the value takes the value's edges and type.
+    [d] = decide([at("anna", "PERSON")], cands, policy(), TEXT)
+    assert (TEXT[d.span.start:d.span.end], d.span.entity_type) == ("anna@x.org", "EMAIL_ADDRESS")
 
 
 def test_overlapping_redactions_merge():
@@ -307,9 +324,13 @@ def test_decide_invariants(data):
     redacted = sorted((d.span for d in decisions if d.action == "redacted"), key=lambda s: s.start)
     assert all(a.end <= b.start for a, b in zip(redacted, redacted[1:]))  # disjoint
     covered = {i for s in redacted for i in range(s.start, s.end)}
+    values = [c for c in cands if c.entity_type in VALIDATED_TYPES and p.redacts(c.entity_type)
+              and c.score >= p.rule(c.entity_type).threshold and not p.allowed(text[c.start:c.end])]
     for o in oracle:
         if p.redacts(o.entity_type) and not p.allowed(text[o.start:o.end]):
-            assert set(range(o.start, o.end)) <= covered
+            # An oracle span cut at a validated value's edges loses only the spaces and punctuation beside it.
+            cut = any(v.start < o.end and o.start < v.end for v in values)
+            assert {i for i in range(o.start, o.end) if text[i].isalnum() or not cut} <= covered
     for c in cands:
         rule = p.rule(c.entity_type)
         if p.redacts(c.entity_type) and c.score >= rule.threshold and not p.allowed(text[c.start:c.end]):

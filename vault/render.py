@@ -26,7 +26,7 @@ from faker import Faker
 from presidio_anonymizer.operators import Encrypt, Mask
 
 from vault.policy import EntityRule, Policy
-from vault.spans import Span
+from vault.spans import VALIDATED_TYPES, Span
 
 Action = Literal["redacted", "kept"]
 Reason = Literal["oracle", "recognizer", "type mass", "hint mass", "consistency", "allow list", "not in policy",
@@ -125,6 +125,9 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
     with the union's boundaries. The oracle's label can therefore never turn a value a recognizer
     found into a kept one."""
     decisions: list[Decision] = []
+    trusted = [c for c in candidates if c.entity_type in VALIDATED_TYPES and policy.redacts(c.entity_type)
+               and c.score >= policy.rule(c.entity_type).threshold and not policy.allowed(text[c.start:c.end])]
+    oracle_spans = cut_at_values(oracle_spans, trusted, text)
     for h, mass in doubted:
         kept = policy.allowed(text[h.start:h.end])
         decisions.append(Decision(h, "kept" if kept else "redacted", "allow list" if kept else "hint mass",
@@ -159,6 +162,31 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
     if policy.redact_repeats:
         decisions = _settle(spread(decisions, redacted_values(decisions, text), policy, text), text)
     return decisions
+
+
+def cut_at_values(oracle_spans: list[Span], values: list[Span], text: str) -> list[Span]:
+    """Oracle spans that run past a validated value a recognizer found (a phone number, an e-mail, ...) cut
+    at the value's edges: the value gets its own tag and type, and the oracle's words on either side stay
+    spans of their own (still redacted: the union rule loses nothing), rather than one tag over the name,
+    the verb and the number."""
+    out = []
+    for o in oracle_spans:
+        pieces = [(o.start, o.end)]
+        for v in values:
+            if not (v.start < o.end and o.start < v.end) or (v.start <= o.start and o.end <= v.end):
+                continue  # apart, or inside the value: the merge gives it the value's edges and type
+            pieces = [part for a, b in pieces for part in ((a, min(b, v.start)), (max(a, v.end), b))]
+        if pieces == [(o.start, o.end)]:
+            out.append(o)
+            continue
+        for a, b in pieces:  # without the spaces and punctuation between the words and the value
+            while a < b and not text[a].isalnum():
+                a += 1
+            while b > a and not text[b - 1].isalnum():
+                b -= 1
+            if any(ch.isalnum() for ch in text[a:b]):
+                out.append(replace(o, start=a, end=b))
+    return out
 
 
 def _settle(decisions: list[Decision], text: str) -> list[Decision]:
@@ -263,12 +291,15 @@ def _merge(decisions: list[Decision]) -> list[Decision]:
             continue
         group = core + [d for d in group if d.action == "kept"]
         first = min(core, key=lambda d: (d.span.source != "oracle", d.span.start, -d.span.end))
+        # The group's type: a validated value's (its recognizer checked the format), else the first's.
+        etype = next((d.span.entity_type for d in sorted(core, key=lambda d: (d.span.start, -d.span.end))
+                      if d.span.source != "oracle" and d.span.entity_type in VALIDATED_TYPES), first.span.entity_type)
         start, end = min(d.span.start for d in group), max(d.span.end for d in group)
         folded = [k for k in kept if k.span.start < end and start < k.span.end and k not in group]
         members = group + folded
         reasons = [d.reason for d in core]
         merged.append(Decision(
-            span=replace(first.span, start=start, end=end, score=max(d.span.score for d in core)),
+            span=replace(first.span, start=start, end=end, entity_type=etype, score=max(d.span.score for d in core)),
             action="redacted",
             # The rule that redacted more than the oracle's own label would have names the group.
             reason=next(r for r in ("recognizer", "type mass", "hint mass", "consistency", "oracle") if r in reasons),

@@ -21,6 +21,10 @@ ENTITY_TYPES: tuple[str, ...] = (
     "MISC",
 )
 
+# Formats a pattern recognizer finds and validates (checksums, address syntax): where one found such a value,
+# its boundaries and type are the value's, whatever span the oracle drew around it (render.decide).
+VALIDATED_TYPES = frozenset({"PHONE_NUMBER", "EMAIL_ADDRESS", "URL", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN"})
+
 # The Text Anonymization Benchmark's labels in vault's names.
 TAB_LABELS = {
     "PERSON": "PERSON",
@@ -31,6 +35,19 @@ TAB_LABELS = {
     "DATETIME": "DATE_TIME",
     "QUANTITY": "QUANTITY",
     "MISC": "MISC",
+}
+
+# Presidio's entity names that vault names otherwise (its other names are vault's own), to compare labels.
+PRESIDIO_LABELS = {
+    "NRP": "DEMOGRAPHIC",
+    "US_DRIVER_LICENSE": "ID",
+    "US_PASSPORT": "ID",
+    "US_BANK_NUMBER": "ID",
+    "US_ITIN": "ID",
+    "MEDICAL_LICENSE": "ID",
+    "UK_NHS": "ID",
+    "UK_NINO": "ID",
+    "CRYPTO": "ID",
 }
 
 
