@@ -63,3 +63,27 @@ def test_gold_labels_are_mapped_and_bad_lines_named(tmp_path):
         raise AssertionError("a bad line must be refused")
     path.write_text(path.read_text().splitlines()[0] + "\n")
     assert read_gold(path)[0]["spans"][0]["label"] == "ID"
+
+
+def test_what_a_reader_sees():
+    right = Scores()
+    right.add(TEXT, GOLD, [(3, 13, "PERSON"), (23, 27, "LOCATION")])
+    r = right.report()
+    assert (r["exact_lines"], r["label_accuracy"], r["words_swallowed"]) == (1, 1, 0)
+    # The verb swallowed with the name, and the place tagged as a person: hidden, but not what a reader needs.
+    wrong = Scores()
+    wrong.add(TEXT, GOLD, [(3, 19, "PERSON"), (23, 27, "PERSON")])
+    r = wrong.report()
+    assert r["leak"] == 0 and r["exact_lines"] == 0 and r["label_accuracy"] == 0.5
+    assert r["words_swallowed"] == round(1000 / 8, 2)  # "lives" of 8 words
+    # Under a policy that keeps places, the line is exact without them.
+    names_only = Scores(redacts=lambda label: label == "PERSON")
+    names_only.add(TEXT, GOLD, [(3, 13, "PERSON")])
+    assert names_only.report()["exact_lines"] == 1
+
+
+def test_reader_view_tags_each_span_once():
+    from vault.evaluate import reader_view
+
+    assert reader_view(TEXT, [(3, 13, "PERSON"), (22, 27, "LOCATION")]) == "Mr <PERSON> lives in <LOCATION> since 2001."
+    assert reader_view(TEXT, [(3, 13, "PERSON"), (8, 13, "ID")]) == "Mr <PERSON> lives in Oslo since 2001."

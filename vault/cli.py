@@ -267,7 +267,7 @@ def eval_command(gold, policy_path, baseline, draft_dir, oracle_dir, limit, as_j
     redactor = Redactor(draft, oracle, _policy(policy_path), key=b"evaluation")
     results = {"vault": evaluate.evaluate_vault(docs, redactor)}
     if baseline == "presidio":
-        results["presidio"] = evaluate.evaluate_presidio(docs)
+        results["presidio"] = evaluate.evaluate_presidio(docs, redactor.policy.redacts)
     results["documents"] = len(docs)
     if as_json:
         click.echo(json.dumps(results, indent=1))

@@ -444,7 +444,7 @@ def measure(out: Path, root: Path = Path(".")) -> dict:
         if policy not in redactors:
             redactors[policy] = Redactor(draft, oracle, load_policy(policy), key=b"model card")
         metrics[name] = {"policy": policy, "documents": len(docs), "vault": evaluate_vault(docs, redactors[policy]),
-                         "presidio": evaluate_presidio(docs)}
+                         "presidio": evaluate_presidio(docs, redactors[policy].policy.redacts)}
     return metrics
 
 
