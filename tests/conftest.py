@@ -71,7 +71,7 @@ def _audit_key_home(tmp_path_factory):
     import os
 
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
-    for name in ("VAULT_AUDIT_KEY", "VAULT_AUDIT_KEY_FILE", "VAULT_DRAFT", "VAULT_ORACLE"):
+    for name in ("VAULT_AUDIT_KEY", "VAULT_AUDIT_KEY_FILE", "VAULT_DRAFT", "VAULT_ORACLE", "VAULT_AUDIT_ANCHOR"):
         os.environ.pop(name, None)
 
 

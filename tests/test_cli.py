@@ -446,9 +446,14 @@ def test_quiet_and_json_print_only_what_they_say(tmp_path, tiny_pair_dirs):
     assert len(quiet.stdout.splitlines()) == 1 and quiet.stdout.startswith("vault: 1 redacted")
     assert quiet.stderr.splitlines() == ["  b.json: [read] invalid JSON: Expecting property name enclosed in double "
                                          "quotes at line 1, column 2"], quiet.stderr
-    as_json = _cli(redact_args(tmp_path, tiny_pair_dirs, "--json", "--force"))
+    anchor = tmp_path / "anchor.jsonl"  # from the environment, as a cron line would set it
+    as_json = _cli(redact_args(tmp_path, tiny_pair_dirs, "--json", "--force"), env={"VAULT_AUDIT_ANCHOR": str(anchor)})
     assert as_json.returncode == 1 and as_json.stderr == "" and len(as_json.stdout.splitlines()) == 1
     summary = json.loads(as_json.stdout)
+    # Each run's head (sequence number, manifest SHA-256): in the summary line, --json, and the anchor.
+    assert "; head 1:" in quiet.stdout and summary["head"].startswith("2:")
+    assert [json.loads(line)["seq"] for line in anchor.read_text().splitlines()] == [2]
+    assert f"{summary['head']}: intact" in _cli(["audit", "verify", str(tmp_path / "audit"), "--anchor", str(anchor)]).stdout
     assert summary["problems"] == [{"file": "b.json", "stage": "read", "reason": summary["problems"][0]["reason"]}]
     assert sorted(os.listdir(tmp_path / "out")) == ["a.txt"]
 

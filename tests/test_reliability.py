@@ -2,6 +2,7 @@
 documents; the readers fuzzed; runs killed at every kind of moment (mid-write included) and resumed;
 permission failures with privileges really dropped."""
 
+import hashlib
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from vault.audit import iter_rows, verify_audit
 from vault.documents import LIMITS, DocumentError, read_document, render_document
 from vault.keys import resolve_key
-from vault.pipeline import RunOptions, run
+from vault.pipeline import RunOptions, UsageError, run
 from vault.policy import Policy
 from vault.report import write_report
 
@@ -242,6 +243,65 @@ def test_a_tampered_audit_is_never_laundered_by_the_next_run(tmp_path, silent_pa
     page = write_report(Path(accepted.audit_run), tmp_path / "report.html", resolve_key(audit).key).read_text()
     assert page.index("accepted by the operator: restored from backup, ticket 42") < page.index('id="summary"')
     assert first.audit_run != accepted.audit_run
+
+
+def test_a_rolled_back_audit_is_found_with_the_anchor(tmp_path, silent_pair):
+    """Issue 21, item 4: the last run removed and the older HEAD.json put back verifies as intact on its
+    own; the heads each run appended to an anchor outside the audit (and the head its summary printed)
+    name the run that is gone."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from vault.cli import main
+
+    put(tmp_path / "in", "a.txt", letter(0))
+    audit, anchor = tmp_path / "audit", tmp_path / "elsewhere" / "vault.anchor"
+    anchor.parent.mkdir()
+
+    def redact():
+        return run(RunOptions(tmp_path / "in", tmp_path / "out", POLICY, audit, force=True, anchor=anchor), pair=silent_pair)
+
+    first = redact()
+    old_head = (audit / "HEAD.json").read_bytes()
+    second = redact()
+    manifest = hashlib.sha256((Path(second.audit_run) / "manifest.json").read_bytes()).hexdigest()
+    assert second.head == f"2:{manifest}" and first.head.startswith("1:") and first.head != second.head
+    assert f"; head 2:{manifest}" in second.line() and second.as_dict()["head"] == second.head
+    lines = [json.loads(line) for line in anchor.read_text().splitlines()]
+    assert [(r["seq"], r["sha256"]) for r in lines] == [(1, first.head[2:]), (2, manifest)]
+
+    def verify(*extra):
+        return CliRunner().invoke(main, ["audit", "verify", str(audit), *extra])
+
+    intact = verify("--anchor", str(anchor), "--expect-head", second.head)
+    assert intact.exit_code == 0 and f"head {second.head}: intact" in intact.output, intact.output
+
+    shutil.rmtree(second.audit_run)  # the rollback: the last run gone, the HEAD.json of run 1 back
+    (audit / "HEAD.json").write_bytes(old_head)
+    assert verify().exit_code == 0  # on its own, verify cannot tell
+    for extra in (["--anchor", str(anchor)], ["--expect-head", second.head], ["--expect-head", second.head[:18]]):
+        found = verify(*extra)
+        assert found.exit_code == 1 and "run #2" in found.output and "rolled back" in found.output, (extra, found.output)
+    # The next night's run becomes a new run #2: the anchor still names the one that is gone.
+    again = redact()
+    assert again.head.startswith("2:") and again.head != second.head
+    found = verify("--anchor", str(anchor))
+    assert found.exit_code == 1 and f"run #2 ({Path(second.audit_run).name})" in found.output, found.output
+    replaced = verify("--expect-head", second.head)
+    assert replaced.exit_code == 1 and "replaced or edited" in replaced.output, replaced.output
+    assert verify("--expect-head", again.head).exit_code == 0
+    # An anchor line edited (say, to drop the gone run's hash) is named; so is an anchor of nothing.
+    anchor.write_text(anchor.read_text().replace(second.head[2:], again.head[2:]))
+    edited = verify("--anchor", str(anchor))
+    assert edited.exit_code == 1 and "anchor line 2: signature does not match" in edited.output, edited.output
+    (tmp_path / "empty").write_text("")
+    assert "holds no head" in verify("--anchor", str(tmp_path / "empty")).output
+    assert verify("--expect-head", "two:abc").exit_code == 2
+    # The anchor stays out of the audit, the input and the output.
+    for inside in (audit / "anchor", tmp_path / "in" / "anchor", tmp_path / "out" / "anchor"):
+        with pytest.raises(UsageError, match="anchor file must not be inside"):
+            run(RunOptions(tmp_path / "in", tmp_path / "out", POLICY, audit, anchor=inside), pair=silent_pair)
 
 
 # --------------------------------------------------------------------------- the readers, fuzzed

@@ -439,6 +439,11 @@ class AuditWriter:
         head["signature"] = _sign(key, head)
         write_atomic(self.audit_dir / HEAD, _pretty(head))
 
+    def head(self) -> dict[str, Any]:
+        """The head this run leaves (see `audit_head`): its sequence number and the SHA-256 of its manifest,
+        or of its last checkpoint if it could not be closed."""
+        return {"audit_id": self.link.audit_id, **_link_to(self.audit_dir, self.run_id, self.link.seq)}
+
     def _listing(self, state: str, parts: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         return {
             "format": AUDIT_FORMAT, "run_id": self.run_id, "started_at": self.started_at, "state": state,
@@ -968,6 +973,123 @@ def _check_link(audit_dir: Path, run: dict[str, Any], by_seq: dict, check: Audit
     elif file == RUN_INFO and (target / MANIFEST).exists():
         check.problems.append(f"{name}: run {prev['run_id']} was interrupted when this run started, but has a manifest now: added later")
         chain_bad.add(name)
+
+
+# --------------------------------------------------------------------------- heads and anchors
+#
+# verify_audit cannot tell an audit from an older copy of itself: HEAD.json and every run are genuine,
+# only the last runs are gone. A head kept elsewhere can: each run ends by printing its head (sequence
+# number and the SHA-256 of its manifest) and, with an anchor file, appends it there, one signed JSON
+# line per run. `verify --anchor` then names every run the anchor knows that the audit no longer has.
+
+ANCHOR_FORMAT = "vault-anchor/1"
+_EXPECT = re.compile(r"(\d+):([0-9a-f]{16,64})\Z")
+
+
+def head_ref(head: dict[str, Any]) -> str:
+    """SEQ:SHA256, as the summary line prints it and `verify --expect-head` takes it."""
+    return f"{head['seq']}:{head['sha256']}"
+
+
+def parse_head_ref(text: str) -> dict[str, Any]:
+    """`verify --expect-head SEQ:HASH` (the hash whole, or its first 16 hex characters or more)."""
+    m = _EXPECT.match(text.strip().lower())
+    if not m:
+        raise ValueError(f"--expect-head {text}: expected SEQ:HASH, a run's number and its manifest's SHA-256 "
+                         "(as the summary line prints them)")
+    return {"seq": int(m.group(1)), "sha256": m.group(2)}
+
+
+def audit_head(audit_dir: str | os.PathLike, key: bytes) -> dict[str, Any] | None:
+    """The head of an audit: the run its signed HEAD.json names, with the SHA-256 of that run's manifest
+    (or of its checkpoint, if it was interrupted); None without a signed HEAD.json."""
+    head = _load_json(Path(audit_dir) / HEAD)
+    if head is None or not _signed(key, head):
+        return None
+    return {"audit_id": head["audit_id"], **_link_to(Path(audit_dir), head["run_id"], head["seq"])}
+
+
+def append_anchor(anchor: str | os.PathLike, head: dict[str, Any], key: bytes) -> None:
+    """Append a head to the anchor file (created if missing), signed, as one line; fsynced."""
+    record = {"format": ANCHOR_FORMAT, "audit_id": head["audit_id"], "seq": head["seq"], "run_id": head["run_id"],
+              "file": head["file"], "sha256": head["sha256"], "at": now()}
+    record["signature"] = _sign(key, record)
+    fd = os.open(anchor, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (_canonical(record) + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_anchor(anchor: str | os.PathLike, key: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """The heads an anchor file holds, and its problems (a line that is not a signed head)."""
+    heads, problems = [], []
+    with open(anchor, "rb") as f:
+        for n, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict) or record.get("format") != ANCHOR_FORMAT:
+                problems.append(f"anchor line {n}: not a vault head record (truncated or edited)")
+            elif not _signed(key, record):
+                problems.append(f"anchor line {n}: signature does not match: edited, written without the key, or another key's")
+            else:
+                heads.append(record)
+    return heads, problems
+
+
+def check_heads(audit_dir: str | os.PathLike, check: AuditCheck, heads: list[dict[str, Any]], source: str) -> list[str]:
+    """Problems for every head (from an anchor, or `--expect-head`) that the audit no longer has: its run
+    is gone (the audit rolled back to an older copy, or the run deleted), or its manifest is another.
+    A head names its audit id when it comes from an anchor; heads of other audits are not this one's."""
+    audit_dir = Path(audit_dir)
+    if not heads:
+        return [f"{source} holds no head: nothing to check the audit against"]
+    problems: list[str] = []
+    ours = [h for h in heads if h.get("audit_id") in (None, check.audit_id)]
+    if check.audit_id is None and not check.runs:
+        for audit_id in sorted({str(h.get("audit_id")) for h in heads}):
+            known = [h for h in heads if str(h.get("audit_id")) == audit_id]
+            problems.append(f"{source} knows {len(known)} heads of audit {audit_id} up to run "
+                            f"#{max(h['seq'] for h in known)}; this directory has no run: emptied or replaced")
+        return problems
+    if heads and not ours:
+        return [f"{source} holds no head of audit {check.audit_id}: the anchor of another audit, or never written"]
+    by_seq: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for name, result in check.runs.items():
+        listing = result.listing or {}
+        if listing.get("format") == AUDIT_FORMAT and listing.get("audit_id") == check.audit_id:
+            by_seq.setdefault(listing.get("seq"), []).append((name, listing))
+    last = max((s for s in by_seq if isinstance(s, int)), default=0)
+    hashes: dict[Path, str | None] = {}
+
+    def sha(path: Path) -> str | None:
+        if path not in hashes:
+            hashes[path] = _sha256_file(path) if path.is_file() else None
+        return hashes[path]
+
+    for h in ours:
+        seq, run_id, want = h["seq"], h.get("run_id"), h["sha256"]
+        what = f"run #{seq}" + (f" ({run_id})" if run_id else "")
+        runs = [(n, li) for n, li in by_seq.get(seq, []) if run_id in (None, li.get("run_id"))]
+        if not runs:
+            rolled = f": the audit ends at run #{last}, rolled back to an older copy" if seq > last else ": deleted or replaced"
+            problems.append(f"{source} knows {what}, which the audit no longer has{rolled}")
+            continue
+        run_dir = audit_dir / runs[0][0]
+        file = h.get("file") or (MANIFEST if (run_dir / MANIFEST).is_file() else RUN_INFO)
+        digest = sha(run_dir / file)
+        if digest is not None and digest.startswith(want):
+            if file == RUN_INFO and (run_dir / MANIFEST).exists() and h.get("file"):
+                problems.append(f"{source} knows {what} as interrupted, but it has a manifest now: added later")
+            continue
+        problems.append(f"{source} knows {what} with {file} {want[:16]}..., the audit's is "
+                        f"{(digest or 'missing')[:16]}...: replaced or edited")
+    return problems
 
 
 # --------------------------------------------------------------------------- evidence for resume

@@ -97,10 +97,14 @@ def main():
 @click.option("--worker-cpus", type=click.IntRange(1), default=1, show_default=True, help="CPUs and torch threads per Ray worker")
 @click.option("--accept-broken-audit", metavar="REASON", help="append to an audit that fails verification (refused "
               "otherwise, exit 1); REASON is recorded, signed, in the new run")
+@click.option("--anchor", type=click.Path(path_type=Path), envvar="VAULT_AUDIT_ANCHOR", show_envvar=True,
+              help="append the run's head (sequence number, manifest SHA-256) to this file, outside the audit: "
+              "`vault audit verify --anchor` then finds a rolled-back audit")
 @click.option("--quiet", is_flag=True, help="only the summary line and problems")
 @click.option("--json", "as_json", is_flag=True, help="print one line of JSON, whatever happens")
 def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, oracle_dir, batch_size, force, dry_run,
-           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, accept_broken_audit, quiet, as_json):
+           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, accept_broken_audit, anchor, quiet,
+           as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.preflight import RunOptions, UsageError, prepare
 
@@ -113,6 +117,7 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
         consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file, engine=engine,
         ray_address=ray_address, workers=workers, worker_cpus=worker_cpus, accept_broken_audit=accept_broken_audit,
+        anchor=anchor,
         quiet=quiet or as_json,
         progress=not quiet and not as_json and sys.stderr.isatty(),
     )
@@ -196,18 +201,37 @@ def _audit_key(path: Path, key_file):
 @audit.command("verify")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
-def audit_verify(path, key_file):
+@click.option("--anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="VAULT_AUDIT_ANCHOR",
+              show_envvar=True, help="the anchor file `vault redact --anchor` appends to: every run it knows must be here")
+@click.option("--expect-head", "expect_heads", multiple=True, metavar="SEQ:HASH",
+              help="a head a run printed (its summary line's `head`): that run must be here, with that manifest")
+def audit_verify(path, key_file, anchor, expect_heads):
     """Verify an audit directory (every run, and the chain of runs) or one run folder.
 
     Exit 0 if intact; 1 naming every problem (the first bad row of each table); 2 without a usable key."""
-    from vault.audit import verify_audit, verify_run
+    from vault.audit import audit_head, check_heads, head_ref, parse_head_ref, read_anchor, verify_audit, verify_run
     from vault.keys import legacy_key_hint
 
+    try:
+        expected = [parse_head_ref(h) for h in expect_heads]
+    except ValueError as exc:
+        _fail(str(exc))
     key, audit_dir = _audit_key(path, key_file)
+    if audit_dir != path:
+        if expected or (anchor and click.get_current_context().get_parameter_source("anchor").name != "ENVIRONMENT"):
+            _fail(f"{path}: --anchor and --expect-head check an audit directory, not one run folder")
+        anchor = None  # $VAULT_AUDIT_ANCHOR is about the whole audit
     if audit_dir == path:
         check = verify_audit(path, key)
-        problems, notes = check.problems, check.notes
-        summary = f"{path}: {len(check.runs)} runs" + (f", audit {check.audit_id}" if check.audit_id else "")
+        problems, notes = list(check.problems), check.notes
+        if anchor is not None:
+            heads, anchor_problems = read_anchor(anchor, key)
+            problems += anchor_problems + check_heads(path, check, heads, f"the anchor {anchor}")
+        if expected:
+            problems += check_heads(path, check, expected, "--expect-head")
+        head = audit_head(path, key)
+        summary = (f"{path}: {len(check.runs)} runs" + (f", audit {check.audit_id}" if check.audit_id else "")
+                   + (f", head {head_ref(head)}" if head and head.get("sha256") else ""))
         for name, result in sorted(check.runs.items(), key=lambda r: ((r[1].listing or {}).get("seq") or 0, r[0])):
             listing = result.listing or {}
             meta = listing.get("meta", {})

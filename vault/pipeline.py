@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vault.audit import AuditWriter, keyed_hash, new_run_id, now, repair, trusted_outputs, verify_audit
+from vault.audit import (AuditWriter, append_anchor, audit_head, head_ref, keyed_hash, new_run_id, now, repair,
+                         trusted_outputs, verify_audit)
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
 from vault.hints import AS_ENTITY
@@ -255,6 +256,7 @@ class Summary:
     noop: bool = False  # nothing to do: no run was written
     outputs_from: list[str] = field(default_factory=list)  # the runs that produced the unchanged outputs
     stopped: str | None = None  # why the run stopped before the end (disk full, ...)
+    head: str | None = None  # SEQ:SHA256 of the audit's latest run (its manifest) once the run ends: keep it elsewhere
     dry_run: list[dict] | None = None  # a dry run's plan: {"file", "action", "reason"}
     # The run's own processing: reading, naming, redacting, writing and recording, without start-up
     # (imports, models, Ray, the walk). Intervals on the wall clock (Ray workers may be other machines).
@@ -272,7 +274,8 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.counts["failed"] or self.counts["held"] or self.stopped or self.ignored else 0
+        anchor = any(p["stage"] == "anchor" for p in self.problems)
+        return 1 if self.counts["failed"] or self.counts["held"] or self.stopped or self.ignored or anchor else 0
 
     @property
     def ignored(self) -> list[dict]:
@@ -292,7 +295,7 @@ class Summary:
                "seconds": round(self.seconds, 3),
                "processing_seconds": None if self.processing_seconds is None else round(self.processing_seconds, 3),
                "engine": self.engine, "noop": self.noop, "outputs_from": self.outputs_from,
-               "stopped": self.stopped, "problems": self.problems, "warnings": self.warnings,
+               "stopped": self.stopped, "head": self.head, "problems": self.problems, "warnings": self.warnings,
                "exit_code": self.exit_code}
         if self.dry_run is not None:
             out["dry_run"] = self.dry_run
@@ -305,14 +308,16 @@ class Summary:
                     f"{c['skipped']} would be skipped, {c['failed']} would fail; nothing written")
         if self.noop:
             return (f"vault: nothing to do: {c['unchanged']} unchanged, {c['skipped']} skipped; outputs from "
-                    f"{', '.join(self.outputs_from) or 'no run'}; no audit run written; {self.seconds:.1f} s")
+                    f"{', '.join(self.outputs_from) or 'no run'}; no audit run written; {self.seconds:.1f} s"
+                    + (f"; head {self.head}" if self.head else ""))
         coverage = (f"{_percent(self.oracle_checked, self.sensitive_spans)} ({self.oracle_checked}/{self.sensitive_spans})"
                     if self.sensitive_spans else "n/a (no sensitive spans)")
         stopped = f"; STOPPED: {self.stopped}" if self.stopped else ""
         processing = f" ({self.processing_seconds:.1f} s processing)" if self.processing_seconds is not None else ""
         return (f"vault: {c['redacted']} redacted, {c['unchanged']} unchanged, {c['skipped']} skipped, "
                 f"{c['failed']} failed, {c['held']} held; {self.spans_redacted} spans redacted; "
-                f"oracle coverage {coverage}; {self.seconds:.1f} s wall time{processing}; audit {self.audit_run or '-'}{stopped}")
+                f"oracle coverage {coverage}; {self.seconds:.1f} s wall time{processing}; audit {self.audit_run or '-'}"
+                + (f"; head {self.head}" if self.head else "") + stopped)
 
 
 def _percent(part: int, whole: int) -> str:
@@ -552,9 +557,12 @@ class Loop:
         summary = self.summary
         if self.audit is None and not summary.stopped:
             summary.noop = True  # nothing redacted, failed or held: no run to write
+            head = audit_head(self.opts.audit_dir, self.key)
+            summary.head = head_ref(head) if head else None
             return
         summary.seconds = time.monotonic() - summary.started
-        totals = {k: v for k, v in summary.as_dict().items() if k not in ("problems", "warnings", "run_id", "audit_run")}
+        totals = {k: v for k, v in summary.as_dict().items()
+                  if k not in ("problems", "warnings", "run_id", "audit_run", "head")}
         extra = {"stopped": summary.stopped} if summary.stopped else {}
         try:
             self._open_audit()
@@ -562,6 +570,19 @@ class Loop:
         except OSError as exc:  # the audit disk failed too: the run stays interrupted at its last checkpoint
             summary.stopped = summary.stopped or f"cannot write the audit: {exc.strerror or exc}"
             summary.problem(summary.audit_run, "audit", f"manifest not written: {exc.strerror or type(exc).__name__}")
+        if self.audit is not None:
+            self._anchor(self.audit.head())
+
+    def _anchor(self, head: dict) -> None:
+        """Print the run's head; with --anchor, append it to the anchor file, outside the audit."""
+        self.summary.head = head_ref(head) if head.get("sha256") else None
+        if self.opts.anchor is None or not self.summary.head:
+            return
+        try:
+            append_anchor(self.opts.anchor, head, self.key)
+        except OSError as exc:
+            self.summary.problem(str(self.opts.anchor), "anchor",
+                                 f"the run's head was not appended: {exc.strerror or type(exc).__name__}")
 
     def _open_audit(self) -> None:
         if self.audit is not None:

@@ -52,6 +52,7 @@ class RunOptions:
     workers: int | None = None  # Ray actors; None: as many as the cluster's CPUs allow
     worker_cpus: int = 1  # CPUs (and torch threads) of each Ray actor
     accept_broken_audit: str | None = None  # why a run may append to an audit that fails verification
+    anchor: Path | None = None  # a file outside the audit to which the run appends its head (rollback detection)
 
 
 @dataclass
@@ -150,6 +151,24 @@ def check_paths(opts: RunOptions) -> None:
     if opts.key_file is not None and not Path(opts.key_file).is_file():
         raise UsageError(f"{opts.key_file}: audit key file not found")
     check_key_place(key_file_path(opts.key_file), inp, out, aud)
+    if opts.anchor is not None:
+        check_anchor(Path(opts.anchor), inp, out, aud)
+
+
+def check_anchor(anchor: Path, inp: Path, out: Path, aud: Path) -> None:
+    """The anchor keeps the heads of the audit where a rollback of the audit does not reach them: never
+    inside the audit (nor the input, where it would be read as a document, nor the output)."""
+    where = anchor.resolve()
+    for folder, what in ((aud, "audit"), (inp, "input"), (out, "output")):
+        if where.is_relative_to(folder):
+            raise UsageError(f"{anchor}: the anchor file must not be inside the {what} directory; keep it on "
+                             "another disk, or in a log shipped off the machine")
+    if where.is_dir():
+        raise UsageError(f"{anchor}: the anchor file is a folder, not a file")
+    if not where.parent.is_dir():
+        raise UsageError(f"{anchor}: the anchor file's folder does not exist")
+    if not os.access(where if where.exists() else where.parent, os.W_OK):
+        raise UsageError(f"{anchor}: the anchor file cannot be written")
 
 
 def check_key_place(key_file: Path | None, inp: Path, out: Path, aud: Path) -> None:
