@@ -432,22 +432,33 @@ def test_the_model_fingerprint_is_the_models_own(tiny_pair_dirs):
 HEAVY = ("torch", "transformers", "presidio_analyzer", "presidio_anonymizer", "spacy", "faker")
 
 
-@pytest.mark.parametrize("case", ["dry run", "usage error", "missing input"])
+@pytest.mark.parametrize("case", ["dry run", "usage error", "missing input", "nothing to do"])
 def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_dirs, case):
-    """A dry run and usage errors answer without torch, transformers, Presidio, spaCy or Faker (their
-    imports alone take seconds)."""
+    """A dry run, usage errors and a rerun with nothing to do answer without torch, transformers,
+    Presidio, spaCy or Faker (their imports alone take seconds)."""
     import subprocess
     import sys
 
+    from click.testing import CliRunner
+    from test_cli import POLICY
+    from vault.cli import main
+
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(f"Mail {PLANTED['email']} please.")
+    (tmp_path / "e2e.yaml").write_text(POLICY)
     args = ["redact", str(tmp_path / "in"), str(tmp_path / "out"), "--audit-dir", str(tmp_path / "audit"),
-            "--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(tiny_pair_dirs["oracle"])]
-    args += {"dry run": ["--dry-run"], "usage error": ["--batch-size", "0"], "missing input": []}[case]
+            "--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(tiny_pair_dirs["oracle"]),
+            "--policy", str(tmp_path / "e2e.yaml")]
+    args += {"dry run": ["--dry-run"], "usage error": ["--batch-size", "0"]}.get(case, [])
     if case == "missing input":
         args[1] = str(tmp_path / "nowhere")
+    if case == "nothing to do":
+        first = CliRunner().invoke(main, [*args, "--json"])  # in this process: it loads the models
+        assert json.loads(first.stdout)["redacted"] == 1, first.output
     code = ("import json, sys\nfrom vault.cli import main\ntry:\n    main(%r)\nexcept SystemExit as exc:\n"
             "    print(json.dumps([exc.code, sorted(m for m in %r if m in sys.modules)]))") % (args, HEAVY)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     exit_code, imported = json.loads(done.stdout.splitlines()[-1])
-    assert (exit_code, imported) == ({"dry run": 0}.get(case, 2), []), done.stderr
+    assert (exit_code, imported) == (0 if case in ("dry run", "nothing to do") else 2, []), done.stderr
+    if case == "nothing to do":
+        assert "nothing to do: 1 unchanged" in done.stdout

@@ -304,6 +304,47 @@ def test_a_rolled_back_audit_is_found_with_the_anchor(tmp_path, silent_pair):
             run(RunOptions(tmp_path / "in", tmp_path / "out", POLICY, audit, anchor=inside), pair=silent_pair)
 
 
+@pytest.mark.parametrize("fail_at, flush_seconds, kept", [(1, 0, 0), (12, 0, 3), (3, 3600, 0)],
+                         ids=["opening the audit", "the 4th document's commit", "the commit at close"])
+def test_outputs_never_outrun_their_evidence_when_the_audit_disk_fills(tmp_path, silent_pair, monkeypatch,
+                                                                       fail_at, flush_seconds, kept):
+    """Issue 21, item 5: from the audit write that fails (ENOSPC) on, every audit write fails; the run
+    stops (exit 1), removes the outputs no signed row vouches for (the failing document's, and those its
+    batch wrote after it), and counts what the audit holds; the next run redoes the rest."""
+    import errno
+
+    from vault import audit as audit_mod
+
+    for i in range(8):
+        put(tmp_path / "in", f"d{i}.txt", letter(i))
+    audit, out = tmp_path / "audit", tmp_path / "out"
+    real, calls = audit_mod.write_atomic, [0]
+
+    def full(path, data, mode=0o644):  # each run.json, HEAD.json, part and manifest goes through it
+        calls[0] += 1
+        if calls[0] >= fail_at:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, data, mode)
+
+    monkeypatch.setattr(audit_mod, "write_atomic", full)
+    summary = run(RunOptions(tmp_path / "in", out, POLICY, audit, flush_seconds=flush_seconds), pair=silent_pair)
+    assert summary.exit_code == 1 and summary.stopped == f"cannot write the audit: {os.strerror(errno.ENOSPC)}"
+    key = resolve_key(audit).key
+    check = verify_audit(audit, key)
+    assert check.ok, check.problems
+    signed = {(r["doc_path"], r["output_sha256"]) for name in check.trusted
+              for r in iter_rows(audit / name, "documents") if r["status"] == "redacted"}
+    outputs = {(str(p.relative_to(out)), hashlib.sha256(p.read_bytes()).hexdigest()) for p in out.rglob("*") if p.is_file()}
+    assert outputs == signed and len(outputs) == kept  # no output without a signed row, and none vouched for is lost
+    assert summary.counts["redacted"] == kept and f"vault: {kept} redacted" in summary.line()
+    assert any("not in the audit" in p["reason"] and f"{8 - kept} outputs written for them removed" in p["reason"]
+               for p in summary.problems), summary.problems
+    monkeypatch.setattr(audit_mod, "write_atomic", real)
+    rest = run(RunOptions(tmp_path / "in", out, POLICY, audit), pair=silent_pair)
+    assert rest.counts["redacted"] == 8 - kept and rest.counts["unchanged"] == kept and rest.exit_code == 0
+    assert verify_audit(audit, key).ok and len(list(out.rglob("*.txt"))) == 8
+
+
 # --------------------------------------------------------------------------- the readers, fuzzed
 
 _fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

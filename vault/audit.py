@@ -430,6 +430,7 @@ class AuditWriter:
         self._statuses: Counter[str] = Counter()
         self._actions: Counter[str] = Counter()
         self._checked = 0
+        self._committed_counts = (Counter(), Counter(), 0)  # statuses, actions, checked as of the last commit
         self.closed = False
         self._write_listing(RUN_INFO, self._listing("running", self._parts))
         os.rename(self.run_dir, final)
@@ -546,8 +547,31 @@ class AuditWriter:
         self._parts.extend(parts)
         self._buffers = {t: [] for t in TABLES}
         self._buffered_docs = 0
+        self._committed_counts = (Counter(self._statuses), Counter(self._actions), self._checked)
         self._last_flush = time.monotonic()
         _promote(self.run_dir, [p["file"] for p in parts])
+
+    @property
+    def committed_documents(self) -> int:
+        """Document rows a signed listing holds: evidence, whatever happens next."""
+        return self._committed_rows["documents"]
+
+    @property
+    def documents(self) -> int:
+        """Document rows added, committed or still buffered."""
+        return self._rows["documents"]
+
+    def discard(self) -> int:
+        """Forget the rows added since the last commit (the audit could not be written: the caller
+        removes what they vouched for), so that closing the run records only what its last signed
+        checkpoint holds. Returns how many document rows were dropped."""
+        dropped = self._rows["documents"] - self._committed_rows["documents"]
+        self._buffers = {t: [] for t in TABLES}
+        self._buffered_docs = 0
+        self._rows, self._heads = dict(self._committed_rows), dict(self._committed_heads)
+        statuses, actions, self._checked = self._committed_counts
+        self._statuses, self._actions = Counter(statuses), Counter(actions)
+        return dropped
 
     def close(self, totals: dict[str, Any], **extra: Any) -> Path:
         """Flush, compact the parts into one file per table, and write the signed manifest that

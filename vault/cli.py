@@ -63,10 +63,13 @@ def _quiet_libraries() -> None:
 
     for name in ("presidio-analyzer", "presidio-anonymizer", "transformers"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    from transformers.utils import logging as hf_logging
+    # transformers reads the two variables above when it is imported; imported here, it would cost a
+    # rerun with nothing to do (which loads no model) seconds.
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 @click.group(cls=_Group)

@@ -141,8 +141,7 @@ class RayLoop(Loop):
                     continue  # a retried batch answering twice
                 pending.discard(number)
                 window = [min([started, *window[:1]]), max([ended, *window[1:]])]
-                for item, outcome in zip(plan[number], outcomes):
-                    self.land(item, *outcome)
+                self.land_all(plan[number], outcomes)
         except StopRun:
             raise
         except Exception as exc:  # the pool itself failed (say, no worker could start)

@@ -19,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -261,6 +262,7 @@ class Summary:
     # The run's own processing: reading, naming, redacting, writing and recording, without start-up
     # (imports, models, Ray, the walk). Intervals on the wall clock (Ray workers may be other machines).
     processing: list[tuple[float, float]] = field(default_factory=list)
+    loading: list[tuple[float, float]] = field(default_factory=list)  # model loads: start-up, even when inside the above
     # How the run was executed; the Ray engine adds its pool and the driver's planning seconds (reading,
     # hashing and naming every document before the workers start: the part that does not scale).
     engine: dict = field(default_factory=lambda: {"name": "local"})
@@ -270,7 +272,10 @@ class Summary:
 
     @property
     def processing_seconds(self) -> float | None:
-        return sum(b - a for a, b in self.processing) if self.processing else None
+        if not self.processing:
+            return None
+        loads = sum(max(0.0, min(b, d) - max(a, c)) for a, b in self.processing for c, d in self.loading)
+        return sum(b - a for a, b in self.processing) - loads
 
     @property
     def exit_code(self) -> int:
@@ -327,6 +332,10 @@ def _percent(part: int, whole: int) -> str:
 
 class StopRun(Exception):
     """A failure no later document would escape (the output disk is full or read-only)."""
+
+
+class AuditFailed(StopRun):
+    """The audit cannot be written (its disk is full or read-only): no output may outrun its evidence."""
 
 
 def _sha256(data: bytes) -> str:
@@ -395,12 +404,7 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
             summary.warnings.append(f"warning: appending to a broken audit ({len(check.problems)} problems), "
                                     "accepted with --accept-broken-audit; the new run records it")
         if pair is None:
-            from vault import models
-
-            try:
-                pair = models.load_pair(draft_dir, oracle_dir)
-            except Exception as exc:  # ModelError and friends: a configuration problem
-                raise UsageError(str(exc).splitlines()[0]) from exc
+            pair = partial(_load_pair, draft_dir, oracle_dir)  # loaded by the loop when a document needs it
         engine = Loop
         if opts.engine == "ray":
             from vault.distributed import RayLoop as engine
@@ -416,6 +420,15 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
 
 def _bound(opts: RunOptions) -> tuple[str, str]:
     return str(opts.input_dir.resolve()), str(opts.output_dir.resolve())
+
+
+def _load_pair(draft_dir: Path, oracle_dir: Path) -> tuple[RedactionModel, RedactionModel]:
+    from vault import models
+
+    try:
+        return models.load_pair(draft_dir, oracle_dir)
+    except Exception as exc:  # ModelError and friends: a configuration problem
+        raise UsageError(str(exc).splitlines()[0]) from exc
 
 
 @dataclass
@@ -453,27 +466,21 @@ class Loop:
     the run goes on."""
 
     def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
-        from vault.render import Pseudonymizer
-
         self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
-        draft, oracle = pair
+        # The model pair, or a function that loads it: loaded when a document is to be named or redacted,
+        # so a rerun with nothing to do decides that without loading (or importing) any model.
+        self._pair = pair
         self.draft_fp, self.oracle_fp, self.model_fp = fingerprints
         self.policy_fp = opts.policy.fingerprint()
-        self.redactor = Redactor(draft, oracle, opts.policy, key, opts.batch_size)
-        self.names = Names(self.redactor, getattr(opts.policy, "redact_file_names", True))
-        shared = Pseudonymizer(key) if opts.consistent_pseudonyms else None
-        self.worker = Worker(self.redactor, opts, key, shared)
         self.input_dir, self.output_dir = _bound(opts)
-        self.meta = {"policy_fingerprint": self.policy_fp, "model_fingerprint": self.model_fp,
-                     "policy": opts.policy.name,
-                     "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
-                     "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
-                     "input_dir": self.input_dir, "output_dir": self.output_dir,
-                     # For the report: every component's version, and the policy's rules as applied.
-                     "versions": component_versions(self.redactor.detector.nlp_model),
-                     "policy_resolved": opts.policy.rules_only()}
         self.audit: AuditWriter | None = None
         self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows: written once the run writes an audit
+        # Recorded documents no signed listing holds yet (item, row, what they added to the summary), and
+        # documents written but never recorded (the rest of a batch when the audit failed): if the audit
+        # cannot be written, their outputs are removed and the summary counts what the audit holds.
+        self.uncommitted: list[tuple[_Item | None, dict, dict]] = []
+        self.unrecorded: list[tuple[_Item, dict]] = []
+        self.audit_failed = False
         self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output
         self.bar = None
 
@@ -487,6 +494,38 @@ class Loop:
         for run_id, reason in (evidence.ignored if evidence else []):
             summary.problem(f"{opts.audit_dir}/{run_id}", "audit", f"run ignored for skipping: {reason}")
         previous = evidence.rows if evidence else {}
+    @cached_property
+    def redactor(self) -> Redactor:
+        started = time.time()
+        draft, oracle = self._pair() if callable(self._pair) else self._pair
+        redactor = Redactor(draft, oracle, self.opts.policy, self.key, self.opts.batch_size)  # loads spaCy too
+        self.summary.loading.append((started, time.time()))
+        return redactor
+
+    @cached_property
+    def names(self) -> Names:
+        return Names(self.redactor, getattr(self.opts.policy, "redact_file_names", True))
+
+    @cached_property
+    def worker(self) -> Worker:
+        from vault.render import Pseudonymizer
+
+        shared = Pseudonymizer(self.key) if self.opts.consistent_pseudonyms else None
+        return Worker(self.redactor, self.opts, self.key, shared)
+
+    @cached_property
+    def meta(self) -> dict:
+        """What the run's signed listings say about it (the models are loaded for their versions)."""
+        draft, oracle = self.redactor.draft, self.redactor.oracle
+        return {"policy_fingerprint": self.policy_fp, "model_fingerprint": self.model_fp,
+                "policy": self.opts.policy.name,
+                "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
+                "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
+                "input_dir": self.input_dir, "output_dir": self.output_dir,
+                # For the report: every component's version, and the policy's rules as applied.
+                "versions": component_versions(self.redactor.detector.nlp_model),
+                "policy_resolved": self.opts.policy.rules_only()}
+
         remove_temp_files(opts.output_dir)
         entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
         self.bar = _progress(len(entries), opts.progress)
@@ -505,8 +544,7 @@ class Loop:
         started = time.time()
         try:
             for items in batches:
-                for item, outcome in zip(items, self.worker.process(items)):
-                    self.land(item, *outcome)
+                self.land_all(items, self.worker.process(items))
         finally:
             self.summary.processed(started, time.time())
 
@@ -560,18 +598,69 @@ class Loop:
             head = audit_head(self.opts.audit_dir, self.key)
             summary.head = head_ref(head) if head else None
             return
-        summary.seconds = time.monotonic() - summary.started
-        totals = {k: v for k, v in summary.as_dict().items()
-                  if k not in ("problems", "warnings", "run_id", "audit_run", "head")}
-        extra = {"stopped": summary.stopped} if summary.stopped else {}
-        try:
-            self._open_audit()
-            self.audit.close(totals, **extra)
-        except OSError as exc:  # the audit disk failed too: the run stays interrupted at its last checkpoint
-            summary.stopped = summary.stopped or f"cannot write the audit: {exc.strerror or exc}"
-            summary.problem(summary.audit_run, "audit", f"manifest not written: {exc.strerror or type(exc).__name__}")
+        if not self.audit_failed:
+            try:
+                self._open_audit()
+                self.audit.close(self._totals(), **({"stopped": summary.stopped} if summary.stopped else {}))
+            except OSError as exc:  # the audit disk failed: the run stays interrupted at its last checkpoint
+                self.audit_failed = True
+                summary.stopped = summary.stopped or f"cannot write the audit: {exc.strerror or type(exc).__name__}"
+        if self.audit_failed:
+            self._retract()
+            if self.audit is not None and not self.audit.closed:
+                try:  # with only what its last checkpoint holds; the disk may still refuse it
+                    self.audit.close(self._totals(), stopped=summary.stopped)
+                except OSError as exc:
+                    summary.problem(summary.audit_run, "audit", f"manifest not written: {exc.strerror or type(exc).__name__}"
+                                    "; the run stays interrupted at its last signed checkpoint")
         if self.audit is not None:
             self._anchor(self.audit.head())
+
+    def _totals(self) -> dict:
+        summary = self.summary
+        summary.seconds = time.monotonic() - summary.started
+        return {k: v for k, v in summary.as_dict().items() if k not in ("problems", "warnings", "run_id", "audit_run", "head")}
+
+    def _retract(self) -> None:
+        """The audit could not be written: outputs must not outrun their evidence. The rows no signed
+        listing holds are dropped, the outputs they (or no row at all) vouched for are removed, unless an
+        earlier run's signed row vouches for the very same bytes, and the summary counts what the audit
+        holds. The next run redoes those documents."""
+        summary = self.summary
+        if self.audit is not None:
+            self.audit.discard()
+        for _, row, added in self.uncommitted:
+            summary.counts[row["status"]] -= 1
+            for name, value in added.items():
+                setattr(summary, name, getattr(summary, name) - value)
+        written = [(item, row) for item, row, _ in self.uncommitted if row["status"] == "redacted"] + self.unrecorded
+        removed = 0
+        for item, row in written:
+            removed += self._remove_output(item, row)
+        if self.uncommitted or self.unrecorded:
+            summary.problem(summary.audit_run or str(self.opts.audit_dir), "audit",
+                            f"{len(self.uncommitted) + len(self.unrecorded)} documents finished since the audit's last "
+                            f"signed checkpoint are not in the audit; {removed} outputs written for them removed; "
+                            "the next run redoes them")
+        self.uncommitted, self.unrecorded = [], []
+
+    def _remove_output(self, item: _Item | None, row: dict) -> int:
+        path, sha = row.get("doc_path"), row.get("output_sha256")
+        if row.get("status") != "redacted" or not path or not sha:
+            return 0
+        prev = item.previous if item is not None else None
+        if prev and prev.get("doc_path") == path and prev.get("output_sha256") == sha:
+            return 0  # the same bytes an earlier run's signed row vouches for
+        try:
+            if _sha256((self.opts.output_dir / path).read_bytes()) == sha:
+                (self.opts.output_dir / path).unlink()
+                return 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.summary.problem(path, "audit", f"not in the audit, and its output cannot be removed: "
+                                 f"{exc.strerror or type(exc).__name__}; remove it by hand")
+        return 0
 
     def _anchor(self, head: dict) -> None:
         """Print the run's head; with --anchor, append it to the anchor file, outside the audit."""
@@ -599,23 +688,33 @@ class Loop:
 
     # ---- recording, whoever did the work
 
+    def land_all(self, items: list[_Item], outcomes: list[Outcome]) -> None:
+        """Record a batch's documents in order; if the audit fails, the rest of the batch is written but
+        never recorded (their outputs are removed when the run closes)."""
+        for n, (item, outcome) in enumerate(zip(items, outcomes)):
+            try:
+                self.land(item, *outcome)
+            except AuditFailed:
+                self.unrecorded += [(i, o[0]) for i, o in zip(items[n + 1 :], outcomes[n + 1 :])]
+                raise
+
     def land(self, item: _Item, row: dict, spans: list, stop: str | None = None) -> None:
         """Record one document the worker step finished. Its output, if any, is durable by now (written,
         fsynced and renamed before the worker gave its rows back); the input's previous output under
         another name goes first, so no kill leaves a recorded output beside a stale one."""
         summary = self.summary
+        added = {"tokens": row.get("tokens") or 0, "chunks": row.get("chunks") or 0}
         if row["status"] == "redacted":
             self._remove_stale(item.previous, row["doc_path"])
-            summary.spans_redacted += sum(r["action"] == "redacted" for r in spans)
-            summary.oracle_checked += sum(r["oracle_checked"] for r in spans)
-            summary.sensitive_spans += len(spans)
-        summary.tokens += row.get("tokens") or 0
-        summary.chunks += row.get("chunks") or 0
-        self._record(row, spans)
+            added.update(spans_redacted=sum(r["action"] == "redacted" for r in spans),
+                         oracle_checked=sum(r["oracle_checked"] for r in spans), sensitive_spans=len(spans))
+        for name, value in added.items():
+            setattr(summary, name, getattr(summary, name) + value)
+        self._record(row, spans, item, added)
         if stop:
             raise StopRun(stop)
 
-    def _record(self, row: dict, spans: list | None = None) -> None:
+    def _record(self, row: dict, spans: list | None = None, item: _Item | None = None, added: dict | None = None) -> None:
         """Count a document, report its problem, and write its rows (or keep them waiting while the run
         has done nothing that needs an audit run)."""
         summary = self.summary
@@ -624,6 +723,7 @@ class Loop:
             summary.problem(row.get("doc_path") or f"(input {row['input_path_hmac'][:16]})", row.get("stage"), row["error"])
         if self.bar is not None:
             self.bar.update(1)
+        self.uncommitted.append((item, row, added or {}))
         if self.audit is None and row["status"] in ("unchanged", "skipped"):
             self.waiting.append((row, spans or []))
             return
@@ -631,7 +731,10 @@ class Loop:
             self._open_audit()
             self.audit.add_document(row, spans or [])
         except OSError as exc:
-            raise StopRun(f"cannot write the audit: {exc.strerror or type(exc).__name__}") from None
+            self.audit_failed = True  # no further output: the run stops, and its close retracts what is not evidence
+            raise AuditFailed(f"cannot write the audit: {exc.strerror or type(exc).__name__}") from None
+        if self.audit.committed_documents == self.audit.documents:
+            self.uncommitted = []
 
     def _unchanged(self, item: _Item, prev: dict) -> None:
         self.outputs[prev["doc_path"]] = prev["input_path_hmac"]
