@@ -418,10 +418,6 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
     return summary
 
 
-def _bound(opts: RunOptions) -> tuple[str, str]:
-    return str(opts.input_dir.resolve()), str(opts.output_dir.resolve())
-
-
 def _load_pair(draft_dir: Path, oracle_dir: Path) -> tuple[RedactionModel, RedactionModel]:
     from vault import models
 
@@ -429,6 +425,10 @@ def _load_pair(draft_dir: Path, oracle_dir: Path) -> tuple[RedactionModel, Redac
         return models.load_pair(draft_dir, oracle_dir)
     except Exception as exc:  # ModelError and friends: a configuration problem
         raise UsageError(str(exc).splitlines()[0]) from exc
+
+
+def _bound(opts: RunOptions) -> tuple[str, str]:
+    return str(opts.input_dir.resolve()), str(opts.output_dir.resolve())
 
 
 @dataclass
@@ -484,16 +484,6 @@ class Loop:
         self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output
         self.bar = None
 
-    # ---- the run
-
-    def run(self) -> None:
-        opts, summary = self.opts, self.summary
-        for note in repair(opts.audit_dir, self.key):
-            self.log(f"vault: audit: {note}")
-        evidence = trusted_outputs(opts.audit_dir, self.key, self.input_dir, self.output_dir) if not opts.force else None
-        for run_id, reason in (evidence.ignored if evidence else []):
-            summary.problem(f"{opts.audit_dir}/{run_id}", "audit", f"run ignored for skipping: {reason}")
-        previous = evidence.rows if evidence else {}
     @cached_property
     def redactor(self) -> Redactor:
         started = time.time()
@@ -526,6 +516,16 @@ class Loop:
                 "versions": component_versions(self.redactor.detector.nlp_model),
                 "policy_resolved": self.opts.policy.rules_only()}
 
+    # ---- the run
+
+    def run(self) -> None:
+        opts, summary = self.opts, self.summary
+        for note in repair(opts.audit_dir, self.key):
+            self.log(f"vault: audit: {note}")
+        evidence = trusted_outputs(opts.audit_dir, self.key, self.input_dir, self.output_dir) if not opts.force else None
+        for run_id, reason in (evidence.ignored if evidence else []):
+            summary.problem(f"{opts.audit_dir}/{run_id}", "audit", f"run ignored for skipping: {reason}")
+        previous = evidence.rows if evidence else {}
         remove_temp_files(opts.output_dir)
         entries = list(walk(opts.input_dir, exclude=[opts.output_dir, opts.audit_dir]))
         self.bar = _progress(len(entries), opts.progress)
