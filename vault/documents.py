@@ -201,7 +201,15 @@ def read_document(root: str | os.PathLike, rel_path: str, limits: Limits = LIMIT
         raise DocumentError(rel_path, "unreadable: permission denied") from None
     except OSError as e:
         raise DocumentError(rel_path, f"unreadable: {e.strerror or type(e).__name__}") from None
+    return parse_document(rel_path, data, limits)
 
+
+def parse_document(rel_path: str, data: bytes, limits: Limits = LIMITS) -> Document:
+    """A file's bytes as a Document, its format by rel_path's extension: what read_document does after
+    reading the file (vault serve parses request bodies with it, so they are handled exactly as files)."""
+    fmt = _extension(rel_path).lstrip(".")
+    if "." + fmt not in SUPPORTED:
+        raise DocumentError(rel_path, f"unsupported file type .{fmt}")
     text, bom = _decode(rel_path, data)
     _check_lines(rel_path, text, limits)
     doc = Document(rel_path, hashlib.sha256(data).hexdigest(), fmt, [], bom, len(data))
