@@ -157,6 +157,45 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
     sys.exit(summary.exit_code)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (not loopback: needs --api-keys-file)")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--policy", "policy_paths", multiple=True, default=["default"], show_default=True,
+              help="a policy a request may name (repeat for several; the first is the default)")
+@click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
+@click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
+@click.option("--api-keys-file", type=click.Path(path_type=Path), help="one name:sha256hex per line; callers send the key "
+              "as Authorization: Bearer KEY")
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
+@click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
+@click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True, help="texts gathered into one engine call")
+@click.option("--max-wait-ms", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="how long to wait for more texts after the first")
+@click.option("--queue-size", type=click.IntRange(1), default=64, show_default=True, help="requests waiting; more get 429")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1), default=120.0, show_default=True, help="seconds per request (504)")
+@click.option("--max-bytes", type=click.IntRange(1), default=2_000_000, show_default=True, help="request body limit (413)")
+@click.option("--checkpoint-every", type=click.IntRange(1), default=100, show_default=True, help="texts between audit checkpoints")
+def serve(host, port, policy_paths, audit_dir, key_file, api_keys_file, draft_dir, oracle_dir, batch_size, max_batch,
+          max_wait_ms, queue_size, timeout_s, max_bytes, checkpoint_every):
+    """Redaction as an HTTP service (pip install 'vault[serve]'): POST /v1/redact, /healthz, /readyz, /metrics."""
+    try:
+        from vault import serve as service
+    except ImportError:
+        _fail("vault serve needs FastAPI, uvicorn and prometheus-client: pip install 'vault[serve]'")
+    from vault.preflight import UsageError
+
+    try:
+        service.main(service.CommandLine(
+            host=host, port=port, policies=[_policy(p, one_line=True) for p in policy_paths], audit_dir=audit_dir,
+            key_file=key_file, api_keys_file=api_keys_file, draft_dir=draft_dir or os.environ.get("VAULT_DRAFT"),
+            oracle_dir=oracle_dir or os.environ.get("VAULT_ORACLE"), batch_size=batch_size, max_batch=max_batch,
+            max_wait_ms=max_wait_ms, queue_size=queue_size, timeout_s=timeout_s, max_bytes=max_bytes,
+            checkpoint_every=checkpoint_every), quiet=_quiet_libraries)
+    except UsageError as exc:
+        _fail(str(exc))
+
+
 @main.group()
 def policy():
     """Check and show policies."""
