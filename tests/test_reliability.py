@@ -345,6 +345,42 @@ def test_outputs_never_outrun_their_evidence_when_the_audit_disk_fills(tmp_path,
     assert verify_audit(audit, key).ok and len(list(out.rglob("*.txt"))) == 8
 
 
+def test_the_input_and_output_roots_are_recorded_as_keyed_hashes_and_a_label(tmp_path, silent_pair):
+    """Issue 21, item 6: a value in the input or output path never reaches run.json, the manifest, verify
+    or the report; they show the keyed hashes of the roots and the operator's --label, and reruns are
+    still bound to their directories by those hashes."""
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from vault.audit import keyed_hash
+    from vault.cli import main
+
+    root = tmp_path / f"{PERSON} {VALUES['ssn']}"
+    put(root / "in", "a.txt", letter(0))
+    audit, label = tmp_path / "audit", "HR exports, nightly"
+    o = RunOptions(root / "in", root / "out", POLICY, audit, label=label)
+    first = run(o, pair=silent_pair)
+    again = run(o, pair=silent_pair)
+    assert first.counts["redacted"] == 1 and again.noop and again.counts["unchanged"] == 1
+    assert run(replace(o, output_dir=tmp_path / "out2"), pair=silent_pair).counts["redacted"] == 1  # another binding
+    key = resolve_key(audit).key
+    meta = json.loads((Path(first.audit_run) / "manifest.json").read_text())["meta"]
+    assert meta["input_dir_hmac"] == keyed_hash(key, str((root / "in").resolve())) and meta["label"] == label
+    verified = CliRunner().invoke(main, ["audit", "verify", str(audit)])
+    assert verified.exit_code == 0, verified.output
+    page = write_report(Path(first.audit_run), tmp_path / "report.html", key).read_text()
+    listings = b"\n".join(p.read_bytes() for p in audit.rglob("*.json"))
+    shown = f"input #{meta['input_dir_hmac'][:16]} -> output #{meta['output_dir_hmac'][:16]}"
+    assert f'"{label}", {shown}' in verified.output
+    assert f"#{meta['input_dir_hmac'][:16]}" in page and label in page
+    for blob in (listings, verified.output.encode(), page.encode()):
+        for value in (PERSON, VALUES["ssn"], str(root)):
+            assert not any(form in blob for form in forms(value)), value
+    with pytest.raises(UsageError, match="--label"):
+        run(replace(o, label="two\nlines"), pair=silent_pair)
+
+
 # --------------------------------------------------------------------------- the readers, fuzzed
 
 _fuzz = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -1128,6 +1128,36 @@ class Evidence:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (run id, first reason)
 
 
+def bound_roots(key: bytes, input_dir: str, output_dir: str, label: str | None = None) -> dict[str, Any]:
+    """How a run's listings name the input and output directories it is bound to: keyed hashes of their
+    resolved paths (a path can hold a name or a number), and the operator's own label, if any."""
+    return {"input_dir_hmac": keyed_hash(key, input_dir), "output_dir_hmac": keyed_hash(key, output_dir), "label": label}
+
+
+def bound_to(meta: dict[str, Any], key: bytes, input_dir: str, output_dir: str) -> bool:
+    """Whether a run was bound to these directories (runs of older vaults recorded the paths raw)."""
+    if "input_dir_hmac" in meta or "output_dir_hmac" in meta:
+        return (hmac.compare_digest(str(meta.get("input_dir_hmac")), keyed_hash(key, input_dir))
+                and hmac.compare_digest(str(meta.get("output_dir_hmac")), keyed_hash(key, output_dir)))
+    return meta.get("input_dir") == input_dir and meta.get("output_dir") == output_dir
+
+
+def root_ref(meta: dict[str, Any], key: bytes, which: str) -> str | None:
+    """A run's input or output root for people: "#" and 16 hex characters of its keyed hash (a raw path an
+    older vault recorded is hashed here, never shown); None if not recorded."""
+    digest = meta.get(f"{which}_dir_hmac")
+    if not isinstance(digest, str) and isinstance(meta.get(f"{which}_dir"), str):
+        digest = keyed_hash(key, meta[f"{which}_dir"])
+    return f"#{digest[:16]}" if isinstance(digest, str) else None
+
+
+def describe_roots(meta: dict[str, Any], key: bytes) -> str:
+    """'"label", input #1a2b... -> output #3c4d...': how verify names what a run was bound to."""
+    label = meta.get("label")
+    roots = f"input {root_ref(meta, key, 'input') or '?'} -> output {root_ref(meta, key, 'output') or '?'}"
+    return (json.dumps(label) + ", " if isinstance(label, str) and label else "") + roots
+
+
 def trusted_outputs(audit_dir: str | os.PathLike, key: bytes, input_dir: str, output_dir: str) -> Evidence:
     """Rows that may let a later run skip a document: only from runs whose signed listing and files
     verify, that belong to this audit directory's chain of runs, and that were bound to the same
@@ -1143,7 +1173,7 @@ def trusted_outputs(audit_dir: str | os.PathLike, key: bytes, input_dir: str, ou
                 evidence.ignored.append((name, reason))
     for name in check.trusted:  # oldest first: later rows win
         meta = (check.runs[name].listing or {}).get("meta", {})
-        if meta.get("input_dir") != input_dir or meta.get("output_dir") != output_dir:
+        if not bound_to(meta, key, input_dir, output_dir):
             continue
         for row in _read_rows(Path(audit_dir) / name, "documents"):
             if row.get("status") in OUTPUT_STATUSES and row.get("output_sha256") and row.get("input_path_hmac"):

@@ -103,11 +103,13 @@ def main():
 @click.option("--anchor", type=click.Path(path_type=Path), envvar="VAULT_AUDIT_ANCHOR", show_envvar=True,
               help="append the run's head (sequence number, manifest SHA-256) to this file, outside the audit: "
               "`vault audit verify --anchor` then finds a rolled-back audit")
+@click.option("--label", metavar="TEXT", help="your name for what this run redacts (say, 'HR exports'), recorded as "
+              "given in the audit; the input and output paths are recorded only as keyed hashes")
 @click.option("--quiet", is_flag=True, help="only the summary line and problems")
 @click.option("--json", "as_json", is_flag=True, help="print one line of JSON, whatever happens")
 def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, oracle_dir, batch_size, force, dry_run,
-           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, accept_broken_audit, anchor, quiet,
-           as_json):
+           consistent_pseudonyms, max_bytes, engine, ray_address, workers, worker_cpus, accept_broken_audit, anchor, label,
+           quiet, as_json):
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.preflight import RunOptions, UsageError, prepare
 
@@ -120,7 +122,7 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
         consistent_pseudonyms=consistent_pseudonyms, max_bytes=max_bytes, key_file=key_file, engine=engine,
         ray_address=ray_address, workers=workers, worker_cpus=worker_cpus, accept_broken_audit=accept_broken_audit,
-        anchor=anchor,
+        anchor=anchor, label=label,
         quiet=quiet or as_json,
         progress=not quiet and not as_json and sys.stderr.isatty(),
     )
@@ -251,7 +253,8 @@ def audit_verify(path, key_file, anchor, expect_heads):
     """Verify an audit directory (every run, and the chain of runs) or one run folder.
 
     Exit 0 if intact; 1 naming every problem (the first bad row of each table); 2 without a usable key."""
-    from vault.audit import audit_head, check_heads, head_ref, parse_head_ref, read_anchor, verify_audit, verify_run
+    from vault.audit import (audit_head, check_heads, describe_roots, head_ref, parse_head_ref, read_anchor, verify_audit,
+                             verify_run)
     from vault.keys import legacy_key_hint
 
     try:
@@ -280,7 +283,7 @@ def audit_verify(path, key_file, anchor, expect_heads):
             state = "complete" if result.complete else "interrupted" if listing else "unsigned"
             click.echo(f"{path}: run #{listing.get('seq', '-')} {name}: {state}, "
                        f"{listing.get('rows', {}).get('documents', 0)} documents, "
-                       f"{meta.get('input_dir', '?')} -> {meta.get('output_dir', '?')}")
+                       f"{describe_roots(meta, key)}")
     else:
         result = verify_run(path, key)
         problems, notes, summary = result.problems, result.notes, str(path)
@@ -301,12 +304,14 @@ def audit_verify(path, key_file, anchor, expect_heads):
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file (default: RUN_DIR/report.html)")
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
-def audit_report(run_dir, out, key_file):
+@click.option("--output-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="the run's output directory, for the conflicts' context (the audit records it only as a keyed hash)")
+def audit_report(run_dir, out, key_file, output_dir):
     """Render a self-contained HTML report for compliance review."""
     from vault.report import write_report
 
     key, _ = _audit_key(run_dir, key_file)
-    path = write_report(run_dir, out or run_dir / "report.html", key)
+    path = write_report(run_dir, out or run_dir / "report.html", key, output_dir)
     click.echo(str(path))
 
 

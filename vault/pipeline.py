@@ -23,8 +23,8 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vault.audit import (AuditWriter, append_anchor, audit_head, head_ref, keyed_hash, new_run_id, now, repair,
-                         trusted_outputs, verify_audit)
+from vault.audit import (AuditWriter, append_anchor, audit_head, bound_roots, head_ref, keyed_hash, new_run_id, now,
+                         repair, trusted_outputs, verify_audit)
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
 from vault.hints import AS_ENTITY
@@ -511,7 +511,8 @@ class Loop:
                 "policy": self.opts.policy.name,
                 "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
                 "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
-                "input_dir": self.input_dir, "output_dir": self.output_dir,
+                # The directories it is bound to, as keyed hashes (a path can hold a name), and its label.
+                **bound_roots(self.key, self.input_dir, self.output_dir, self.opts.label),
                 # For the report: every component's version, and the policy's rules as applied.
                 "versions": component_versions(self.redactor.detector.nlp_model),
                 "policy_resolved": self.opts.policy.rules_only()}

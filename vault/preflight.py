@@ -53,6 +53,7 @@ class RunOptions:
     worker_cpus: int = 1  # CPUs (and torch threads) of each Ray actor
     accept_broken_audit: str | None = None  # why a run may append to an audit that fails verification
     anchor: Path | None = None  # a file outside the audit to which the run appends its head (rollback detection)
+    label: str | None = None  # the operator's name for what the run redacts, recorded as given (the paths only as hashes)
 
 
 @dataclass
@@ -79,6 +80,7 @@ def prepare(opts: RunOptions) -> Prepared:
     check_paths(opts)
     check_engine(opts)
     check_accept(opts)
+    check_label(opts)
     for path in model_dirs(opts):
         if not path.is_dir():
             raise UsageError(f"{path}: model directory not found")
@@ -184,6 +186,12 @@ def check_key_place(key_file: Path | None, inp: Path, out: Path, aud: Path) -> N
         if where.is_relative_to(folder):
             raise UsageError(f"{key_file}: the audit key file must not be inside the {what} directory; move it out "
                              "(e.g. ~/.config/vault/audit.key, mode 0600)")
+
+
+def check_label(opts: RunOptions) -> None:
+    label = opts.label
+    if label is not None and (not label.strip() or len(label) > 200 or re.search(r"[\x00-\x1f\x7f-\x9f]", label)):
+        raise UsageError("--label: one line of at most 200 characters, no control characters (it is recorded as given)")
 
 
 def check_accept(opts: RunOptions) -> None:

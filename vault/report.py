@@ -25,7 +25,7 @@ from typing import Any, Optional
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, _load_json, iter_rows, verify_run
+from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, _load_json, iter_rows, root_ref, verify_run
 from vault.context import Context, OutputFile
 from vault.documents import write_atomic
 from vault.policy import SHIPPED_POLICIES, Policy, load_policy
@@ -126,6 +126,8 @@ def build_report(run_dir: Path, key: bytes, out_html: Path, output_dir=None) -> 
     for s in spans:
         spans_of[s.get("doc_path")].append(s)
 
+    # The run records its output directory as a keyed hash: its files are read where the caller says (a
+    # run of an older vault recorded the path itself). Context is shown only from files with the audited hash.
     output_root = Path(output_dir) if output_dir else Path(meta["output_dir"]) if meta.get("output_dir") else None
     conflicts = _conflicts(docs, spans_of, policy, output_root)
     checked = sum(1 for s in spans if s.get("oracle_checked") is True)
@@ -138,7 +140,7 @@ def build_report(run_dir: Path, key: bytes, out_html: Path, output_dir=None) -> 
         "verification": verify_run(run_dir, key),
         # The operator let this run append to an audit that failed verification: shown before anything else.
         "accepted_broken_audit": meta.get("accepted_broken_audit"),
-        "facts": _facts(info, manifest, meta, run_dir),
+        "facts": _facts(info, manifest, meta, run_dir, key),
         "documents_total": len(docs),
         "statuses": [(s, statuses.get(s, 0), STATUS_COLOURS[s]) for s in DOCUMENT_STATUSES],
         "status_bar": _stacked_bar([(s, statuses.get(s, 0), STATUS_COLOURS[s]) for s in DOCUMENT_STATUSES]),
@@ -199,7 +201,7 @@ def _policy_rows(policy: Optional[Policy], spans: list[dict]) -> list[dict[str, 
     return rows
 
 
-def _facts(info: dict, manifest: Optional[dict], meta: dict, run_dir: Path) -> list[tuple[str, Any]]:
+def _facts(info: dict, manifest: Optional[dict], meta: dict, run_dir: Path, key: bytes) -> list[tuple[str, Any]]:
     started, finished = info.get("started_at"), (manifest or {}).get("finished_at")
     totals = (manifest or {}).get("totals") or {}
     return [
@@ -210,10 +212,16 @@ def _facts(info: dict, manifest: Optional[dict], meta: dict, run_dir: Path) -> l
         ("Duration (wall time)", _duration(started, finished, totals.get("seconds"))),
         ("Processing", _seconds(totals.get("processing_seconds"), "reading, redacting, writing and recording; "
                                 "without start-up and model loading")),
-        ("Input", meta.get("input_dir", "not recorded")),
-        ("Output", meta.get("output_dir", "not recorded")),
+        ("Label", meta.get("label") or "none given (vault redact --label)"),
+        ("Input", _root(meta, key, "input")),
+        ("Output", _root(meta, key, "output")),
         ("Audit folder", str(run_dir)),
     ]
+
+
+def _root(meta: dict, key: bytes, which: str) -> str:
+    ref = root_ref(meta, key, which)
+    return f"{ref} (keyed hash of the directory's path)" if ref else "not recorded"
 
 
 def _duration(started: Optional[str], finished: Optional[str], seconds: Any) -> str:
