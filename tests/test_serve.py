@@ -362,3 +362,24 @@ def test_sigterm_under_load_loses_no_answered_request(tmp_path, tiny_pair_dirs):
     assert (run_dir / "manifest.json").exists(), "closed on SIGTERM"
     recorded = {r["doc_path"].split("/")[2] for r in iter_rows(run_dir, "documents")}
     assert set(answered) <= recorded
+
+
+def test_an_uploaded_file_comes_back_as_vault_redact_writes_it(tmp_path, pair):
+    files = {"people.csv": b"\xef\xbb\xbfname;email\r\nAnna Berg;mia.berg@example.com\r\n",
+             "notes.md": TEXT.encode(), "records.jsonl": b'{"ssn": "536-22-8410"}\n\n{"n": 4111111111111111}\n'}
+    with client(options(tmp_path, max_bytes=4_000), pair) as c:
+        for name, data in files.items():
+            fmt = name.rsplit(".", 1)[1]
+            r = c.post(f"/v1/files?format={fmt}&policy=strict", content=data, headers={"X-Request-Id": f"file-{fmt}"})
+            assert r.status_code == 200, r.text
+            assert r.content == vault_redact(tmp_path, pair, name, data, "strict")
+            assert r.headers["x-request-id"] == f"file-{fmt}"
+        assert c.post("/v1/files?format=csv", content=b"a,b\x00\n").status_code == 422  # binary
+        assert c.post("/v1/files?format=csv", content=b"\xff\xfe").status_code == 422  # UTF-16
+        assert c.post("/v1/files?format=pdf", content=b"%PDF").status_code == 422
+        assert c.post("/v1/files", content=b"text").status_code == 422
+        assert c.post("/v1/files?format=txt&policy=other", content=b"text").status_code == 422
+        assert c.post("/v1/files?format=txt", content=b"x" * 5_000).status_code == 413
+    rows = [row for d in (tmp_path / "audit").iterdir() if d.is_dir() for row in iter_rows(d, "documents")]
+    assert {r["doc_path"] for r in rows} == {"requests/local/file-csv", "requests/local/file-md", "requests/local/file-jsonl"}
+    assert keyed_hash(KEY, files["notes.md"].decode()) in {r["input_path_hmac"] for r in rows}

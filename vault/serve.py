@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
@@ -64,8 +64,11 @@ FORMATS = {"text": "txt", "json": "json", "jsonl": "jsonl", "csv": "csv"}
 # line break or markup there (it is the caller's own label, not redacted).
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
 KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+# What /v1/files answers with, by the uploaded file's format.
+FILE_TYPES = {"txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8", "json": "application/json",
+              "jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
 # Paths the metrics and the log may name; any other path is "other" (a path can carry text).
-ROUTES = ("/v1/redact", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
+ROUTES = ("/v1/redact", "/v1/files", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
 
 
 @dataclass
@@ -136,8 +139,12 @@ class Job:
 
 @dataclass
 class TextAnswer:
-    text: str  # the redacted text: render_document's bytes, decoded
+    data: bytes  # the redacted file: render_document's bytes
     spans: list[dict]
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------------- metrics
@@ -243,8 +250,8 @@ class Service:
                 "policies": {name: p.fingerprint() for name, p in self.policies.items()},
                 "draft": {"path": str(redactor.draft.path), "fingerprint": draft_fp},
                 "oracle": {"path": str(redactor.oracle.path), "fingerprint": oracle_fp},
-                # Not a directory: a session's rows never let `vault redact` skip a file.
-                "input_dir": f"vault serve on {self.opts.host}:{self.opts.port}",
+                # Bound to no directory (its rows never let `vault redact` skip a file): a label says what it was.
+                "label": f"vault serve {self.opts.host}:{self.opts.port}",
                 "versions": component_versions(redactor.detector.nlp_model),
                 "policy_resolved": default.rules_only()}
 
@@ -376,7 +383,7 @@ class Service:
                 error = error or problem
             self._record(row, spans)
             if output is not None:
-                answers.append(TextAnswer(output.decode("utf-8"), [_public(s) for s in spans]))
+                answers.append(TextAnswer(output, [_public(s) for s in spans]))
         return error or answers
 
     def _record(self, row: dict, spans: list[dict]) -> None:
@@ -518,31 +525,70 @@ def create_app(opts: ServeOptions, pair: tuple[RedactionModel, RedactionModel]) 
         except ValidationError as exc:
             raise ServeError(422, "malformed request: " + "; ".join(
                 f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in _problems(exc.errors())), "request") from None
-        policy = req.policy or service.default
-        if policy not in service.policies:
-            raise ServeError(422, f"unknown policy; this server has {', '.join(service.policies)}", "request")
-        request_id = req.request_id or request.headers.get("x-request-id") or uuid.uuid4().hex
-        if not REQUEST_ID.match(request_id):
-            raise ServeError(422, "request_id: 1 to 64 letters, digits, '.', '_', ':' or '-'", "request")
+        policy = _policy(req.policy)
+        request_id = _request_id(req.request_id or request.headers.get("x-request-id"))
         texts = [req.text] if req.text is not None else req.texts
         if len(texts) > opts.max_texts:
             raise ServeError(413, f"{len(texts):,} texts, more than the limit of {opts.max_texts:,} per request", "limit")
         docs = await run_in_threadpool(_parse, texts, req.format)
-        job = Job(who, request_id, policy, texts, docs)
-        try:
-            answers = await asyncio.wait_for(asyncio.wrap_future(service.submit(job)), opts.timeout_s)
-        except asyncio.TimeoutError:
-            metrics.failures.labels("timeout").inc()
-            raise ServeError(504, f"no answer within {opts.timeout_s:g} s", "timeout") from None
+        answers = await answer(Job(who, request_id, policy, texts, docs))
         out = {"request_id": request_id, "policy": policy}
         if req.text is not None:
             out.update(text=answers[0].text, spans=answers[0].spans)
         else:
             out["texts"] = [{"text": a.text, "spans": a.spans} for a in answers]
-        service.requests += 1
         return out
 
+    file_body = {"requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                               for t in set(FILE_TYPES.values())}}}
+
+    @app.post("/v1/files", openapi_extra=file_body, response_class=Response)
+    async def files(request: Request):
+        """Redact one uploaded file (the body, as `curl --data-binary @FILE`): `?format=` txt, md, json, jsonl
+        or csv, optional `&policy=`; the answer is the redacted file, as `vault redact` writes it."""
+        who = caller(request)
+        fmt = request.query_params.get("format", "")
+        if fmt not in FILE_TYPES:
+            raise ServeError(422, f"format: one of {', '.join(FILE_TYPES)}", "request")
+        policy = _policy(request.query_params.get("policy"))
+        request_id = _request_id(request.headers.get("x-request-id"))
+        data = await body(request)
+        doc = await run_in_threadpool(_parse_file, data, fmt)
+        (done,) = await answer(Job(who, request_id, policy, [data.decode("utf-8")], [doc]))
+        return Response(done.data, media_type=FILE_TYPES[fmt], headers={"X-Request-Id": request_id})
+
+    def _policy(name: str | None) -> str:
+        if name is None:
+            return service.default
+        if name not in service.policies:  # the name given is never repeated: it could be anything
+            raise ServeError(422, f"unknown policy; this server has {', '.join(service.policies)}", "request")
+        return name
+
+    def _request_id(given: str | None) -> str:
+        if given is None:
+            return uuid.uuid4().hex
+        if not REQUEST_ID.match(given):
+            raise ServeError(422, "request_id: 1 to 64 letters, digits, '.', '_', ':' or '-'", "request")
+        return given
+
+    async def answer(job: Job) -> list[TextAnswer]:
+        """Queue the job and wait for the worker's answer (or the timeout)."""
+        try:
+            answers = await asyncio.wait_for(asyncio.wrap_future(service.submit(job)), opts.timeout_s)
+        except asyncio.TimeoutError:
+            metrics.failures.labels("timeout").inc()
+            raise ServeError(504, f"no answer within {opts.timeout_s:g} s", "timeout") from None
+        service.requests += 1
+        return answers
+
     return app
+
+
+def _parse_file(data: bytes, fmt: str) -> Document:
+    try:
+        return parse_document(f"upload.{fmt}", data, Limits())
+    except DocumentError as exc:
+        raise ServeError(413 if "limit" in exc.reason else 422, exc.reason, "read") from None
 
 
 def _parse(texts: list[str], fmt: str) -> list[Document]:
