@@ -383,3 +383,22 @@ def test_an_uploaded_file_comes_back_as_vault_redact_writes_it(tmp_path, pair):
     rows = [row for d in (tmp_path / "audit").iterdir() if d.is_dir() for row in iter_rows(d, "documents")]
     assert {r["doc_path"] for r in rows} == {"requests/local/file-csv", "requests/local/file-md", "requests/local/file-jsonl"}
     assert keyed_hash(KEY, files["notes.md"].decode()) in {r["input_path_hmac"] for r in rows}
+
+
+def test_vault_bench_serve_reports_the_load_beside_vault_redact(tmp_path, tiny_pair_dirs):
+    """A small bounded load (24 requests, 4 clients) on the tiny pair: the report's shape, and no error.
+    No timing is asserted: the machine is shared."""
+    from vault.bench import serve as bench_serve
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "everyday.jsonl").write_text("".join(json.dumps({"text": f"{i}: {TEXT}", "spans": []}) + "\n" for i in range(5)))
+    lines = []
+    result = bench_serve(24, 4, data_dir=data, extra=["--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(tiny_pair_dirs["oracle"])],
+                         log=lines.append)
+    assert result["errors"] == {} and result["requests"] == 24
+    assert result["serve"]["engine_calls"] >= 1 and result["serve"]["average_batch_texts"] >= 1
+    for key in ("texts_per_second", "latency_p50", "latency_p95", "latency_p99", "peak_rss_mb"):
+        assert result["serve"][key] is not None
+    assert result["redact"]["texts_per_second"] > 0 and result["throughput_vs_redact"] > 0
+    assert "p99" in lines[-1]

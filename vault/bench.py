@@ -424,3 +424,139 @@ def scaling(workers: list[int], dev_path: Path | None = DEFAULT_DEV, policy: str
 
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------------------------------------- serve
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (nearest rank) of values."""
+    import math
+
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def serve(requests: int = 2000, clients: int = 16, policy: str = "default", data_dir: Path | None = None,
+          extra: list[str] = (), max_batch: int = 32, max_wait_ms: float = 10.0, log=print) -> dict:
+    """A bounded load on `vault serve` (its own process, on 127.0.0.1): `requests` everyday texts, one per
+    request, from `clients` concurrent clients, stopping by itself; beside `vault redact` (its own process)
+    on the same texts as files, in the same run. Throughput is texts per second: the server's from the
+    first request sent to the last answer, vault redact's over its processing seconds (neither counts
+    imports or model loading). Latency percentiles per request, batch sizes from the server's metrics,
+    errors, and each process's peak resident memory."""
+    import json
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+
+    import httpx
+
+    data_dir = Path(data_dir) if data_dir is not None else TAB_DEV.parent
+    everyday = [d["text"] for d in read_gold(data_dir / "everyday.jsonl")] if (data_dir / "everyday.jsonl").is_file() \
+        else _short_texts(data_dir, 200)
+    texts = [everyday[i % len(everyday)] for i in range(requests)]
+    with tempfile.TemporaryDirectory(prefix="vault-bench-serve-") as tmp:
+        work = Path(tmp)
+        key_file = work / "key"
+        key_file.write_text(os.urandom(32).hex())
+        key_file.chmod(0o600)
+        _write_docs(work / "texts", texts)
+        wall, redact_rss, summary = _redact_process(work / "texts", work, ["--policy", policy, "--key-file", str(key_file), *extra])
+        redact_seconds = summary["processing_seconds"] or wall
+        log(f"vault redact: {requests} texts, {redact_seconds:.1f} s processing ({wall:.1f} s wall)")
+
+        log_path = work / "serve.log"
+        with log_path.open("w") as server_log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "vault.cli", "serve", "--port", "0", "--policy", policy, "--audit-dir",
+                 str(work / "audit-serve"), "--key-file", str(key_file), "--max-batch", str(max_batch),
+                 "--max-wait-ms", str(max_wait_ms), "--queue-size", str(max(64, 2 * clients)), *extra],
+                stderr=server_log, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            port = None
+            while port is None:  # the server says its port once models are loaded and it listens
+                if proc.poll() is not None:
+                    raise RuntimeError(f"vault serve exited with status {proc.returncode}")
+                found = re.search(r"running on http://127\.0\.0\.1:(\d+)", log_path.read_text())
+                if found:
+                    port = int(found.group(1))
+                else:
+                    time.sleep(0.2)
+            base = f"http://127.0.0.1:{port}"
+            latencies: list[float] = []
+            errors: dict[str, int] = {}
+            lock = threading.Lock()
+            todo = iter(range(requests))
+
+            def client() -> None:
+                with httpx.Client(base_url=base, timeout=600) as c:
+                    while True:
+                        with lock:
+                            i = next(todo, None)
+                        if i is None:
+                            return
+                        sent = time.perf_counter()
+                        try:
+                            status = str(c.post("/v1/redact", json={"text": texts[i], "request_id": f"bench-{i}"}).status_code)
+                        except httpx.HTTPError as exc:
+                            status = type(exc).__name__
+                        with lock:
+                            if status == "200":
+                                latencies.append(time.perf_counter() - sent)
+                            else:
+                                errors[status] = errors.get(status, 0) + 1
+
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            serve_seconds = time.perf_counter() - started
+            metrics = httpx.get(f"{base}/metrics", timeout=60).text
+            serve_rss = _peak_rss_kib(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        batches = {name: float(v) for name, v in re.findall(r"^vault_batch_texts_(sum|count) (\S+)$", metrics, re.M)}
+        average_batch = batches["sum"] / batches["count"] if batches.get("count") else None
+    result = {
+        "requests": requests, "clients": clients, "policy": policy, "errors": errors,
+        "serve": {"seconds": round(serve_seconds, 2), "texts_per_second": round(len(latencies) / serve_seconds, 2),
+                  "latency_p50": _rounded(_percentile(latencies, 50)), "latency_p95": _rounded(_percentile(latencies, 95)),
+                  "latency_p99": _rounded(_percentile(latencies, 99)),
+                  "average_batch_texts": _rounded(average_batch), "engine_calls": int(batches.get("count", 0)),
+                  "peak_rss_mb": round(serve_rss / 1024, 1) if serve_rss else None},
+        "redact": {"processing_seconds": round(redact_seconds, 2), "wall_seconds": round(wall, 2),
+                   "texts_per_second": round(summary["redacted"] / redact_seconds, 2), "peak_rss_mb": round(redact_rss / 1024, 1)},
+    }
+    result["throughput_vs_redact"] = round(result["serve"]["texts_per_second"] / result["redact"]["texts_per_second"], 3)
+    log(f"vault serve: {len(latencies)} answered, {sum(errors.values())} errors, {result['serve']['texts_per_second']} "
+        f"texts/s ({result['throughput_vs_redact']} x vault redact), p99 {result['serve']['latency_p99']} s, "
+        f"average batch {result['serve']['average_batch_texts']} texts")
+    return result
+
+
+def _rounded(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def _peak_rss_kib(pid: int) -> int | None:
+    """A running process's peak resident memory (VmHWM), in KiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None

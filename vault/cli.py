@@ -399,6 +399,27 @@ def bench_pipeline(quick, as_json, policy_path, dev, engine, worker_counts):
     click.echo(json.dumps(result, indent=1))
 
 
+@bench.command("serve")
+@click.option("--requests", "n_requests", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--clients", type=click.IntRange(1), default=16, show_default=True, help="concurrent clients")
+@click.option("--policy", "policy_path", default="default", show_default=True)
+@click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--max-wait-ms", type=click.FloatRange(0), default=10.0, show_default=True)
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="folder holding everyday.jsonl (default: the repository's data/)")
+def bench_serve(n_requests, clients, policy_path, max_batch, max_wait_ms, draft_dir, oracle_dir, data_dir):
+    """Everyday texts from concurrent clients against vault serve on 127.0.0.1, beside vault redact on the
+    same texts: throughput, latency p50/p95/p99, batch sizes, errors, peak memory (JSON)."""
+    from vault import bench as bench_mod
+
+    extra = [*(["--draft", str(draft_dir)] if draft_dir else []), *(["--oracle", str(oracle_dir)] if oracle_dir else [])]
+    result = bench_mod.serve(n_requests, clients, policy_path, data_dir, extra, max_batch, max_wait_ms,
+                             log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(result, indent=1))
+
+
 @bench.command("soak")
 @click.option("--trials", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--documents", type=click.IntRange(1), default=12, show_default=True)
