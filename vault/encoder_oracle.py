@@ -151,7 +151,7 @@ def encoder_inputs(wordpiece: Tokenizer, table: list[bytes], sources: list[list[
         for j, (pa, pb) in enumerate(spans):
             piece_case[j] = casing(text[pa:pb])
         rows.append((ids, piece_hint, piece_case, pairs, [casing(text[a:b]) for a, b in offsets], source))
-    width = max(len(r[0]) for r in rows)
+    width = max(1, max(len(r[0]) for r in rows))  # a chunk of only spaces and breaks may have no piece
     n_src = max(len(r[5]) for r in rows)
     out = EncoderInputs(
         pieces=torch.zeros(len(rows), width, dtype=torch.long), mask=torch.zeros(len(rows), width, dtype=torch.long),
@@ -160,12 +160,12 @@ def encoder_inputs(wordpiece: Tokenizer, table: list[bytes], sources: list[list[
         source_cases=torch.zeros(len(rows), n_src, dtype=torch.long), lengths=[len(r[5]) for r in rows])
     for r, (ids, piece_hint, piece_case, pairs, src_case, source) in enumerate(rows):
         n = len(ids)
-        out.pieces[r, :n] = torch.tensor(ids)
-        out.mask[r, :n] = 1
-        out.hints[r, :n] = torch.tensor(piece_hint)
-        out.cases[r, :n] = torch.tensor(piece_case)
-        out.sources[r, : len(source)] = torch.tensor(source)
-        out.source_cases[r, : len(source)] = torch.tensor(src_case)
+        out.pieces[r, :n] = torch.tensor(ids, dtype=torch.long)
+        out.mask[r, : max(n, 1)] = 1  # a row with no piece attends to one padding piece, which no token reads
+        out.hints[r, :n] = torch.tensor(piece_hint, dtype=torch.long)
+        out.cases[r, :n] = torch.tensor(piece_case, dtype=torch.long)
+        out.sources[r, : len(source)] = torch.tensor(source, dtype=torch.long)
+        out.source_cases[r, : len(source)] = torch.tensor(src_case, dtype=torch.long)
         if pairs:
             k, j = torch.tensor(pairs).T
             out.align[r, k, j] = 1.0

@@ -206,15 +206,26 @@ def restricted_scores(model, ids, attn, where, cands, allowed) -> torch.Tensor:
     return scores.masked_fill(~allowed, -1e4)
 
 
-def restricted_loss(model, ids, attn, where, cands, allowed, label, teacher=None) -> torch.Tensor:
-    """Cross-entropy of each output step over the allowed tokens; with a teacher, the KL divergence from
-    the teacher's distribution over them instead (a draft distilled from its oracle agrees with it more
+def teacher_scores(teacher, examples: list[dict], batch, tags) -> torch.Tensor:
+    """The teacher's restricted scores on a batch: a causal LM reads the same inputs; an encoder oracle
+    (vault.encoder_oracle) reads the same chunks its own way. Same steps and candidates either way."""
+    with torch.no_grad():
+        if hasattr(teacher, "source_states"):
+            from vault.train import oracle_encoder
+
+            mine = oracle_encoder.collate(teacher, oracle_encoder.to_examples(examples, tags), tags)
+            return oracle_encoder.restricted_scores(teacher, mine.to(batch[0].device))
+        return restricted_scores(teacher, *batch[:5])
+
+
+def restricted_loss(model, ids, attn, where, cands, allowed, label, teacher_scores=None) -> torch.Tensor:
+    """Cross-entropy of each output step over the allowed tokens; with a teacher's scores, the KL divergence
+    from the teacher's distribution over them instead (a draft distilled from its oracle agrees with it more
     often, and agreement is what makes drafts accepted)."""
     scores = restricted_scores(model, ids, attn, where, cands, allowed)
-    if teacher is None:
+    if teacher_scores is None:
         return torch.nn.functional.cross_entropy(scores.flatten(0, 1), label.flatten(), ignore_index=-100)
-    with torch.no_grad():
-        target = torch.log_softmax(restricted_scores(teacher, ids, attn, where, cands, allowed), dim=-1)
+    target = torch.log_softmax(teacher_scores.float(), dim=-1)
     steps = label >= 0
     kl = torch.nn.functional.kl_div(torch.log_softmax(scores, dim=-1)[steps], target[steps], log_target=True,
                                     reduction="batchmean")
@@ -240,11 +251,23 @@ def make_model(size: str, tokenizer: RedactionTokenizer, seed: int) -> LlamaForC
 
 def train(role: str, size: str, data: list[dict], tokenizer: RedactionTokenizer, work: Path, minutes: float,
           seed: int, device: str = "cpu", tokens_per_batch: int = 6000, lr: float = 3e-3,
-          teacher: LlamaForCausalLM | None = None) -> LlamaForCausalLM:
-    """Train for a wall-clock budget; checkpoint every few minutes; continue from a checkpoint if present."""
+          teacher: torch.nn.Module | None = None, init: Path | None = None) -> LlamaForCausalLM:
+    """Train for a wall-clock budget; checkpoint every few minutes; continue from a checkpoint if present.
+    `init`: a model folder of the same size whose weights start the run (its vocabulary may be smaller: the
+    new tokens' rows start fresh)."""
     tags = tokenizer.tags
     tag_ids = [*tags.open_ids, tags.close, tags.eos]
-    model = make_model(size, tokenizer, seed).to(device)
+    model = make_model(size, tokenizer, seed)
+    if init is not None:
+        from safetensors.torch import load_file
+
+        start = load_file(str(init / "model.safetensors"))
+        mine = model.state_dict()
+        for name, value in start.items():
+            rows = min(value.shape[0], mine[name].shape[0]) if value.dim() else None
+            mine[name][:rows] = value[:rows].to(mine[name].dtype)
+        model.load_state_dict(mine)
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt = work / f"{role}.ckpt"
     state = {"step": 0, "elapsed": 0.0, "log": [], "size": size}
@@ -288,7 +311,8 @@ def train(role: str, size: str, data: list[dict], tokenizer: RedactionTokenizer,
             batch = [t.to(device) for t in collate([data[i] for i in b], tags.pad, tag_ids)]
             # bf16 autocast: about 1.35x faster on CPUs with avx512_bf16, same loss curve; native on GPUs.
             with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
-                loss = restricted_loss(model, *batch, teacher=teacher)
+                target = None if teacher is None else teacher_scores(teacher, [data[i] for i in b], batch, tags)
+                loss = restricted_loss(model, *batch, teacher_scores=target)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -385,6 +409,8 @@ def main() -> None:
     parser.add_argument("--draft-minutes", type=float, default=10)
     parser.add_argument("--only", choices=["oracle", "draft"], help="train one model only")
     parser.add_argument("--distill", action="store_true", help="train the draft on the trained oracle's distributions")
+    parser.add_argument("--teacher", type=Path, help="the oracle folder to distil from (default: OUT/oracle)")
+    parser.add_argument("--draft-init", type=Path, help="a draft folder whose weights start the draft's training")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--tokens-per-batch", type=int, default=6000, help="about 6000 on a CPU; 10x that on a GPU")
     parser.add_argument("--card-only", action="store_true", help="only measure the pair in --out and write its card")
@@ -401,11 +427,11 @@ def main() -> None:
             continue
         teacher = None
         if role == "draft" and args.distill:
-            from transformers import AutoModelForCausalLM
+            from vault.models import load_model
 
-            teacher = AutoModelForCausalLM.from_pretrained(args.out / "oracle", dtype=torch.float32).eval().to(args.device)
+            teacher = load_model(args.teacher or args.out / "oracle").model.eval().to(args.device)
         model = train(role, size, data, tokenizer, args.work, minutes, args.seed, args.device, args.tokens_per_batch,
-                      teacher=teacher)
+                      teacher=teacher, init=args.draft_init if role == "draft" else None)
         model.training_log.update(documents=len(docs), chunks=len(data), sequence_tokens=n_tokens,
                                   parameters=sum(p.numel() for p in model.parameters()),
                                   command="python -m vault.train.recipe " + " ".join(sys.argv[1:]))
