@@ -592,13 +592,14 @@ def test_a_read_only_output_directory_is_a_configuration_error(shared_tmp, tiny_
     # The models where nobody can read them, wherever the repository was cloned (a private folder too).
     models = {role: shutil.copytree(tiny_pair_dirs[role], shared_tmp / "models" / role) for role in ("draft", "oracle")}
     put(shared_tmp, "in/a.txt", "hello")
-    for name in ("out", "audit"):
+    for name in ("out", "audit", "config"):
         (shared_tmp / name).mkdir()
     (shared_tmp / "out").chmod(0o555)
     (shared_tmp / "audit").chmod(0o777)
+    (shared_tmp / "config").chmod(0o777)
 
     def attempt():
-        os.environ["XDG_CONFIG_HOME"] = str(shared_tmp / "audit")  # a config folder nobody may use
+        os.environ["XDG_CONFIG_HOME"] = str(shared_tmp / "config")  # a key folder outside the audit, as required
         try:
             prepare(RunOptions(shared_tmp / "in", shared_tmp / "out", POLICY, shared_tmp / "audit",
                                draft_dir=models["draft"], oracle_dir=models["oracle"]))
