@@ -83,6 +83,7 @@ def test_a_response_equals_vault_redact_on_the_same_text_byte_for_byte(tmp_path,
         assert r.status_code == 200, r.text
         answers = r.json()["texts"]
         assert len(answers) == 3 and answers[2] == {"text": "", "spans": []}
+        assert c.post("/v1/redact", json={"text": ""}).json()["text"] == ""
         assert answers[0]["text"].encode() == vault_redact(tmp_path, pair, "doc.txt", texts[0].encode())
 
 
@@ -177,7 +178,7 @@ def test_error_codes(tmp_path, pair):
         assert c.post("/v1/redact", json={"texts": ["a"] * 4}, headers=good).status_code == 413
         # 422: not JSON, both or neither of text and texts, a wrong type, an unknown field or policy, a bad
         # request id, a format the text is not.
-        for bad in (b"{not json", b"[]", json.dumps({"text": "a", "texts": ["b"]}).encode(), b"{}",
+        for bad in (b"{not json", b"[]", json.dumps({"text": "a", "texts": ["b"]}).encode(), b"{}", b'{"texts": []}',
                     json.dumps({"text": 5}).encode(), json.dumps({"text": "a", "colour": "red"}).encode(),
                     json.dumps({"text": "a", "policy": "hipaa-safe-harbor"}).encode(),
                     json.dumps({"text": "a", "policy": "../../etc/policy.yaml"}).encode(),

@@ -115,6 +115,8 @@ class RedactRequest(BaseModel):
     def _one_of(self):
         if (self.text is None) == (self.texts is None):
             raise ValueError("give exactly one of 'text' and 'texts'")
+        if self.texts == []:
+            raise ValueError("'texts' is empty")
         return self
 
 
@@ -346,6 +348,8 @@ class Service:
             contexts += [u.context for u in doc.units]
             documents += [i] * len(doc.units)
             pseudonymizers += [own] * len(doc.units)
+        if not texts:  # empty texts only: nothing for the engine
+            return []
         return redactor.redact(texts, pseudonymizers, contexts, documents)
 
     def _finish(self, job: Job, results, seconds: float) -> list[TextAnswer] | ServeError:
