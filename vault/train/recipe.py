@@ -414,6 +414,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--tokens-per-batch", type=int, default=6000, help="about 6000 on a CPU; 10x that on a GPU")
     parser.add_argument("--card-only", action="store_true", help="only measure the pair in --out and write its card")
+    parser.add_argument("--no-card", action="store_true", help="do not measure the pair after training")
     args = parser.parse_args()
     if args.card_only:
         write_card(args.out, measure(args.out))
@@ -437,7 +438,7 @@ def main() -> None:
                                   command="python -m vault.train.recipe " + " ".join(sys.argv[1:]))
         save(model, args.work, args.out / role, role)
         print(f"[{role}] saved to {args.out / role}", flush=True)
-    if all((args.out / role / "training_log.json").exists() for role in ("oracle", "draft")):
+    if not args.no_card and all((args.out / role / "training_log.json").exists() for role in ("oracle", "draft")):
         write_card(args.out, measure(args.out))
         print(f"model card: {args.out / 'README.md'}", flush=True)
 
