@@ -500,14 +500,16 @@ def write_card(out: Path, metrics: dict) -> None:
               "punctuation split into single characters first.", "",
               f"Oracle command: `{log.get('command')}`", "", f"Draft command: `{logs['draft'].get('command')}`", "",
               "## Quality (same code path as `vault redact`; Presidio's default analyzer with `en_core_web_sm` beside it)", "",
-              "| set | policy | system | leak | mention recall | DIRECT recall | precision | F1 | direct identifiers visible |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| set | policy | system | leak | mention recall | DIRECT recall | precision | F1 | direct identifiers visible "
+              "| exact lines | label accuracy | words swallowed per 1,000 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m in metrics.items():
         for system in ("vault", "presidio"):
             r = m[system]
             visible = sum(r.get("visible", {}).values())
             lines.append(f"| {name if system == 'vault' else ''} | {m['policy'] if system == 'vault' else ''} | {system} | "
-                         f"{r['leak']} | {r['mention_recall']} | {r['direct_recall']} | {r['precision']} | {r['f1']} | {visible} |")
+                         f"{r['leak']} | {r['mention_recall']} | {r['direct_recall']} | {r['precision']} | {r['f1']} | {visible} "
+                         f"| {r.get('exact_lines')} | {r.get('label_accuracy')} | {r.get('words_swallowed')} |")
     lines += ["", "Per entity type, vault (mention recall / precision):", ""]
     for name, m in metrics.items():
         cells = ", ".join(f"{t} {v['mention_recall']}/{v['precision']}" for t, v in m["vault"]["per_type"].items())
