@@ -172,7 +172,7 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
 @click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
 @click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True, help="texts gathered into one engine call")
-@click.option("--max-wait-ms", type=click.FloatRange(0), default=10.0, show_default=True,
+@click.option("--max-wait-ms", type=click.FloatRange(0), default=100.0, show_default=True,
               help="how long to wait for more texts after the first")
 @click.option("--queue-size", type=click.IntRange(1), default=64, show_default=True, help="requests waiting; more get 429")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0.1), default=120.0, show_default=True, help="seconds per request (504)")
@@ -404,7 +404,7 @@ def bench_pipeline(quick, as_json, policy_path, dev, engine, worker_counts):
 @click.option("--clients", type=click.IntRange(1), default=16, show_default=True, help="concurrent clients")
 @click.option("--policy", "policy_path", default="default", show_default=True)
 @click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--max-wait-ms", type=click.FloatRange(0), default=10.0, show_default=True)
+@click.option("--max-wait-ms", type=click.FloatRange(0), default=100.0, show_default=True)
 @click.option("--draft", "draft_dir", type=click.Path(path_type=Path))
 @click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path))
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
