@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from vault.spans import ENTITY_TYPES
 from vault.train import generate as g
-from vault.train.templates import KINDS
 
 
 def check_doc(doc: dict) -> None:
@@ -93,14 +92,14 @@ def test_deterministic_across_processes():
 
 def test_kinds_and_heldout_templates_are_disjoint():
     assert set(g.TRAIN_KINDS).isdisjoint(g.HELDOUT_KINDS)
-    assert set(g.TRAIN_KINDS) | set(g.HELDOUT_KINDS) == set(KINDS)
+    assert set(g.TRAIN_KINDS) | set(g.HELDOUT_KINDS) == set(g.KINDS)
     assert len(g.TRAIN_KINDS) >= 10 and len(g.HELDOUT_KINDS) >= 3
-    for kind in KINDS:
-        assert KINDS[kind]["split"] == ("train" if kind in g.TRAIN_KINDS else "heldout")
+    for kind in g.KINDS:
+        assert g.KINDS[kind]["split"] == ("train" if kind in g.TRAIN_KINDS else "heldout")
 
     def texts(kinds):
         return {t for k in kinds for pool in ("templates", "sentences", "chat")
-                for t in KINDS[k].get(pool, [])}
+                for t in g.KINDS[k].get(pool, [])}
 
     assert texts(g.TRAIN_KINDS).isdisjoint(texts(g.HELDOUT_KINDS))
     train_ids = {d["id"].split("-")[3] for d in g.generate(30, 1)}
@@ -109,7 +108,7 @@ def test_kinds_and_heldout_templates_are_disjoint():
 
 
 def test_every_template_and_sentence_expands():
-    for kind, spec in KINDS.items():
+    for kind, spec in g.KINDS.items():
         doc = g._Doc(kind, 7)
         for text in spec["templates"] + spec["sentences"]:
             doc.expand(text)

@@ -5,7 +5,7 @@
 vault.spans.ENTITY_TYPES and identifier is DIRECT or QUASI. The id names the split, seed, index,
 document kind and Faker locale, e.g. ``train-1-00007-invoice-de_DE``.
 
-Document kinds (templates and sentence pools in vault/train/templates.py):
+Document kinds (templates and sentence pools in vault/train/data/kinds/, one file a kind):
 
 - TRAIN_KINDS: clinical_note, hr_email, support_ticket, invoice, court_report, police_report,
   field_log, chat_transcript, bank_letter, rental_agreement.
@@ -62,7 +62,7 @@ from pathlib import Path
 from faker import Faker
 
 from vault.spans import ENTITY_TYPES
-from vault.train.templates import KINDS
+from vault.train.data import load
 
 TRAIN_KINDS: tuple[str, ...] = (
     "clinical_note",
@@ -84,6 +84,7 @@ HELDOUT_KINDS: tuple[str, ...] = (
     "job_application",
 )
 SPLITS = {"train": TRAIN_KINDS, "heldout": HELDOUT_KINDS}
+KINDS: dict[str, dict] = {kind: load(f"kinds/{kind}") for kind in TRAIN_KINDS + HELDOUT_KINDS}
 
 # Faker locales and how often a document is set in each.
 LOCALES: dict[str, float] = {
