@@ -88,9 +88,10 @@ import re
 import sys
 import unicodedata
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from vault.train.data import load
 from vault.train.generate import (
     CARS,
     COLOURS,
@@ -2164,9 +2165,16 @@ class Genre:
     layouts: tuple          # functions g → template string or pieces: full documents
     short: tuple            # templates of one or two lines
     neutral: tuple          # templates without any sensitive value (hard negatives only)
-    pools: dict = field(default_factory=dict)  # the sentence pools the layouts draw from (for reports)
     noise: float = 0.25     # chance a full document gets OCR-like noise (generate._render)
     joiner: str = "\n"      # how neutral templates are joined into a longer neutral document
+
+
+# generate_genres rotates through the genres in this order
+GENRE_NAMES = ("bio", "news", "email", "chat", "ticket", "clinical", "casenote", "hr_letter", "legal_letter", "form",
+               "cv", "log", "minutes", "review", "delivery", "notice", "school_letter", "statement", "note")
+DATA = {name: load(f"genres/{name}") for name in GENRE_NAMES}  # vault/train/data/genres/NAME.yaml
+(BIO, NEWS, EMAIL, CHAT, TICKET, CLINICAL, CASENOTE, HR_LETTER, LEGAL_LETTER, FORM, CV, LOG, MINUTES, REVIEW, DELIVERY,
+ NOTICE, SCHOOL_LETTER, STATEMENT, NOTE) = (DATA[name]["pools"] for name in GENRE_NAMES)
 
 
 def _pick(g: _G, pool, k: int) -> list[str]:
@@ -2261,145 +2269,27 @@ def _quote(pieces: list[Piece], prefix: str = "> ") -> list[Piece]:
 
 SUBJECTS = "economics|law|medicine|chemistry|computer science|history|civil engineering|fine art|nursing|" \
            "political science|music|architecture|philosophy|mechanical engineering|journalism|agronomy"
-BIO_LEAD_ALIVE = (
-    "{A.full} (born {A.dob_long}) is {A.a_nationality} {occ}.",
-    "{A.full} (born {A.birth_year}) is {A.a_nationality} {occ} and former {position} of {employer}.",
-    "{A.full}, known as {A.nick}, is {A.a_nationality} {occ} based in {A.city}.",
-    "{A.full} (born {A.dob_long} in {A.birthplace}) is {a_occ} and the founder of {org}.",
-    "{A.formal} (born {A.birth_year}) is {a_occ} who has served as {position} of {employer} since {year}.",
-    "{A.full} is {A.a_nationality} {occ}, best known for {A.his} work with {charity}.",
-)
-BIO_LEAD_DEAD = (
-    "{A.full} ({A.dob_long} – {A.dod}) was {A.a_nationality} {occ}.",
-    "{A.full} ({A.birth_year}–{A.death_year}) was {a_occ} from {A.birthplace}, {A.birthcountry}.",
-    "{A.full} ({A.birth_year} – {A.death_year}), also known as {A.nick}, was {A.a_nationality} {occ} and {occ}.",
-    "{A.full} ({A.dob_long} – {A.dod}) was {a_occ} who worked for most of {A.his} life in {A.city}.",
-)
-BIO_EARLY = (
-    "{A.full} was born in {A.birthplace} on {A.dob_long}, the {|eldest|second|youngest|only} {A.son} of {father.full}, "
-    "{father.a_job}, and {mother.full}, {mother.a_job}.",
-    "{A.He} grew up in {city} and attended {A.school}.",
-    "{A.His} family moved to {A.city} in {year} when {A.his} father found work at {employer}.",
-    "Born to {A.nationality} parents in {A.birthplace}, {A.last} spent {A.his} childhood between {city_any} and "
-    "{city_any}.",
-    "{A.He} was raised by {A.his} grandmother, {grandmother.full}, after {A.his} parents separated in {year}.",
-    "{A.last} showed an early interest in {|music|mathematics|painting|football|chess|medicine|writing} and won a "
-    "regional competition while still at {A.school}.",
-    "{A.He} has {|two|three|four} siblings, including {sibling.full}, {sibling.a_job} in {sibling.city}.",
-    "As a child {A.he} lived for several years in {country}, where {A.his} mother worked for {employer}.",
-    "{A.His} father, {father.full}, was a well-known {occ} in {A.birthplace}.",
-    "{A.He} is the {A.son} of the {occ} {father.full} and the younger {A.brother} of {sibling.full}.",
-)
-BIO_EDU = (
-    "{A.He} studied {|" + SUBJECTS + "} at {A.university}, graduating in {year}.",
-    "After leaving {A.school}, {A.he} earned a degree in {|" + SUBJECTS + "} from {A.university} in {year}.",
-    "{A.He} received {A.his} doctorate from {university} in {year} with a thesis on {!eponym}.",
-    "{A.last} trained at {org} between {year} and {year} before qualifying in {year}.",
-    "In {year} {A.he} won a scholarship to study in {country}, and later completed a master's degree at {university}.",
-    "{A.He} dropped out of {A.university} in {year} to work full time at {employer}.",
-    "{A.last} was educated at {A.school} and read {|" + SUBJECTS + "} at {A.university}.",
-)
-BIO_CAREER = (
-    "{A.He} joined {employer} in {year} as {A.a_job}.",
-    "From {year} to {year}, {A.last} worked at {employer} in {city}, where {A.he} led {!team}.",
-    "In {month_year}, {A.he} was appointed {position} of {employer}.",
-    "{A.He} founded {org} in {A.city} in {year}; within a decade it employed more than {!qty}00 people.",
-    "{A.last} was elected to {council} in {year} and re-elected in {year}.",
-    "{A.His} first book, a memoir about growing up in {A.birthplace}, was published in {year}.",
-    "Between {year} and {year} {A.he} lived in {city_any}, working for {employer}.",
-    "{A.He} retired in {year} after {years} at {employer}.",
-    "{A.He} has written for {newspaper} and lectures on {!eponym} at {university}.",
-    "During the {year} elections {A.he} served as campaign manager for {B.full}.",
-    "{A.last} left {employer} in {year} following a public dispute with {B.title}, then chair of the board.",
-    "In {year} {A.he} moved to {city_any} to take up a post at {university}.",
-    "{A.His} research group at {university} developed a cheaper treatment for {!disease}, used in {!pct} of clinics.",
-    "{A.He} was the first {occ} from {A.birthplace} to play for {club}.",
-    "{A.He} is a regular guest on {!app} panels and hosts a weekly podcast with {B.full}.",
-    "{A.last} has been a member of the board of {charity} since {year}.",
-    "After the merger with {org} in {year}, {A.he} became {position}.",
-)
-BIO_PERSONAL = (
-    "{A.He} married {spouse.full}, {spouse.a_job}, in {year}; they have {|two|three|one|four} children and live in "
-    "{A.city}.",
-    "{A.last} is married to {spouse.full}. The couple divide their time between {A.city} and {city_any}.",
-    "{A.He} is a practising {A.religion}.",
-    "In {year} {A.he} was diagnosed with {A.diagnosis}, which {A.he} has spoken about publicly.",
-    "{A.His} {spouse.rel}, {spouse.full}, died in {year}.",
-    "{A.He} lives in {A.city} with {A.his} partner, {partner.full}, and their {son.rel}, {son.first}.",
-    "{A.He} holds {A.nationality} and {nationality} citizenship.",
-    "{A.He} is a supporter of {club} and a trustee of {charity}.",
-    "{A.last_poss} {daughter.rel} {daughter.full} is also {a_occ}.",
-    "{A.He} divorced {spouse.first} in {year} and later married {partner.full}.",
-    "{A.He} has described {A.himself} as {A.ethnicity} and has campaigned for {A.ethnicity} community groups in "
-    "{A.city}.",
-)
-BIO_AWARDS = (
-    "{A.He} received {award} in {year}.",
-    "In {year} {A.last} was awarded {award}.",
-    "{A.His} work was shortlisted for {award} in {year}.",
-    "{A.He} has never been nominated for {!prize}, a fact {A.he} often jokes about in interviews.",
-    "{A.His} lecture on {!eponym} at {university} in {year} was widely reported.",
-)
-BIO_DEATH = (
-    "{A.He} died at {hospital} in {city} on {A.dod}, aged {A.age}.",
-    "{A.last} died of {A.diagnosis} in {A.death_year} at {A.his} home in {A.city}.",
-    "{A.He} died in {A.death_year} and is buried in {A.birthplace}.",
-    "{A.He} was survived by {A.his} {spouse.rel}, {spouse.full}, and {|two|three|four} children.",
-)
-BIO_OBIT = (
-    "{A.CAPS}, {A.age}, of {A.city}, passed away peacefully on {A.dod} at {hospital}.",
-    "Born in {A.birthplace} on {A.dob_long} to {father.full} and {mother.full}, {A.he} worked for {years} as "
-    "{A.a_job} at {employer}.",
-    "{A.He} is survived by {A.his} {spouse.rel} of {years}, {spouse.first}; {A.his} children {son.full} and "
-    "{daughter.full}; and {|five|seven|nine|eleven} grandchildren.",
-    "{A.He} was predeceased by {A.his} {A.brother} {sibling.full}.",
-    "A funeral service will be held on {date_next} at {time} in {A.city}.",
-    "In lieu of flowers, donations may be made to {charity}.",
-    "{A.first} loved gardening, {!holiday} with the whole family, and long walks along the river.",
-    "Condolences may be sent to the family at {A.addr}.",
-    "Friends remember {A.him} as the life of every {!meeting}.",
-)
-BIO_SHORT = (
-    "{A.full} (born {A.birth_year}) is {A.a_nationality} {occ}.",
-    "{A.full} ({A.birth_year}–{A.death_year}) was {a_occ} from {A.birthplace}.",
-    "{A.full} is {a_occ} and the founder of {org}.",
-    "{A.last} was born in {A.birthplace} in {A.birth_year} and studied at {A.university}.",
-    "{A.full} (born {A.dob_long}, {A.birthplace}) is {a_occ}.",
-    "{A.CAPS}, {A.age}, of {A.city}, died on {A.dod}.",
-    "{A.full} is {a_occ} from {A.city}. {A.He} won {award} in {year}.",
-    "{A.full} (b. {A.birth_year}, {A.birthplace}) – {occ}, {employer}.",
-)
-BIO_NEUTRAL = (
-    "{!prize} is awarded every year by an independent committee.",
-    "{!eponym} was first described in the nineteenth century.",
-    "Early life\n\nLittle is known about the early years of the movement.",
-    "The society was founded to promote research into {!eponym}.",
-    "This article is about the scientific concept. For other uses, see {!eponym} (disambiguation).",
-    "Career\n\nThe role of a court interpreter has changed considerably since the introduction of {!law}.",
-    "See also: List of recipients of {!prize}",
-    "References\n\n1. ^ Annual report, {!figure}.",
-)
 
 
 def _bio(g: _G) -> str:
     rng = g.rng
     dead = rng.random() < 0.35
-    lead = _one(g, BIO_LEAD_DEAD if dead else BIO_LEAD_ALIVE)
+    lead = _one(g, BIO["lead_dead"] if dead else BIO["lead_alive"])
     style = rng.random()
     heads = rng.random() < 0.6
     sec = (lambda title: f"\n\n{title}\n\n" if heads else "\n\n")
-    body = lead + " " + _sents(g, BIO_CAREER, 1, 2)
-    body += sec(rng.choice(["Early life", "Early life and education", "Biography"])) + _sents(g, BIO_EARLY, 1, 3)
-    body += " " + _sents(g, BIO_EDU, 1, 2)
-    body += sec("Career") + _sents(g, BIO_CAREER, 2, 5)
+    body = lead + " " + _sents(g, BIO["career"], 1, 2)
+    body += sec(rng.choice(["Early life", "Early life and education", "Biography"])) + _sents(g, BIO["early"], 1, 3)
+    body += " " + _sents(g, BIO["education"], 1, 2)
+    body += sec("Career") + _sents(g, BIO["career"], 2, 5)
     if rng.random() < 0.7:
-        body += sec(rng.choice(["Personal life", "Family"])) + _sents(g, BIO_PERSONAL, 1, 3)
+        body += sec(rng.choice(["Personal life", "Family"])) + _sents(g, BIO["personal"], 1, 3)
     if rng.random() < 0.5:
-        body += sec(rng.choice(["Awards and honours", "Honors", "Recognition"])) + _sents(g, BIO_AWARDS, 1, 2)
+        body += sec(rng.choice(["Awards and honours", "Honors", "Recognition"])) + _sents(g, BIO["awards"], 1, 2)
     if dead:
-        body += sec("Death") + _sents(g, BIO_DEATH, 1, 2)
+        body += sec("Death") + _sents(g, BIO["death"], 1, 2)
     if style < 0.2:
-        return lead + " " + _sents(g, BIO_EARLY + BIO_CAREER, 1, 3)
+        return lead + " " + _sents(g, BIO["early"] + BIO["career"], 1, 3)
     return body
 
 
@@ -2418,108 +2308,31 @@ def _bio_infobox(g: _G) -> str:
     if rng.random() < 0.4:
         rows.append(f"Website{sep}{{A.url}}")
     rng.shuffle(rows[2:])
-    lead = _one(g, BIO_LEAD_DEAD if dead else BIO_LEAD_ALIVE)
-    return "\n".join(rows) + "\n\n" + lead + " " + _sents(g, BIO_EARLY + BIO_CAREER + BIO_PERSONAL, 2, 5)
+    lead = _one(g, BIO["lead_dead"] if dead else BIO["lead_alive"])
+    return "\n".join(rows) + "\n\n" + lead + " " + _sents(g, BIO["early"] + BIO["career"] + BIO["personal"], 2, 5)
 
 
 def _bio_obituary(g: _G) -> str:
-    first = BIO_OBIT[0]
-    rest = _pick(g, BIO_OBIT[1:], g.rng.randint(3, 7))
+    first = BIO["obituary"][0]
+    rest = _pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
     return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
 
 
 def _bio_author(g: _G) -> str:
     return (_one(g, ("About the author\n\n", "", "Speaker bio: ", "ABOUT THE AUTHOR\n"))
-            + _one(g, BIO_LEAD_ALIVE) + " " + _sents(g, BIO_CAREER + BIO_AWARDS, 1, 3)
+            + _one(g, BIO["lead_alive"]) + " " + _sents(g, BIO["career"] + BIO["awards"], 1, 3)
             + _one(g, (" Follow {A.him} at {A.handle}.", " {A.He} lives in {A.city}.", " Website: {A.url}", "")))
 
 
 # ---- news: local, court and business news -----------------------------------------------------
 
-NEWS_HEAD = (
-    "{A.last} appointed {position} at {org}", "Police appeal after crash on {street}",
-    "{city} man jailed for fraud", "Local charity founder honoured", "Council approves new housing plan",
-    "Woman, {A.age}, missing from {city}", "{org} to cut {!qty}0 jobs", "Teenager rescued from river",
-    "Court hears of {duration} of abuse", "Shop owner fined after inspection", "RESULTS: {club} fun run",
-    "Driver banned after {city} collision", "{org} founder steps down", "Man charged after {city} burglary",
-)
-NEWS_LOCAL = (
-    "Police are appealing for witnesses after a {A.age_hyph} {A.man} was injured in a collision on {street} "
-    "at about {time} on {weekday}.",
-    "{A.full}, {A.age}, from {A.city}, was taken to {hospital} with {A.injury}.",
-    "Anyone with information is asked to call {police} on {office_phone}, quoting reference {incident_no}.",
-    "The driver of a {B.vehicle} stopped at the scene.",
-    "{A.title}'s family said in a statement that {A.he} was \"a kind and generous {A.man}\".",
-    "Residents of {street} have been asked to keep their windows closed.",
-    "The event, organised by {charity}, raised {money} for the children's ward at {hospital}.",
-    "{A.full}, who has lived in {A.city} for {duration}, said: \"We never expected this many people to turn up.\"",
-    "{A.first} was last seen on {date} wearing a dark jacket near {street}.",
-    "The plans were approved by {council} on {date} despite objections from {!qty}0 residents.",
-    "A spokesperson for {council} said repairs would be completed by {date_next}.",
-    "Volunteers from {club} spent the weekend clearing litter from the park.",
-    "The road reopened shortly after {time}.",
-    "{A.full}, {A.a_job} who lives nearby, said the noise woke the whole street.",
-    "The winner, {B.full} from {B.city}, finished the 10k course in {!qty} minutes.",
-    "Fire crews from {city} were called to a house on {street} shortly after {time}.",
-    "{A.title} thanked the staff at {hospital} for their care.",
-    "Traffic on the ring road is diverted every {!weekday} until repairs finish, causing delays of up to {!period}.",
-)
-NEWS_COURT = (
-    "{A.full}, {A.age}, of {A.addr}, was sentenced to {duration} in prison at {court} on {date}.",
-    "The court heard that {A.last} stole {money} from {employer} between {year} and {year}.",
-    "{A.He} pleaded guilty to {|three|two|four|five} counts of fraud by abuse of position.",
-    "Judge {B.last} told {A.him}: \"You abused the trust placed in you.\"",
-    "Prosecutor {C.full} said the victim, {D.a_age} {D.man}, lost {D.his} life savings.",
-    "{A.last} was also ordered to pay {fine} in compensation and costs.",
-    "In mitigation, {A.his} lawyer said {A.he} had been struggling with {A.diagnosis}.",
-    "The case, {case_no}, was adjourned until {date_next}.",
-    "{A.full}, who is {A.nationality}, denies the charges and was remanded in custody.",
-    "A {A.age_hyph} {A.job} from {A.city} has been banned from driving for {duration} after a crash in {city}.",
-    "Magistrates heard {A.he} had been driving a {A.vehicle}, registration {A.plate}, at twice the speed limit.",
-    "The jury at {court} took {!qty} hours to reach its verdict.",
-    "Under {!law}, {!generic_org} can order the recovery of criminal assets.",
-    "{B.title}, defending, said {B.his} client had shown genuine remorse.",
-)
-NEWS_BUSINESS = (
-    "{org} has appointed {A.full} as its new {position}, effective {date_next}.",
-    "{A.last}, {A.age}, joins from {employer}, where {A.he} spent {duration} as {position}.",
-    "{A.He} succeeds {B.full}, who is retiring after {duration} with the company.",
-    "The {city}-based firm reported revenue of {money_big} for the year to {month_year}.",
-    "Shares rose {!pct} after the announcement.",
-    "\"I'm delighted to be joining such a talented team,\" {A.last} said.",
-    "{org} was founded in {year} by {C.full} and now employs {!qty}00 people in {city} and {city_any}.",
-    "The deal values {org} at around {money_big}.",
-    "{A.full} previously worked at {employer} and studied at {A.university}.",
-    "The company said the new {!product} line would launch after {!holiday}.",
-    "Analysts at {bank} said the move was widely expected.",
-    "{org} will move its headquarters to {address} next {|spring|year|autumn}.",
-)
-NEWS_SHORT = (
-    "{city}: {A.full}, {A.age}, was injured in a crash on {street} on {date}.",
-    "{A.full} has been appointed {position} of {org}.",
-    "{A.full}, {A.age}, of {A.city}, was fined {fine} at {court} on {date}.",
-    "Police are searching for {A.full}, {A.age}, last seen in {city} on {date}.",
-    "BREAKING: {org} CEO {A.full} resigns.",
-    "{A.full} ({A.age}) from {A.city} wins {award}.",
-)
-NEWS_NEUTRAL = (
-    "Council approves new cycle lanes\n\nThe plans include {!count} of new signage and will be reviewed after "
-    "{!period}.",
-    "Weather: rain expected for most of the week, with temperatures around 12 degrees.",
-    "Markets closed higher, with technology shares up {!pct}.",
-    "The {!product} goes on sale after {!holiday}, priced at {!price}.",
-    "Opinion: why {!law} still matters",
-    "The report found that {!pct} of households had switched energy supplier.",
-    "Traffic update: delays of up to {!period} are expected on the ring road this weekend.",
-    "Scientists have published new research on {!eponym}, see {!figure}.",
-)
 
 
 def _news(g: _G) -> str:
     rng = g.rng
     kind = rng.random()
-    pool = NEWS_LOCAL if kind < 0.4 else NEWS_COURT if kind < 0.7 else NEWS_BUSINESS
-    head = _one(g, NEWS_HEAD)
+    pool = NEWS["local"] if kind < 0.4 else NEWS["court"] if kind < 0.7 else NEWS["business"]
+    head = _one(g, NEWS["headlines"])
     dateline = rng.choice(["{CITYCAPS}, {date} – ", "{city} ({newspaper}) – ", "",
                            "By {R.full}, {newspaper}\n{date}\n\n",
                            "{date} | {city}\n\n", "Published {datetime}\n\n"])
@@ -2528,97 +2341,19 @@ def _news(g: _G) -> str:
 
 
 def _news_brief(g: _G) -> str:
-    pool = _one(g, (NEWS_LOCAL, NEWS_COURT, NEWS_BUSINESS))
+    pool = _one(g, (NEWS["local"], NEWS["court"], NEWS["business"]))
     return _sents(g, pool, 2, 4)
 
 
 # ---- email: single messages, threads, forwards -----------------------------------------------
 
-EMAIL_SUBJECTS = (
-    "Meeting next week", "Re: contract renewal", "Invoice {invoice_no}", "Quick question", "Your application",
-    "Documents for {A.first}", "Fwd: booking confirmation {booking_ref}", "Update on case {case_no}",
-    "Lunch?", "Re: Re: parking permit", "Access request for {A.full}", "Reference for {C.full}",
-    "Complaint – order {order_no}", "Invitation: team offsite {date_short}", "URGENT: payment overdue",
-    "Your new login details", "Welcome aboard!", "Change of address", "Minutes from {date_short}",
-)
-EMAIL_GREET = ("Hi {B.first},", "Dear {B.title},", "Hello {B.first},", "Dear {B.full},", "{B.first} –", "Hi all,",
-               "Good morning {B.first},", "Dear {|Customer|Applicant|Sir or Madam|colleague},", "Hey {B.nick},",
-               "Dear {B.dr},", "Hi team,", "Dear {B.sir},")
-EMAIL_BODY = (
-    "Thanks for your time on the phone earlier.",
-    "Could we move our meeting to {date} at {time}?",
-    "Please find attached the signed contract for {org}.",
-    "I've copied {C.full} from {!team}, who can help with the invoice.",
-    "Can you send me the updated figures before {!meeting}?",
-    "My new mobile number is {A.mobile}, in case you need to reach me while I'm travelling.",
-    "I'll be in {city} from {date} to {date}, so let's meet there if that suits you.",
-    "The payment of {money} was made on {date} to {A.iban}.",
-    "As discussed, {C.full} will take over the account from {date_next}.",
-    "Unfortunately I won't be able to attend because my {son.rel} is in hospital.",
-    "The document is in the shared folder on {!app}; let me know if you can't open it.",
-    "Could you confirm the delivery address? We have {A.addr} on file.",
-    "I spoke to {C.title} at {employer} and {C.he} is happy to provide a reference.",
-    "The client, {D.full} (DOB {D.dob}), has asked for a copy of {D.his} file under {!law}.",
-    "My flight lands at {time}, so I should be at the office by lunchtime.",
-    "Please use the {!ui} button on the portal to update your details.",
-    "I've attached a scan of my passport ({A.passport}) and a recent utility bill.",
-    "We're still waiting for {!http} errors to be fixed on the booking site.",
-    "{C.first} said you might know someone at {org} who could help.",
-    "Just a reminder that the office is closed for {!holiday}.",
-    "Let me know if {time} works; otherwise I'm free most of {weekday}.",
-    "Happy to jump on a {|Zoom|Teams|Google Meet|WhatsApp|quick} call if easier.",
-    "My {A.father} has been unwell ({A.diagnosis}), so I'll be working from home this week.",
-    "The candidate, {C.full}, is currently {C.a_job} at {C.employer}.",
-    "Your account {A.customer_id} has been updated with the new billing address.",
-    "We can offer a starting salary of {salary} plus benefits.",
-    "The keys can be collected from {address} after {time}.",
-    "I've forwarded your message to {!generic_org}.",
-)
-EMAIL_SIGNOFF = ("Best,", "Kind regards,", "Cheers,", "Thanks,", "Best regards,", "Many thanks,", "Regards,", "Thanks!",
-                 "Warm wishes,", "Sincerely,", "All the best,", "Speak soon,")
-EMAIL_SIG = (
-    "{A.full}\n{A.job}\n{A.employer}\n{A.work_phone}",
-    "{A.first}",
-    "{A.full}",
-    "{A.full} | {A.job} | {A.employer}\nT: {A.work_phone} | M: {A.mobile}\n{A.work_email}",
-    "{A.initial}\n\nSent from my {!device}",
-    "--\n{A.full}\n{A.employer}\n{A.addr}\n{A.work_phone}",
-    "{A.first}\n\nSent from my iPhone",
-    "{A.full}\n{A.job}, {!team}\nDirect: {A.work_phone}",
-    "{A.CAPS}\n{A.employer}",
-)
-EMAIL_DISCLAIMER = ("\n\nThis e-mail and any attachments are confidential and intended solely for the addressee. "
-                    "If you have received it in error, please notify the sender and delete it.",
-                    "\n\nPlease consider the environment before printing this e-mail.", "", "", "")
-EMAIL_SHORT = (
-    "From: {A.full} <{A.email}>",
-    "Hi {B.first}, can you call me on {A.mobile} when you get a chance? {A.first}",
-    "Please send the contract to {A.work_email} by {date}.",
-    "To: {B.email} Subject: {|Invoice|Re: meeting|Your order}",
-    "On {datetime}, {B.full} <{B.email}> wrote:",
-    "Thanks {B.first}, I'll pass this on to {C.full}.",
-    "Out of office: I'm away until {date}. For urgent matters contact {C.full} on {C.work_phone}.",
-    "{A.full} has shared a file with you: {!figure}.",
-)
-EMAIL_NEUTRAL = (
-    "Hi all,\n\nA reminder that the office will be closed for {!holiday}. Please submit timesheets via {!app} before "
-    "you go.\n\nThanks,",
-    "Subject: {!heading}\n\nPlease review the attached policy and click {!ui} to confirm.",
-    "This e-mail and any attachments are confidential and intended solely for the addressee.",
-    "Reminder: {!meeting} is moved to {!room}.",
-    "Please do not reply to this automated message.",
-    "Hi team,\n\nThe new expense rules apply from next month. Claims over {!price} need approval from "
-    "{!team}.\n\nBest,",
-    "Sent from my {!device}",
-    "Your mailbox is almost full ({!pct} used). Click {!ui} to free up space.",
-)
 
 
 def _email_headers(g: _G, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
     """Header lines of a message from role `frm` to role `to`, sent at `when` (default: any time)."""
     rng = g.rng
     style = rng.random()
-    subject = _one(g, EMAIL_SUBJECTS)
+    subject = _one(g, EMAIL["subjects"])
     when = when or g.when()
     email_date, sent = _lit(_stamp(rng, when, "rfc")), _lit(_sent(g, when))
     if style < 0.35:
@@ -2639,12 +2374,12 @@ def _email_headers(g: _G, frm: str, to: str, cc: bool, when: dt.datetime | None 
 
 def _email_body(g: _G, sender: str) -> str:
     rng = g.rng
-    greet = _one(g, EMAIL_GREET)
-    text = (greet + "\n\n" + _paras(g, EMAIL_BODY, rng.randint(1, 3), 1, 3) + "\n\n" + _one(g, EMAIL_SIGNOFF)
-            + "\n" + _one(g, EMAIL_SIG))
+    greet = _one(g, EMAIL["greetings"])
+    text = (greet + "\n\n" + _paras(g, EMAIL["body"], rng.randint(1, 3), 1, 3) + "\n\n" + _one(g, EMAIL["signoffs"])
+            + "\n" + _one(g, EMAIL["signatures"]))
     if sender != "A":  # the same sentences written by B to A
         text = text.replace("{A.", "{@@.").replace("{B.", "{A.").replace("{@@.", "{B.")
-    return text + _one(g, EMAIL_DISCLAIMER)
+    return text + _one(g, EMAIL["disclaimer"])
 
 
 def _email(g: _G) -> str:
@@ -2681,40 +2416,11 @@ def _email_thread(g: _G) -> list[Piece]:
 def _email_forward(g: _G) -> str:
     return ("{|FYI|See below|Can you deal with this?|Forwarding for your records.} {C.first}\n\n"
             "---------- Forwarded message ---------\nFrom: {A.full} <{A.email}>\nDate: {email_date}\n"
-            "Subject: " + _one(g, EMAIL_SUBJECTS) + "\nTo: {B.full} <{B.work_email}>\n\n" + _email_body(g, "A"))
+            "Subject: " + _one(g, EMAIL["subjects"]) + "\nTo: {B.full} <{B.work_email}>\n\n" + _email_body(g, "A"))
 
 
 # ---- chat: Slack, WhatsApp, IRC, SMS, Teams, Discord -----------------------------------------
 
-CHAT_LINES = (
-    "hey {you.first} are you around?", "running late, be there by {time}", "can you send me {X.first_poss} number?",
-    "it's {X.mobile}", "my new address is {me.addr}", "lol", "did you see the email from {X.full}?",
-    "I'm at {city} station now", "meeting moved to {time}", "{you.first} can you cover my shift on {date_short}?",
-    "happy birthday {you.first}!!", "who's bringing the {!product}?", "the {!app} link isn't working for me",
-    "just landed in {city_any}", "can you pay me back {money} for the tickets", "sending you my IBAN: {me.iban}",
-    "my email is {me.email}", "call me on {me.phone}", "{X.first} is off sick today, {X.he} has {X.diagnosis}",
-    "please don't tell {X.first}", "we're at {hotel}", "my flight is at {time} on {date_short}",
-    "is {X.full} coming to {!meeting}?", "the printer on {!room} is broken again",
-    "got a {!http} when I tried to log in", "booked a table at {hotel} for {time}",
-    "my login is {me.username} if you need it",
-    "I think {X.last} from {employer} is the one who called", "sure", "on my way", "thanks!", "np", "what time?",
-    "where are you?", "is it {!holiday} already", "anyone know how to reset the {!software} password?",
-    "{X.first} just had a baby {X.boy}!", "I got the job at {employer}!!", "my {me.father} is in {hospital} again",
-    "kids are at {school} till {time}", "pick me up at {address}?", "the plate was {plate}, I wrote it down",
-    "card number is {me.card}",
-    "I'm outside {street}", "paid with the card {!masked}", "I sent it to {you.email}",
-    "meet at {city} market at {time}",
-    "{X.first_poss} {X.age_years} now can you believe it", "saw {X.full} at the gym yesterday",
-    "{X.his} handle is {X.handle}",
-    "link to my portfolio: {me.url}", "we moved to {me.city} in {month_year}", "ok", "yes", "no worries",
-    "brb", "haha", "can someone restart {!host}?", "deploying {!build} now", "{!cve} is patched on prod",
-    "who's on call this weekend?", "{you.first} did {X.first} sign the contract?", "dm me",
-    "my number changed, new one is {me.mobile}", "I'll be at {address} from {time}", "miss you {you.nick}",
-    "tell {X.first} I said hi", "I'm {me.age_years} not {!qty} lol", "the wifi password is on the fridge",
-    "{X.first_poss} dog got out again", "appointment with {D.dr} at {time} {date_short}", "thx {you.first}",
-)
-CHAT_SYSTEM = ("Messages and calls are end-to-end encrypted.", "<Media omitted>", "This message was deleted",
-               "Missed voice call", "image.png", "(edited)", "<attachment: document.pdf>")
 
 
 def _chat(g: _G) -> list[Piece]:
@@ -2735,7 +2441,7 @@ def _chat(g: _G) -> list[Piece]:
     if style == "irc":
         out += g.x(f"*** {{{people[0]}.username}} ({{{people[0]}.username}}@{{ip}}) has joined #" +
                    rng.choice(["support", "general", "dev", "ops", "linux"]) + "\n")
-    lines = _pick(g, CHAT_LINES, rng.randint(3, 16))
+    lines = _pick(g, CHAT["lines"], rng.randint(3, 16))
     last = None
     for i, template in enumerate(lines):
         speaker = rng.choice([p for p in people if p != last] or people)
@@ -2744,7 +2450,7 @@ def _chat(g: _G) -> list[Piece]:
         minute += rng.randint(0, 9)
         t = dt.datetime(day.year, day.month, day.day) + dt.timedelta(minutes=minute % (24 * 60))
         if rng.random() < 0.05:
-            msg = [_plain(rng.choice(CHAT_SYSTEM))]
+            msg = [_plain(rng.choice(CHAT["system"]))]
         else:
             msg = _casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
         who = [_ent(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
@@ -2780,117 +2486,35 @@ def _chat(g: _G) -> list[Piece]:
 
 # ---- ticket: helpdesk and issue trackers -----------------------------------------------------
 
-TICKET_SUBJ = ("Cannot log in", "Charged twice", "Password reset e-mail not arriving", "App crashes on start",
-               "Refund request", "Change of address", "Account locked", "Wrong item delivered",
-               "Data export request", "Invoice shows wrong name", "2FA codes not received", "Close my account")
-TICKET_DESC = (
-    "Customer {A.full} cannot log in from {A.ip} since {date}.",
-    "{A.first} says {A.he} was charged twice ({money}) on the card {!masked}.",
-    "The password reset e-mail to {A.email} never arrives; spam folder checked.",
-    "The app crashes on {!device} running {!os} after the {!build} update.",
-    "User {A.username} gets {!http} when opening {!path}.",
-    "Please update the delivery address to {A.addr}.",
-    "Account {A.customer_id} was locked after {!qty} failed attempts.",
-    "Caller gave DOB {A.dob} and postcode {A.postcode} for verification.",
-    "{A.title} would like a refund of {money} for order {order_no}.",
-    "{A.He} wants all personal data deleted under {!law}.",
-    "Requester's phone: {A.phone}. Best time to call is after {time}.",
-    "The invoice shows {B.full} instead of {A.full}.",
-    "Customer is {A.a_age} and not comfortable with {!app}; prefers a call on {A.mobile}.",
-    "Verification codes go to an old number; the new one is {A.mobile}.",
-    "{!error} appears when clicking {!ui}.",
-    "Login attempts came from {ip} and {ip}, which the customer does not recognise.",
-    "Card {A.card} was reported stolen on {date}.",
-    "{A.He} moved from {city} to {A.city} and the tax region is still wrong.",
-    "Parcel {tracking} was marked delivered but never arrived at {A.street}.",
-    "The account holder, {A.full}, has passed away; {spouse.full} is the executor.",
-)
-TICKET_AGENT = (
-    "Hi {A.first}, thanks for getting in touch. I've reset your password; please try again.",
-    "Escalated to {!team}. Reference {ticket}.",
-    "Refund of {money} issued to the original payment method; allow {!period}.",
-    "Called {A.title} on {A.phone}, no answer, left voicemail.",
-    "Verified identity (DOB, postcode). Address updated.",
-    "Unlocked account {A.customer_id}. Advised customer to enable {!ui}.",
-    "Known issue with {!build}; fix due next release.",
-    "Hi {A.first}, could you send a screenshot of the error?",
-    "Closing as resolved. {B.initial}",
-    "Spoke to {A.first} at {time}; {A.he} confirmed the new e-mail address {A.email}.",
-    "Blocked {ip} on the firewall and forced a logout of all sessions.",
-    "Duplicate of {ticket}.",
-)
-TICKET_REPLY = (
-    "Thanks, it works now.", "Still not working, see attached.", "Please call me on {A.mobile} instead.",
-    "I never got the e-mail, can you send it to {A.email}?", "This is the third time I'm asking.",
-    "My {A.husband} handles the account, {spouse.full}, {spouse.phone}.", "OK, thank you {B.first}!",
-)
 
 
 def _ticket(g: _G) -> str:
     rng = g.rng
-    subj = _one(g, TICKET_SUBJ)
+    subj = _one(g, TICKET["subjects"])
     if rng.random() < 0.5:
         head = ("Ticket #{ticket}\nStatus: {|Open|Pending|Resolved|In progress}\n"
                 "Priority: {|High|Medium|Low|Urgent}\n"
                 f"Requester: {{A.full}} <{{A.email}}>\nCreated: {{datetime}}\nAssignee: {{B.full}}\nSubject: {subj}\n\n"
-                "Description:\n" + _sents(g, TICKET_DESC, 1, 4))
+                "Description:\n" + _sents(g, TICKET["descriptions"], 1, 4))
     elif rng.random() < 0.5:
         proj = rng.choice(["OPS", "WEB", "APP", "SUP", "INFRA", "PAY"])
         head = (f"{proj}-{rng.randint(10, 9999)}: {subj}\nReporter: {{A.username}}\nAssignee: {{B.username}}\n"
                 "Environment: {!os}, {!browser}\n\nSteps to reproduce:\n1. Log in as {A.email}\n2. Click {!ui}\n"
-                "3. Observe {!http}\n\n" + _sents(g, TICKET_DESC, 1, 2))
+                "3. Observe {!http}\n\n" + _sents(g, TICKET["descriptions"], 1, 2))
     else:
         head = ("Customer {A.full} (ID {A.customer_id}) {|called|e-mailed|wrote in|chatted} on {date} at {time}. "
-                + _sents(g, TICKET_DESC, 1, 4))
+                + _sents(g, TICKET["descriptions"], 1, 4))
     updates = []
     for _ in range(rng.randint(0, 3)):
         if rng.random() < 0.6:
-            updates.append("{B.first} ({datetime}):\n" + _one(g, TICKET_AGENT))
+            updates.append("{B.first} ({datetime}):\n" + _one(g, TICKET["agent"]))
         else:
-            updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET_REPLY))
+            updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET["replies"]))
     return head + ("\n\n---\n" + "\n\n".join(updates) if updates else "")
 
 
 # ---- clinical: SOAP notes, discharge summaries, referrals ------------------------------------
 
-CLIN_HISTORY = (
-    "{A.title} is {A.a_age} {A.job} presenting with {|chest pain|shortness of breath|headaches|abdominal pain|"
-    "fatigue|dizziness|a persistent cough} for {duration}.",
-    "Known {A.diagnosis}, diagnosed in {year} at {hospital}.",
-    "{A.He} lives with {A.his} {spouse.rel} in {A.city} and works at {A.employer}.",
-    "Non-smoker; drinks about {!qty} units of alcohol a week.",
-    "Family history: {A.father} had {diagnosis}.",
-    "Seen by {B.dr} at {clinic} on {date}.",
-    "{A.He} returned from {country} on {date} and reports fever since.",
-    "Takes {!drug} {!dose} daily and {!drug} as needed.",
-    "No known drug allergies.",
-    "{A.His} {daughter.rel}, {daughter.full}, attended and helped with the history.",
-    "Previous admission to {hospital} in {month_year} with {diagnosis}.",
-    "{A.He} is {A.religion} and declines blood products.",
-    "Patient reports low mood since losing {A.his} job at {A.employer} in {month_year}.",
-    "Carer {C.full} visits twice daily ({C.phone}).",
-    "Lives alone in a first-floor flat in {A.city}; {A.his} {son.rel} {son.first} visits weekly.",
-    "Works night shifts as {A.a_job}, which {A.he} feels makes the symptoms worse.",
-    "Was seen at {hospital} A&E on {date} and discharged the same day.",
-    "Travelled to {country} for a wedding in {month_year}.",
-    "Ex-smoker, stopped in {year}.",
-)
-CLIN_EXAM = (
-    "BP {!bp}, pulse {!qty}0, temperature {!temp}, weight {!weight}.",
-    "Chest clear; heart sounds normal.", "Abdomen soft, non-tender.", "BMI {!bmi}.",
-    "Alert and oriented; Glasgow Coma Scale 15.", "No signs of {!disease}.", "Height {!height}.",
-    "Oxygen saturation {!pct} on room air.",
-)
-CLIN_PLAN = (
-    "Start {!drug} {!dose} twice daily.", "Bloods today; review results on {date_next}.",
-    "Referral to {C.dr} at {hospital}.", "Follow-up in {!period} at {clinic}.",
-    "Advised to call {office_phone} if symptoms worsen.", "Sick note issued until {date_next}.",
-    "Leaflet on {!disease} given.", "Discussed with {D.dr}, consultant on call.",
-    "Booked for an MRI at {hospital} on {date_next} at {time}.", "Continue {!drug}; stop {!drug}.",
-    "Safety-netting advice given; {A.he} will call {B.dr} if no better.",
-    "Repeat prescription sent to {shop}.",
-    "Fit note: not fit for work until {date_next}.",
-)
 
 
 def _clinical(g: _G) -> str:
@@ -2901,58 +2525,25 @@ def _clinical(g: _G) -> str:
                            "Clinician: {B.dr}",
                            "{clinic}\nName: {A.CAPS_LAST}\nD.O.B.: {A.dob_num}\nHospital no.: {A.patient_id}\nSeen: "
                            "{datetime}"])
-        return (head + "\n\nS: " + _sents(g, CLIN_HISTORY, 2, 4) + "\nO: " + _sents(g, CLIN_EXAM, 1, 3)
-                + "\nA: {A.diagnosis}\nP: " + _sents(g, CLIN_PLAN, 1, 3) + "\n\n{B.dr}"
+        return (head + "\n\nS: " + _sents(g, CLINICAL["history"], 2, 4) + "\nO: " + _sents(g, CLINICAL["exam"], 1, 3)
+                + "\nA: {A.diagnosis}\nP: " + _sents(g, CLINICAL["plan"], 1, 3) + "\n\n{B.dr}"
                 + g.rng.choice(["", "\n{med_role}"]))
     if kind < 0.7:
         return ("DISCHARGE SUMMARY\n{hospital1}\n\nPatient: {A.full}\nDate of birth: {A.dob}\nAddress: {A.addr}\n"
                 "NHS/ID no.: {A.natid}\nAdmitted: {date}\nDischarged: {date}\nConsultant: {B.dr}\n\n"
-                "Diagnosis: {A.diagnosis}\n\nHospital course:\n" + _sents(g, CLIN_HISTORY + CLIN_EXAM, 2, 5)
+                "Diagnosis: {A.diagnosis}\n\nHospital course:\n"
+                + _sents(g, CLINICAL["history"] + CLINICAL["exam"], 2, 5)
                 + "\n\nMedications on discharge:\n- {!drug} {!dose}\n- {!drug} {!dose}\n\nFollow-up:\n"
-                + _sents(g, CLIN_PLAN, 1, 3)
+                + _sents(g, CLINICAL["plan"], 1, 3)
                 + "\n\nGP: {C.dr}, {clinic}")
     return ("{clinic1}\n{address_block}\nTel: {office_phone}\n\n{date}\n\nDear {C.dr},\n\nRe: {A.full}, DOB {A.dob}, "
-            "{A.addr}\n\nThank you for seeing this {A.age_hyph} {A.man}. " + _sents(g, CLIN_HISTORY, 2, 4) + "\n\n"
-            + _sents(g, CLIN_EXAM + CLIN_PLAN, 1, 3) + "\n\nYours sincerely,\n\n{B.dr}\n{med_role}")
+            "{A.addr}\n\nThank you for seeing this {A.age_hyph} {A.man}. " + _sents(g, CLINICAL["history"], 2, 4)
+            + "\n\n"
+            + _sents(g, CLINICAL["exam"] + CLINICAL["plan"], 1, 3) + "\n\nYours sincerely,\n\n{B.dr}\n{med_role}")
 
 
 # ---- casenote: social work and case management -----------------------------------------------
 
-CASE_ENTRIES = (
-    "Home visit to {A.full} at {A.addr}. {A.He} was alone; the flat was cold and there was little food.",
-    "Phone call from {C.full} ({C.rel}), worried that {A.first} has not collected {A.his} medication.",
-    "{A.first} attended the appointment at {clinic} with {A.his} support worker {B.first}.",
-    "Strategy meeting with {police} and {school}; {child.first} ({child.age_years}) to stay with {grandmother.full}.",
-    "Rent arrears of {money} reported by {landlord}; referral made to {charity}.",
-    "{A.title} disclosed that {A.his} ex-partner {D.full} has been contacting {A.him} from {D.mobile}.",
-    "Benefits claim submitted; reference {ref}.",
-    "{A.first} said {A.he} feels isolated since moving from {city} and has no family nearby.",
-    "Discussed with team manager {B.full}; case to remain open.",
-    "Unannounced visit at {time}; no answer. Card left.",
-    "School reports {child.first} has missed {!qty} days this term.",
-    "{A.first} is a {A.nationality} national with {A.religion} faith; interpreter needed for {A.his} mother.",
-    "Safeguarding concern raised by {E.dr} at {hospital} on {date}.",
-    "Food bank voucher issued for {charity}.",
-    "{A.first} has started a course at {university} and seems more settled.",
-    "Emailed housing officer {F.full} ({F.work_email}) about the damp in the bathroom.",
-    "Police attended {A.addr} on {date} following a domestic incident; crime no. {incident_no}.",
-    "{A.first} has a diagnosis of {A.diagnosis} and struggles with stairs.",
-    "New mobile number for {A.first}: {A.mobile}.",
-    "Referral closed by {!generic_org} as the family has moved to {city}.",
-    "Joint visit with {G.full} from {charity}; {A.first} agreed to a referral for counselling.",
-    "{A.first} reports that {A.his} benefits were stopped on {date}; the letter gives {office_phone} as the contact "
-    "number.",
-    "Transport arranged to {hospital} for {A.his} appointment on {date_next} at {time}.",
-    "{A.first_poss} neighbour, {H.full}, says the children are often left alone in the evenings.",
-    "Interpreter ({|Arabic|Tigrinya|Dari|Polish|Romanian|Somali}) booked for the review on {date_next}.",
-    "Housing application {ref} submitted to {council}; {A.first} is on the waiting list.",
-    "{A.first} has been sleeping at {A.his} sister {sister.first_poss} flat in {city} since {date}.",
-    "Missed appointment at {clinic}; rebooked for {date_next}.",
-    "Child protection conference held on {date}; {child.full} placed on a plan under the category of neglect.",
-    "Called {A.first} on {A.mobile}; {A.he} sounded tired but said things are better.",
-    "Supervision with {B.full}: agreed to close the case if the next two visits go well.",
-    "{A.first} was discharged from {hospital} on {date} and is now staying at {address}.",
-)
 
 
 def _casenote(g: _G) -> str:
@@ -2963,7 +2554,7 @@ def _casenote(g: _G) -> str:
                            "Service user: {A.formal}\nAllocated worker: {B.full}"])
         entries = []
         d = g.date(-400, -30)
-        for s in _pick(g, CASE_ENTRIES, rng.randint(3, 8)):
+        for s in _pick(g, CASENOTE["entries"], rng.randint(3, 8)):
             d += dt.timedelta(days=rng.randint(1, 21))
             entries.append(_lit(g.fmt(d)) + rng.choice([" – ", ": ", " ", "\t"]) + s
                            + rng.choice(["", " ({B.initials})", " – {B.first}"]))
@@ -2971,62 +2562,12 @@ def _casenote(g: _G) -> str:
     return ("ASSESSMENT SUMMARY\n\nName: {A.full}\nDOB: {A.dob}\nAddress: {A.addr}\n"
             "Referred by: {E.full}, {employer}\n\n"
             "Household:\n- {A.full} ({A.age}), {A.job}\n- {child.full} ({child.age}), attends {school}\n"
-            "- {partner.full} ({partner.age})\n\nConcerns:\n" + _sents(g, CASE_ENTRIES, 2, 4)
-            + "\n\nPlan:\n" + _sents(g, CASE_ENTRIES, 1, 2) + "\n\nWorker: {B.full}, {B.work_phone}")
+            "- {partner.full} ({partner.age})\n\nConcerns:\n" + _sents(g, CASENOTE["entries"], 2, 4)
+            + "\n\nPlan:\n" + _sents(g, CASENOTE["entries"], 1, 2) + "\n\nWorker: {B.full}, {B.work_phone}")
 
 
 # ---- hr_letter: offers, warnings, terminations, references -----------------------------------
 
-HR_OFFER = (
-    "We are delighted to offer you the position of {A.job} at {employer1}, starting on {date_next}.",
-    "Your starting salary will be {salary} per annum, paid monthly into {A.account}.",
-    "You will report to {B.full}, {position}, at our {city} office.",
-    "This offer is subject to satisfactory references and proof of your right to work (passport {A.passport}).",
-    "Payroll has your {A.natid_named} on file.",
-    "Your employee number will be {A.employee_id}.",
-    "The role is based at {address}, with up to two days a week from home.",
-    "Please sign and return the enclosed contract by {date_next}.",
-    "You are entitled to 25 days' annual leave plus public holidays such as {!holiday}.",
-    "A probation period of {!period} applies, as set out in {!figure} of the handbook.",
-    "Your first day will start at {time} with an induction from {!team}.",
-)
-HR_WARNING = (
-    "This letter confirms the outcome of the disciplinary hearing held on {date} with {B.full} and {C.full}.",
-    "You were absent without authorisation on {date}, {date} and {date}.",
-    "On {date} you were seen by {C.full} using the company vehicle ({A.plate}) for personal journeys.",
-    "You have therefore been given a written warning, which will remain on your file for {duration}.",
-    "You have the right to appeal to {D.full} within {!period} of this letter.",
-    "We are aware that you have been dealing with {A.diagnosis}, and occupational health ({clinic}) can offer support.",
-    "Further misconduct may lead to dismissal under section {!section} of the disciplinary policy.",
-    "Your representative, {E.full} of {org}, was present at the meeting.",
-    "The investigation, carried out by {C.full} between {date} and {date}, found that you had shared customer "
-    "records with {D.full}.",
-    "This warning concerns your conduct towards {D.full} at the team event on {date}.",
-)
-HR_TERMINATION = (
-    "Following our meeting on {date}, I am writing to confirm that your employment with {employer1} will end on "
-    "{date_next}.",
-    "Your role as {A.job} has been identified as redundant following the restructure of {!team}.",
-    "You will receive a redundancy payment of {money_big}, paid into your account ending {!masked}.",
-    "Your final salary, including {!qty} days of untaken holiday, will be paid on {date_next}.",
-    "Please return your laptop (serial {A.imei}) and ID badge to {B.full} before your last day.",
-    "You were dismissed for gross misconduct after the investigation into events on {date}.",
-    "Your P45 will be sent to {A.addr}.",
-    "We thank you for your {years} of service.",
-    "Your notice period of {!period} runs from {date}.",
-    "Your pension with {insurer} will be transferred on request.",
-)
-HR_REFERENCE = (
-    "I am pleased to provide a reference for {A.full}, who worked at {employer1} from {month_year} to {month_year}.",
-    "{A.He} was employed as {A.a_job} and reported directly to me.",
-    "{A.first} was reliable, punctual and well liked by colleagues and clients.",
-    "During {A.his} time with us {A.he} led the migration of our systems to {!software}.",
-    "{A.His} sickness absence record was good, apart from {duration} in {year}.",
-    "I would have no hesitation in re-employing {A.him}.",
-    "Please contact me on {B.work_phone} or {B.work_email} if you need further information.",
-    "{A.He} left us in {month_year} to move to {city}.",
-    "{A.first} covered for {C.full} during {C.his} parental leave.",
-)
 
 
 def _letter(g: _G, org_slot: str, body: str, subject: str, closing: str, role: str) -> str:
@@ -3047,8 +2588,9 @@ def _letter(g: _G, org_slot: str, body: str, subject: str, closing: str, role: s
 def _hr_letter(g: _G) -> str:
     rng = g.rng
     kind = rng.randrange(4)
-    pool, subj = [(HR_OFFER, "Offer of employment"), (HR_WARNING, "Re: Written warning"),
-                  (HR_TERMINATION, "Termination of employment"), (HR_REFERENCE, "Reference: {A.full}")][kind]
+    pool, subj = [(HR_LETTER["offer"], "Offer of employment"), (HR_LETTER["warning"], "Re: Written warning"),
+                  (HR_LETTER["termination"], "Termination of employment"),
+                  (HR_LETTER["reference"], "Reference: {A.full}")][kind]
     if "{" not in subj:
         subj = rng.choice([subj, subj.upper(), "Re: " + subj.lower(), subj + " – {A.employee_id}"])
     return _letter(g, "employer", _paras(g, pool, rng.randint(2, 4), 1, 2), subj,
@@ -3057,63 +2599,14 @@ def _hr_letter(g: _G) -> str:
 
 # ---- legal_letter: solicitors' letters and notices -------------------------------------------
 
-LEGAL_LBA = (
-    "We act for {C.full} of {C.addr} in connection with the sum of {money_big} owed to our client.",
-    "Despite reminders on {date} and {date}, the invoice {invoice_no} remains unpaid.",
-    "Unless payment is received within {!period}, we are instructed to issue proceedings in {court} without further "
-    "notice.",
-    "Payment should be made to our client account, {iban}, quoting {ref}.",
-    "This letter is sent in accordance with the Pre-Action Protocol and {!law}.",
-    "Our client was injured on {date} at {address} and suffered {injury}.",
-    "We enclose a copy of the report of {D.dr} of {hospital}.",
-    "If you are insured, please pass this letter to your insurers immediately.",
-    "Our client's bank details are {iban} (account name {C.full}).",
-    "The goods, a {!product}, were returned on {date} but no refund has been made.",
-    "Our client has suffered loss of earnings of {money} as a {C.job} at {C.employer}.",
-    "If you dispute the claim, please explain why by {date_next}.",
-)
-LEGAL_NOTICE = (
-    "You are required to leave the property at {A.addr} by {date_next}.",
-    "This notice is given under {!law} because rent of {rent} per month has not been paid since {month_year}.",
-    "The arrears now stand at {money}.",
-    "If you do not leave, the landlord, {C.full}, may apply to {court} for a possession order.",
-    "You may wish to seek advice from {charity} or call {office_phone}.",
-    "Served by hand on {date} at {time} by {B.full}.",
-    "The tenancy of {A.addr} began on {date} at a rent of {rent} per month.",
-    "Landlord: {C.full}, {C.addr}, telephone {C.phone}.",
-    "Tenants named on the agreement: {A.full} and {partner.full}.",
-)
-LEGAL_CEASE = (
-    "We act for {C.full}. It has come to our client's attention that you have been publishing statements about "
-    "{C.him} on the account {A.handle}.",
-    "The posts of {date} and {date} falsely allege that our client was dismissed by {employer}.",
-    "You must remove the posts and stop contacting our client at {C.email} and {C.mobile}.",
-    "You have also been seen outside our client's home on {street} on several occasions.",
-    "Unless you confirm in writing by {date_next} that you will comply, our client will seek an injunction under "
-    "{!law}.",
-    "On {date} you sent {!qty} messages to our client's work address at {employer}.",
-    "You also posted our client's home address and {C.his} {son.rel}'s school, {school}, online.",
-    "Copies of the screenshots, taken on {date}, are enclosed.",
-)
-LEGAL_HEARING = (
-    "Take notice that the hearing in case {case_no}, {C.formal} v {A.formal}, is listed at {court} on {date_next} at "
-    "{time}.",
-    "The hearing will take place in Court {!qty}, {address}.",
-    "You must bring photo identification (for example your passport, {A.passport}).",
-    "If you do not attend, the court may make an order in your absence.",
-    "Interpreters in {|Arabic|Polish|Romanian|Somali|Tigrinya|Portuguese|Vietnamese} can be booked through "
-    "{!generic_org}.",
-    "Judge: {D.full}.",
-    "The claimant, {C.full}, is represented by {E.full} of {law_firm}.",
-    "Any documents must be filed by {date_next} quoting {case_no}.",
-    "Please arrive by {time}; the court building opens at {time}.",
-)
 
 
 def _legal_letter(g: _G) -> str:
     rng = g.rng
-    pool, subj = rng.choice([(LEGAL_LBA, "LETTER BEFORE ACTION"), (LEGAL_NOTICE, "NOTICE SEEKING POSSESSION"),
-                             (LEGAL_CEASE, "Cease and desist"), (LEGAL_HEARING, "NOTICE OF HEARING")])
+    pool, subj = rng.choice([(LEGAL_LETTER["before_action"], "LETTER BEFORE ACTION"),
+                             (LEGAL_LETTER["notice_to_quit"], "NOTICE SEEKING POSSESSION"),
+                             (LEGAL_LETTER["cease"], "Cease and desist"),
+                             (LEGAL_LETTER["hearing"], "NOTICE OF HEARING")])
     refs = rng.choice(["Our ref: {ref}\nYour ref: {ref}\n", "Ref: {ref}\n", "Claim no. {case_no}\n", ""])
     body = refs + ("WITHOUT PREJUDICE\n\n" if rng.random() < 0.2 else "") + _paras(g, pool, rng.randint(2, 4), 1, 2)
     return _letter(g, "law_firm", body, subj, rng.choice(["Yours faithfully,", "Yours sincerely,"]), "{legal_role}")
@@ -3121,59 +2614,6 @@ def _legal_letter(g: _G) -> str:
 
 # ---- form: key: value blocks, profiles, CRM records, tables, JSON -----------------------------
 
-FORM_FIELDS = (  # (keys, value templates)
-    (("Name", "Full name", "Customer name", "Applicant", "Patient name", "Contact"),
-     ("{A.full}", "{A.CAPS}", "{A.formal}")),
-    (("First name", "Given name", "Forename"), ("{A.first}",)),
-    (("Last name", "Surname", "Family name"), ("{A.last}",)),
-    (("Date of birth", "DOB", "Birth date", "D.O.B."), ("{A.dob}", "{A.dob_num}")),
-    (("Age",), ("{A.age}",)),
-    (("Nationality", "Citizenship"), ("{A.nationality}",)),
-    (("Address", "Home address", "Street address", "Residential address"), ("{A.addr}",)),
-    (("City", "Town", "City of residence"), ("{A.city}",)),
-    (("Postcode", "ZIP", "Postal code", "PIN code"), ("{A.postcode}",)),
-    (("Country",), ("{A.country}",)),
-    (("Phone", "Mobile", "Tel", "Contact number", "Cell", "Telephone"), ("{A.mobile}", "{A.phone}")),
-    (("Email", "E-mail", "Email address"), ("{A.email}",)),
-    (("Occupation", "Job title", "Profession"), ("{A.job}",)),
-    (("Employer", "Company", "Workplace"), ("{A.employer}",)),
-    (("ID number", "National ID", "Passport no.", "Document number"), ("{A.natid}", "{A.passport}")),
-    (("IBAN", "Bank account", "Bank details"), ("{A.iban}",)),
-    (("Card number",), ("{A.card}",)),
-    (("Customer ID", "Member no.", "Client ref", "Account no."), ("{A.customer_id}", "{A.member_id}")),
-    (("Emergency contact", "Next of kin"),
-     ("{spouse.full} ({spouse.rel}), {spouse.phone}", "{spouse.full}, {spouse.mobile}")),
-    (("Religion",), ("{A.religion}",)),
-    (("Ethnicity", "Ethnic origin"), ("{A.ethnicity}",)),
-    (("Medical conditions", "Conditions"), ("{A.diagnosis}", "{A.condition}")),
-    (("Vehicle reg", "Licence plate", "Car registration"), ("{A.plate}",)),
-    (("Username", "Login", "User ID"), ("{A.username}", "{A.uid}")),
-    (("Website", "LinkedIn", "Profile"), ("{A.url}",)),
-    (("School", "University", "Education"), ("{A.school}", "{A.university}")),
-    (("Registered", "Member since", "Created", "Signed up"), ("{date}", "{stamp}")),
-    (("IP address", "Last login IP"), ("{A.ip}",)),
-    (("Place of birth", "Birthplace"), ("{A.birthplace}", "{A.birthplace}, {A.birthcountry}")),
-)
-FORM_NEUTRAL = (
-    (("Status",), ("{|Active|Pending|Closed|Verified|Suspended}",)),
-    (("Newsletter", "Marketing consent"), ("{|Yes|No|Opted out}",)),
-    (("Source", "Channel"), ("{|Web|Referral|Walk-in|Phone|App}",)),
-    (("Priority",), ("{|High|Normal|Low}",)),
-    (("Plan", "Tier"), ("{|Basic|Premium|Family|Gold|Free}",)),
-    (("Device",), ("{!device}",)), (("Browser",), ("{!browser}",)), (("App version",), ("{!version}",)),
-    (("Marital status",), ("{|Single|Married|Divorced|Widowed|Prefer not to say}",)),
-    (("Sex", "Gender"), ("{|M|F|Male|Female|X}",)),
-)
-PROFILE_ABOUT = (
-    "{A.religion}, non-smoker, love hiking and {!holiday} markets.",
-    "Originally from {A.birthplace}, living in {A.city} for {duration}.",
-    "Looking for someone who doesn't mind my {!product} obsession.", "Insta: {A.handle}", "Height: {!height}",
-    "{A.job} by day, amateur chef by night.", "Recently moved from {city} for work at {A.employer}.",
-    "Two kids, one dog, zero patience for bad coffee.",
-    "Fluent in sarcasm and {|Spanish|French|Arabic|Tagalog|Yoruba}.",
-    "Studied at {A.university}.", "Proud {A.nationality}.", "Marathon PB at {city} in {year}.",
-    "If you can beat me at chess we should talk.", "Message me on {!app}.",
-)
 
 
 def _kv(g: _G, fields: list[tuple], style: str) -> str:
@@ -3203,7 +2643,7 @@ def _kv(g: _G, fields: list[tuple], style: str) -> str:
 
 def _form(g: _G) -> str:
     rng = g.rng
-    fields = rng.sample(FORM_FIELDS, rng.randint(4, 12)) + rng.sample(FORM_NEUTRAL, rng.randint(0, 3))
+    fields = rng.sample(FORM["fields"], rng.randint(4, 12)) + rng.sample(FORM["neutral_fields"], rng.randint(0, 3))
     rng.shuffle(fields)
     title = rng.choice(["", "REGISTRATION FORM\n\n", "Customer record\n", "New patient form\n\n",
                         "Membership application\n",
@@ -3217,7 +2657,7 @@ def _profile(g: _G) -> str:
     kind = rng.randrange(3)
     if kind == 0:
         return ("{A.first}, {A.age}\n{A.job} · {A.city}\n\n" + rng.choice(["About me: ", "", "Bio: "])
-                + _sents(g, PROFILE_ABOUT, 2, 5))
+                + _sents(g, FORM["about"], 2, 5))
     if kind == 1:
         return ("{A.full}\n{A.handle}\n{A.job} at {A.employer} | {A.city}" + rng.choice([" | {A.pronouns}", ""])
                 + "\n{A.url}\nJoined {month_year}\n{!qty}00 followers")
@@ -3254,23 +2694,6 @@ def _table(g: _G) -> str:
 
 # ---- cv: resumes -------------------------------------------------------------------------------
 
-CV_BULLETS = (
-    "Led a team of {!qty} engineers delivering a {!skill} migration.", "Cut processing time by {!pct}.",
-    "Managed budgets of up to {money_big}.", "Trained new staff on {!software}.",
-    "Introduced {!skill} dashboards used by {!team}.", "Handled {!qty}0+ customer enquiries a day.",
-    "Reported directly to {B.full}, {position}.", "Opened the new branch in {city}.",
-    "Won {award} in {year}.", "Volunteered at {charity} every {!weekday}.",
-    "Responsible for {!qty} stores across {region}.",
-    "Mentored {!qty} junior analysts.",
-    "Negotiated supplier contracts worth {money_big} a year.",
-    "Built the {!skill} pipeline now used in production.",
-    "Ran the night shift at {hospital} during the winter surge.",
-    "Promoted to {position} within {duration}.",
-    "Spoke at the {city} {!skill} meetup in {year}.",
-    "Set up the company's first office in {city_any}.",
-    "Kept {!pct} uptime on customer-facing systems.",
-    "Handled payroll for {!qty}0 staff using {!software}.",
-)
 
 
 def _cv(g: _G) -> str:
@@ -3288,8 +2711,8 @@ def _cv(g: _G) -> str:
         until = rng.choice(["Present", "present", "now", "{month_year}", "{month_year}"])
         exp.append(rng.choice(["{position} – {employer}, {city}\n{month_year} – " + until,
                                "{month_year} – {month_year}: {position}, {employer} ({city})",
-                               "{employer} | {position} | {year}–{year}"]) + "\n- " + "\n- ".join(_pick(g, CV_BULLETS,
-                               rng.randint(1, 3))))
+                               "{employer} | {position} | {year}–{year}"])
+                   + "\n- " + "\n- ".join(_pick(g, CV["bullets"], rng.randint(1, 3))))
     out.append("\n\n".join(exp))
     out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
         ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + SUBJECTS + "}, {A.university}, {year}",
@@ -3303,53 +2726,6 @@ def _cv(g: _G) -> str:
 
 # ---- log: syslog, access logs, application logs, JSON, audit trails ---------------------------
 
-LOG_SYSLOG = (
-    "sshd[{!pid}]: Failed password for invalid user {username} from {ip} port {!port} ssh2",
-    "sshd[{!pid}]: Accepted publickey for {A.username} from {A.ip} port {!port} ssh2",
-    "sshd[{!pid}]: pam_unix(sshd:session): session opened for user {A.username} by (uid=0)",
-    "sshd[{!pid}]: Invalid user {username} from {ip} port {!port}",
-    "sshd[{!pid}]: Connection closed by {ip} port {!port} [preauth]",
-    "sudo: {A.username} : TTY=pts/0 ; PWD=/home/{A.username} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx",
-    "dhcpd[{!pid}]: DHCPACK on {ip_private} to {mac} via eth0",
-    "postfix/smtp[{!pid}]: to=<{email}>, relay=mx1.mail.example[{ip_public}]:25, status=sent (250 2.0.0 OK)",
-    "login[{!pid}]: FAILED LOGIN (2) on '/dev/tty1' FOR '{A.username}', Authentication failure",
-)
-LOG_SYSLOG_NEUTRAL = (
-    "systemd[1]: Started Daily apt upgrade and clean activities.",
-    "CRON[{!pid}]: (root) CMD (run-parts /etc/cron.hourly)",
-    "kernel: [{!pid}.{!qty}] eth0: link up, 1000 Mbps, full duplex", "systemd[1]: nginx.service: Succeeded.",
-    "sshd[{!pid}]: Server listening on {!loopback} port 22.",
-    "rsyslogd: [origin software=\"rsyslogd\"] rsyslogd was HUPed",
-)
-LOG_APP = (
-    "INFO  [auth] User {A.email} logged in from {A.ip} (session {session_id})",
-    "WARN  [payments] Card {!masked} declined for customer {A.customer_id}: insufficient funds",
-    "ERROR [orders] Failed to ship order {order_no} to {A.addr}: {!error}",
-    "DEBUG [api] GET {!path} user_id={A.uid} took {!qty}ms",
-    "INFO  [mailer] Sent password reset link to {A.email}",
-    "WARN  [auth] {!qty} failed logins for {A.username} from {ip}",
-    "INFO  [profile] {A.uid} changed phone number to {A.mobile}",
-    "ERROR [sync] Could not match contact \"{A.full}\" ({A.email}): duplicate",
-    "INFO  [checkout] Order {order_no} placed by {A.full}, total {money}",
-    "INFO  [gdpr] Export requested by {A.email}, ticket {ticket}",
-    "WARN  [geo] Login for {A.username} from unusual location {city} ({ip_public})",
-    "INFO  [kyc] Document {A.passport} verified for customer {A.customer_id}",
-)
-LOG_APP_NEUTRAL = (
-    "INFO  Started worker {!reqid}", "WARN  Disk usage at {!pct} on {!host}", "INFO  Listening on {!loopback}:{!port}",
-    "ERROR {!error} while calling {!path}", "INFO  Deployed {!build} ({!commit})", "DEBUG cache hit ratio {!pct}",
-    "INFO  Scheduled job finished in {!qty}ms", "WARN  Retrying request {!reqid} after {!http}", "INFO  Patched {!cve}",
-)
-LOG_AUDIT = (
-    "user={A.username} action=EXPORT object=patient/{A.patient_id} result=success src={A.ip}",
-    "user={A.email} action=LOGIN result=failure reason=bad_password src={ip}",
-    "user={B.username} action=VIEW object=customer/{A.customer_id} src={B.ip}",
-    "user={A.username} action=UPDATE field=address old=\"{address}\" src={A.ip}",
-    "actor={B.username} action=DELETE object=user/{A.uid} src={B.ip}",
-)
-UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
-      "curl/8.4.0", "python-requests/2.31.0", "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0")
 
 
 def _log(g: _G) -> str:
@@ -3364,17 +2740,17 @@ def _log(g: _G) -> str:
         personal = rng.random() < 0.6
         if kind == "syslog":
             ts = _lit(_stamp(rng, when, "syslog"))
-            lines.append(f"{ts} {host} " + _one(g, LOG_SYSLOG if personal else LOG_SYSLOG_NEUTRAL))
+            lines.append(f"{ts} {host} " + _one(g, LOG["syslog"] if personal else LOG["syslog_neutral"]))
         elif kind == "access":
             user = rng.choice(["-", "-", "{A.username}", "{A.email}"]) if personal else "-"
             ip = "{A.ip}" if personal else "{ip}"
             method = rng.choice(["GET", "POST", "GET", "PUT"])
             lines.append(f"{ip} - {user} [{_lit(_stamp(rng, when, 'clf'))}] \"{method} "
                          f"{{!path}} HTTP/1.1\" {rng.choice([200, 200, 200, 302, 304, 401, 403, 404, 500])} "
-                         f"{rng.randint(120, 90000)} \"-\" \"{rng.choice(UA)}\"")
+                         f"{rng.randint(120, 90000)} \"-\" \"{rng.choice(LOG['user_agents'])}\"")
         elif kind == "app":
             ts = _lit(_stamp(rng, when, rng.choice(["pylog", "iso_ms", "space"])))
-            lines.append(f"{ts} " + _one(g, LOG_APP if personal else LOG_APP_NEUTRAL))
+            lines.append(f"{ts} " + _one(g, LOG["app"] if personal else LOG["app_neutral"]))
         elif kind == "json":
             ts = _lit(_stamp(rng, when, "iso_ms"))
             fields = [f'"ts":"{ts}"', f'"level":"{rng.choice(["info", "warn", "error", "debug"])}"']
@@ -3389,7 +2765,7 @@ def _log(g: _G) -> str:
             lines.append("{lb}" + ",".join(fields) + "{rb}")
         else:
             ts = _lit(_stamp(rng, when, "iso_z"))
-            lines.append(f"{ts} " + _one(g, LOG_AUDIT))
+            lines.append(f"{ts} " + _one(g, LOG["audit"]))
     return "\n".join(lines)
 
 
@@ -3405,30 +2781,6 @@ def _log_windows(g: _G) -> str:
 
 # ---- minutes: meeting minutes ------------------------------------------------------------------
 
-MINUTES_ITEMS = (
-    "{A.first} welcomed {G.full}, who has joined {org1} as {position}.",
-    "The minutes of the meeting on {date} were approved.",
-    "{B.first} reported that spending is {!pct} under forecast.",
-    "{C.initial} raised concerns about the {!product} contract with {org}.",
-    "It was agreed that {D.first} would contact {H.full} at {council} before {date_next}.",
-    "{E.full} has been off sick since {date}; {B.first} will cover {E.his} duties.",
-    "{F.first} announced {F.his} retirement after {years} with the organisation.",
-    "{!meeting} will move to {!room}.",
-    "{B.first} will circulate the revised budget ({!figure}) by {date_next}.",
-    "A complaint from a resident, {I.full} of {I.addr}, was discussed; {D.first} to reply.",
-    "The board noted the resignation of {J.full} as treasurer.",
-    "{C.first} presented the results of the survey: {!pct} of members were satisfied.",
-    "Members agreed to hold the summer event at {hotel} on {date_next}.",
-    "No other business.",
-    "{A.first} thanked {C.first} for organising the {!holiday} collection.",
-    "{C.first} reported that the grant from {charity} ({money_big}) has been received.",
-    "{B.first} will meet {K.full} from {org} on {date_next} to discuss the lease.",
-    "Members noted the death of former chair {L.full} and sent condolences to the family.",
-    "Safeguarding: one concern was reported on {date}; details held by {D.first}.",
-    "{E.first} asked that staff stop using personal e-mail ({E.email}) for work.",
-    "The audit by {org} found no major issues.",
-    "{A.first} will step down as chair in {month_year}; nominations to {A.work_email}.",
-)
 
 
 def _minutes(g: _G) -> str:
@@ -3441,7 +2793,7 @@ def _minutes(g: _G) -> str:
     present = "Present: {A.full} (Chair), {B.full}, {C.initial}, {D.full}" + rng.choice([", {E.full}", ""])
     apologies = rng.choice(["\nApologies: {F.full}", "\nApologies: {F.initial}, {J.full}", ""])
     items = []
-    for i, s in enumerate(_pick(g, MINUTES_ITEMS, rng.randint(3, 7)), 1):
+    for i, s in enumerate(_pick(g, MINUTES["items"], rng.randint(3, 7)), 1):
         items.append(f"{i}. " + s)
     actions = ""
     if rng.random() < 0.6:
@@ -3454,38 +2806,6 @@ def _minutes(g: _G) -> str:
 
 # ---- review: product, place, forum and app reviews ---------------------------------------------
 
-REVIEW_PRODUCT = (
-    "Bought the {!product} for my {son.rel} and it stopped charging after {!period}.", "Does what it says. {!rating}.",
-    "Customer service ({!courier} delivery) was slow but the seller, {org}, refunded me quickly.",
-    "Screen is great, battery not so much – {!pct} gone by lunchtime.", "Much better than my old {!product}.",
-    "Arrived a day late, box damaged.", "Works with {!os} out of the box.", "Had to return it; support was useless.",
-    "Paid {!price}, worth every penny.", "My {A.husband} uses it every {!weekday}.",
-    "Gave one to my {A.father} for {!holiday}; {A.he} loves it.",
-    "Stopped working after the {!build} firmware update.",
-    "The replacement arrived at my work address in {city} the next day.",
-)
-REVIEW_PLACE = (
-    "Stayed at {hotel1} in {month_year} with my {spouse.rel} for our anniversary.",
-    "The staff were lovely, especially {B.first} at reception.", "Room {!qty}0{!qty} was noisy because of the bar.",
-    "Breakfast was average; the coffee machine was broken all week.", "We booked through {!brand} and paid {money}.",
-    "Manager {C.full} sorted out our problem within the hour.", "Parking is a nightmare on {street}.",
-    "Would definitely come back for {!holiday}.", "Dinner for four came to {money} with drinks.",
-    "The owner, {C.first}, remembered us from last year!",
-    "We came for my {A.husband}'s 40th and the staff made a cake.",
-    "Booked in the name of {A.last}, table for {!qty}.",
-    "Our guide, {C.first}, picked us up from {street} at {time}.",
-)
-FORUM_POSTS = (
-    "Has anyone had problems with the {!car} gearbox? Mine started slipping at {!distance}.",
-    "I live in {A.city} and the nearest dealer is useless.", "Edit: solved, it was the {!software} update.",
-    "Try resetting it with {!ui} – worked for me.", "PM me if you're near {city}, I have a spare part.",
-    "My {A.brother} had the same thing on his {!car}.", "Error {!error} again after {!build}.",
-    "Thanks {B.handle}, that fixed it!", "Quoting {B.handle}: \"check the fuse first\".",
-    "I've been a member since {year} and never seen this.",
-    "Posting from {city}, UK spec car.",
-    "Same here on my {!device}, {!os}.",
-    "Ask for {C.first} at {shop}, he knows these engines.",
-)
 
 
 def _review(g: _G) -> str:
@@ -3495,45 +2815,28 @@ def _review(g: _G) -> str:
         verdict = rng.choice(["great value", "disappointed", "does the job", "love it"])
         return (rng.choice(["{!rating} {!product} – " + verdict,
                             "{!rating}"]) + "\n" + rng.choice(["Reviewed in {home_country} on {date}", "{date}", ""])
-                + "\nBy {A.first} {A.last}" * (rng.random() < 0.5) + "\n\n" + _sents(g, REVIEW_PRODUCT, 2, 4))
+                + "\nBy {A.first} {A.last}" * (rng.random() < 0.5) + "\n\n" + _sents(g, REVIEW["product"], 2, 4))
     if kind == 1:
         return ("{A.first} from {A.city}\n" + rng.choice(["Travelled as a couple", "Family trip", "Business", ""])
                 + "\n"
-                + "{!rating}\n\n" + _sents(g, REVIEW_PLACE, 2, 5))
+                + "{!rating}\n\n" + _sents(g, REVIEW["place"], 2, 5))
     if kind == 2:
         return ("Re: " + rng.choice(["gearbox problems", "login loop after update", "best mechanic near me?",
                                      "weird noise"])
-                + "\nPosted by {A.handle} » {datetime}\n\n" + _sents(g, FORUM_POSTS, 2, 4)
+                + "\nPosted by {A.handle} » {datetime}\n\n" + _sents(g, REVIEW["forum"], 2, 4)
                 + rng.choice(["\n\n--\n{A.first} | {A.city} | {!car} owner\nPosts: {!qty}00 | Joined: {month_year}",
                               ""]))
-    return "{A.handle} · {date}\n{!rating}\n" + _sents(g, REVIEW_PRODUCT + ("App keeps logging me out.",), 1, 3)
+    return "{A.handle} · {date}\n{!rating}\n" + _sents(g, REVIEW["product"] + ("App keeps logging me out.",), 1, 3)
 
 
 # ---- delivery: parcel notifications ----------------------------------------------------------
 
-DELIVERY_SMS = (
-    "{!courier}: Your parcel {tracking} from {org} will be delivered today between {time} and {time}. Track: "
-    "{track_url}",
-    "Hi {A.first}, your order {order_no} has been dispatched to {A.addr}. Driver: {B.first}, {B.mobile}.",
-    "We missed you! We tried to deliver your parcel at {time} on {date}. Collect it from {address} with photo ID.",
-    "Delivered: your parcel was left with your neighbour at {street}.",
-    "{A.first}, your {!courier} delivery {tracking} is arriving {date_short}. Reply STOP to opt out.",
-    "Your driver {B.first} is 3 stops away. Live map: {track_url}",
-    "Parcel {tracking} held at customs. Pay {money} duty at {track_url}",
-    "{!courier}: {A.first}, your parcel is at the {city} depot. Choose a new day: {track_url}",
-    "Your {org} order {order_no} is out for delivery. Your driver {B.first} will arrive between {time} and {time}.",
-    "Signed for by {B.last} at {time}. Parcel {tracking}.",
-    "Hi {A.first}! Your food order from {hotel} is on its way with {B.first} ({B.mobile}).",
-    "Unable to deliver to {A.addr}: no safe place. We'll try again on {date_next}.",
-    "Your return for order {order_no} was received on {date}; refund of {money} to card {!masked}.",
-    "Pickup code for locker at {street}: {!qty}{!qty}{!qty}. Valid until {date_next}.",
-)
 
 
 def _delivery(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.5:
-        return "\n\n".join(_pick(g, DELIVERY_SMS, rng.randint(1, 3)))
+        return "\n\n".join(_pick(g, DELIVERY["sms"], rng.randint(1, 3)))
     items = "\n".join(f"{{!product}} x{rng.randint(1, 3)}  {{!price}}" for _ in range(rng.randint(1, 4)))
     return (rng.choice(["Your order is on its way!", "Good news – your parcel has shipped", "Order confirmation"])
             + "\n\nHi {A.first},\n\nOrder number: {order_no}\nOrder date: {date}\n\nShipping "
@@ -3547,34 +2850,6 @@ def _delivery(g: _G) -> str:
 
 # ---- notice: bank and utility notices ---------------------------------------------------------
 
-NOTICE_BANK = (
-    "Your direct debit to {utility} of {money} could not be paid on {date} because there were insufficient funds.",
-    "A fee of {money} has been charged to account {A.account}.",
-    "Your new debit card ending {!masked} was sent to {A.addr} on {date}.",
-    "We noticed a payment of {money} to {org} on {date} from {ip_public}. If this wasn't you, call {office_phone}.",
-    "Your statement for {month_year} is ready. Closing balance: {money}.",
-    "From {date_next}, your overdraft limit will be {money}.",
-    "Your salary of {salary} from {A.employer} has been received.",
-    "To keep your account safe, never share your PIN or the code we send to {A.mobile}.",
-    "Your loan application {ref} for {money_big} has been approved.",
-    "Your card {A.card} has been blocked after suspicious activity; a replacement is on its way.",
-    "To confirm your identity we need your {A.natid_named}.",
-    "A new payee, {B.full}, was added to your account on {date} at {time}.",
-    "We have received your request to change your address to {A.addr}.",
-    "Your mortgage payment of {money} will be taken on {date_next}.",
-)
-NOTICE_UTILITY = (
-    "Account number: {A.customer_id}", "Supply address: {A.addr}", "Bill date: {date}", "Amount due: {money}",
-    "Please pay by {date_next}.", "Meter reading: {!reading} {|kWh|m³|units} (estimated)",
-    "Tariff: {|Fixed Saver 12M|Standard Variable|Green Flex}",
-    "Pay online at {track_url} or call {office_phone}.", "Your usage is {!pct} higher than last year.",
-    "Direct debit from {A.iban} on {date_next}.",
-    "Customer: {A.title_full}",
-    "Next reading due: {date_next}",
-    "Payments received: {money} on {date}",
-    "Moving home? Tell us your new address at least {!period} before you move.",
-    "Account holder since: {year}",
-)
 
 
 def _notice(g: _G) -> str:
@@ -3582,96 +2857,34 @@ def _notice(g: _G) -> str:
     if rng.random() < 0.5:
         return ("{bank1}\n\n" + rng.choice(["{A.title_full}\n{A.addr_block}\n\n{date}\n\n", "{date}\n\n"])
                 + "Dear {A.title},\n\n"
-                + _paras(g, NOTICE_BANK, rng.randint(1, 3), 1, 2)
+                + _paras(g, NOTICE["bank"], rng.randint(1, 3), 1, 2)
                 + "\n\nYours sincerely,\n\n{!team}\n{bank1}")
     title = rng.choice(["YOUR BILL", "Your energy statement", "Final reminder"])
     return "{utility1}\n" + title + "\n\n{A.full}\n\n" + "\n".join(
-        _pick(g, NOTICE_UTILITY, rng.randint(4, 9)))
+        _pick(g, NOTICE["utility"], rng.randint(4, 9)))
 
 
 # ---- school_letter: letters between schools and families ---------------------------------------
 
-SCHOOL_BODY = (
-    "Please excuse {child.full} from school on {date}; {child.he} had {child.condition} and saw {D.dr}.",
-    "{child.first} will be collected at {time} by {child.his} grandmother, {grandmother.full}.",
-    "We are writing because {child.first_poss} attendance this term is {!pct}.",
-    "On {date} {child.first} was involved in an incident with {E.full} in the playground.",
-    "The {!class} trip to {city} is on {date_next}; the cost is {money}.",
-    "Please return the consent form to {B.title} by {date_next}.",
-    "{child.first} has made excellent progress in reading this term.",
-    "If you have any questions please contact the office on {office_phone} or {org_email}.",
-    "{child.first} has been selected for the {|county|regional|district} athletics team.",
-    "A detention has been set for {date_next} at {time} in {!room}.",
-    "Free school meals: your application ({ref}) has been approved.",
-    "{child.first} has {child.condition} and needs extra time in exams.",
-    "{child.first} has been chosen to read at the {!holiday} assembly on {date_next}.",
-    "Please note that {child.first} has a nut allergy; {child.his} EpiPen is in the office.",
-    "{child.first_poss} new teacher from {date_next} will be {B.title}.",
-    "We were sorry to hear about the death of {child.first_poss} grandfather, {grandfather.full}.",
-    "Your request for {child.first} to be absent from {date} to {date} for a family wedding in {country} has been "
-    "refused.",
-    "The after-school club fee for {child.first} ({money}) is overdue.",
-    "{child.first} was sent home at {time} with a temperature; please keep {child.him} at home for {!period}.",
-    "Bus pass {child.student_id} has been reissued for {child.first}.",
-)
 
 
 def _school_letter(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.4:  # from a parent
-        return ("Dear {B.title},\n\n" + _sents(g, SCHOOL_BODY[:2] + SCHOOL_BODY[10:], 1, 3)
+        return ("Dear {B.title},\n\n" + _sents(g, SCHOOL_LETTER["body"][:2] + SCHOOL_LETTER["body"][10:], 1, 3)
                 + "\n\n" + rng.choice(["Thank you,\n{A.full}",
                                       "Kind regards,\n{A.first} {A.last} ({child.first_poss} {A.father})",
                                       "Thanks\n{A.first}\n{A.mobile}"]))
     return ("{school1}\n{address}\n\n{date}\n\n" + rng.choice(["Dear Parent/Carer of {child.full} ({!class}),",
                                                                 "Dear {A.title_full},",
                                                                 "Dear {A.first} and {spouse.first},"])
-            + "\n\n" + _paras(g, SCHOOL_BODY, rng.randint(2, 3), 1, 2)
+            + "\n\n" + _paras(g, SCHOOL_LETTER["body"], rng.randint(2, 3), 1, 2)
             + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
               "Officer|Principal}")
 
 
 # ---- statement: witness statements and incident reports ---------------------------------------
 
-STATEMENT_BODY = (
-    "On {date} at about {time} I was walking along {street} towards {city} centre.",
-    "I saw a {vehicle} with the registration {plate} driving very fast.",
-    "The driver was {B.a_age} {B.man}, wearing a grey hoodie.",
-    "I know {B.him} as {B.nick}; {B.he} lives at {B.addr}.",
-    "{C.full}, my neighbour, was standing outside number {!qty}.",
-    "I called the police on my mobile, {A.mobile}, at {time}.",
-    "The man hit {C.first} in the face and {C.he} fell to the ground.",
-    "{C.first} was taken to {hospital} with {C.injury}.",
-    "I have known {B.first} for about {duration}.",
-    "I did not see where {B.he} went after that.",
-    "I am willing to attend court if required.",
-    "Officers from {police} arrived at {time}.",
-    "The incident was also filmed by a delivery driver for {!courier}.",
-    "CCTV from {shop} on {street} may have recorded it.",
-    "I live at {A.addr} with my {spouse.rel}, {spouse.first}.",
-    "I heard shouting from the flat above, which belongs to {C.full}.",
-    "The man got into a taxi, registration {plate}, and left towards {city}.",
-    "He was carrying a black rucksack with a {!brand} logo.",
-    "My {son.rel} {son.first} ({son.age}) was with me and saw everything.",
-    "At about {time} I received a text from an unknown number, {phone}, saying I would regret talking to the police.",
-    "I recognised {B.first} because {B.he} used to work at {employer} with me.",
-    "I am {A.a_nationality} and I gave this statement with an interpreter present.",
-)
-INCIDENT_BODY = (
-    "At {time} {B.full} slipped on a wet floor in {!room} and injured {B.his} wrist.",
-    "First aid was given by {C.full}; {B.first} was sent to {hospital}.",
-    "The spillage had been reported to {!team} at {time} but not cleaned.",
-    "A visitor, {D.full} ({D.phone}), witnessed the incident.",
-    "Badge {B.employee_id} was used to open the server room door at {time}; {B.first} says {B.he} was at home.",
-    "Laptop {mac} was reported stolen from {A.plate} in the car park.",
-    "The fire alarm was triggered at {time}; the building was evacuated in {!qty} minutes.",
-    "{B.full} reported that {B.his} wallet, with cards and {money} in cash, was taken from the staff room.",
-    "A customer, {D.full}, became aggressive at the counter and threatened {C.first}.",
-    "Access card {B.employee_id} was used at {time} at the {city} site while {B.first} was on leave.",
-    "Forklift collision in the warehouse; no injuries; driver {C.full}.",
-    "E-mails containing customer data were sent to {email} by mistake.",
-    "Visitor {D.full} ({D.phone}) fainted in reception and was taken to {hospital}.",
-)
 
 
 def _statement(g: _G) -> str:
@@ -3679,41 +2892,24 @@ def _statement(g: _G) -> str:
     if rng.random() < 0.55:
         return ("WITNESS STATEMENT\n\nName: {A.full}\nAge: {A.age_years}\nOccupation: {A.job}\nAddress: {A.addr}\n"
                 + rng.choice(["Tel: {A.phone}\n", ""]) + "\nI, {A.full}, make this statement of my own free will. "
-                + _paras(g, STATEMENT_BODY, rng.randint(1, 3), 2, 3)
+                + _paras(g, STATEMENT["witness"], rng.randint(1, 3), 2, 3)
                 + "\n\nSigned: {A.full}    Date: {date}\nStatement taken by {R.rank}, {police}")
     return ("Incident report {incident_no}\nReported by: {A.full} ({A.employee_id})\nDate/time: {datetime}\n"
             "Location: {!room}, {org1}, {address}\nPersons involved: {B.full}, {C.full}\n\nDescription:\n"
-            + _sents(g, INCIDENT_BODY, 2, 4) + "\n\nAction taken: " + rng.choice(
+            + _sents(g, STATEMENT["incident"], 2, 4) + "\n\nAction taken: " + rng.choice(
                 ["Area cordoned off.", "Reported to {!generic_org}.", "Police informed, crime reference {incident_no}.",
                  "Risk assessment to be reviewed by {!team}."]))
 
 
 # ---- note: one-line messages, reminders, call-back notes ---------------------------------------
 
-NOTE_LINES = (
-    "Please call {A.full} back at {A.phone}.", "Customer {A.full} cannot log in from {A.ip}.",
-    "ssh login failed for user {A.username} from {ip}", "name: {A.full}", "Call {A.first} re: invoice {invoice_no}",
-    "{A.full} ({A.mobile}) called about the leak at {A.addr}.", "Dentist – {B.dr} – {date_short} {time}",
-    "Pick up {A.first} from {school} at {time}", "Remind {A.first} to send {A.his} passport number",
-    "Wifi code for {A.first}: on the fridge", "{A.first_poss} birthday {date_short} – buy {!product}",
-    "Transfer {money} to {A.full}, {A.iban}", "Meeting with {A.full} ({A.employer}) moved to {date} {time}",
-    "Voicemail from {A.title}: please ring {A.work_phone} before {time}.", "Parcel for {A.full}, {A.street}",
-    "New starter: {A.full}, {A.job}, starts {date_next}", "{A.CAPS} – DOB {A.dob} – {A.patient_id}",
-    "Sorry I missed you, call me on {A.mobile}. {A.first}", "Guest wifi: ask {A.first} at reception",
-    "user {A.email} reset password from {A.ip} at {time}", "Driver {A.full}, plate {A.plate}, arrived {time}",
-    "Contact: {A.full} <{A.email}>", "Tell {A.first} the {!software} licence expires after {!holiday}",
-    "Booked: table for {!qty} under {A.last}, {time}", "Kids: {child.first} ({child.age}), {kid2.first} ({kid2.age})",
-    "{A.first} is allergic to nuts and has {A.condition}", "Invoice {invoice_no} paid by {A.full} on {date}",
-    "RSVP {A.first} {A.last}: yes, +1", "Lost card: {A.full}, card {A.card}", "{A.full} {A.natid_named}",
-    "Ring the {!generic_org} about {A.first_poss} forms",
-)
 
 
 def _note(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.5:
         bullet = rng.choice(["- ", "* ", "[ ] ", "• ", ""])
-        lines = _pick(g, NOTE_LINES, rng.randint(3, 8))
+        lines = _pick(g, NOTE["lines"], rng.randint(3, 8))
         return rng.choice(["To do:\n", "TODO\n", "Notes\n", ""]) + "\n".join(bullet + s for s in lines)
     return ("WHILE YOU WERE OUT\nTo: {B.first}\nFrom: {A.full} of {org}\nPhone: {A.phone}\n"
             "Date: {date}    Time: {time}\n"
@@ -3726,210 +2922,6 @@ NEGS["class"] = _c("Year 5, Class 3B, Grade 7, Form 2, Year 11, Reception, Year 
 
 # ---- short and neutral pools of the other genres ------------------------------------------------
 
-SHORT = {
-    "chat": (
-        "[{time}] {A.first}: call me on {A.mobile}",
-        "{A.lower}: omw, be there at {time}",
-        "<{A.username}> anyone seen {B.first} today?",
-        "{A.first}: sent u the money {money}",
-        "{A.first} {A.last} joined the chat",
-        "{B.handle} can you check ticket {ticket}?",
-        "{A.first}: my new number {A.mobile} 🙏",
-        "[{date}, {time}] {A.full}: ok see you at {address}",
-        "[{time}] {A.username}: can someone check {ticket}?",
-        "{A.first}: home by {time}, tell {B.first} 👍",
-        "{A.lower} (WhatsApp): send me the address pls",
-        "{A.first}: it's {A.iban}, ref {!reqid}",
-        "{A.handle} mentioned you in #general",
-    ),
-    "ticket": (
-        "Customer {A.full} cannot log in from {A.ip}.",
-        "Ticket {ticket}: refund {money} to {A.full}.",
-        "Caller {A.full}, DOB {A.dob}, wants to close account {A.customer_id}.",
-        "#{ticket} – {A.email} – password reset not received",
-        "Escalated: {A.full} ({A.phone}) threatened to go to the press.",
-        "{A.username} locked out after {!qty} attempts",
-        "{A.full} says {A.his} card {A.card} was charged for order {order_no}.",
-        "Password reset requested for {A.username} ({A.email}) from {A.ip}.",
-        "New address for {A.customer_id}: {A.addr}.",
-        "Complaint from {A.title}: engineer {B.first} never showed up on {date}.",
-        "{A.first} {A.last} – {A.phone} – wants a call back before {time}.",
-        "Chargeback of {money} opened by {A.full}.",
-    ),
-    "clinical": (
-        "{A.full}, {A.age_hyph} {A.man}, admitted to {hospital} with {A.diagnosis}.",
-        "Pt {A.last}, DOB {A.dob}, MRN {A.patient_id}: BP {!bp}, review in {!period}.",
-        "{A.title} seen by {B.dr} on {date}; start {!drug} {!dose}.",
-        "Referral: {A.full} ({A.dob}) to {C.dr}, {hospital}, for {A.diagnosis}.",
-        "BP {!bp} – {A.full}, {A.age}, {A.diagnosis}.",
-        "{A.title}, DOB {A.dob}, did not attend {date}.",
-        "{A.first} {A.last} ({A.patient_id}) – bloods due {date_next}.",
-        "Triage: {A.a_age} {A.man} with {A.injury}, arrived {time}.",
-        "Discharged {A.full} to {A.addr} with {!drug}.",
-        "Rx: {!drug} {!dose} for {A.full}, {A.dob}.",
-    ),
-    "casenote": (
-        "{date}: home visit to {A.full} at {A.addr}; no answer.",
-        "{A.first} ({A.age}) moved to {city}; case closed.",
-        "Call from {C.full} ({C.phone}) about {A.full}.",
-        "{A.full} – rent arrears {money} – referred to {charity}.",
-        "{date}: {A.first} not home; left card.",
-        "{A.full} ({A.dob}) – referred by {school} – neglect concerns.",
-        "{A.first_poss} new number: {A.mobile}",
-        "Closed: {A.full} moved to {city} on {date}.",
-    ),
-    "hr_letter": (
-        "We are pleased to offer you the role of {A.job} at {employer}, salary {salary}.",
-        "{A.full} (employee no. {A.employee_id}) is dismissed with effect from {date}.",
-        "Dear {A.title}, your written warning dated {date} will expire after {duration}.",
-        "Reference for {A.full}: employed at {employer} from {year} to {year} as {A.a_job}.",
-        "Your last day at {employer} will be {date_next}.",
-        "{A.full}, {A.job}, salary {salary}, starts {date_next}.",
-        "Notice of disciplinary hearing: {A.full}, {date_next} at {time}, {!room}.",
-    ),
-    "legal_letter": (
-        "Our client {C.full} claims {money_big} from you; reply by {date_next}.",
-        "Notice: vacate {A.addr} by {date_next}.",
-        "Claim {case_no}: {C.formal} v {A.formal}, hearing {date} at {court}.",
-        "We act for {C.full} regarding the accident on {date}.",
-        "Our ref: {ref}. Your ref: {A.last}/{year}.",
-        "Re: {A.full} deceased – estate of {A.addr}.",
-        "Served on {A.full} at {A.addr} on {date}.",
-        "Payment of {money_big} to {iban} within {!period}, ref {ref}.",
-    ),
-    "form": (
-        "name: {A.full}",
-        "Name: {A.CAPS} | DOB: {A.dob} | Tel: {A.phone}",
-        "email={A.email}",
-        "IBAN: {A.iban}",
-        "Address: {A.addr}",
-        "full_name,dob,city\n{A.full},{A.dob_num},{A.city}",
-        "Passport no.: {A.passport}",
-        "Name | DOB | Phone\n{A.full} | {A.dob} | {A.mobile}",
-        "SSN: {A.ssn}",
-        "{A.natid_named}",
-        "Card: {A.card}",
-        "phone: {A.mobile}",
-        "Username: {A.username}",
-        "{A.formal}, {A.dob}, {A.city}",
-    ),
-    "cv": (
-        "{A.full} – {A.job} – {A.email} – {A.mobile}",
-        "{position}, {employer}, {month_year} – present",
-        "{A.CAPS}\n{A.city} | {A.url}",
-        "References: {B.full}, {B.employer}, {B.work_phone}",
-        "{A.full}, {A.age}, {A.city} – {A.job}",
-        "Education: {A.university} ({year}–{year})",
-        "Languages: English, {|French|Hindi|Arabic|Tagalog|Portuguese} – {A.email}",
-        "LinkedIn: {A.url}",
-        "{position} at {employer} ({year}–present)",
-    ),
-    "log": (
-        "ssh login failed for user {A.username} from {ip}",
-        "{stamp} INFO user {A.email} logged in from {A.ip}",
-        "{A.ip} - - [{clf}] \"GET {!path} HTTP/1.1\" 200 {!qty}12",
-        "{stamp} WARN payment declined for {A.customer_id} card {!masked}",
-        "Accepted password for {A.username} from {A.ip} port {!port} ssh2",
-        "{lb}\"user\":\"{A.email}\",\"ip\":\"{A.ip}\",\"event\":\"login\"{rb}",
-        "DHCPACK on {ip_private} to {mac} ({A.first}-laptop)",
-        "audit: user={A.username} viewed record {A.patient_id}",
-    ),
-    "minutes": (
-        "Present: {A.full} (Chair), {B.full}, {C.full}.",
-        "Action: {A.initials} to call {B.full} by {date_next}.",
-        "Apologies received from {A.full} and {B.initial}.",
-        "{A.first} announced {A.his} resignation, effective {date}.",
-        "Minutes taken by {A.full}.",
-        "Next meeting {date_next} at {time}, {address}.",
-        "{A.first} to send the figures to {B.work_email}.",
-    ),
-    "review": (
-        "Great service from {B.first} at {hotel}! – {A.first}, {A.city}",
-        "{!rating} Bought for my {son.rel}, broke in a week. {A.nick}",
-        "Stayed {month_year}: {B.first} at reception was so helpful.",
-        "Posted by {A.handle} on {date}: battery died again",
-        "{A.first} {A.last} rated {hotel} {!rating}",
-        "Reply from the owner: Thanks {A.first}, see you soon!",
-        "{A.handle}: third {!product} that broke in a month",
-    ),
-    "delivery": DELIVERY_SMS[:4] + (
-        "Parcel for {A.full}, {A.addr}: delivered {datetime}.",
-        "Your {!courier} parcel {tracking} was delivered to {A.full} at {time}.",
-        "Order {order_no} for {A.full} shipped to {A.city}.",
-    ),
-    "notice": (
-        "{bank}: payment of {money} to {org} on {date}. Not you? Call {office_phone}.",
-        "Your bill of {money} is due on {date_next}.",
-        "Direct debit of {money} from {A.iban} failed on {date}.",
-        "Account {A.customer_id}: statement for {month_year} is ready.",
-        "{A.full}, your account {A.customer_id} is {money} in arrears.",
-        "Fraud alert: card {A.card} used at {org}, {city}, {datetime}.",
-        "Refund of {money} paid to {A.iban}.",
-        "Meter reading for {A.addr}: {!reading} kWh.",
-    ),
-    "school_letter": (
-        "Please excuse {child.full} from school on {date}, {child.he} has {child.condition}. {A.full}",
-        "{child.full} ({!class}) will be picked up by {A.full} at {time}.",
-        "Dear Parent/Carer of {child.full}, the trip to {city} costs {money}.",
-        "{child.first} {child.last} was absent on {date}. Please call {office_phone}.",
-        "Pick-up today: {A.full}, {A.mobile}.",
-        "{child.full} ({child.student_id}) – detention {date_next}.",
-        "Dear {A.title}, {child.first_poss} report is attached.",
-    ),
-    "statement": (
-        "I, {A.full}, of {A.addr}, saw a {vehicle} registration {plate} at {time}.",
-        "Witness: {A.full}, {A.age_years}, {A.phone}.",
-        "Incident {incident_no}: {B.full} injured in {!room} on {date}.",
-        "Statement of {A.full}, born {A.dob}, {A.job}.",
-        "Suspect: {B.a_age} {B.man}, {B.nationality}, drives a {B.vehicle}.",
-        "Crime ref {incident_no}, victim {C.full}, {C.addr}.",
-        "Officer {R.last} arrived at {time}.",
-    ),
-    "note": NOTE_LINES,
-}
-NEUTRAL = {
-    "chat": ("lol", "ok", "on my way", "can someone restart the {!host} box?", "the {!app} link isn't working",
-             "who's bringing snacks for {!meeting}", "brb", "thanks all!", "deploying {!build}",
-             "did anyone else get a {!http}?", "happy {!holiday} everyone 🎉",
-             "the coffee machine on {!room} is broken again"),
-    "ticket": ("Status: Resolved\nPriority: Low\nCategory: Billing", "Known issue with {!build}; fix in next release.",
-               "Steps to reproduce:\n1. Click {!ui}\n2. Observe {!http}", "Closing as duplicate.",
-               "The {!software} integration returns {!error} intermittently.",
-               "Please clear your browser cache and try again."),
-    "clinical": ("BP {!bp}, temperature {!temp}, weight {!weight}.", "Continue {!drug} {!dose}.",
-    "No signs of {!disease}.",
-                 "Leaflet on {!disease} given.", "Medication review due in {!period}.",
-                 "Chest clear, heart sounds normal."),
-    "casenote": ("No answer at the door; card left.", "Team meeting: caseload review.", "Training on {!law} completed.",
-                 "Referral form updated to the new template.", "Visit rescheduled."),
-    "hr_letter": ("Annual leave requests must be submitted through {!software}.",
-    "The policy applies to all employees from next month.",
-                  "Please read {!figure} of the staff handbook.", "Probation reviews take place after {!period}."),
-    "legal_letter": ("This letter is sent in accordance with the Pre-Action Protocol.", "We refer to {!law}.",
-                     "WITHOUT PREJUDICE SAVE AS TO COSTS", "Please quote our reference on all correspondence."),
-    "form": ("Status: Active\nPlan: Premium\nNewsletter: No", "priority = high\nchannel = web",
-    "Device: {!device}\nBrowser: {!browser}",
-             "Terms accepted: Yes", "Fields marked * are required. Click {!ui} to continue."),
-    "cv": ("SKILLS\n{!skill}, {!skill}, {!skill}", "References available on request.", "Languages: English (fluent)",
-           "Certifications: {!skill} Practitioner"),
-    "log": LOG_SYSLOG_NEUTRAL + LOG_APP_NEUTRAL,
-    "minutes": ("No other business.", "The minutes of the previous meeting were approved.", "Item 3 deferred.",
-                "{!meeting} moves to {!room}.", "Budget is {!pct} under forecast ({!figure})."),
-    "review": ("{!rating} Does what it says.", "Battery life could be better.", "Arrived late, box damaged.",
-               "Works with {!os} out of the box.", "Great value at {!price}.", "{!product} – {!rating}"),
-    "delivery": ("Your parcel is on its way.", "{!courier}: delivery attempted, card left.",
-    "Returns are free within {!period}.",
-                 "{!product} x2 {!price}"),
-    "notice": ("Never share your PIN with anyone.", "Interest rates change from next month.",
-    "Your usage is {!pct} higher than last year.",
-               "Tariff: Standard Variable", "Meter reading: {!reading} kWh"),
-    "school_letter": ("School closes early before {!holiday}.", "{!class} will have PE every {!weekday}.",
-                      "Please label all uniform.", "Parents' evening booking opens soon."),
-    "statement": ("I am willing to attend court if required.", "Area cordoned off.", "The fire alarm was tested.",
-                  "Risk assessment to be reviewed by {!team}."),
-    "note": ("Buy milk", "Call the {!generic_org}", "Renew {!software} licence", "{!meeting} – bring laptop",
-             "Wifi password on the fridge", "Return {!product}", "Pay {!utility_word} bill"),
-}
 NEGS["utility_word"] = _c("electricity, gas, water, phone, internet")
 
 
@@ -3937,49 +2929,13 @@ NEGS["utility_word"] = _c("electricity, gas, water, phone, internet")
 # The genres, and how a document is drawn
 # ---------------------------------------------------------------------------------------------
 
-GENRES: dict[str, Genre] = {
-    "bio": Genre((_bio, _bio, _bio_infobox, _bio_obituary, _bio_author), BIO_SHORT, BIO_NEUTRAL,
-                 {"lead_alive": BIO_LEAD_ALIVE, "lead_dead": BIO_LEAD_DEAD, "early": BIO_EARLY, "education": BIO_EDU,
-                  "career": BIO_CAREER, "personal": BIO_PERSONAL, "awards": BIO_AWARDS, "death": BIO_DEATH,
-                  "obituary": BIO_OBIT}, joiner="\n\n"),
-    "news": Genre((_news, _news, _news_brief), NEWS_SHORT, NEWS_NEUTRAL,
-                  {"headlines": NEWS_HEAD, "local": NEWS_LOCAL, "court": NEWS_COURT, "business": NEWS_BUSINESS},
-                  joiner="\n\n"),
-    "email": Genre((_email, _email, _email_thread, _email_forward), EMAIL_SHORT, EMAIL_NEUTRAL,
-                   {"subjects": EMAIL_SUBJECTS, "greetings": EMAIL_GREET, "body": EMAIL_BODY, "signoffs": EMAIL_SIGNOFF,
-                    "signatures": EMAIL_SIG}, joiner="\n\n"),
-    "chat": Genre((_chat,), SHORT["chat"], NEUTRAL["chat"], {"lines": CHAT_LINES, "system": CHAT_SYSTEM}, noise=0.0),
-    "ticket": Genre((_ticket,), SHORT["ticket"], NEUTRAL["ticket"],
-                    {"subjects": TICKET_SUBJ, "descriptions": TICKET_DESC, "agent": TICKET_AGENT,
-                     "replies": TICKET_REPLY}),
-    "clinical": Genre((_clinical,), SHORT["clinical"], NEUTRAL["clinical"],
-                      {"history": CLIN_HISTORY, "exam": CLIN_EXAM, "plan": CLIN_PLAN}),
-    "casenote": Genre((_casenote,), SHORT["casenote"], NEUTRAL["casenote"], {"entries": CASE_ENTRIES}),
-    "hr_letter": Genre((_hr_letter,), SHORT["hr_letter"], NEUTRAL["hr_letter"],
-                       {"offer": HR_OFFER, "warning": HR_WARNING, "termination": HR_TERMINATION,
-                        "reference": HR_REFERENCE},
-                       joiner="\n\n"),
-    "legal_letter": Genre((_legal_letter,), SHORT["legal_letter"], NEUTRAL["legal_letter"],
-                          {"before_action": LEGAL_LBA, "notice_to_quit": LEGAL_NOTICE, "cease": LEGAL_CEASE,
-                           "hearing": LEGAL_HEARING}, joiner="\n\n"),
-    "form": Genre((_form, _form, _profile, _table), SHORT["form"], NEUTRAL["form"],
-                  {"fields": FORM_FIELDS, "neutral_fields": FORM_NEUTRAL, "about": PROFILE_ABOUT}, noise=0.15),
-    "cv": Genre((_cv,), SHORT["cv"], NEUTRAL["cv"], {"bullets": CV_BULLETS}, joiner="\n\n"),
-    "log": Genre((_log, _log, _log, _log_windows), SHORT["log"], NEUTRAL["log"],
-                 {"syslog": LOG_SYSLOG, "app": LOG_APP, "audit": LOG_AUDIT,
-                  "neutral": LOG_SYSLOG_NEUTRAL + LOG_APP_NEUTRAL},
-                 noise=0.0),
-    "minutes": Genre((_minutes,), SHORT["minutes"], NEUTRAL["minutes"], {"items": MINUTES_ITEMS}),
-    "review": Genre((_review,), SHORT["review"], NEUTRAL["review"],
-                    {"product": REVIEW_PRODUCT, "place": REVIEW_PLACE, "forum": FORUM_POSTS}, noise=0.1),
-    "delivery": Genre((_delivery,), SHORT["delivery"], NEUTRAL["delivery"], {"sms": DELIVERY_SMS}, noise=0.1),
-    "notice": Genre((_notice,), SHORT["notice"], NEUTRAL["notice"], {"bank": NOTICE_BANK, "utility": NOTICE_UTILITY}),
-    "school_letter": Genre((_school_letter,), SHORT["school_letter"], NEUTRAL["school_letter"], {"body": SCHOOL_BODY},
-                           joiner="\n\n"),
-    "statement": Genre((_statement,), SHORT["statement"], NEUTRAL["statement"],
-                       {"witness": STATEMENT_BODY, "incident": INCIDENT_BODY}),
-    "note": Genre((_note,), SHORT["note"], NEUTRAL["note"], {"lines": NOTE_LINES}, noise=0.1),
-}
+LAYOUTS = {f.__name__[1:]: f for f in (
+    _bio, _bio_infobox, _bio_obituary, _bio_author, _news, _news_brief, _email, _email_thread, _email_forward, _chat,
+    _ticket, _clinical, _casenote, _hr_letter, _legal_letter, _form, _profile, _table, _cv, _log, _log_windows,
+    _minutes, _review, _delivery, _notice, _school_letter, _statement, _note)}
+GENRES: dict[str, Genre] = {name: Genre(tuple(LAYOUTS[f] for f in d["layouts"]), d["short"], d["neutral"],
+                                        d.get("noise", 0.25), d.get("joiner", "\n"))
+                            for name, d in DATA.items()}
 P_NEUTRAL, P_SHORT = 0.10, 0.22
 
 
