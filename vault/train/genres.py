@@ -125,200 +125,12 @@ from vault.train.generate import (
     _time,
 )
 
+NAMES, PLACES, ORGS, VALUES = (load(name) for name in ("names", "countries", "orgs", "values"))  # vault/train/data/
 NEG = "NEG"  # pseudo-label of planted hard negatives while rendering; never in the output
 
 
 def _neg(text: str) -> Piece:
     return (text, NEG, None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Names: curated romanised lists (Faker has none for these cultures)
-# ---------------------------------------------------------------------------------------------
-
-def _w(s: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in s.split(",") if x.strip())
-
-
-CURATED = {
-    "arabic": (
-        _w("Mohammed, Muhammad, Mohamed, Ahmed, Ahmad, Omar, Umar, Khalid, Youssef, Yousef, Ali, Hassan,"
-           " Hussein, Ibrahim, Tariq, Karim, Samir, Walid, Faisal, Hamza, Mahmoud, Mustafa, Nabil, Rami,"
-           " Ziad, Abdullah, Abdulrahman, Bilal, Majid, Saeed, Yasser, Adel, Jamal, Imad, Anas, Osama"),
-        _w("Fatima, Fatma, Aisha, Aicha, Mariam, Maryam, Nour, Noor, Layla, Leila, Huda, Rania, Salma,"
-           " Yasmin, Yasmine, Hana, Amira, Dina, Zainab, Zeinab, Reem, Samira, Lina, Noura, Ghada,"
-           " Mona, Rasha, Sara, Dalia, Heba, Asmaa, Khadija, Safaa, Lamya"),
-        _w("Al-Rashid, Al Mansouri, El-Sayed, Haddad, Khoury, Nasser, Saleh, Hamdan, Abdallah,"
-           " Al-Hashimi, Darwish, Farouk, Ghanem, Habib, Ibrahim, Jaber, Kassem, Mansour, Mahmoud,"
-           " Othman, Qasim, Rahman, Shami, Tawfik, Yousef, Zaki, al-Amin, Barakat, Aziz, Hijazi,"
-           " Benali, Bouazza, El Amrani, Benjelloun, Al-Khatib, Al Nuaimi, Al-Otaibi, Al-Qahtani,"
-           " Abu-Zeid, El Fassi, Chaouki, Haddadi, Al Shamsi, Hamdi, Sabbagh, Nassar"),
-    ),
-    "persian": (
-        _w("Mohammad, Ali, Reza, Hossein, Mehdi, Amir, Hamid, Saeed, Majid, Dariush, Kourosh, Babak,"
-           " Farhad, Behrouz, Arash, Navid, Omid, Payam, Siavash, Kaveh, Mohammad-Reza, Amir-Hossein,"
-           " Ali-Akbar, Mahmoud, Pouya, Shahram"),
-        _w("Zahra, Fatemeh, Maryam, Narges, Shirin, Parisa, Leila, Mahsa, Nasrin, Roya, Soraya,"
-           " Azadeh, Niloufar, Golnar, Setareh, Yasaman, Mitra, Farnaz, Elham, Sepideh, Marjan, Taraneh"),
-        _w("Hosseini, Ahmadi, Mohammadi, Rezaei, Moradi, Karimi, Jafari, Rahimi, Kazemi, Ghorbani,"
-           " Sadeghi, Mousavi, Tehrani, Esfahani, Shirazi, Najafi, Farahani, Khorasani, Bagheri, Amini,"
-           " Abbasi, Hashemi, Nouri, Zand, Golshiri, Pahlavan, Rostami, Tavakoli, Sharifi, Mirzaei,"
-           " Ebrahimi, Salehi, Ghasemi, Yazdani"),
-    ),
-    "chinese": (
-        _w("Wei, Jian, Hao, Jun, Lei, Ming, Tao, Yong, Chao, Peng, Zhiwei, Xiaoming, Jianguo, Haoran,"
-           " Zihao, Yuchen, Ka-ho, Chi-keung, Wing-kit, Chee Keong, Wai Man, Kok Leong, Boon Hock,"
-           " Siu-ming, Chun-hung, Kevin, Jason, Eric, Vincent, Alvin"),
-        _w("Li, Fang, Jing, Mei, Xiu, Yan, Ling, Hui, Xiaoyan, Yuting, Shu Fen, Mei Ling, Siew Ling,"
-           " Wing Sze, Ka-yan, Mei-hua, Pei Shan, Hui Min, Xinyi, Ruoxi, Jiayi, Vivian, Grace, Cindy,"
-           " Michelle, Joyce"),
-        _w("Wang, Li, Zhang, Liu, Chen, Yang, Huang, Zhao, Wu, Zhou, Xu, Sun, Ma, Zhu, Hu, Guo, He, Lin,"
-           " Luo, Chan, Wong, Cheung, Lau, Leung, Ng, Tsang, Ho, Lam, Yip, Tan, Lim, Lee, Teo, Goh, Chua,"
-           " Ong, Koh, Chang, Hsu, Tsai, Kwok, Fung, Tang, Chow, Yeung"),
-    ),
-    "korean": (
-        _w("Min-jun, Ji-hoon, Do-yoon, Seo-jun, Hyun-woo, Jae-won, Sung-min, Young-ho, Dong-hyun,"
-           " Sang-woo, Kyung-soo, Jin-young, Tae-yang, Joon-ho, Woo-jin, Seung-hyun, Jong-un, Byung-chul"),
-        _w("Seo-yeon, Ji-woo, Ha-eun, Su-bin, Ye-jin, Eun-ji, Mi-kyung, Hye-jin, Ji-eun, Soo-ah,"
-           " Min-seo, Yoo-na, Da-eun, Hyo-jin, Seul-gi, Na-young, Eun-young, Ji-yeon"),
-        _w("Kim, Lee, Park, Choi, Jung, Kang, Cho, Yoon, Jang, Lim, Han, Oh, Seo, Shin, Kwon, Hwang,"
-           " Ahn, Song, Yoo, Hong, Jeon, Ko, Moon, Yang, Son, Bae, Baek, Heo, Nam"),
-    ),
-    "russian": (
-        _w("Aleksandr, Alexander, Dmitry, Dmitri, Sergey, Sergei, Andrei, Mikhail, Ivan, Nikolai, Oleg,"
-           " Vladimir, Yevgeny, Evgeniy, Pavel, Igor, Maxim, Artem, Yuri, Viktor, Alexei, Konstantin,"
-           " Roman, Denis, Anton, Ilya, Stanislav, Vadim"),
-        _w("Anna, Maria, Olga, Natalia, Natalya, Tatiana, Tatyana, Elena, Yelena, Irina, Svetlana,"
-           " Yulia, Julia, Ekaterina, Yekaterina, Daria, Anastasia, Ksenia, Lyudmila, Valentina, Sofia,"
-           " Polina, Vera, Galina, Alina, Marina"),
-        _w("Ivanov, Smirnov, Kuznetsov, Popov, Sokolov, Lebedev, Kozlov, Novikov, Morozov, Volkov,"
-           " Petrov, Pavlov, Fedorov, Orlov, Vasiliev, Zaitsev, Solovyov, Belov, Medvedev, Egorov,"
-           " Nikitin, Sorokin, Vinogradov, Makarov, Zakharov, Romanov, Kovalev, Golubev"),
-    ),
-    "ukrainian": (
-        _w("Andriy, Mykola, Oleh, Volodymyr, Taras, Bohdan, Yuriy, Oleksandr, Dmytro, Serhiy, Vasyl,"
-           " Ihor, Petro, Roman, Vitaliy, Yaroslav, Ostap, Maksym"),
-        _w("Olena, Olha, Iryna, Kateryna, Oksana, Halyna, Nataliya, Tetiana, Yuliia, Khrystyna,"
-           " Solomiia, Daryna, Mariia, Viktoriia, Larysa, Nadiia, Ivanna, Zoriana"),
-        _w("Shevchenko, Kovalenko, Bondarenko, Tkachenko, Kravchenko, Melnyk, Boyko, Kovalchuk, Oliynyk,"
-           " Lysenko, Savchuk, Marchenko, Rudenko, Moroz, Polishchuk, Petrenko, Koval, Hnatyuk, Levchenko,"
-           " Shevchuk, Kuzmenko, Pavlenko, Yaremchuk, Hrytsenko, Zinchenko"),
-    ),
-    "hindi": (
-        _w("Rahul, Amit, Vikram, Rajesh, Sanjay, Anil, Arjun, Rohan, Aditya, Manish, Deepak, Suresh,"
-           " Vivek, Pradeep, Nitin, Harpreet, Gurpreet, Ravi, Abhishek, Kunal, Varun, Yash, Mohit, Ankit"),
-        _w("Priya, Anjali, Pooja, Neha, Kavita, Sunita, Deepika, Shreya, Aarti, Meera, Ritu, Swati,"
-           " Simran, Nisha, Pallavi, Sneha, Divya, Ishita, Manpreet, Komal, Rekha, Sakshi"),
-        _w("Sharma, Verma, Gupta, Singh, Yadav, Mishra, Agarwal, Chauhan, Joshi, Tiwari, Pandey, Saxena,"
-           " Malhotra, Kapoor, Mehta, Patel, Shah, Desai, Kaur, Sethi, Bhatia, Khanna, Srivastava, Jain,"
-           " Rathore, Dubey, Trivedi, Chopra"),
-    ),
-    "tamil": (
-        _w("Karthik, Senthil, Murugan, Arun, Prakash, Ramesh, Saravanan, Venkatesh, Balaji, Dinesh,"
-           " Karthikeyan, Selvam, Vignesh, Gopal, Anand, Sivakumar, Rajkumar, Mani"),
-        _w("Lakshmi, Meenakshi, Divya, Kavitha, Revathi, Anitha, Priyanka, Gayathri, Nandhini,"
-           " Sangeetha, Deepa, Vijaya, Malathi, Saranya, Kalpana, Bhuvana"),
-        _w("Ramasubramanian, Krishnan, Venkataraman, Subramaniam, Rajendran, Natarajan, Sundaram, Iyer,"
-           " Pillai, Murugesan, Chandrasekaran, Balasubramanian, Raman, Srinivasan, Arumugam,"
-           " Govindarajan, Shanmugam, Ponnusamy"),
-    ),
-    "bengali": (
-        _w("Arnab, Sourav, Debashish, Subhajit, Anirban, Rupam, Tanmoy, Abhijit, Partha, Rajib, Tanvir,"
-           " Rafiq, Shakib, Mahbub, Nazrul, Imran, Arif, Sajid"),
-        _w("Ananya, Moumita, Sreeparna, Rituparna, Tanushree, Debjani, Paromita, Sharmila, Mitali, Rima,"
-           " Nusrat, Farzana, Sabina, Tahmina, Shirin, Rumana, Jannatul, Sumaiya"),
-        _w("Chatterjee, Banerjee, Mukherjee, Bose, Ghosh, Das, Dutta, Sen, Chakraborty, Roy,"
-           " Bhattacharya, Sarkar, Ganguly, Majumdar, Haque, Rahman, Hossain, Islam, Chowdhury, Ahmed,"
-           " Akter, Begum, Uddin, Miah, Talukdar"),
-    ),
-    "somali": (
-        _w("Abdirahman, Mohamed, Abdullahi, Ahmed, Hassan, Ali, Abdikarim, Yusuf, Omar, Ismail,"
-           " Abdiaziz, Mahad, Liban, Guled, Farah, Abdiwali, Hamse, Mukhtar, Sharmarke"),
-        _w("Amina, Hodan, Fadumo, Sahra, Hibo, Ifrah, Ayaan, Nasra, Khadra, Sagal, Hawa, Muna, Deqa,"
-           " Ubah, Ladan, Idil, Warsan, Filsan"),
-        _w("Farah, Warsame, Jama, Mohamud, Abdi, Hussein, Osman, Aden, Egal, Hersi, Dirie, Nur, Ali,"
-           " Elmi, Guled, Yusuf, Samatar, Abdullahi, Shire, Gedi, Mohamed, Ahmed, Hassan"),
-    ),
-    "amharic": (
-        _w("Abebe, Tesfaye, Dawit, Yohannes, Bekele, Getachew, Haile, Mulugeta, Solomon, Tadesse,"
-           " Girma, Alemayehu, Kebede, Fikru, Mesfin, Yonas, Biniam, Ermias, Henok, Tewodros"),
-        _w("Almaz, Tigist, Selamawit, Meron, Hiwot, Bethlehem, Mekdes, Tsion, Hanna, Rahel, Saba, Liya,"
-           " Eden, Genet, Aster, Marta, Tirunesh, Yordanos"),
-        _w("Tesfaye, Bekele, Haile, Tadesse, Girma, Kebede, Alemu, Wolde, Mengistu, Gebre, Tekle,"
-           " Desta, Ayele, Negash, Abera, Worku, Gebremedhin, Assefa, Demissie, Lemma"),
-    ),
-    "filipino": (
-        _w("Jose, Juan, Rodrigo, Jerome, Mark Anthony, John Paul, Jun, Ramon, Renato, Arnel, Rommel,"
-           " Christian, Jericho, Carlo, Paolo, Emmanuel, Noel, Dindo"),
-        _w("Maria, Ma. Cristina, Princess, Joy, Rowena, Marivic, Liza, Maricel, Jocelyn, Rosalie,"
-           " Kristine, Angelica, Mary Grace, Lorna, Charmaine, Rhea, Aileen, Bea"),
-        _w("Santos, Reyes, Cruz, Bautista, Ocampo, Garcia, Mendoza, Torres, Tomas, Andrada, Castillo,"
-           " Flores, Villanueva, Ramos, Dela Cruz, De Guzman, Aquino, Manalo, Pangilinan, Macapagal,"
-           " Soriano, Dizon, Navarro, Salvador, Mercado, Lacson"),
-    ),
-}
-PATRONYMICS = {  # Russian and Ukrainian middle names, (male, female)
-    "russian": [("Ivanovich", "Ivanovna"), ("Sergeyevich", "Sergeyevna"), ("Aleksandrovich", "Aleksandrovna"),
-                ("Petrovich", "Petrovna"), ("Nikolayevich", "Nikolayevna"), ("Vladimirovich", "Vladimirovna"),
-                ("Mikhailovich", "Mikhailovna"), ("Viktorovich", "Viktorovna"), ("Andreyevich", "Andreyevna")],
-    "ukrainian": [("Olehovych", "Olehivna"), ("Mykolayovych", "Mykolayivna"), ("Ivanovych", "Ivanivna"),
-                  ("Petrovych", "Petrivna"), ("Vasylovych", "Vasylivna"), ("Andriyovych", "Andriyivna")],
-}
-PARTICLE_SURNAMES = _w(
-    "O'Brien, O'Connor, O'Sullivan, O'Neill, McAllister, MacLeod, McKenzie, van der Berg, van den Broek,"
-    " van Dijk, de la Cruz, de la Fuente, De Luca, Di Stefano, dos Santos, da Silva, von Essen, Le Roux,"
-    " d'Almeida, ter Horst, Fitzgerald, D'Souza, del Rosario, St. John, Van Buren, de Vries, MacDonald")
-HYPHEN_FIRST = (_w("Jean-Pierre, Jean-Luc, Hans-Peter, Jean-Baptiste, Karl-Heinz, Pierre-Yves, Jean-Marc,"
-                   " Klaus-Dieter"),
-                _w("Marie-Claire, Anne-Marie, Anna-Lena, Marie-Louise, Eva-Maria, Lise-Lotte, Anne-Sophie,"
-                   " Marie-Hélène"))
-NICKNAMES = {
-    "William": "Bill", "Robert": "Bob", "Elizabeth": "Liz", "Katherine": "Kate", "Catherine": "Cathy",
-    "Alexander": "Alex", "Aleksandr": "Sasha", "Oleksandr": "Sasha", "Dmitry": "Dima", "Dmytro": "Dima",
-    "Ekaterina": "Katya", "Yekaterina": "Katya", "Margaret": "Maggie", "Michael": "Mike",
-    "Christopher": "Chris", "Jonathan": "Jon", "Nicholas": "Nick", "Richard": "Rick", "Thomas": "Tom",
-    "Jennifer": "Jen", "Rebecca": "Becky", "Samantha": "Sam", "Daniel": "Dan", "Matthew": "Matt",
-    "Anthony": "Tony", "Joseph": "Joe", "James": "Jim", "Patricia": "Pat", "Susan": "Sue",
-    "Oluwaseun": "Seun", "Oluwaseyi": "Seyi", "Olumide": "Mide", "Chukwuemeka": "Emeka",
-    "Mohammed": "Mo", "Muhammad": "Mo", "Abdirahman": "Abdi", "Abdullahi": "Abdi", "Francesca": "Fran",
-    "Giuseppe": "Beppe", "Francisco": "Paco", "José": "Pepe", "Guadalupe": "Lupe", "Johannes": "Hannes",
-    "Alejandro": "Alex", "Nikolai": "Kolya", "Anastasia": "Nastya", "Natalia": "Natasha", "Ivan": "Vanya",
-    "Kristine": "Tin", "Mark Anthony": "Mac", "Rosalie": "Rose", "Benjamin": "Ben", "Victoria": "Vicky",
-    "Stephanie": "Steph", "Andrew": "Andy", "Frederick": "Fred", "Theodore": "Ted", "Jacqueline": "Jackie",
-}
-RANKS = ("Sgt", "Sgt.", "PC", "DC", "Det. Insp.", "Officer", "Constable", "Inspector", "Det. Sgt", "Deputy")
-TITLES_M = ("Mr", "Mr.", "Mr")
-TITLES_F = ("Ms", "Mrs", "Ms.", "Mrs.", "Miss")
-HONORIFICS = ("Dr", "Dr.", "Prof.", "Professor", "Sgt", "Det. Insp.", "Cllr", "Rev.", "Chief", "Alhaji",
-              "Sheikh", "Dame", "Sir", "Hon.")
-
-# culture → (how names are drawn, Faker locale or None, home countries for birthplaces)
-#   kind: "faker", "roman" (Faker's romanised ja/zh names), or "curated" (CURATED above)
-CULTURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    **{loc: ("faker", loc, (loc.split("_")[1],)) for loc in (
-        "en_US", "en_GB", "en_IE", "ga_IE", "en_AU", "en_CA", "en_NZ", "en_IN", "en_PK", "en_NG",
-        "en_KE", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "es_MX", "es_AR", "es_CO", "es_CL",
-        "es_ES", "pt_BR", "pt_PT", "fr_FR", "fr_CA", "nl_BE", "de_DE", "de_AT", "de_CH", "it_IT",
-        "nl_NL", "pl_PL", "cs_CZ", "sk_SK", "hu_HU", "ro_RO", "hr_HR", "sv_SE", "fi_FI", "da_DK",
-        "no_NO", "tr_TR", "vi_VN", "id_ID")},
-    "sw": ("faker", "sw", ("KE", "TZ")),
-    "ja_JP": ("roman", "ja_JP", ("JP",)),
-    "zh_CN": ("roman", "zh_CN", ("CN",)),
-    "zh_TW": ("roman", "zh_TW", ("TW",)),
-    "arabic": ("curated", None, ("EG", "SA", "AE", "MA", "JO", "LB", "SY", "IQ", "DZ", "TN")),
-    "persian": ("curated", None, ("IR", "AF")),
-    "chinese": ("curated", None, ("CN", "HK", "SG", "MY", "TW")),
-    "korean": ("curated", None, ("KR",)),
-    "russian": ("curated", None, ("RU", "KZ", "BY")),
-    "ukrainian": ("curated", None, ("UA",)),
-    "hindi": ("curated", None, ("IN",)),
-    "tamil": ("curated", None, ("IN", "LK")),
-    "bengali": ("curated", None, ("BD", "IN")),
-    "somali": ("curated", None, ("SO",)),
-    "amharic": ("curated", None, ("ET",)),
-    "filipino": ("curated", None, ("PH",)),
-}
-EASTERN = {"ja_JP", "zh_CN", "zh_TW", "chinese", "korean", "hu_HU", "vi_VN"}  # family name first
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,207 +159,9 @@ def _mix(spec: str) -> tuple:
     return tuple((c, float(w)) for c, w in (x.split(":") for x in spec.split()))
 
 
-_EUR = ("", " €", ".", ",", 2)
-_EUR_EN = ("€", "", ",", ".", 2)
-COUNTRIES: dict[str, Country] = {c.code: c for c in [
-    Country("US", "en_US", 10, _mix("en_US:70 es_MX:9 chinese:3 korean:2 hindi:3 arabic:2 vi_VN:2 russian:2"
-                                   " yo_NG:2 somali:1 filipino:2 pl_PL:1 it_IT:1"), "American", "us", "#####",
-            ("(N##) N##-####", "N##-N##-####", "+1 N##-N##-####", "N##.N##.####", "+1N##N######"),
-            ids=(("SSN", "ssn"), ("Social Security number", "ssn"), ("SSN", "ssn"), ("driver's license", "?#######"),
-                 ("passport", "#########")),
-            plates=("#???###", "???-####", "### ???", "??#-####"), dates="mdy_slash", street_locale="en_US"),
-    Country("GB", "en_GB", 7, _mix("en_GB:70 hindi:5 en_PK:5 pl_PL:4 ga_IE:2 yo_NG:3 bengali:3 somali:1"
-                                   " chinese:2 arabic:2 ro_RO:1 it_IT:1"), "British", "gb", "gbpc",
-            ("m:07### ######", "m:+44 7### ######", "020 #### ####", "01### ######", "+44 (0)20 #### ####",
-             "0161 ### ####"),
-            "????##############", (("National Insurance number", "nino"), ("NHS number", "### ### ####"),
-                                  ("passport", "#########"), ("driving licence", "?????######??#??")),
-            ("??## ???",), ("£", "", ",", ".", 2), "dmy_slash"),
-    Country("IE", "en_IE", 2, _mix("en_IE:60 ga_IE:25 pl_PL:8 pt_BR:4 hindi:3"), "Irish", "ie", "?## ?#?#",
-            ("m:08# ### ####", "m:+353 8# ### ####", "01 ### ####"), "????##############",
-            (("PPS number", "#######?"), ("passport", "??#######")), ("##-D-#####", "###-??-####"), _EUR_EN),
-    Country("DE", "de_DE", 5, _mix("de_DE:75 tr_TR:9 pl_PL:4 russian:4 arabic:4 it_IT:2 ro_RO:2"), "German",
-            "de", "#####", ("m:0151 ########", "m:+49 1## #######", "030 ########", "+49 89 ### ###-##",
-                            "+49 (0)211 ######", "0711 / ### ## ##"),
-            "##################", (("Steuer-ID", "## ### ### ###"), ("Personalausweis", "L*******#"),
-                                   ("Sozialversicherungsnummer", "## ###### ? ###")),
-            ("?-?? ####", "??-? ###", "???-?? ##"), _EUR, "dmy_dot", "de_DE"),
-    Country("AT", "de_AT", 1.5, _mix("de_AT:80 tr_TR:6 hr_HR:5 ro_RO:4 pl_PL:5"), "Austrian", "de", "####",
-            ("m:+43 664 #######", "m:0660 #######", "01 ### ## ##"), "################",
-            (("Sozialversicherungsnummer", "#### ######"),), ("W-#####?", "?? ###??"), _EUR, "dmy_dot", "de_AT"),
-    Country("CH", "de_CH", 1.5, _mix("de_CH:60 fr_FR:15 it_IT:12 pt_PT:6 hr_HR:7"), "Swiss", "de", "####",
-            ("m:+41 79 ### ## ##", "m:079 ### ## ##", "044 ### ## ##"), "#####************",
-            (("AHV number", "756.####.####.##"),), ("?? ######",), ("CHF ", "", "'", ".", 2), "dmy_dot", "de_CH"),
-    Country("FR", "fr_FR", 4, _mix("fr_FR:75 arabic:12 pt_PT:4 vi_VN:3 ig_NG:2 it_IT:2 tr_TR:2"), "French",
-            "fr", "#####", ("m:06 ## ## ## ##", "m:+33 6 ## ## ## ##", "01.##.##.##.##", "m:07 ## ## ## ##",
-                            "+33 (0)4 ## ## ## ##"),
-            "##########***********##", (("numéro de sécurité sociale", "nir"), ("passport", "##??#####")),
-            ("??-###-??",), (" ", " €", " ", ",", 2), "dmy_slash", "fr_FR"),
-    Country("BE", "nl_BE", 1.5, _mix("nl_BE:55 fr_FR:30 arabic:8 tr_TR:4 pl_PL:3"), "Belgian", "be", "####",
-            ("m:+32 4## ## ## ##", "m:04## ## ## ##", "02 ### ## ##"), "############",
-            (("national number", "##.##.##-###.##"),), ("#-???-###",), _EUR, "dmy_slash", "nl_BE"),
-    Country("NL", "nl_NL", 3, _mix("nl_NL:75 tr_TR:8 arabic:8 id_ID:4 pl_PL:3 somali:2"), "Dutch", "nl",
-            "#### ??", ("m:06-########", "m:+31 6 ########", "020 ### ####", "+31 (0)10 ### ## ##",
-                        "m:06 ## ## ## ##"),
-            "????##########", (("BSN", "bsn"), ("passport", "??*******")), ("##-???-#", "?-###-??", "??-###-?"),
-            ("€ ", "", ".", ",", 2), "dmy_dash", "nl_NL"),
-    Country("IT", "it_IT", 3, _mix("it_IT:85 ro_RO:6 arabic:5 filipino:2 chinese:2"), "Italian", "it", "#####",
-            ("m:+39 3## ### ####", "m:3## #######", "06 ########", "+39 02 #### ####"),
-            "?######################", (("codice fiscale", "??????##?##?###?"), ("passport", "??#######")),
-            ("?? ###??",), _EUR, "dmy_slash", "it_IT"),
-    Country("ES", "es_ES", 3, _mix("es_ES:80 es_AR:4 es_CO:4 ro_RO:4 arabic:8"), "Spanish", "es", "#####",
-            ("m:6## ### ###", "m:+34 6## ## ## ##", "91 ### ## ##", "+34 93 ### ## ##"), "####################",
-            (("DNI", "dni"), ("NIE", "X#######?"), ("passport", "???######")), ("#### ???",), _EUR,
-            "dmy_slash", "es_ES"),
-    Country("PT", "pt_PT", 1.5, _mix("pt_PT:85 pt_BR:15"), "Portuguese", "pt", "####-###",
-            ("m:+351 9## ### ###", "m:9## ### ###", "21 ### ####"), "#####################",
-            (("NIF", "#########"), ("Cartão de Cidadão", "######## # ??#")), ("##-??-##",), _EUR, "dmy_slash",
-            "pt_PT"),
-    Country("PL", "pl_PL", 2, _mix("pl_PL:90 ukrainian:10"), "Polish", "pl", "##-###",
-            ("m:+48 ### ### ###", "m:### ### ###", "(22) ### ## ##"), "########################",
-            (("PESEL", "pesel"), ("ID card", "???######")), ("?? #####", "??? ####?"), ("", " zł", " ", ",", 2),
-            "dmy_dot", "pl_PL"),
-    Country("CZ", "cs_CZ", 1, _mix("cs_CZ:85 sk_SK:5 ukrainian:6 vi_VN:4"), "Czech", "cz", "### ##",
-            ("m:+420 ### ### ###", "m:### ### ###"), "####################", (("birth number", "######/####"),),
-            ("#?# ####",), ("", " Kč", " ", ",", 0), "dmy_dot", "cs_CZ"),
-    Country("SK", "sk_SK", 0.6, _mix("sk_SK:90 hu_HU:10"), "Slovak", "cz", "### ##", ("m:+421 9## ### ###",),
-            "####################", (("birth number", "######/####"),), ("??-###??",), _EUR, "dmy_dot", "sk_SK"),
-    Country("HU", "hu_HU", 1.2, _mix("hu_HU:95 ro_RO:5"), "Hungarian", "hu", "N###",
-            ("m:+36 20 ### ####", "m:06 30 ### ####", "06 1 ### ####"), "########################",
-            (("TAJ number", "### ### ###"), ("personal ID", "######??")), ("???-###", "??-??-###"),
-            ("", " Ft", " ", ",", 0), "ymd_dot", "hu_HU"),
-    Country("RO", "ro_RO", 1.5, _mix("ro_RO:92 hu_HU:8"), "Romanian", "ro", "######",
-            ("m:07## ### ###", "m:+40 7## ### ###", "021 ### ####"), "????################",
-            (("CNP", "#############"),), ("B ### ???", "?? ## ???"), ("", " lei", ".", ",", 2), "dmy_dot", "ro_RO"),
-    Country("HR", "hr_HR", 0.7, _mix("hr_HR:95 it_IT:5"), "Croatian", "de",
-            "#####", ("m:+385 9# ### ####", "m:09# ### ####"), "#################", (("OIB", "###########"),),
-            ("?? ###-??",), _EUR, "dmy_dot", "hr_HR"),
-    Country("SE", "sv_SE", 1.5, _mix("sv_SE:80 arabic:7 fi_FI:4 somali:3 persian:3 pl_PL:3"), "Swedish", "se",
-            "### ##", ("m:07#-### ## ##", "m:+46 7# ### ## ##", "08-### ### ##"), "####################",
-            (("personnummer", "personnummer"),), ("??? ##?", "??? ###"), ("", " kr", " ", ",", 2), "iso",
-            "sv_SE"),
-    Country("FI", "fi_FI", 1.2, _mix("fi_FI:90 sv_SE:4 russian:3 somali:3"), "Finnish", "de", "#####",
-            ("m:+358 40 ### ####", "m:040 ### ####", "09 ### ####"), "##############", (("HETU", "hetu"),),
-            ("???-###",), _EUR, "dmy_dot", "fi_FI"),
-    Country("DK", "da_DK", 1, _mix("da_DK:90 tr_TR:4 arabic:3 pl_PL:3"), "Danish", "de", "####",
-            ("m:+45 ## ## ## ##", "m:## ## ## ##"), "##############", (("CPR number", "######-####"),),
-            ("?? ## ###",), ("", " kr.", ".", ",", 2), "dmy_dot", "da_DK"),
-    Country("NO", "no_NO", 1, _mix("no_NO:88 pl_PL:4 somali:4 sv_SE:4"), "Norwegian", "de", "####",
-            ("m:+47 ### ## ###", "m:4## ## ###"), "###########", (("fødselsnummer", "###########"),),
-            ("?? #####",), ("", " kr", " ", ",", 2), "dmy_dot", "no_NO"),
-    Country("TR", "tr_TR", 2, _mix("tr_TR:95 arabic:5"), "Turkish", "tr", "#####",
-            ("m:+90 5## ### ## ##", "m:0 (5##) ### ## ##", "0212 ### ## ##"), "#####0################",
-            (("T.C. Kimlik No", "N##########"),), ("## ?? ####", "## ??? ###"), ("₺", "", ".", ",", 2), "dmy_dot"),
-    Country("RU", "ru_RU", 2, _mix("russian:95 ukrainian:5"), "Russian", "ru", "######",
-            ("m:+7 9## ###-##-##", "m:8 (9##) ###-##-##", "+7 495 ###-##-##"), None,
-            (("passport", "## ## ######"), ("SNILS", "###-###-### ##"), ("INN", "############")),
-            ("?###??###", "?###?? ##"), ("", " ₽", " ", ",", 2), "dmy_dot"),
-    Country("UA", "uk_UA", 1.5, _mix("ukrainian:85 russian:15"), "Ukrainian", "ru", "#####",
-            ("m:+380 ## ### ## ##", "m:0## ### ## ##"), "######*******************",
-            (("RNOKPP", "##########"), ("passport", "??######")), ("??####??",), ("", " ₴", " ", ",", 2), "dmy_dot"),
-    Country("IN", "en_IN", 5, _mix("hindi:45 tamil:22 bengali:13 en_IN:15 arabic:5"), "Indian", "in", "N#####",
-            ("m:+91 9#### #####", "m:+91-N#########", "m:098## #####", "+91-80-########", "011-########"), None,
-            (("Aadhaar", "aadhaar"), ("PAN", "pan"), ("passport", "?#######")), ("?? ## ?? ####", "??##??####"),
-            ("₹", "", ",", ".", 2), "dmy_slash"),
-    Country("PK", "en_PK", 1.5, _mix("en_PK:60 arabic:40"), "Pakistani", "pk", "#####",
-            ("m:+92 3##-#######", "m:03##-#######", "042-########"), "????################",
-            (("CNIC", "#####-#######-#"),), ("???-####", "??-##-####"), ("Rs ", "", ",", ".", 0)),
-    Country("BD", "bn_BD", 1.5, _mix("bengali:100"), "Bangladeshi", "bd", "####",
-            ("m:+880 1###-######", "m:01###-######"), None, (("NID", "##########"),),
-            ("Dhaka Metro-?? ##-####",), ("Tk ", "", ",", ".", 0)),
-    Country("NG", "en_NG", 4, _mix("yo_NG:35 ig_NG:30 ha_NG:25 en_NG:10"), "Nigerian", "ng", "######",
-            ("m:+234 80# ### ####", "m:080########", "m:0803 ### ####", "m:+234 (0)81# ### ####", "01-###-####"),
-            None, (("NIN", "###########"), ("BVN", "22#########")), ("???-###??", "??? ### ??"),
-            ("₦", "", ",", ".", 2)),
-    Country("KE", "en_KE", 2, _mix("en_KE:65 sw:20 somali:10 hindi:5"), "Kenyan", "ke", "#####",
-            ("m:+254 7## ######", "m:07## ### ###", "m:+254 (0)7## ###-###"), None,
-            (("ID No.", "########"), ("KRA PIN", "A#########?")), ("K?? ###?",), ("KSh ", "", ",", ".", 0)),
-    Country("GH", "tw_GH", 1, _mix("tw_GH:85 ha_NG:10 en_GB:5"), "Ghanaian", "gh", "",
-            ("m:+233 2# ### ####", "m:02# ### ####", "m:05# ### ####"), None, (("Ghana Card", "GHA-#########-#"),),
-            ("GR ####-##", "AS ####-##"), ("GH₵", "", ",", ".", 2)),
-    Country("ZA", "zu_ZA", 2, _mix("zu_ZA:55 en_GB:30 hindi:5"), "South African",
-            "za", "####", ("m:+27 8# ### ####", "m:08# ### ####", "011 ### ####"), None,
-            (("ID number", "za_id"),), ("?? ## ?? GP", "??? ### GP", "CA ######"), ("R", "", " ", ",", 2)),
-    Country("ET", "am_ET", 1, _mix("amharic:100"), "Ethiopian", "et", "####",
-            ("m:+251 91 ### ####", "m:09## ### ###"), None, (("Fayda ID", "#### #### ####"),), ("#-?#####",),
-            ("", " birr", ",", ".", 2)),
-    Country("SO", "so_SO", 0.6, _mix("somali:100"), "Somali", "so", "", ("m:+252 61 #######", "m:061 #######"),
-            None, (("passport", "P########"),), ("??? ####",), ("$", "", ",", ".", 2)),
-    Country("EG", "ar_EG", 1.5, _mix("arabic:100"), "Egyptian", "eg", "#####",
-            ("m:+20 1## ### ####", "m:01## ### ####", "02 #### ####"), "#########################",
-            (("national ID", "N#############"),), ("??? ####",), ("EGP ", "", ",", ".", 2)),
-    Country("SA", "ar_SA", 1, _mix("arabic:85 en_PK:5 hindi:5 filipino:5"), "Saudi", "gulf", "#####",
-            ("m:+966 5# ### ####", "m:05# ### ####"), "##******************", (("national ID", "1#########"),
-                                                                            ("iqama", "2#########")),
-            ("#### ???",), ("SAR ", "", ",", ".", 2)),
-    Country("AE", "ar_AE", 1, _mix("arabic:35 hindi:20 en_PK:12 filipino:10 bengali:5 en_GB:10 tamil:8"),
-            "Emirati", "gulf", "", ("m:+971 5# ### ####", "m:05# ### ####", "04 ### ####"), "###################",
-            (("Emirates ID", "784-####-#######-#"),), ("? #####", "## #####"), ("AED ", "", ",", ".", 2)),
-    Country("IR", "fa_IR", 1, _mix("persian:100"), "Iranian", "ir", "#####-#####",
-            ("m:+98 912 ### ####", "m:0912 ### ####", "021 #### ####"), None, (("national code", "###-######-#"),),
-            ("## ? ### ##",), ("", " rials", ",", ".", 0)),
-    Country("BR", "pt_BR", 3, _mix("pt_BR:95 ja_JP:2 it_IT:3"), "Brazilian", "br", "#####-###",
-            ("m:(11) 9####-####", "m:+55 11 9####-####", "m:+55 (21) 9####-####", "(31) ####-####"),
-            "#######################?*", (("CPF", "cpf"), ("RG", "##.###.###-#")), ("???#?##", "???-####"),
-            ("R$ ", "", ".", ",", 2), "dmy_slash", "pt_BR"),
-    Country("MX", "es_MX", 2.5, _mix("es_MX:100"), "Mexican", "mx", "#####",
-            ("m:+52 55 #### ####", "m:55 #### ####", "m:+52 1 33 #### ####"), None,
-            (("CURP", "curp"), ("RFC", "????######***")),
-            ("???-###-?", "??-####-?"), ("$", " MXN", ",", ".", 2), "dmy_slash", "es_MX"),
-    Country("AR", "es_AR", 1.5, _mix("es_AR:90 it_IT:5 korean:2 ukrainian:3"), "Argentine", "ar", "?####???",
-            ("m:+54 9 11 ####-####", "m:11 ####-####", "011 ####-####"), None,
-            (("DNI", "##.###.###"), ("CUIL", "2#-########-#")),
-            ("?? ###??", "??? ###"), ("$", "", ".", ",", 2), "dmy_slash", "es_AR"),
-    Country("CO", "es_CO", 1.5, _mix("es_CO:100"), "Colombian", "co", "######",
-            ("m:+57 3## ### ####", "m:3## #######", "601 #######"), None, (("cédula", "#.###.###.###"),),
-            ("???###", "???-###"), ("$", "", ".", ",", 0), "dmy_slash", "es_CO"),
-    Country("CL", "es_CL", 0.8, _mix("es_CL:100"), "Chilean", "cl", "#######",
-            ("m:+56 9 #### ####",), None, (("RUT", "##.###.###-#"),), ("????##",), ("$", "", ".", ",", 0), "dmy_dash",
-            "es_CL"),
-    Country("CA", "en_CA", 2.5, _mix("en_CA:60 fr_CA:18 chinese:7 hindi:5 filipino:4 arabic:3 korean:1 ukrainian:2"),
-            "Canadian", "ca", "?#? #?#", ("(N##) N##-####", "N##-N##-####", "+1 N## N## ####", "N##-N##-#### ext. ###"),
-            None, (("SIN", "sin"), ("health card", "####-###-###-??")), ("???? ###", "### ???"),
-            ("$", "", ",", ".", 2), "iso", "en_CA"),
-    Country("AU", "en_AU", 2.5, _mix("en_AU:72 chinese:9 vi_VN:4 hindi:6 arabic:4 filipino:3 en_NZ:2"),
-            "Australian", "au", "####", ("m:04## ### ###", "m:+61 4## ### ###", "(02) #### ####", "+61 3 #### ####"),
-            None, (("TFN", "### ### ###"), ("Medicare number", "#### ##### #")), ("???-###", "#??-#??"),
-            ("$", "", ",", ".", 2), "dmy_slash", "en_AU"),
-    Country("NZ", "en_NZ", 1, _mix("en_NZ:85 chinese:6 hindi:5 filipino:4"), "New Zealand", "nz", "####",
-            ("m:021 ### ####", "m:+64 21 ### ####", "09 ### ####"), None, (("IRD number", "###-###-###"),),
-            ("???###",), ("$", "", ",", ".", 2), "dmy_slash", "en_NZ"),
-    Country("JP", "ja_JP", 2, _mix("ja_JP:90 korean:4 chinese:3 filipino:3"), "Japanese", "jp", "###-####",
-            ("m:090-####-####", "m:+81 90-####-####", "m:080-####-####", "03-####-####", "06-####-####"), None,
-            (("My Number", "#### #### ####"), ("passport", "??#######")), ("jp",), ("¥", "", ",", ".", 0),
-            "ymd_slash"),
-    Country("CN", "zh_CN", 2, _mix("zh_CN:60 chinese:40"), "Chinese", "cn", "######",
-            ("m:+86 13# #### ####", "m:138########", "m:+86 18# #### ####", "010-########"), None,
-            (("resident ID", "cn_id"), ("passport", "E########")), ("?·#####", "?·*****"), ("¥", "", ",", ".", 2),
-            "iso"),
-    Country("KR", "ko_KR", 1.5, _mix("korean:100"), "South Korean", "kr", "#####",
-            ("m:010-####-####", "m:+82 10-####-####", "02-###-####"), None,
-            (("resident registration number", "rrn"),), ("## ? ####",), ("₩", "", ",", ".", 0), "iso"),
-    Country("VN", "vi_VN", 2, _mix("vi_VN:100"), "Vietnamese", "vn", "######",
-            ("m:+84 9# ### ## ##", "m:09########", "m:+84 (0)3# ### ####", "028 #### ####"), None,
-            (("CCCD", "0###########"),), ("##?-###.##", "##?#-###.##"), ("", " ₫", ".", ",", 0), "dmy_slash",
-            "vi_VN"),
-    Country("ID", "id_ID", 2, _mix("id_ID:100"), "Indonesian", "id", "#####",
-            ("m:+62 81#-####-####", "m:081#-####-####", "m:+62 8## #### ####", "(021) ### ####"), None,
-            (("NIK", "################"),), ("? #### ???", "?? #### ??"), ("Rp ", "", ".", ",", 0), "dmy_slash",
-            "id_ID"),
-    Country("PH", "en_PH", 2, _mix("filipino:90 chinese:5 en_US:5"), "Filipino", "ph", "####",
-            ("m:+63 9## ### ####", "m:09##-###-####", "m:0917 ### ####", "(02) ####-####"), None,
-            (("PhilSys number", "####-####-####-####"), ("TIN", "###-###-###-###")), ("??? ####",),
-            ("₱", "", ",", ".", 2), "mdy_slash"),
-    Country("SG", "en_SG", 1, _mix("chinese:70 tamil:10 id_ID:10 en_GB:5 filipino:5"), "Singaporean", "sg", "######",
-            ("m:+65 9### ####", "m:8### ####", "6### ####"), None, (("NRIC", "S#######?"),), ("S?? ####?",),
-            ("S$", "", ",", ".", 2)),
-]}
-DEMONYMS = {c.code: c.demonym for c in COUNTRIES.values()} | {
-    "MA": "Moroccan", "JO": "Jordanian", "LB": "Lebanese", "SY": "Syrian", "IQ": "Iraqi", "DZ": "Algerian",
-    "TN": "Tunisian", "AF": "Afghan", "HK": "Hong Kong", "MY": "Malaysian", "TW": "Taiwanese", "KZ": "Kazakh",
-    "BY": "Belarusian", "LK": "Sri Lankan", "TZ": "Tanzanian", "GR": "Greek", "ER": "Eritrean",
-    "SD": "Sudanese", "CM": "Cameroonian", "SN": "Senegalese", "PE": "Peruvian", "VE": "Venezuelan",
-    "CU": "Cuban", "JM": "Jamaican", "HT": "Haitian", "AL": "Albanian", "RS": "Serbian", "BG": "Bulgarian"}
+COUNTRIES: dict[str, Country] = {cc: Country(cc, **dict(c, cultures=_mix(c["cultures"])))
+                                 for cc, c in PLACES["countries"].items()}
+DEMONYMS = {c.code: c.demonym for c in COUNTRIES.values()} | PLACES["demonyms"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,44 +203,7 @@ def _countries() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out))
 
 
-US_STATES_OK = set("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
-                   " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split())
-CA_PROVINCES = {"01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON", "09": "PE",
-                "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU"}
-AU_STATES = {"01": "ACT", "02": "NSW", "03": "NT", "04": "QLD", "05": "SA", "06": "TAS", "07": "VIC", "08": "WA"}
-IT_PROV = _w("RM, MI, TO, NA, FI, BO, GE, VE, PA, BA, CT, VR, PD, BS, BG, TA, LE, PG, AN, CA")
-BR_UF = _w("SP, RJ, MG, BA, PR, RS, PE, CE, PA, SC, GO, DF, ES, AM")
-
 # Street words where Faker has no realistic street names for the country.
-STREET_WORDS = {
-    "gb": _w("High Street, Church Lane, Station Road, Victoria Road, Mill Lane, Park Avenue, Queen's Road,"
-             " The Green, Manor Way, Kings Road, School Lane, North Street, Springfield Road, Orchard Close,"
-             " Windsor Avenue, Meadow View, Chapel Street, Albert Road, Grange Road, Beech Grove"),
-    "cn": _w("Zhongshan Road, Renmin Road, Jiefang Road, Huaihai Road, Nanjing East Road, Heping Street,"
-             " Xinhua Road, Jianshe Road, Changjiang Road, Dongfeng Road, Shennan Avenue, Jinqiao Road,"
-             " Chang'an Avenue, Wenhua Road, Zhongshan North Road, Binhai Avenue"),
-    "kr": _w("Teheran-ro, Sejong-daero, Olympic-ro, Dosan-daero, Eulji-ro, Jong-ro, Hakdong-ro, Bongeunsa-ro,"
-             " Yeoksam-ro, Gangnam-daero, Toegye-ro, Haeundae-ro, Dongil-ro, Gukhoe-daero"),
-    "ir": _w("Valiasr St., Enghelab St., Azadi St., Shariati St., Motahari St., Keshavarz Blvd., Ferdowsi St.,"
-             " Jomhouri St., Hafez St., Saadi St., Pasdaran St."),
-    "tr": _w("Atatürk Cad., İstiklal Cad., Cumhuriyet Cad., Bağdat Cad., Gazi Mustafa Kemal Blv.,"
-             " Menekşe Sok., Lale Sok., Çınar Sok., Kıbrıs Şehitleri Cad., Fevzi Çakmak Cad."),
-    "gulf": _w("Sheikh Zayed Road, King Fahd Road, Al Wasl Road, Prince Sultan Street, Al Olaya Street,"
-               " Hamdan Street, Corniche Road, King Abdulaziz Road, Al Rigga Road, Tahlia Street"),
-    "eg": _w("Tahrir Street, Gameat El Dowal Street, Abbas El Akkad Street, Makram Ebeid Street,"
-             " Corniche El Nil, El Horreya Road, Salah Salem Street, Mohamed Farid Street, El Merghany Street"),
-}
-STREET_SUFFIX = {
-    "gb": _w("Road, Street, Lane, Close, Avenue, Drive, Gardens, Crescent, Way, Grove, Terrace, Place, Mews"),
-    "ng": _w("Street, Road, Close, Crescent, Avenue, Way, Drive, Street, Street"),
-    "in": _w("Road, Marg, Nagar, Lane, Cross Road, Main Road, Street, Colony"),
-    "ke": _w("Road, Avenue, Lane, Drive, Close, Road"),
-    "gh": _w("Street, Road, Close, Avenue, Link"),
-    "za": _w("Street, Road, Avenue, Drive, Crescent"),
-    "ph": _w("St., Street, Avenue, Ave., Road"),
-    "pk": _w("Road, Street, Avenue"),
-    "bd": _w("Road, Lane, Avenue"),
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -745,8 +322,6 @@ def _natid(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
 
 
 # Money styles keyed by currency code, for prices in any country.
-CURRENCY_STYLES = {"USD": ("$", "", ",", ".", 2), "EUR": _EUR_EN, "GBP": ("£", "", ",", ".", 2),
-                   "CHF": ("CHF ", "", "'", ".", 2)}
 
 
 def _money_text(rng: random.Random, style: tuple, value: float) -> str:
@@ -849,34 +424,6 @@ def _stamp(rng: random.Random, when: dt.datetime, style: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
-FAMILY_ROLES = {"father": True, "mother": False, "brother": True, "sister": False, "son": True,
-                "daughter": False, "husband": True, "wife": False, "boy": True, "girl": False,
-                "man": True, "woman": False, "grandfather": True, "grandmother": False}
-KIN = {"father", "mother", "brother", "sister", "son", "daughter", "sibling", "child", "kid", "parent",
-       "grandfather", "grandmother", "spouse", "husband", "wife"}
-ROLE_AGES = {"child": (3, 16), "kid": (3, 16), "son": (2, 30), "daughter": (2, 30), "pupil": (5, 17),
-             "student": (17, 26), "boy": (4, 16), "girl": (4, 16), "patient": (18, 95), "client": (18, 92),
-             "father": (55, 92), "mother": (52, 90), "parent": (30, 60), "grandfather": (70, 99),
-             "grandmother": (70, 99), "subject": (25, 95), "candidate": (21, 58)}
-REL_WORDS = {"spouse": ("husband", "wife"), "husband": ("husband", "husband"), "wife": ("wife", "wife"),
-             "partner": ("partner", "partner"), "child": ("son", "daughter"), "kid": ("son", "daughter"),
-             "son": ("son", "son"), "daughter": ("daughter", "daughter"), "sibling": ("brother", "sister"),
-             "brother": ("brother", "brother"), "sister": ("sister", "sister"), "parent": ("father", "mother"),
-             "father": ("father", "father"), "mother": ("mother", "mother")}
-FREE_MAIL = {
-    "default": _w("gmail.com, gmail.com, gmail.com, yahoo.com, outlook.com, hotmail.com, icloud.com, proton.me"),
-    "GB": _w("btinternet.com, hotmail.co.uk, yahoo.co.uk, sky.com"), "DE": _w("web.de, gmx.de, t-online.de, gmx.net"),
-    "FR": _w("orange.fr, free.fr, laposte.net, wanadoo.fr"), "IT": _w("libero.it, virgilio.it, tiscali.it"),
-    "IN": _w("rediffmail.com, yahoo.co.in"), "KR": _w("naver.com, daum.net"), "CN": _w("qq.com, 163.com, 126.com"),
-    "RU": _w("yandex.ru, mail.ru"), "UA": _w("ukr.net, i.ua"), "CZ": _w("seznam.cz, email.cz"),
-    "PL": _w("wp.pl, o2.pl, onet.pl"),
-    "AU": _w("bigpond.com, optusnet.com.au"), "BR": _w("uol.com.br, bol.com.br"), "NL": _w("ziggo.nl, kpnmail.nl"),
-    "JP": _w("yahoo.co.jp, docomo.ne.jp"), "ES": _w("telefonica.net"), "NG": _w("yahoo.com"),
-}
-TLD = {"US": "com", "GB": "co.uk", "AU": "com.au", "IN": "co.in", "NG": "com.ng", "KE": "co.ke", "ZA": "co.za",
-       "BR": "com.br", "MX": "com.mx", "JP": "co.jp", "CN": "com.cn", "KR": "co.kr", "VN": "com.vn", "ID": "co.id",
-       "PH": "com.ph", "SG": "com.sg", "TR": "com.tr", "EG": "com.eg", "SA": "com.sa", "AR": "com.ar", "CO": "com.co",
-       "NZ": "co.nz", "PK": "com.pk", "BD": "com.bd", "GH": "com.gh", "ET": "com.et", "UA": "com.ua", "CA": "ca"}
 
 
 @dataclass
@@ -902,7 +449,7 @@ def _gendered_family(culture: str, family: str, male: bool) -> str:
 
 
 def _draw_name(g: "_G", culture: str, male: bool) -> _Name:
-    kind, loc, _ = CULTURES[culture]
+    kind, loc, _ = NAMES["cultures"][culture]
     rng = g.rng
     if kind == "faker":
         f = g.faker(loc)
@@ -922,14 +469,14 @@ def _draw_name(g: "_G", culture: str, male: bool) -> _Name:
             if second != family:
                 family = f"{family} {second}" if rng.random() < 0.85 else f"{family}-{second}"
         elif culture.startswith(("en_", "ga_")) and rng.random() < 0.07:
-            family = rng.choice(PARTICLE_SURNAMES)
+            family = rng.choice(NAMES["particle_surnames"])
         elif rng.random() < 0.04:
             family = f"{family}-{f.last_name().strip()}"
         if culture.startswith(("fr_", "de_")) and rng.random() < 0.12:
-            given = rng.choice(HYPHEN_FIRST[0 if male else 1])
+            given = rng.choice(NAMES["hyphen_first"][0 if male else 1])
         if culture.startswith("en_") and rng.random() < 0.18:
             middle = (f.first_name_male() if male else f.first_name_female()).strip()
-        return _Name(given, family, middle, culture in EASTERN and rng.random() < 0.7)
+        return _Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
     if kind == "roman":
         f = g.faker(loc)
         if culture == "zh_CN":
@@ -940,7 +487,7 @@ def _draw_name(g: "_G", culture: str, male: bool) -> _Name:
         if culture == "zh_TW":
             given, family = given.title(), family.title()
         return _Name(given, family, "", rng.random() < 0.5)
-    males, females, families = CURATED[culture]
+    males, females, families = NAMES["curated"][culture]
     given = rng.choice(males if male else females)
     family = rng.choice(families)
     middle = ""
@@ -953,16 +500,16 @@ def _draw_name(g: "_G", culture: str, male: bool) -> _Name:
         eastern = rng.random() < (0.6 if "-" in given else 0.4 if culture == "chinese" else 0.0)
         if culture == "korean" and rng.random() < 0.25:
             given = given.replace("-", "").capitalize()
-    elif culture in PATRONYMICS:
+    elif culture in NAMES["patronymics"]:
         family = _gendered_family(culture, family, male)
         if rng.random() < 0.3:
-            middle = rng.choice(PATRONYMICS[culture])[0 if male else 1]
+            middle = rng.choice(NAMES["patronymics"][culture])[0 if male else 1]
     elif culture == "somali":
-        middle = rng.choice(CURATED["somali"][0])
+        middle = rng.choice(NAMES["curated"]["somali"][0])
     elif culture == "amharic":
-        family = rng.choice(CURATED["amharic"][0])
+        family = rng.choice(NAMES["curated"]["amharic"][0])
         if rng.random() < 0.3:
-            middle, family = family, rng.choice(CURATED["amharic"][2])
+            middle, family = family, rng.choice(NAMES["curated"]["amharic"][2])
     elif culture == "filipino" and rng.random() < 0.3:
         middle = rng.choice(families)
     return _Name(given, family, middle, eastern)
@@ -989,10 +536,10 @@ class _P:
         self.name = _draw_name(g, culture, male)
         if family:
             self.name.family = _gendered_family(culture, family, male)
-        lo, hi = age or ROLE_AGES.get(role, (19, 85))
+        lo, hi = age or NAMES["role_ages"].get(role, (19, 85))
         self.age = g.rng.randint(lo, max(lo, hi))
         self.born = g.today - dt.timedelta(days=365 * self.age + g.rng.randint(0, 364))
-        homes = CULTURES[culture][2]
+        homes = NAMES["cultures"][culture][2]
         self.cc = g.cc if g.rng.random() < 0.9 or not homes else homes[0]
         self.home = g.cc if g.cc in homes or g.rng.random() < 0.3 else g.rng.choice(homes)
         self.facts: dict[str, list[Piece]] = {}
@@ -1055,7 +602,7 @@ def _p_formal(p: _P) -> str:
 
 
 def _p_nick(p: _P) -> str:
-    nick = NICKNAMES.get(p.name.given)
+    nick = NAMES["nicknames"].get(p.name.given)
     return nick if nick else p.name.given
 
 
@@ -1066,7 +613,7 @@ def _p_poss(p: _P, form: str) -> list[Piece]:
 
 def _p_title(p: _P, with_name: str = "last") -> list[Piece]:
     rng = p.g.rng
-    title = rng.choice(TITLES_M if p.male else TITLES_F)
+    title = rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"])
     name = p.last() if with_name == "last" else p.full()
     return [_plain(title + " "), _ent(name, "PERSON", DIRECT)]
 
@@ -1094,7 +641,7 @@ def _p_email(p: _P, work: bool = False) -> str:
     if work:
         domain = g.org_domain(g.value("employer1"))
     else:
-        pool = FREE_MAIL.get(p.cc, ()) + FREE_MAIL["default"]
+        pool = PLACES["free_mail"].get(p.cc, ()) + PLACES["free_mail"]["default"]
         domain = rng.choice(pool)
     return f"{local}@{domain}"
 
@@ -1141,14 +688,6 @@ def _phone_for(g: "_G", cc: str, mobile: bool | None = None, ext: bool = False) 
 # Addresses, in each country's own format
 # ---------------------------------------------------------------------------------------------
 
-HOUSE_NAMES = _w("Rose Cottage, The Old Rectory, Ivy House, Orchard House, The Willows, Hillside, Fern Lodge,"
-                 " Meadow View, The Coach House, Primrose Cottage")
-IN_BUILDINGS = _w("Sai Residency, Shanti Apartments, Green Park Towers, Royal Heights, Lakeview Enclave,"
-                  " Sunshine Apartments, Prestige Shantiniketan, Ganga Vihar, Sri Krishna Nilayam, Ashoka Towers")
-KR_GU = _w("Gangnam, Mapo, Jongno, Seocho, Haeundae, Songpa, Yongsan, Nam, Dong, Seo, Suseong, Yuseong")
-SG_STREETS = _w("Ang Mo Kio Avenue 3, Tampines Street 21, Jurong West Street 42, Bedok North Road,"
-                " Toa Payoh Lorong 1, Yishun Ring Road, Clementi Avenue 2, Woodlands Drive 14")
-
 
 def _street(g: "_G", cc: str) -> str:
     c = COUNTRIES.get(cc, g.country)
@@ -1157,8 +696,8 @@ def _street(g: "_G", cc: str) -> str:
         name = g.faker(c.street_locale).street_name().strip()
         if name:
             return name
-    if style in STREET_WORDS and rng.random() < 0.6:
-        return rng.choice(STREET_WORDS[style])
+    if style in PLACES["street_words"] and rng.random() < 0.6:
+        return rng.choice(PLACES["street_words"][style])
     p = g.local_name(cc)
     fam = p.family.split()[0]
     if style == "ru":
@@ -1167,8 +706,8 @@ def _street(g: "_G", cc: str) -> str:
     if style == "jp":
         return g.city(cc)
     if style == "ng" and rng.random() < 0.4:
-        return f"{p.given} {fam} {rng.choice(STREET_SUFFIX['ng'])}"
-    return f"{fam} {rng.choice(STREET_SUFFIX.get(style, ('Street', 'Road', 'Avenue', 'Street')))}"
+        return f"{p.given} {fam} {rng.choice(PLACES['street_suffix']['ng'])}"
+    return f"{fam} {rng.choice(PLACES['street_suffix'].get(style, ('Street', 'Road', 'Avenue', 'Street')))}"
 
 
 def _postcode(g: "_G", cc: str) -> str:
@@ -1189,7 +728,7 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
     st = _street(g, cc)
     style = c.address
     if style == "us":
-        state = admin if admin in US_STATES_OK else rng.choice(sorted(US_STATES_OK))
+        state = admin if admin in PLACES["us_states"] else rng.choice(sorted(PLACES["us_states"]))
         z = pc + (f"-{rng.randint(1000, 9999)}" if rng.random() < 0.15 else "")
         if rng.random() < 0.07:
             return [rng.choice(["PO Box", "P.O. Box"]) + f" {rng.randint(10, 9999)}", f"{city}, {state} {z}"]
@@ -1197,9 +736,9 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
                            f", Suite {n * 10}"])
         return [f"{n * rng.choice([1, 10, 37])} {st}{unit}", f"{city}, {state} {z}"]
     if style in ("gb", "ie"):
-        st = rng.choice(STREET_WORDS["gb"]) if rng.random() < 0.4 else _street_gb(g, cc)
+        st = rng.choice(PLACES["street_words"]["gb"]) if rng.random() < 0.4 else _street_gb(g, cc)
         r = rng.random()
-        first = (f"Flat {k}, {n} {st}" if r < 0.2 else f"{rng.choice(HOUSE_NAMES)}, {st}" if r < 0.27
+        first = (f"Flat {k}, {n} {st}" if r < 0.2 else f"{rng.choice(PLACES['house_names'])}, {st}" if r < 0.27
                  else f"{n} {st}")
         lines = [first]
         if rng.random() < 0.25:
@@ -1231,7 +770,7 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
         extra = rng.choice(["", "", "", "-II", " A", f"-{m}", "hs"])
         return [f"{st} {n}{extra}", f"{pc} {city.upper() if rng.random() < 0.4 else city}"]
     if style == "it":
-        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}", f"{pc} {city} ({rng.choice(IT_PROV)})"]
+        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}", f"{pc} {city} ({rng.choice(PLACES['it_provinces'])})"]
     if style == "es":
         first = rng.choice([f"C/ {st}, {n}, {k}º {rng.choice('ABCD')}", f"{st} {n}, {k}º {rng.choice('ABCD')}",
                             f"{st}, {n}"])
@@ -1259,9 +798,9 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
             return [f"{pc}, {city}, {st}, d. {n}, kv. {k * 3}"]
         return [f"{st}, d. {n}" + (f", kv. {k * 3}" if rng.random() < 0.7 else ""), f"{city}, {pc}"]
     if style == "in":
-        first = rng.choice([f"Flat {k}0{rng.randint(1, 9)}, {rng.choice(IN_BUILDINGS)}",
+        first = rng.choice([f"Flat {k}0{rng.randint(1, 9)}, {rng.choice(PLACES['in_buildings'])}",
                             f"H.No. {n}-{m}-{rng.randint(1, 999)}", f"#{n}, {_ordinal(k)} Cross",
-                            f"{n}/{m}, {rng.choice(IN_BUILDINGS)}"])
+                            f"{n}/{m}, {rng.choice(PLACES['in_buildings'])}"])
         lines = [first, st, g.city(cc), f"{city} - {pc}" if rng.random() < 0.6 else f"{city} {pc}"]
         if rng.random() < 0.4 and _regions(cc):
             lines.append(rng.choice(_regions(cc)))
@@ -1300,7 +839,7 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
         return [f"No. {n}, {g.local_name(cc).family} Alley, {st}", f"{city} {pc}"]
     if style == "br":
         return [f"{st}, {n}" + (f", apto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), g.city(cc),
-                f"{city} - {rng.choice(BR_UF)}", f"CEP {pc}" if rng.random() < 0.5 else pc]
+                f"{city} - {rng.choice(PLACES['br_states'])}", f"CEP {pc}" if rng.random() < 0.5 else pc]
     if style == "mx":
         state = f", {rng.choice(_regions(cc))}" if _regions(cc) else ""
         return [f"{st} {n}, Col. {g.city(cc)}", f"C.P. {pc}, {city}{state}"]
@@ -1312,12 +851,12 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
     if style == "cl":
         return [f"{st} {n * 10}" + (f", depto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), city]
     if style == "ca":
-        prov = CA_PROVINCES.get(admin) or rng.choice(sorted(CA_PROVINCES.values()))
+        prov = PLACES["ca_provinces"].get(admin) or rng.choice(sorted(PLACES["ca_provinces"].values()))
         first = f"{k}-{n * 10} {st}" if rng.random() < 0.3 else f"{n * 10} {st}"
         town = city.upper() if rng.random() < 0.3 else city
         return [first, f"{town} {prov} {pc}" if rng.random() < 0.5 else f"{town}, {prov} {pc}"]
     if style == "au":
-        state = AU_STATES.get(admin) or rng.choice(sorted(AU_STATES.values()))
+        state = PLACES["au_states"].get(admin) or rng.choice(sorted(PLACES["au_states"].values()))
         first = rng.choice([f"{k}/{n} {st}", f"Unit {k}, {n} {st}", f"{n} {st}", f"{n} {st}"])
         return [first, f"{city.upper()} {state} {pc}" if rng.random() < 0.6 else f"{city} {state} {pc}"]
     if style == "nz":
@@ -1328,7 +867,7 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
     if style == "cn":
         return [f"Room {k % 30 + 1}{m:02d}, No. {n} {st}", f"{g.city(cc)} District, {city} {pc}"]
     if style == "kr":
-        return [f"{n} {st}, {rng.choice(KR_GU)}-gu", f"{city} {pc}"]
+        return [f"{n} {st}, {rng.choice(PLACES['kr_gu'])}-gu", f"{city} {pc}"]
     if style == "vn":
         folded = rng.random() < 0.5
         lines = [f"Số {n} {st}", f"Phường {k % 20 + 1}, Quận {m % 12 + 1}", city]
@@ -1340,94 +879,34 @@ def _address(g: "_G", cc: str | None = None) -> list[str]:
         prov = rng.choice(_regions(cc)) if _regions(cc) else city
         return [f"{n} {st}, Brgy. {g.city(cc)}", f"{city}, {prov} {pc}"]
     if style == "sg":
-        return [f"Blk {n} {rng.choice(SG_STREETS)}, #{k % 25 + 1:02d}-{m * 7:02d}", f"Singapore {pc}"]
+        return [f"Blk {n} {rng.choice(PLACES['sg_streets'])}, #{k % 25 + 1:02d}-{m * 7:02d}", f"Singapore {pc}"]
     return [f"{n} {st}", city]
 
 
 def _street_gb(g: "_G", cc: str) -> str:
     fam = g.local_name(cc).family.split()[0]
-    return f"{fam} {g.rng.choice(STREET_SUFFIX['gb'])}"
+    return f"{fam} {g.rng.choice(PLACES['street_suffix']['gb'])}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Organisations
 # ---------------------------------------------------------------------------------------------
 
-ORG_WORDS = _w("Apex, Bright, Northwind, Bluewater, Summit, Evergreen, Pioneer, Horizon, Crescent, Keystone,"
-               " Silverline, Redwood, Ironbridge, Lakeside, Meridian, Oakridge, Unity, Sterling, Falcon, Harbour,"
-               " Greenfield, Sunrise, Cedar, Riverstone, Westgate, Pinnacle, Beacon, Orion, Atlas, Kestrel")
-INDUSTRIES = _w("Logistics, Foods, Engineering, Consulting, Pharma, Textiles, Motors, Builders, Analytics,"
-                " Security, Telecom, Realty, Interiors, Media, Printing, Solar, Health, Hospitality, Software,"
-                " Agro, Plastics, Fashion, Travel, Recruitment, Electrical")
-COMPANY_SUFFIX = {"US": _w("Inc., LLC, Corp., Co."), "GB": _w("Ltd, Limited, plc, & Co"), "IE": _w("Ltd, DAC"),
-                  "DE": _w("GmbH, AG, GmbH & Co. KG"), "AT": _w("GmbH"), "CH": _w("AG, GmbH, SA"),
-                  "FR": _w("SARL, SA, SAS"), "BE": _w("NV, BV, SRL"), "NL": _w("B.V., N.V."),
-                  "IT": _w("S.r.l., S.p.A."), "ES": _w("S.L., S.A."), "PT": _w("Lda., S.A."),
-                  "PL": _w("Sp. z o.o., S.A."), "BR": _w("Ltda., S.A."), "MX": _w("S.A. de C.V."),
-                  "IN": _w("Pvt. Ltd., Private Limited, Ltd."), "NG": _w("Ltd, Nigeria Limited, Enterprises"),
-                  "JP": _w("Co. Ltd., K.K."), "CN": _w("Co. Ltd."), "KR": _w("Co. Ltd."), "SE": _w("AB"),
-                  "FI": _w("Oy"), "DK": _w("ApS, A/S"), "NO": _w("AS"), "TR": _w("A.Ş., Ltd. Şti."),
-                  "ZA": _w("(Pty) Ltd"), "AU": _w("Pty Ltd"), "ID": _w("PT, Tbk"), "RU": _w("OOO, AO")}
-ORG_PATTERNS = {
-    "company": _w("{last} & Sons, {last} Holdings, {city} {industry}, {word} {industry}, {word} {industry} {sfx},"
-                  " {last} {industry} {sfx}, {word} Group, {last} & {last2} {sfx}, {faker}, {faker}, {faker}"),
-    "hospital": _w("{city} General Hospital, St {saint}'s Hospital, {city} University Hospital, {last} Memorial"
-                   " Hospital, {city} Teaching Hospital, {city} Royal Infirmary, {city} District Hospital,"
-                   " {city} Medical Centre, {word} Hospital {city}, {city} Children's Hospital"),
-    "clinic": _w("{last} Family Practice, {city} Health Centre, {last} Dental Care, {city} Physiotherapy Clinic,"
-                 " {word} Medical Group, {city} Community Mental Health Team, {last} Eye Clinic, {city} Walk-in "
-                 "Centre"),
-    "school": _w("{city} High School, St {saint}'s Primary School, {last} Academy, {city} Grammar School,"
-                 " Government Secondary School {city}, {city} Public School, {city} Elementary School,"
-                 " {city} Middle School, {word} International School, {last} Community College"),
-    "university": _w("University of {city}, {city} Institute of Technology, {city} State University,"
-                     " {last} University, {city} Polytechnic, {city} University of Science and Technology,"
-                     " {city} College, {region} University"),
-    "court": _w("{city} County Court, {city} Magistrates' Court, {city} Crown Court, District Court of {city},"
-                " {city} Family Court, Superior Court of {region}, {city} Employment Tribunal,"
-                " High Court of {region}, {city} Municipal Court"),
-    "police": _w("{city} Police Department, {city} Police, {region} Police, {city} Police Division,"
-                 " {city} Sheriff's Office, {region} Constabulary, {city} Police Station"),
-    "bank": _w("{last} Bank, Bank of {city}, {city} Savings Bank, {word} Bank, {city} Cooperative Bank,"
-               " {word} Credit Union, {region} Building Society, {word} Finance"),
-    "council": _w("{city} City Council, {city} Borough Council, Municipality of {city}, {city} District Council,"
-                  " {region} County Council, {city} Town Council"),
-    "charity": _w("{city} Food Bank, {word} Foundation, {city} Women's Aid, {last} Trust, {city} Youth Project,"
-                  " {word} Housing Association, {city} Refugee Network"),
-    "club": _w("{city} Rovers FC, {city} Tennis Club, {city} Running Club, {city} Rotary Club,"
-               " {city} Chess Club, {city} Cricket Club, {city} Harriers, {word} Swimming Club"),
-    "shop": _w("{last}'s Bakery, {city} Hardware, {last} Motors, {word} Pharmacy, {last} Florist,"
-               " {city} Dry Cleaners, {last} Opticians, {word} Pet Store, {last} Butchers"),
-    "utility": _w("{word} Energy, {city} Water, {word} Gas & Power, {word} Broadband, {word} Telecom,"
-                  " {region} Electricity Board, {word} Mobile"),
-    "insurer": _w("{word} Insurance, {last} Mutual, {word} Assurance, {word} Health Insurance"),
-    "landlord": _w("{last} Lettings, {city} Property Management, {word} Estates, {last} & {last2} Estate Agents,"
-                   " {word} Homes, {city} Housing"),
-    "law_firm": _w("{last} & {last2} LLP, {last} {last2} Solicitors, {last} Law Chambers, {last} & Partners,"
-                   " {last} Legal, {last} {last2} Attorneys"),
-    "hotel": _w("Hotel {last}, The {word} Hotel, {city} Grand Hotel, {word} Inn, Café {last}, {last}'s Kitchen,"
-                " Trattoria {last}, The {word} Arms, {city} Guest House, {word} Lodge"),
-    "newspaper": _w("The {city} Gazette, {city} Evening Post, {city} Chronicle, {region} Times, {city} Herald,"
-                    " {city} Courier, {region} Daily News"),
-}
-ORG_KINDS_EMPLOYER = ("company", "company", "company", "hospital", "school", "university", "council", "bank",
-                      "shop", "hotel", "charity", "clinic")
-
 
 def _org(g: "_G", kind: str, cc: str | None = None) -> str:
     cc = cc or g.cc
     rng = g.rng
-    pat = rng.choice(ORG_PATTERNS[kind])
+    pat = rng.choice(ORGS["patterns"][kind])
     if "{faker}" in pat:
         c = COUNTRIES.get(cc, g.country)
-        loc = c.street_locale or (c.cultures[0][0] if CULTURES[c.cultures[0][0]][0] == "faker" else "en_US")
+        loc = c.street_locale or (c.cultures[0][0] if NAMES["cultures"][c.cultures[0][0]][0] == "faker" else "en_US")
         return g.faker(loc).company().strip()
     out = pat
     for key, fn in (("{city}", lambda: g.city(cc)), ("{last2}", lambda: g.local_name(cc).family),
                     ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(SAINTS)),
-                    ("{word}", lambda: rng.choice(ORG_WORDS)), ("{industry}", lambda: rng.choice(INDUSTRIES)),
+                    ("{word}", lambda: rng.choice(ORGS["words"])), ("{industry}", lambda: rng.choice(ORGS["industries"])),
                     ("{region}", lambda: rng.choice(_regions(cc)) if _regions(cc) else g.city(cc)),
-                    ("{sfx}", lambda: rng.choice(COMPANY_SUFFIX.get(cc, ("Ltd",)))),
+                    ("{sfx}", lambda: rng.choice(ORGS["company_suffix"].get(cc, ("Ltd",)))),
                     ):
         while key in out:
             out = out.replace(key, fn(), 1)
@@ -1493,7 +972,7 @@ class _G:
         words = [w for w in re.split(r"[^a-z0-9]+", _fold(org).lower()) if w and w not in (
             "the", "of", "and", "ltd", "inc", "llc", "gmbh", "plc", "co", "sa", "bv", "pvt", "limited", "srl")]
         stem = "".join(words[:2]) or "example"
-        tld = TLD.get(self.cc, self.cc.lower()) if self.rng.random() < 0.6 else self.rng.choice(["com", "org", "net"])
+        tld = PLACES["tld"].get(self.cc, self.cc.lower()) if self.rng.random() < 0.6 else self.rng.choice(["com", "org", "net"])
         return f"{stem[:24]}.{tld}"
 
     # dates ----------------------------------------------------------------------------------
@@ -1515,7 +994,7 @@ class _G:
         v = self.rng.uniform(lo, hi)
         if round_to:
             v = round(v / round_to) * round_to
-        style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(CURRENCY_STYLES.values()))
+        style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(PLACES["currency_styles"].values()))
         return _money_text(self.rng, style, v)
 
     # people and values ----------------------------------------------------------------------
@@ -1524,12 +1003,12 @@ class _G:
         if role not in store:
             base = role.rstrip("+").rstrip("0123456789")
             rng = self.rng
-            male = FAMILY_ROLES.get(base)
-            if base in KIN and role != "A" and "A" not in self.persons:
+            male = NAMES["family_roles"].get(base)
+            if base in NAMES["kin"] and role != "A" and "A" not in self.persons:
                 self.person("A")  # relatives are drawn after the person they belong to
             subject = self.persons.get("A")
             culture, family, age = None, None, None
-            if base in KIN and subject is not None:
+            if base in NAMES["kin"] and subject is not None:
                 culture = subject.culture
                 if base in ("father", "brother", "sister", "son", "daughter", "sibling", "child", "kid",
                             "grandfather") or (base in ("mother", "spouse", "wife") and rng.random() < 0.5):
@@ -1539,7 +1018,7 @@ class _G:
                 if base in ("son", "daughter"):
                     age = (max(0, subject.age - 45), max(1, subject.age - 18))
                 elif base in ("child", "kid"):
-                    age = ROLE_AGES[base]
+                    age = NAMES["role_ages"][base]
                 elif base in ("father", "mother", "parent"):
                     age = (subject.age + 18, subject.age + 42)
                 elif base in ("spouse", "husband", "wife", "sibling", "brother", "sister"):
@@ -1547,7 +1026,7 @@ class _G:
             if male is None:
                 male = rng.random() < 0.5
             if culture is None:
-                culture = self.culture() if rng.random() < 0.88 else rng.choice(sorted(CULTURES))
+                culture = self.culture() if rng.random() < 0.88 else rng.choice(sorted(NAMES["cultures"]))
             store[role] = _P(self, base, culture, male, family, age)
         return store[role]
 
@@ -1730,7 +1209,7 @@ def _uid(rng: random.Random) -> str:
 
 def _p_employer(p: _P) -> list[Piece]:
     return p.fact("employer", lambda: [
-        _ent(_org(p.g, p.g.rng.choice(ORG_KINDS_EMPLOYER), p.cc), "ORGANIZATION", QUASI)])
+        _ent(_org(p.g, p.g.rng.choice(ORGS["employer_kinds"]), p.cc), "ORGANIZATION", QUASI)])
 
 
 def _p_job(p: _P) -> str:
@@ -1786,8 +1265,8 @@ PATTRS = {
     "title_full": lambda p: _p_title(p, "full"),
     "dr": lambda p: _p_honorific(p, ("Dr", "Dr.", "Dr")),
     "prof": lambda p: _p_honorific(p, ("Prof.", "Professor", "Prof")),
-    "honor": lambda p: _p_honorific(p, HONORIFICS),
-    "rank": lambda p: _p_honorific(p, RANKS),
+    "honor": lambda p: _p_honorific(p, NAMES["honorifics"]),
+    "rank": lambda p: _p_honorific(p, NAMES["ranks"]),
     # contact
     "email": _fact("email", "EMAIL_ADDRESS", DIRECT, _p_email),
     "work_email": _fact("work_email", "EMAIL_ADDRESS", DIRECT, lambda p: _p_email(p, work=True)),
@@ -1826,7 +1305,7 @@ PATTRS = {
     "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
     "a_nationality": lambda p: [_plain(_an(DEMONYMS.get(p.home, "x"))),
                                 *PATTRS["nationality"](p)],
-    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(ETHNICITIES + ETHNIC_EXTRA)),
+    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(tuple(ETHNICITIES) + VALUES["ethnic_extra"])),
     "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(RELIGIONS)),
     "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
     "a_job": lambda p: [_plain(_an(p.fact("job", lambda: [_ent(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
@@ -1865,16 +1344,12 @@ PATTRS = {
     # words that follow the person's gender or role
     "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
     "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
-    "man": _pron("man", "woman"), "Mr": lambda p: [_plain(p.g.rng.choice(TITLES_M if p.male else TITLES_F))],
+    "man": _pron("man", "woman"), "Mr": lambda p: [_plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
     "son": _pron("son", "daughter"), "brother": _pron("brother", "sister"), "husband": _pron("husband", "wife"),
     "father": _pron("father", "mother"), "boy": _pron("boy", "girl"), "sir": _pron("Sir", "Madam"),
     "pronouns": _pron("he/him", "she/her"),
-    "rel": lambda p: [_plain(REL_WORDS.get(p.role, ("partner", "partner"))[0 if p.male else 1])],
+    "rel": lambda p: [_plain(NAMES["rel_words"].get(p.role, ("partner", "partner"))[0 if p.male else 1])],
 }
-ETHNIC_EXTRA = ["White British", "Black Caribbean", "South Asian", "Han Chinese", "Igbo", "Zulu", "Amhara",
-                "Oromo", "Kikuyu", "Hausa", "Mestizo", "Afro-Brazilian", "Māori", "Aboriginal Australian",
-                "Korean-American", "Arab", "Punjabi", "Bengali", "Tatar"]
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1906,13 +1381,14 @@ def _ref(*patterns: str):
 
 def _award(g: "_G") -> str:
     rng = g.rng
-    return rng.choice([f"{g.city()} Citizen of the Year", f"the {rng.choice(ORG_WORDS)} Medal for Community Service",
+    return rng.choice([f"{g.city()} Citizen of the Year", f"the {rng.choice(ORGS['words'])} Medal for Community Service",
                        f"the {g.local_name().family} Prize for Young Scientists", f"{g.region()} Teacher of the Year",
                        f"the {g.city()} Arts Council Fellowship", f"an honorary doctorate from {_org(g, 'university')}",
-                       f"the {rng.choice(ORG_WORDS)} Award for Nursing Excellence"])
+                       f"the {rng.choice(ORGS['words'])} Award for Nursing Excellence"])
 
 
 SLOTS = {
+    **{name: _e(r["label"], r["identifier"], _ref(*r["patterns"])) for name, r in VALUES["references"].items()},
     # dates and times
     "date": lambda g: [_ent(g.fmt(g.day()), "DATE_TIME", QUASI)],
     "date_text": lambda g: [_ent(g.fmt(g.day(), TEXT_DATES), "DATE_TIME", QUASI)],
@@ -1946,9 +1422,9 @@ SLOTS = {
     "postcode": _e("LOCATION", QUASI, lambda g: _postcode(g, g.cc) or g.city()),
     "gps": _e("LOCATION", QUASI, lambda g: f"{g.rng.uniform(-40, 60):.5f}, {g.rng.uniform(-120, 140):.5f}"),
     # organisations
-    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: _org(g, kind), kind=k)) for k in ORG_PATTERNS},
+    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: _org(g, kind), kind=k)) for k in ORGS["patterns"]},
     "org": _e("ORGANIZATION", QUASI, lambda g: _org(g, "company")),
-    "employer": _e("ORGANIZATION", QUASI, lambda g: _org(g, g.rng.choice(ORG_KINDS_EMPLOYER))),
+    "employer": _e("ORGANIZATION", QUASI, lambda g: _org(g, g.rng.choice(ORGS["employer_kinds"]))),
     # contact and network
     "phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc)),
     "office_phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc, mobile=False, ext=g.rng.random() < 0.5)),
@@ -1978,22 +1454,9 @@ SLOTS = {
     "username": _anon("username"),
     "handle": _anon("handle"),
     "uid": _anon("uid"),
-    "case_no": _e("ID", DIRECT, _ref("#####/##", "CR-{Y}-#####", "##-CV-#####", "{Y}/####", "?##?####", "CASE-######",
-                                     "SC-{Y}-###")),
-    "claim_no": _e("ID", DIRECT, _ref("CLM-#######", "##-######-?", "C{Y}######")),
-    "policy_no": _e("ID", DIRECT, _ref("POL-########", "??########", "###-####-###")),
-    "account_no": _e("ID", DIRECT, _ref("########", "####-######", "AC-#########", "###/#######")),
-    "ticket": _e("ID", QUASI, _ref("#######", "INC#######", "CS-#####", "TKT-######", "#{Y}######", "SR-########")),
-    "order_no": _e("ID", QUASI, _ref("#########", "ORD-########", "###-#######-#######", "#??#####", "WO-######")),
-    "invoice_no": _e("ID", QUASI, _ref("INV-{Y}-####", "####/{Y}", "F{Y}#####", "#######", "BILL-######")),
-    "tracking": _e("ID", QUASI, _ref("1Z***************", "JD##################", "??#########GB", "##########",
-                                     "TBA############", "CP#########DE")),
-    "booking_ref": _e("ID", QUASI, _ref("******", "??####", "HB-########", "BK#######")),
     "session_id": _e("ID", QUASI, lambda g: g.rng.choice([f"{g.rng.randrange(16 ** 16):016x}",
                                                           _pattern(g.rng, "**********************").lower(),
                                                           f"sess_{g.rng.randrange(16 ** 12):012x}"])),
-    "ref": _e("ID", DIRECT, _ref("REF/####/??", "??-######", "#####-??", "R########", "OUR/???/####")),
-    "incident_no": _e("ID", DIRECT, _ref("INC-{Y}-######", "##/#####/{Y}", "CR########", "CAD ####", "IR-#####")),
     # money
     "money": _e("QUANTITY", QUASI, lambda g: g.money(5, 5000)),
     "money_big": _e("QUANTITY", QUASI, lambda g: g.money(2000, 900000, 50)),
@@ -2007,7 +1470,7 @@ SLOTS = {
     "award": _e("MISC", QUASI, _award),
     "nationality": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(sorted(set(DEMONYMS.values())))),
     "religion": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(RELIGIONS)),
-    "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(ETHNICITIES + ETHNIC_EXTRA)),
+    "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(tuple(ETHNICITIES) + VALUES["ethnic_extra"])),
     "job": _anon("job"),
     "vehicle": _anon("vehicle"),
     "age": _anon("age_hyph"),
@@ -2018,10 +1481,8 @@ SLOTS = {
 # Hard negatives: {!name} in templates, plain text that looks like an entity
 # ---------------------------------------------------------------------------------------------
 
-def _c(options: str):
-    """A negative drawn from a list written as one string, split at "|" if it has one, else at ","."""
-    opts = tuple(x.strip() for x in options.split("|" if "|" in options else ",") if x.strip())
-    return lambda g: g.rng.choice(opts)
+def _c(options: tuple[str, ...]):
+    return lambda g: g.rng.choice(options)
 
 
 def _masked(rng: random.Random, n: int) -> str:
@@ -2032,47 +1493,11 @@ def _masked(rng: random.Random, n: int) -> str:
 
 NEGS = {
     **BASE_NEGATIVES,
-    "eponym": _c("Parkinson's disease|Alzheimer's disease|Crohn's disease|Down syndrome|Hodgkin lymphoma|Tourette"
-                 " syndrome|Huntington's disease|Newton's laws|Ohm's law|Murphy's law|Moore's law|the Doppler effect|"
-                 "Pascal's principle|the Heimlich manoeuvre|the Apgar score|the Glasgow Coma Scale|a Petri dish|"
-                 "the Richter scale|degrees Fahrenheit|a Bunsen burner|Braille|the Fibonacci sequence|Occam's razor|"
-                 "the Turing test|the Mercator projection|Halley's Comet|the Hippocratic Oath|Bell's palsy|"
-                 "Raynaud's syndrome|the Pythagorean theorem|Avogadro's number|Hooke's law|the Dunning-Kruger effect|"
-                 "Asperger's syndrome|Graves' disease|Achilles tendon|Caesarean section|Kelvin|the Venn diagram"),
-    "disease": _c("Parkinson's disease|Alzheimer's disease|Crohn's disease|Down syndrome|Hodgkin lymphoma|"
-                  "Tourette syndrome|Huntington's disease|Bell's palsy|Raynaud's syndrome|Graves' disease|"
-                  "Addison's disease|Cushing's syndrome|Guillain-Barré syndrome|Lyme disease|Kawasaki disease"),
-    "prize": _c("the Nobel Prize|the Pulitzer Prize|the Booker Prize|an Oscar|the Fields Medal|the Turing Award|"
-                "a Grammy|the Ballon d'Or|an Emmy|the Nobel Peace Prize|the Palme d'Or|the Victoria Cross"),
-    "law": _c("the GDPR|the Data Protection Act 2018|HIPAA|the Equality Act 2010|the Employment Rights Act 1996|"
-              "Article 8 of the European Convention on Human Rights|the Housing Act 1988|the Consumer Rights Act 2015|"
-              "Title VII of the Civil Rights Act|the Civil Procedure Rules|the Freedom of Information Act|"
-              "the Fair Debt Collection Practices Act|the Children Act 1989|the Mental Health Act|"
-              "the Road Traffic Act|the Americans with Disabilities Act|the Working Time Regulations|CCPA|"
-              "the Protection from Harassment Act 1997|the Limitation Act 1980"),
-    "brand": _c("Amazon, PayPal, Netflix, Uber, Google, Spotify, IKEA, Visa, Mastercard, eBay, Airbnb, Booking.com,"
-                " Tesco, Walmart, Zara, Deliveroo, Revolut, Apple Pay, Vinted, Shopify, Lidl, Aldi, Costco"),
-    "courier": _c("DHL, FedEx, UPS, Royal Mail, DPD, Hermes, PostNL, La Poste, USPS, Evri, GLS, Aramex, Canada Post,"
-                  " Australia Post, India Post, Yodel"),
-    "holiday": _c("Christmas|Christmas Day|New Year's Eve|Easter Monday|Eid al-Fitr|Diwali|Thanksgiving|Boxing Day|"
-                  "Labor Day|Chinese New Year|Ramadan|Hanukkah|the bank holiday|Good Friday|Lunar New Year|"
-                  "Independence Day|Halloween|Valentine's Day|Mother's Day|Eid al-Adha|Carnival|Holi|Easter"),
-    "http": _c("HTTP 500, 404 Not Found, 502 Bad Gateway, 401 Unauthorized, HTTP 429, 503 Service Unavailable,"
-               " 200 OK, HTTP 403, 504 Gateway Timeout, 400 Bad Request"),
-    "os": _c("Windows 11, Windows 10, macOS Sonoma, iOS 17.2, Android 14, Ubuntu 22.04, ChromeOS, Debian 12,"
-             " iPadOS 16, Android 12, macOS 13.4, Windows Server 2019"),
-    "browser": _c("Chrome, Firefox, Safari, Microsoft Edge, Chrome 120, Firefox 115 ESR, Opera, Brave"),
-    "device": _c("iPhone 14, Galaxy S23, Pixel 8, iPad Air, MacBook Pro, Kindle, Apple Watch, Galaxy A54,"
-                 " Xiaomi Redmi Note 12, Surface Laptop 5, Dell XPS 13, Lenovo ThinkPad T14, Nokia 3310, iPhone SE"),
+    **{name: _c(options) for name, options in VALUES["negatives"].items()},
     "car": lambda g: g.rng.choice(CARS),
-    "host": _c("web01, db-prod-3, mail.internal, app-server-2, lb-eu-west-1a, ci-runner-07, fs02, k8s-node-14,"
-               " api-gw-1, cache-redis-02, vpn-gw, printsrv01, dc01.corp.local"),
     "port": lambda g: str(g.rng.choice([22, 25, 80, 443, 587, 993, 3306, 5432, 6379, 8080, 8443,
                                         g.rng.randint(1024, 65535)])),
     "pid": lambda g: str(g.rng.randint(300, 65000)),
-    "path": _c("/api/v2/orders, /login, /account/settings, /static/js/app.3f9a2c.js, /var/log/auth.log,"
-               " /etc/nginx/nginx.conf, /healthz, /wp-admin/, /favicon.ico, /api/v1/users/me, /checkout/confirm,"
-               " /reset-password, /graphql, /metrics, /uploads/tmp, /cart, /search?q=shoes, /robots.txt"),
     "reqid": lambda g: g.rng.choice([f"req-{g.rng.randrange(16 ** 8):08x}",
                                      "-".join(f"{g.rng.randrange(16 ** n):0{n}x}" for n in (8, 4, 4, 4, 12)),
                                      f"trace={g.rng.randrange(16 ** 16):016x}"]),
@@ -2083,20 +1508,6 @@ NEGS = {
                                      f"release {g.rng.randint(1, 30)}.{g.rng.randint(1, 12)}"]),
     "cve": lambda g: f"CVE-{g.rng.randint(2014, 2024)}-{g.rng.randint(1000, 49999)}",
     "kb": lambda g: f"KB{g.rng.randint(4000000, 5099999)}",
-    "loopback": _c("127.0.0.1, 0.0.0.0, ::1, localhost, 255.255.255.0"),
-    "generic_org": _c("the Court, the Ministry, the hospital, HR, the Board, the council, the Department, the Tribunal,"
-                      " the school, the bank, Human Resources, the Trust, the Registry, Customer Services,"
-                      " the IT department, Payroll, the police, the Home Office, the landlord, the university,"
-                      " the Commission, the Authority, the Agency, Head Office, the clinic"),
-    "role": _c("the customer, the applicant, the patient, the tenant, the claimant, the defendant, the employee,"
-               " the caller, the user, the candidate, the pupil, the witness, the client, the driver, the landlord,"
-               " the data subject, the account holder, the complainant, the resident, the visitor"),
-    "heading": _c("Summary, Background, Next Steps, Action Items, Overview, Terms and Conditions,"
-                  " Important Information,"
-                  " Your Account, Frequently Asked Questions, Contact Us, Privacy Notice, Key Points, Details"),
-    "ui": _c("Reset Password, Submit, Sign In, Log Out, Save Changes, Forgot Password?, Continue, Cancel, Settings,"
-             " My Account, Download PDF, Add to Cart, Check Out, Two-Step Verification, Update Payment Method,"
-             " Confirm, Edit Profile, Privacy Settings, Export Data, Delete Account"),
     "price": lambda g: _money_text(g.rng, g.country.money, g.rng.choice(
         [4.99, 9.99, 19.99, 29, 49.95, 79, 129, 299, 799, 1199, 2.5, 14.99]) * (100 if g.country.money[4] == 0 else 1)),
     "masked": lambda g: _masked(g.rng, g.rng.randint(1000, 9999)),
@@ -2104,24 +1515,11 @@ NEGS = {
                                     f"Meeting Room {g.rng.choice('ABCDE')}", f"Conference Room {g.rng.randint(1, 9)}",
                                     f"Floor {g.rng.randint(1, 12)}", f"Building {g.rng.choice('ABCDEF')}",
                                     f"Lab {g.rng.randint(1, 9)}", f"Bay {g.rng.randint(1, 20)}"]),
-    "team": _c("the Finance team, Accounts Payable, the Legal department, IT Support, the night shift, the Sales team,"
-               " the Operations team, the Data team, Facilities, the front desk, the Platform team, Procurement"),
-    "skill": _c("Python, Java, SQL, Kubernetes, AWS, Docker, React, Tableau, Power BI, SAP, Excel, Photoshop,"
-                " AutoCAD, Salesforce, Git, Terraform, Figma, Scrum, Six Sigma, TypeScript, Spark"),
     "figure": lambda g: g.rng.choice([f"Figure {g.rng.randint(1, 9)}", f"Table {g.rng.randint(1, 9)}",
                                       f"Appendix {g.rng.choice('ABCD')}", f"Chapter {g.rng.randint(1, 20)}",
                                       f"Step {g.rng.randint(1, 9)}", f"Question {g.rng.randint(1, 30)}",
                                       f"page {g.rng.randint(2, 300)}",
                                       f"clause {g.rng.randint(1, 30)}.{g.rng.randint(1, 9)}"]),
-    "period": _c("30 days, 14 days, 24 hours, 5 working days, 90 days, two weeks, 48 hours, 10 business days, 7 days"),
-    "rating": _c("4.5 stars, 5/5, 3 out of 5, ★★★★☆, 2 stars, 10/10, one star, 4/5"),
-    "size": _c("3-bedroom, 2 GB, 16 GB RAM, 500 GB, 1.2 MB, 4K, 55-inch, 128 GB, 2-bed, 12 MP"),
-    "app": _c("Slack, Microsoft Teams, Zoom, Google Meet, WhatsApp, Signal, Outlook, Gmail, Jira, Confluence,"
-              " Trello, Notion, Dropbox, OneDrive, Google Docs, Microsoft Excel, Word, SharePoint, Okta, Workday"),
-    "unit": _c("kWh, mg/dL, mmHg, Mbps, GB, m³, litres, kg, km/h"),
-    "meeting": _c("the Monday stand-up|Friday drinks|the Tuesday meeting|the Thursday review|the weekly Monday call|"
-                  "Sunday lunch|the Wednesday quiz|the Friday demo"),
-    "weekday": _c("Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday, weekend, Saturday morning"),
     "software": lambda g: g.rng.choice(SOFTWARE + ["Microsoft Excel", "Google Chrome", "Adobe Acrobat", "Zoom",
                                                    "Chrome"]),
     "product": lambda g: g.rng.choice(PRODUCTS + ["iPhone 14", "Toyota Corolla", "Nintendo Switch", "AirPods",
@@ -2130,30 +1528,13 @@ NEGS = {
 SLOTS.update({
     "lb": lambda g: [_plain("{")],
     "rb": lambda g: [_plain("}")],
-    "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(OCCUPATIONS)),
-    "a_occ": lambda g: (lambda o: [_plain(_an(o)), _ent(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(OCCUPATIONS)),
-    "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(MED_ROLES)),
-    "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(HR_ROLES)),
-    "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(LEGAL_ROLES)),
-    "position": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(POSITIONS)),
+    "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["occupations"])),
+    "a_occ": lambda g: (lambda o: [_plain(_an(o)), _ent(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(VALUES["occupations"])),
+    "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["med_roles"])),
+    "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["hr_roles"])),
+    "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["legal_roles"])),
+    "position": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["positions"])),
 })
-OCCUPATIONS = _w("novelist, politician, footballer, physician, architect, jazz pianist, civil engineer, human rights"
-                 " lawyer, journalist, painter, chemist, entrepreneur, film director, trade unionist, economist,"
-                 " poet, sprinter, surgeon, diplomat, historian, software engineer, chef, photographer, nurse,"
-                 " schoolteacher, farmer, boxer, actor, actress, singer-songwriter, cricketer, judge, activist,"
-                 " mathematician, sculptor, businessman, businesswoman, broadcaster, fashion designer, imam,"
-                 " priest, midwife, pilot, marine biologist, cyclist, chess grandmaster, blogger, union organiser")
-MED_ROLES = _w("Consultant Cardiologist, General Practitioner, Registrar in Respiratory Medicine, Specialist Nurse,"
-               " Physiotherapist, Clinical Psychologist, Consultant Psychiatrist, Senior House Officer, Practice Nurse,"
-               " Consultant Neurologist, Paediatrician, Locum GP")
-HR_ROLES = _w("HR Manager, Head of People, HR Business Partner, Operations Director, Managing Director,"
-              " People Advisor, Talent Acquisition Lead, Head of HR, Office Manager")
-LEGAL_ROLES = _w("Solicitor, Partner, Associate, Trainee Solicitor, Paralegal, Senior Associate, Attorney at Law,"
-                 " Legal Executive")
-POSITIONS = _w("chief executive, head of research, deputy mayor, principal, managing director, chief financial"
-               " officer, head teacher, chair of the board, senior partner, editor-in-chief, general manager,"
-               " director of nursing, head of operations, vice-chancellor, chief technology officer, team lead,"
-               " store manager, senior consultant, project manager, regional sales manager")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2202,12 +1583,6 @@ def _one(g: _G, pool) -> str:
     return g.rng.choice(pool)
 
 
-EMOJI = tuple("😂 🙏 👍 ❤️ 😅 🎉 😭 🙌 👀 😊 🔥 🤦 😬 ✅ 💯".split())
-SMS_WORDS = {"you": "u", "are": "r", "please": "pls", "thanks": "thx", "tomorrow": "tmrw", "because": "bc",
-             "okay": "ok", "I'm": "im", "don't": "dont", "can't": "cant", "your": "ur", "see you": "cu",
-             "great": "gr8", "before": "b4", "really": "rly", "message": "msg", "tonight": "tonite"}
-
-
 def _typo(rng: random.Random, word: str) -> str:
     if len(word) < 4 or not word.isalpha():
         return word
@@ -2222,7 +1597,7 @@ def _typo(rng: random.Random, word: str) -> str:
 
 def _casual_text(rng: random.Random, text: str, typo_rate: float, lower: bool, sms: bool) -> str:
     if sms:
-        for a, b in SMS_WORDS.items():
+        for a, b in VALUES["sms_words"].items():
             if rng.random() < 0.6:
                 text = re.sub(rf"\b{re.escape(a)}\b", b, text)
     if typo_rate:
@@ -2245,7 +1620,7 @@ def _casual(g: _G, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool
     if out and out[-1][1] is None and rng.random() < 0.6:
         out[-1] = (out[-1][0].rstrip(".").rstrip(), None, None)
     if rng.random() < 0.2:
-        out.append(_plain(" " + rng.choice(EMOJI)))
+        out.append(_plain(" " + rng.choice(VALUES["emoji"])))
     return [p for p in out if p[0]]
 
 
@@ -2266,9 +1641,6 @@ def _quote(pieces: list[Piece], prefix: str = "> ") -> list[Piece]:
 
 
 # ---- bio: encyclopedia biographies, infoboxes, obituaries ------------------------------------
-
-SUBJECTS = "economics|law|medicine|chemistry|computer science|history|civil engineering|fine art|nursing|" \
-           "political science|music|architecture|philosophy|mechanical engineering|journalism|agronomy"
 
 
 def _bio(g: _G) -> str:
@@ -2327,7 +1699,6 @@ def _bio_author(g: _G) -> str:
 # ---- news: local, court and business news -----------------------------------------------------
 
 
-
 def _news(g: _G) -> str:
     rng = g.rng
     kind = rng.random()
@@ -2346,7 +1717,6 @@ def _news_brief(g: _G) -> str:
 
 
 # ---- email: single messages, threads, forwards -----------------------------------------------
-
 
 
 def _email_headers(g: _G, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
@@ -2422,7 +1792,6 @@ def _email_forward(g: _G) -> str:
 # ---- chat: Slack, WhatsApp, IRC, SMS, Teams, Discord -----------------------------------------
 
 
-
 def _chat(g: _G) -> list[Piece]:
     rng = g.rng
     people = ["A", "B", "C", "D"][:rng.randint(2, 4)]
@@ -2487,7 +1856,6 @@ def _chat(g: _G) -> list[Piece]:
 # ---- ticket: helpdesk and issue trackers -----------------------------------------------------
 
 
-
 def _ticket(g: _G) -> str:
     rng = g.rng
     subj = _one(g, TICKET["subjects"])
@@ -2514,7 +1882,6 @@ def _ticket(g: _G) -> str:
 
 
 # ---- clinical: SOAP notes, discharge summaries, referrals ------------------------------------
-
 
 
 def _clinical(g: _G) -> str:
@@ -2545,7 +1912,6 @@ def _clinical(g: _G) -> str:
 # ---- casenote: social work and case management -----------------------------------------------
 
 
-
 def _casenote(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.55:
@@ -2567,7 +1933,6 @@ def _casenote(g: _G) -> str:
 
 
 # ---- hr_letter: offers, warnings, terminations, references -----------------------------------
-
 
 
 def _letter(g: _G, org_slot: str, body: str, subject: str, closing: str, role: str) -> str:
@@ -2600,7 +1965,6 @@ def _hr_letter(g: _G) -> str:
 # ---- legal_letter: solicitors' letters and notices -------------------------------------------
 
 
-
 def _legal_letter(g: _G) -> str:
     rng = g.rng
     pool, subj = rng.choice([(LEGAL_LETTER["before_action"], "LETTER BEFORE ACTION"),
@@ -2613,7 +1977,6 @@ def _legal_letter(g: _G) -> str:
 
 
 # ---- form: key: value blocks, profiles, CRM records, tables, JSON -----------------------------
-
 
 
 def _kv(g: _G, fields: list[tuple], style: str) -> str:
@@ -2695,7 +2058,6 @@ def _table(g: _G) -> str:
 # ---- cv: resumes -------------------------------------------------------------------------------
 
 
-
 def _cv(g: _G) -> str:
     rng = g.rng
     head = rng.choice(["{A.CAPS}\n{A.addr} | {A.mobile} | {A.email}",
@@ -2715,7 +2077,7 @@ def _cv(g: _G) -> str:
                    + "\n- " + "\n- ".join(_pick(g, CV["bullets"], rng.randint(1, 3))))
     out.append("\n\n".join(exp))
     out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
-        ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + SUBJECTS + "}, {A.university}, {year}",
+        ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + "|".join(VALUES["subjects"]) + "}, {A.university}, {year}",
          "{A.university} ({year}–{year})\n{A.school} ({year})"]))
     out.append(rng.choice(["SKILLS", "Skills"]) + "\n{!skill}, {!skill}, {!skill}, {!app}")
     if rng.random() < 0.5:
@@ -2725,7 +2087,6 @@ def _cv(g: _G) -> str:
 
 
 # ---- log: syslog, access logs, application logs, JSON, audit trails ---------------------------
-
 
 
 def _log(g: _G) -> str:
@@ -2782,7 +2143,6 @@ def _log_windows(g: _G) -> str:
 # ---- minutes: meeting minutes ------------------------------------------------------------------
 
 
-
 def _minutes(g: _G) -> str:
     rng = g.rng
     head = rng.choice(["Minutes of the {|Board|Project|Residents' Association|PTA|Steering Committee|Staff} "
@@ -2805,7 +2165,6 @@ def _minutes(g: _G) -> str:
 
 
 # ---- review: product, place, forum and app reviews ---------------------------------------------
-
 
 
 def _review(g: _G) -> str:
@@ -2832,7 +2191,6 @@ def _review(g: _G) -> str:
 # ---- delivery: parcel notifications ----------------------------------------------------------
 
 
-
 def _delivery(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.5:
@@ -2851,7 +2209,6 @@ def _delivery(g: _G) -> str:
 # ---- notice: bank and utility notices ---------------------------------------------------------
 
 
-
 def _notice(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.5:
@@ -2865,7 +2222,6 @@ def _notice(g: _G) -> str:
 
 
 # ---- school_letter: letters between schools and families ---------------------------------------
-
 
 
 def _school_letter(g: _G) -> str:
@@ -2886,7 +2242,6 @@ def _school_letter(g: _G) -> str:
 # ---- statement: witness statements and incident reports ---------------------------------------
 
 
-
 def _statement(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.55:
@@ -2904,7 +2259,6 @@ def _statement(g: _G) -> str:
 # ---- note: one-line messages, reminders, call-back notes ---------------------------------------
 
 
-
 def _note(g: _G) -> str:
     rng = g.rng
     if rng.random() < 0.5:
@@ -2917,12 +2271,9 @@ def _note(g: _G) -> str:
                 ["wants to discuss the contract.", "re: invoice {invoice_no}.",
                  "{A.his} {son.rel} is unwell, will be late.",
                  "about the flat at {address}.", "please ring before {!meeting}."]) + "\nTaken by: {C.initials}")
-NEGS["class"] = _c("Year 5, Class 3B, Grade 7, Form 2, Year 11, Reception, Year 9, P6, Kindergarten")
 
 
 # ---- short and neutral pools of the other genres ------------------------------------------------
-
-NEGS["utility_word"] = _c("electricity, gas, water, phone, internet")
 
 
 # ---------------------------------------------------------------------------------------------
