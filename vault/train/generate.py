@@ -64,39 +64,13 @@ from faker import Faker
 from vault.spans import ENTITY_TYPES
 from vault.train.data import load
 
-TRAIN_KINDS: tuple[str, ...] = (
-    "clinical_note",
-    "hr_email",
-    "support_ticket",
-    "invoice",
-    "court_report",
-    "police_report",
-    "field_log",
-    "chat_transcript",
-    "bank_letter",
-    "rental_agreement",
-)
-HELDOUT_KINDS: tuple[str, ...] = (
-    "insurance_claim",
-    "school_report",
-    "travel_booking",
-    "pharmacy_prescription",
-    "job_application",
-)
+TRAIN_KINDS = ("clinical_note", "hr_email", "support_ticket", "invoice", "court_report", "police_report", "field_log",
+               "chat_transcript", "bank_letter", "rental_agreement")
+HELDOUT_KINDS = ("insurance_claim", "school_report", "travel_booking", "pharmacy_prescription", "job_application")
 SPLITS = {"train": TRAIN_KINDS, "heldout": HELDOUT_KINDS}
 KINDS: dict[str, dict] = {kind: load(f"kinds/{kind}") for kind in TRAIN_KINDS + HELDOUT_KINDS}
-
-# Faker locales and how often a document is set in each.
-LOCALES: dict[str, float] = {
-    "en_US": 0.24,
-    "en_GB": 0.16,
-    "de_DE": 0.12,
-    "fr_FR": 0.12,
-    "nl_NL": 0.12,
-    "es_ES": 0.12,
-    "it_IT": 0.12,
-}
-
+GEN, WORDS = load("generate"), load("words")  # vault/train/data/generate.yaml, words.yaml
+MONTHS, WEEKDAYS = WORDS["months"], WORDS["weekdays"]
 DIRECT, QUASI = "DIRECT", "QUASI"
 
 Piece = tuple[str, "str | None", "str | None"]  # (text, label or None, identifier or None)
@@ -110,72 +84,6 @@ def _ent(text: str, label: str, ident: str) -> Piece:
     text = text.strip()
     assert text and label in ENTITY_TYPES, (text, label)
     return (text, label, ident)
-
-
-# ---------------------------------------------------------------------------------------------
-# Word lists
-# ---------------------------------------------------------------------------------------------
-
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-NATIVE_MONTHS = {
-    "de_DE": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-              "September", "Oktober", "November", "Dezember"],
-    "fr_FR": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-              "septembre", "octobre", "novembre", "décembre"],
-    "nl_NL": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-              "september", "oktober", "november", "december"],
-    "es_ES": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-              "septiembre", "octubre", "noviembre", "diciembre"],
-    "it_IT": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-              "settembre", "ottobre", "novembre", "dicembre"],
-}
-LOCALE_NATIONALITY = {"en_US": "American", "en_GB": "British", "de_DE": "German",
-                      "fr_FR": "French", "nl_NL": "Dutch", "es_ES": "Spanish", "it_IT": "Italian"}
-NATIONALITIES = ["German", "French", "Dutch", "Spanish", "Italian", "Polish", "Romanian",
-                 "Turkish", "Moroccan", "Nigerian", "Brazilian", "Indian", "Pakistani", "Syrian",
-                 "Ukrainian", "British", "Irish", "American", "Canadian", "Portuguese", "Greek",
-                 "Albanian", "Bulgarian", "Chinese", "Vietnamese", "Eritrean", "Afghan",
-                 "Colombian", "Russian", "Georgian"]
-ETHNICITIES = ["Roma", "Kurdish", "Chechen", "Berber", "Tamil", "Somali", "Hmong", "Basque",
-               "Sami", "Uyghur", "Afro-Caribbean", "Hispanic", "Yoruba", "Pashtun"]
-RELIGIONS = ["Muslim", "Catholic", "Protestant", "Jewish", "Hindu", "Sikh", "Buddhist",
-             "Orthodox Christian", "Jehovah's Witness", "Evangelical Christian"]
-DIAGNOSES = ["type 2 diabetes", "hypertension", "asthma", "major depressive disorder", "COPD",
-             "atrial fibrillation", "HIV infection", "hepatitis C", "rheumatoid arthritis",
-             "multiple sclerosis", "breast cancer", "epilepsy", "bipolar disorder",
-             "Crohn's disease", "coeliac disease", "chronic kidney disease stage 3",
-             "pneumonia", "a fractured left wrist", "migraine", "generalised anxiety disorder",
-             "Parkinson's disease", "sleep apnoea", "gout", "psoriasis", "alcohol use disorder"]
-INJURIES = ["a broken nose", "bruising to the left arm", "a cut above the right eye",
-            "whiplash", "a fractured collarbone", "minor burns to both hands", "concussion",
-            "a stab wound to the thigh"]
-CONDITIONS = ["dyslexia", "ADHD", "autism spectrum disorder", "a hearing impairment",
-              "type 1 diabetes", "anxiety", "asthma", "a long-term illness"]
-COLOURS = ["silver", "black", "white", "red", "blue", "grey", "dark green", "dark blue",
-           "maroon", "beige"]
-CARS = ["Volkswagen Golf", "Ford Focus", "Toyota Corolla", "Renault Clio", "Fiat Panda",
-        "BMW 3 Series", "Peugeot 208", "Opel Astra", "Skoda Octavia", "Honda Civic",
-        "Tesla Model 3", "Seat Ibiza", "Mercedes C-Class", "Volvo XC60", "Kia Sportage"]
-SAINTS = ["Mary", "John", "Thomas", "George", "Anne", "Luke", "Joseph", "Elisabeth", "Jude"]
-
-# Hard negatives: look like entities, are not.
-DRUGS = ["Ibuprofen", "Paracetamol", "Metformin", "Amoxicillin", "Atorvastatin", "Lisinopril",
-         "Omeprazole", "Sertraline", "Salbutamol", "Levothyroxine", "Amlodipine", "Warfarin",
-         "Prednisolone", "Citalopram", "Ramipril", "Diclofenac", "Apixaban", "Insulin glargine",
-         "Tramadol", "Furosemide"]
-DOSES = ["500 mg", "20 mg", "5 mg", "2.5 mg", "10 ml", "2 puffs", "1 g", "40 mg", "100 mcg"]
-PRODUCTS = ["ThinkPad X1 Carbon", "iPhone 13", "Galaxy Tab S7", "Office 365", "Kindle Paperwhite",
-            "PlayStation 5", "Surface Pro 9", "AirPods Pro", "Dyson V11", "Nespresso Vertuo",
-            "Pixel 7", "MacBook Air", "Echo Dot", "Fitbit Charge 5", "HP LaserJet Pro"]
-SOFTWARE = ["Outlook", "Teams", "Slack", "SAP", "Excel", "Zoom", "Jira", "Salesforce",
-            "Workday", "SharePoint", "WhatsApp", "Google Drive"]
-COUNT_ITEMS = ["boxes", "pallets", "chairs", "cartridges", "bags", "cables", "bottles",
-               "filters", "parcels", "valves"]
-ERRORS = ["ERR_CONNECTION_RESET", "HTTP 502", "error 0x80070005", "Error E-1042",
-          "session expired", "HTTP 403 Forbidden"]
-ARTICLES = ["2", "3", "5", "6", "8", "9", "10", "11", "13", "14", "6 § 1", "5 § 3"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,14 +140,6 @@ def _an(word: str) -> str:
 # People
 # ---------------------------------------------------------------------------------------------
 
-ROLE_AGES = {"student": (6, 17), "classmate": (6, 17), "client": (65, 95), "patient": (18, 92)}
-TITLES = {"en_US": ("Mr.", "Ms."), "en_GB": ("Mr", "Mrs"), "de_DE": ("Herr", "Frau"),
-          "fr_FR": ("M.", "Mme"), "nl_NL": ("dhr.", "mevr."), "es_ES": ("Sr.", "Sra."),
-          "it_IT": ("Sig.", "Sig.ra")}
-RANKS = ["Sgt.", "PC", "Officer", "Det.", "Insp.", "Constable", "DC"]
-NATID = {"en_GB": "??######?", "de_DE": "###########", "fr_FR": "# ## ## ## ### ### ##",
-         "nl_NL": "#########", "es_ES": "########?", "it_IT": "??????##?##?###?"}
-
 
 class _Person:
     """One person in one document: name fixed at creation, other attributes drawn lazily."""
@@ -250,7 +150,7 @@ class _Person:
         self.male = rng.random() < 0.5
         self.first = (self.f.first_name_male() if self.male else self.f.first_name_female()).strip()
         self.last = self.f.last_name().strip()
-        lo, hi = ROLE_AGES.get(role, (19, 85))
+        lo, hi = GEN["role_ages"].get(role, (19, 85))
         self.age = rng.randint(lo, hi)
         self._cache: dict[str, list[Piece]] = {}
 
@@ -272,8 +172,8 @@ def _p_full(p: _Person) -> list[Piece]:
 
 
 def _p_title(p: _Person) -> list[Piece]:
-    en = TITLES["en_GB" if p.locale == "en_GB" else "en_US"]
-    native = TITLES.get(p.locale, en)
+    en = GEN["titles"]["en_GB" if p.locale == "en_GB" else "en_US"]
+    native = GEN["titles"].get(p.locale, en)
     titles = native if p.doc.rng.random() < 0.3 else en
     return [_plain(titles[0 if p.male else 1] + " "), _ent(p.last, "PERSON", DIRECT)]
 
@@ -348,7 +248,7 @@ def _p_a_age(p: _Person) -> list[Piece]:
 
 def _p_nationality(p: _Person) -> list[Piece]:
     rng = p.doc.rng
-    v = LOCALE_NATIONALITY[p.locale] if rng.random() < 0.6 else rng.choice(NATIONALITIES)
+    v = GEN["nationality"][p.locale] if rng.random() < 0.6 else rng.choice(WORDS["nationalities"])
     return [_ent(v, "DEMOGRAPHIC", QUASI)]
 
 
@@ -362,7 +262,7 @@ def _p_job(p: _Person) -> list[Piece]:
 def _p_ssn(p: _Person) -> list[Piece]:
     if p.locale == "en_US":
         return [_ent(p.f.ssn(), "US_SSN", DIRECT)]
-    return [_ent(_pattern(p.doc.rng, NATID.get(p.locale, "#########")), "ID", DIRECT)]
+    return [_ent(_pattern(p.doc.rng, GEN["national_ids"].get(p.locale, "#########")), "ID", DIRECT)]
 
 
 def _p_iban(p: _Person) -> list[Piece]:
@@ -389,7 +289,7 @@ def _p_passport(p: _Person) -> list[Piece]:
 
 
 def _p_rank(p: _Person) -> list[Piece]:
-    return [_plain(p.doc.rng.choice(RANKS) + " "), _ent(p.last, "PERSON", DIRECT)]
+    return [_plain(p.doc.rng.choice(GEN["ranks"]) + " "), _ent(p.last, "PERSON", DIRECT)]
 
 
 def _pronoun(male: str, female: str):
@@ -426,8 +326,8 @@ PERSON_ATTRS = {
     "age_num": _one("DEMOGRAPHIC", QUASI, lambda p: str(p.age)),
     "nationality": _p_nationality,
     "a_nationality": lambda p: [_plain(_an(p.value("nationality"))), *p.attr("nationality")],
-    "religion": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(RELIGIONS)),
-    "ethnicity": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(ETHNICITIES)),
+    "religion": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(WORDS["religions"])),
+    "ethnicity": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(WORDS["ethnicities"])),
     "job": _p_job,
     "a_job": lambda p: [_plain(_an(p.value("job"))), *p.attr("job")],
     "ssn": _p_ssn,
@@ -468,14 +368,11 @@ DATE_STYLES = {
     "weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}",
     "d_mon_yy": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year % 100:02d}",
     "native": lambda d, loc: (
-        f"{d.day}. {NATIVE_MONTHS[loc][d.month - 1]} {d.year}" if loc == "de_DE"
-        else f"{d.day} de {NATIVE_MONTHS[loc][d.month - 1]} de {d.year}" if loc == "es_ES"
-        else f"{d.day} {NATIVE_MONTHS[loc][d.month - 1]} {d.year}" if loc in NATIVE_MONTHS
+        f"{d.day}. {GEN['native_months'][loc][d.month - 1]} {d.year}" if loc == "de_DE"
+        else f"{d.day} de {GEN['native_months'][loc][d.month - 1]} de {d.year}" if loc == "es_ES"
+        else f"{d.day} {GEN['native_months'][loc][d.month - 1]} {d.year}" if loc in GEN["native_months"]
         else f"{d.day} {MONTHS[d.month - 1]} {d.year}"),
 }
-LOCALE_DATE_STYLE = {"en_US": "mdy_slash", "en_GB": "dmy_slash", "de_DE": "dmy_dot",
-                     "fr_FR": "dmy_slash", "nl_NL": "dmy_dot", "es_ES": "dmy_slash",
-                     "it_IT": "dmy_slash"}
 
 
 def _time(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
@@ -493,9 +390,6 @@ def _time(rng: random.Random, h: int | None = None, m: int | None = None) -> str
     return f"{h:02d}:{m:02d}"
 
 
-CURRENCY = {"en_US": "USD", "en_GB": "GBP"}
-
-
 def _money(doc: "_Doc", lo: float, hi: float, step: int = 0) -> str:
     rng = doc.rng
     value = rng.uniform(lo, hi)
@@ -503,7 +397,7 @@ def _money(doc: "_Doc", lo: float, hi: float, step: int = 0) -> str:
         whole, cents = int(round(value / step) * step), None
     else:
         whole, cents = int(value), rng.randrange(100) if rng.random() < 0.6 else None
-    cur = CURRENCY.get(doc.locale, "EUR")
+    cur = GEN["currency"].get(doc.locale, "EUR")
     if rng.random() < 0.15:
         cur = rng.choice(["USD", "GBP", "EUR", "CHF"])
     if cur in ("USD", "GBP"):
@@ -534,35 +428,7 @@ def _named(doc: "_Doc", options: list[str]) -> str:
     """An organisation name from patterns; {city}, {last}, {saint}, {company} are filled."""
     pat = doc.rng.choice(options)
     return (pat.replace("{city}", _city(doc)).replace("{last}", doc.f.last_name().strip())
-            .replace("{saint}", doc.rng.choice(SAINTS)).replace("{company}", _company(doc)))
-
-
-HOSPITALS = {
-    "default": ["{city} General Hospital", "St. {saint}'s Hospital", "{last} Memorial Hospital",
-                "University Hospital {city}", "{city} Royal Infirmary"],
-    "de_DE": ["Klinikum {city}", "St.-{saint}-Krankenhaus", "Universitätsklinikum {city}"],
-    "fr_FR": ["CHU de {city}", "Hôpital Saint-{saint}", "Clinique {last}"],
-    "nl_NL": ["Ziekenhuis {city}", "{city} Medisch Centrum", "St. {saint} Ziekenhuis"],
-    "es_ES": ["Hospital Universitario de {city}", "Hospital San {saint}", "Clínica {last}"],
-    "it_IT": ["Ospedale di {city}", "Policlinico {last}", "Ospedale San {saint}"],
-}
-COURTS = {
-    "default": ["{city} County Court", "Regional Court of {city}", "{city} Magistrates' Court",
-                "High Court in {city}", "Court of Appeal of {city}"],
-    "de_DE": ["Landgericht {city}", "Amtsgericht {city}", "Oberlandesgericht {city}"],
-    "fr_FR": ["Tribunal judiciaire de {city}", "Cour d'appel de {city}"],
-    "nl_NL": ["Rechtbank {city}", "Gerechtshof {city}"],
-    "es_ES": ["Juzgado de Primera Instancia de {city}", "Audiencia Provincial de {city}"],
-    "it_IT": ["Tribunale di {city}", "Corte d'Appello di {city}"],
-}
-POLICE = {
-    "default": ["{city} Police Department", "{city} Police", "{city} Constabulary"],
-    "de_DE": ["Polizeipräsidium {city}", "Polizeiinspektion {city}"],
-    "fr_FR": ["Commissariat de {city}", "Gendarmerie de {city}"],
-    "nl_NL": ["Politie {city}", "Politiebureau {city}"],
-    "es_ES": ["Comisaría de {city}", "Policía Local de {city}"],
-    "it_IT": ["Questura di {city}", "Carabinieri di {city}"],
-}
+            .replace("{saint}", doc.rng.choice(WORDS["saints"])).replace("{company}", _company(doc)))
 
 
 def _by_locale(table: dict[str, list[str]]):
@@ -605,7 +471,7 @@ def _month(doc: "_Doc") -> str:
 
 def _vehicle(doc: "_Doc") -> str:
     rng = doc.rng
-    colour, car = rng.choice(COLOURS), rng.choice(CARS)
+    colour, car = rng.choice(WORDS["colours"]), rng.choice(WORDS["cars"])
     if rng.random() < 0.6:
         return f"{colour} {rng.randint(2004, doc.today.year)} {car}"
     return f"{colour} {car}"
@@ -669,31 +535,12 @@ def _choice(options: list[str]):
     return lambda doc: doc.rng.choice(options)
 
 
-ORG_PATTERNS = {
-    "clinic": ["{last} Medical Practice", "{city} Family Clinic", "{last} & {saint} Surgery",
-               "{city} Health Centre"],
-    "bank": ["{last} Bank", "Bank of {city}", "{city} Savings Bank", "{last} & Co. Bankers",
-             "Banca {last}", "Volksbank {city}"],
-    "school": ["{city} High School", "St. {saint}'s Primary School", "{last} Academy",
-               "Gymnasium {city}", "Lycée {last}", "{city} Grammar School"],
-    "university": ["University of {city}", "{city} Institute of Technology", "{last} College"],
-    "insurer": ["{last} Insurance", "{company} Assurance", "{city} Mutual", "{last} Versicherung"],
-    "airline": ["Air {city}", "{last} Airways", "{city} Air", "Fly{last}"],
-    "hotel": ["Hotel {last}", "{city} Grand Hotel", "The {last} Inn", "Hotel am {last}platz"],
-    "pharmacy": ["{last} Pharmacy", "Apotheke am {city}er Tor", "Pharmacie {last}",
-                 "Farmacia {saint}", "{city} Chemist"],
-    "agency": ["{last} Lettings", "{city} Property Management", "{company} Estates",
-               "{last} Makelaars"],
-}
-VAT_PATTERNS = {"en_GB": "GB### #### ##", "de_DE": "DE#########", "fr_FR": "FR## #########",
-                "nl_NL": "NL#########B##", "es_ES": "ES?########", "it_IT": "IT###########",
-                "en_US": "##-#######"}
-
 # name → (label, identifier, function(doc) → str)
 SLOTS: dict[str, tuple[str, str, object]] = {
+    **{name: (s["label"], s["identifier"], _pat(*s["patterns"])) for name, s in GEN["ids"].items()},
     # dates and times
     "date": ("DATE_TIME", QUASI, _date_slot),
-    "date_num": ("DATE_TIME", QUASI, lambda doc: DATE_STYLES[LOCALE_DATE_STYLE[doc.locale]](
+    "date_num": ("DATE_TIME", QUASI, lambda doc: DATE_STYLES[GEN["date_style"][doc.locale]](
         doc.rand_date(), doc.locale).replace(".", "/")),
     "time": ("DATE_TIME", QUASI, lambda doc: _time(doc.rng)),
     "datetime": ("DATE_TIME", QUASI, _datetime),
@@ -711,11 +558,11 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     "gps": ("LOCATION", QUASI, _gps),
     # organisations
     "org": ("ORGANIZATION", QUASI, _company),
-    "hospital": ("ORGANIZATION", QUASI, _by_locale(HOSPITALS)),
-    "court": ("ORGANIZATION", QUASI, _by_locale(COURTS)),
-    "police": ("ORGANIZATION", QUASI, _by_locale(POLICE)),
+    "hospital": ("ORGANIZATION", QUASI, _by_locale(GEN["hospitals"])),
+    "court": ("ORGANIZATION", QUASI, _by_locale(GEN["courts"])),
+    "police": ("ORGANIZATION", QUASI, _by_locale(GEN["police"])),
     **{name: ("ORGANIZATION", QUASI, functools.partial(_named, options=patterns))
-       for name, patterns in ORG_PATTERNS.items()},
+       for name, patterns in GEN["orgs"].items()},
     # contact and network
     "phone": ("PHONE_NUMBER", DIRECT, _phone),
     "org_email": ("EMAIL_ADDRESS", DIRECT, _org_email),
@@ -725,39 +572,17 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     "ipv6": ("IP_ADDRESS", QUASI, lambda doc: doc.f.ipv6()),
     "iban": ("IBAN_CODE", DIRECT, _iban),
     # identifiers
-    "mrn": ("ID", DIRECT, _pat("MRN-######", "#########", "H#######", "PID ########")),
-    "emp_id": ("ID", DIRECT, _pat("E-#####", "EMP#####", "##-####", "P#######")),
-    "ticket": ("ID", DIRECT, _pat("######", "INC#######", "CS-#####", "#####")),
-    "policy_no": ("ID", DIRECT, _pat("POL-########", "??########", "###-####-###", "#########/##")),
-    "invoice_no": ("ID", DIRECT, _pat("INV-{Y}-####", "####/{Y}", "F{Y}#####", "#######")),
-    "case_no": ("ID", DIRECT, _pat("#####/##", "CR-{Y}-#####", "##-CV-#####", "# ?? ###/##",
-                                   "{Y}/####")),
-    "claim_no": ("ID", DIRECT, _pat("CLM-#######", "SC########", "##-######-?")),
-    "booking_ref": ("ID", DIRECT, _pat("******", "??####", "HB-########")),
-    "order_no": ("ID", DIRECT, _pat("#########", "ORD-########", "###-#######-#######",
-                                    "WO-######")),
-    "account_no": ("ID", DIRECT, _pat("########", "## ### ####", "####-######", "###/#######")),
-    "customer_id": ("ID", DIRECT, _pat("C########", "KD-######", "CUST-#####", "#######")),
-    "ref": ("ID", DIRECT, _pat("REF/####/??", "??-######", "#####-??", "R########")),
-    "rx_no": ("ID", DIRECT, _pat("RX######", "Rx-#######", "##########")),
-    "badge": ("ID", DIRECT, _pat("####", "PC ####", "#####")),
-    "incident_no": ("ID", DIRECT, _pat("INC-{Y}-######", "CAD ####", "##/#####/{Y}", "CR########")),
-    "student_id": ("ID", DIRECT, _pat("S#######", "####-###", "STU######")),
-    "member_no": ("ID", DIRECT, _pat("#########", "??#######", "M-########")),
-    "ff_no": ("ID", DIRECT, _pat("?? #########", "##########", "???#######")),
-    "vat": ("ID", DIRECT, lambda doc: _pattern(doc.rng, VAT_PATTERNS[doc.locale])),
-    "serial": ("ID", DIRECT, _pat("SN********", "**********", "#####-*****")),
+    "vat": ("ID", DIRECT, lambda doc: _pattern(doc.rng, GEN["vat"][doc.locale])),
     "plate": ("ID", DIRECT, lambda doc: doc.f.license_plate().strip()),
     # money
     "amount": ("QUANTITY", QUASI, lambda doc: _money(doc, 5, 9000)),
     "salary": ("QUANTITY", QUASI, lambda doc: _money(doc, 18000, 150000, step=500)),
     "rent": ("QUANTITY", QUASI, lambda doc: _money(doc, 400, 3200, step=5)),
     # other identifying details
-    "diagnosis": ("MISC", QUASI, _choice(DIAGNOSES)),
-    "injury": ("MISC", QUASI, _choice(INJURIES)),
-    "condition": ("MISC", QUASI, _choice(CONDITIONS)),
+    "diagnosis": ("MISC", QUASI, _choice(WORDS["diagnoses"])),
+    "injury": ("MISC", QUASI, _choice(WORDS["injuries"])),
+    "condition": ("MISC", QUASI, _choice(WORDS["conditions"])),
     "vehicle": ("MISC", QUASI, _vehicle),
-    "flight": ("MISC", QUASI, _pat("?? ####", "??###", "???###")),
 }
 
 
@@ -769,17 +594,14 @@ def _fmt(*formats: str, hi: int = 99):
 
 # Hard negatives: name → function(doc) → plain text.
 NEGATIVES = {
-    "drug": _choice(DRUGS),
-    "dose": _choice(DOSES),
-    "product": _choice(PRODUCTS),
-    "software": _choice(SOFTWARE),
-    "error": _choice(ERRORS),
-    "article": _choice(ARTICLES),
-    "count": lambda doc: f"{doc.rng.randint(2, 40)} {doc.rng.choice(COUNT_ITEMS)}",
-    "pct": _fmt("{}%", "{} %", "{} percent", "{}.5%"),
-    "version": _fmt("v{}.{}", "{}.{}.{}", "version {}", "v{}.{}.{}", hi=12),
-    "section": _fmt("{}", "{}.{}", "{}(1)", "{}(b)", hi=20),
-    "page": _fmt("{}", hi=40),
+    **{name: _fmt(*f["formats"], hi=f["hi"]) for name, f in GEN["negative_numbers"].items()},
+    "drug": _choice(WORDS["drugs"]),
+    "dose": _choice(WORDS["doses"]),
+    "product": _choice(WORDS["products"]),
+    "software": _choice(WORDS["software"]),
+    "error": _choice(WORDS["errors"]),
+    "article": _choice(WORDS["articles"]),
+    "count": lambda doc: f"{doc.rng.randint(2, 40)} {doc.rng.choice(WORDS['count_items'])}",
     "qty": lambda doc: str(doc.rng.randint(2, 30)),
     "temp": lambda doc: f"{doc.rng.uniform(36.0, 39.9):.1f} °C",
     "bp": lambda doc: f"{doc.rng.randint(100, 170)}/{doc.rng.randint(60, 100)}",
@@ -830,17 +652,17 @@ class _Doc:
     def __init__(self, kind: str, seed: int):
         self.kind, self.spec = kind, KINDS[kind]
         self.rng = rng = random.Random(seed)
-        self.locale = rng.choices(list(LOCALES), weights=list(LOCALES.values()))[0]
+        self.locale = rng.choices(list(GEN["locales"]), weights=list(GEN["locales"].values()))[0]
         self.fakers = {}
-        for i, loc in enumerate(LOCALES):
+        for i, loc in enumerate(GEN["locales"]):
             f = _faker(loc)
             f.seed_instance(seed * 31 + i)
             self.fakers[loc] = f
         self.f = self.fakers[self.locale]
         self.today = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(14 * 365))
         r = rng.random()
-        self.date_style = (LOCALE_DATE_STYLE[self.locale] if r < 0.4
-                           else "native" if r < 0.5 and self.locale in NATIVE_MONTHS
+        self.date_style = (GEN["date_style"][self.locale] if r < 0.4
+                           else "native" if r < 0.5 and self.locale in GEN["native_months"]
                            else rng.choice(list(DATE_STYLES)))
         self.persons: dict[str, _Person] = {}
         self.values: dict[str, list[Piece]] = {}
@@ -860,7 +682,7 @@ class _Doc:
         store = local if role.endswith("+") else self.persons
         if role not in store:
             base = role.rstrip("+").rstrip("0123456789")
-            others = [loc for loc in LOCALES if loc != self.locale]
+            others = [loc for loc in GEN["locales"] if loc != self.locale]
             loc = self.locale if self.rng.random() < 0.85 else self.rng.choice(others)
             store[role] = _Person(self, base, loc)
         return store[role]
@@ -1040,7 +862,8 @@ def _t_invoice(doc: _Doc):
     rows = []
     for _ in range(doc.rng.randint(2, 6)):
         qty = doc.rng.randint(1, 12)
-        rows.append([[_plain(doc.rng.choice(PRODUCTS + [f"{c.title()} (set)" for c in COUNT_ITEMS]))],
+        sets = tuple(f"{c.title()} (set)" for c in WORDS["count_items"])
+        rows.append([[_plain(doc.rng.choice(WORDS["products"] + sets))],
                      [_plain(str(qty))], [_ent(_money(doc, 2, 400), "QUANTITY", QUASI)],
                      [_ent(_money(doc, 5, 2000), "QUANTITY", QUASI)]])
     return ["Item", "Qty", "Unit price", "Amount"], rows
@@ -1073,7 +896,7 @@ def _t_staff(doc: _Doc):
 
 
 def _t_meds(doc: _Doc):  # held out
-    rows = [[[_plain(doc.rng.choice(DRUGS))], [_plain(doc.rng.choice(DOSES))],
+    rows = [[[_plain(doc.rng.choice(WORDS["drugs"]))], [_plain(doc.rng.choice(WORDS["doses"]))],
              [_plain(doc.rng.choice(["1-0-1", "once daily", "twice daily", "as needed", "0-0-1"]))]]
             for _ in range(doc.rng.randint(1, 5))]
     return ["Medicine", "Dose", "Frequency"], rows
@@ -1098,7 +921,7 @@ def _t_itinerary(doc: _Doc):  # held out
 
 
 def _t_claim_items(doc: _Doc):  # held out
-    rows = [[[_plain(doc.rng.choice(PRODUCTS))], [_ent(_date_slot(doc), "DATE_TIME", QUASI)],
+    rows = [[[_plain(doc.rng.choice(WORDS["products"]))], [_ent(_date_slot(doc), "DATE_TIME", QUASI)],
              [_ent(_money(doc, 20, 3000), "QUANTITY", QUASI)]] for _ in range(doc.rng.randint(2, 5))]
     return ["Item", "Purchased", "Value"], rows
 
@@ -1151,16 +974,11 @@ def _block_table(doc: _Doc, name: str) -> list[Piece]:
 # Noise and rendering: pieces → text and spans
 # ---------------------------------------------------------------------------------------------
 
-_OCR = {"r": [("rn", "m")], "m": [("m", "rn")], "0": [("0", "O")], "O": [("O", "0")],
-        "1": [("1", "l")], "l": [("l", "1")], "I": [("I", "l")], "5": [("5", "S")],
-        "S": [("S", "5")], "e": [("e", "c")], "c": [("cl", "d")], "8": [("8", "B")],
-        "i": [("i", "í")], ",": [(",", ".")]}
-
 
 def _ocr(s: str, rate: float, rng: random.Random) -> str:
     out, i = [], 0
     while i < len(s):
-        subs = _OCR.get(s[i])
+        subs = GEN["ocr"].get(s[i])
         if subs and rng.random() < rate:
             a, b = subs[0]
             if s.startswith(a, i):
@@ -1373,22 +1191,7 @@ def write_samples(out_dir: str | Path, seed: int) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 # What `vault redact` puts before a CSV cell or JSON value ("column: value"), by what the value is.
-FIELD_KEYS = {
-    "PERSON": ["name", "customer", "full_name", "contact", "employee", "user", "patient", "Name", "author"],
-    "EMAIL_ADDRESS": ["email", "e-mail", "Email", "mail", "to", "from"],
-    "PHONE_NUMBER": ["phone", "mobile", "tel", "Phone", "telephone", "fax"],
-    "LOCATION": ["address", "city", "Address", "home_address", "location"],
-    "DATE_TIME": ["date_of_birth", "dob", "date", "Date", "created_at", "start_date"],
-    "ID": ["id", "account", "customer_id", "policy_number", "passport", "member_id", "ssn"],
-    "IBAN_CODE": ["iban", "IBAN", "account"],
-    "CREDIT_CARD": ["card", "card_number", "credit_card"],
-    "ORGANIZATION": ["company", "employer", "organisation", "Company"],
-    "URL": ["website", "url", "profile"],
-    "IP_ADDRESS": ["ip", "ip_address", "client_ip"],
-}
-NEUTRAL_FIELDS = [("relation", "brother"), ("method", "direct debit"), ("status", "paid"), ("currency", "EUR"),
-                  ("version", "4.2"), ("priority", "high"), ("category", "billing"), ("channel", "web"),
-                  ("active", "yes"), ("type", "complaint"), ("language", "en"), ("unit", "kg")]
+FIELD_KEYS, NEUTRAL_FIELDS = GEN["field_keys"], GEN["neutral_fields"]
 
 
 def snippets(doc: dict, rng: random.Random, n: int) -> list[dict]:
@@ -1406,7 +1209,8 @@ def snippets(doc: dict, rng: random.Random, n: int) -> list[dict]:
         pos += len(line) + 1
     for a, b in rng.sample(lines, min(n // 2, len(lines))):
         if all(s["end"] <= a or s["start"] >= b or (a <= s["start"] and s["end"] <= b) for s in sensitive):
-            inside = [dict(s, start=s["start"] - a, end=s["end"] - a) for s in doc["spans"] if a <= s["start"] and s["end"] <= b]
+            inside = [dict(s, start=s["start"] - a, end=s["end"] - a) for s in doc["spans"]
+                      if a <= s["start"] and s["end"] <= b]
             out.append({"id": f"{doc['id']}#line{a}", "text": text[a:b], "spans": inside})
     for s in rng.sample(sensitive, min(n - n // 2, len(sensitive))):
         value = text[s["start"]:s["end"]]

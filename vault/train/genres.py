@@ -93,22 +93,13 @@ from pathlib import Path
 
 from vault.train.data import load
 from vault.train.generate import (
-    CARS,
-    COLOURS,
-    CONDITIONS,
     DATE_STYLES,
-    DIAGNOSES,
     DIRECT,
-    ETHNICITIES,
-    INJURIES,
     MONTHS,
     NEGATIVES as BASE_NEGATIVES,
-    PRODUCTS,
     QUASI,
-    RELIGIONS,
-    SAINTS,
-    SOFTWARE,
     WEEKDAYS,
+    WORDS,
     Piece,
     _an,
     _ascii,
@@ -903,7 +894,7 @@ def _org(g: "_G", kind: str, cc: str | None = None) -> str:
         return g.faker(loc).company().strip()
     out = pat
     for key, fn in (("{city}", lambda: g.city(cc)), ("{last2}", lambda: g.local_name(cc).family),
-                    ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(SAINTS)),
+                    ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(WORDS["saints"])),
                     ("{word}", lambda: rng.choice(ORGS["words"])), ("{industry}", lambda: rng.choice(ORGS["industries"])),
                     ("{region}", lambda: rng.choice(_regions(cc)) if _regions(cc) else g.city(cc)),
                     ("{sfx}", lambda: rng.choice(ORGS["company_suffix"].get(cc, ("Ltd",)))),
@@ -1161,8 +1152,8 @@ def _p_account(p: _P) -> list[Piece]:
 
 def _p_vehicle(p: _P) -> list[Piece]:
     rng = p.g.rng
-    return [_ent(f"{rng.choice(COLOURS)} {rng.choice(CARS)}" if rng.random() < 0.7 else
-                 f"{rng.choice(COLOURS)} {rng.randint(2003, p.g.today.year)} {rng.choice(CARS)}", "MISC", QUASI)]
+    return [_ent(f"{rng.choice(WORDS['colours'])} {rng.choice(WORDS['cars'])}" if rng.random() < 0.7 else
+                 f"{rng.choice(WORDS['colours'])} {rng.randint(2003, p.g.today.year)} {rng.choice(WORDS['cars'])}", "MISC", QUASI)]
 
 
 def _plate(g: "_G", cc: str) -> str:
@@ -1305,8 +1296,8 @@ PATTRS = {
     "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
     "a_nationality": lambda p: [_plain(_an(DEMONYMS.get(p.home, "x"))),
                                 *PATTRS["nationality"](p)],
-    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(tuple(ETHNICITIES) + VALUES["ethnic_extra"])),
-    "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(RELIGIONS)),
+    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
+    "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["religions"])),
     "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
     "a_job": lambda p: [_plain(_an(p.fact("job", lambda: [_ent(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
                         *PATTRS["job"](p)],
@@ -1338,9 +1329,9 @@ PATTRS = {
     "mac": _fact("mac", "ID", DIRECT, lambda p: _mac(p.g.rng)),
     "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + _luhn_digit(b))(_pattern(p.g.rng, "35#############"))),
     # health
-    "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(DIAGNOSES)),
-    "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(CONDITIONS)),
-    "injury": _fact("injury", "MISC", QUASI, lambda p: p.g.rng.choice(INJURIES)),
+    "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["diagnoses"])),
+    "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["conditions"])),
+    "injury": _fact("injury", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["injuries"])),
     # words that follow the person's gender or role
     "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
     "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
@@ -1464,13 +1455,13 @@ SLOTS = {
     "rent": _e("QUANTITY", QUASI, lambda g: g.money(300, 3500, 5)),
     "fine": _e("QUANTITY", QUASI, lambda g: g.money(100, 20000, 50)),
     # other identifying details
-    "diagnosis": _e("MISC", QUASI, lambda g: g.rng.choice(DIAGNOSES)),
-    "condition": _e("MISC", QUASI, lambda g: g.rng.choice(CONDITIONS)),
-    "injury": _e("MISC", QUASI, lambda g: g.rng.choice(INJURIES)),
+    "diagnosis": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["diagnoses"])),
+    "condition": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["conditions"])),
+    "injury": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["injuries"])),
     "award": _e("MISC", QUASI, _award),
     "nationality": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(sorted(set(DEMONYMS.values())))),
-    "religion": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(RELIGIONS)),
-    "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(tuple(ETHNICITIES) + VALUES["ethnic_extra"])),
+    "religion": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(WORDS["religions"])),
+    "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
     "job": _anon("job"),
     "vehicle": _anon("vehicle"),
     "age": _anon("age_hyph"),
@@ -1494,7 +1485,7 @@ def _masked(rng: random.Random, n: int) -> str:
 NEGS = {
     **BASE_NEGATIVES,
     **{name: _c(options) for name, options in VALUES["negatives"].items()},
-    "car": lambda g: g.rng.choice(CARS),
+    "car": lambda g: g.rng.choice(WORDS["cars"]),
     "port": lambda g: str(g.rng.choice([22, 25, 80, 443, 587, 993, 3306, 5432, 6379, 8080, 8443,
                                         g.rng.randint(1024, 65535)])),
     "pid": lambda g: str(g.rng.randint(300, 65000)),
@@ -1520,10 +1511,8 @@ NEGS = {
                                       f"Step {g.rng.randint(1, 9)}", f"Question {g.rng.randint(1, 30)}",
                                       f"page {g.rng.randint(2, 300)}",
                                       f"clause {g.rng.randint(1, 30)}.{g.rng.randint(1, 9)}"]),
-    "software": lambda g: g.rng.choice(SOFTWARE + ["Microsoft Excel", "Google Chrome", "Adobe Acrobat", "Zoom",
-                                                   "Chrome"]),
-    "product": lambda g: g.rng.choice(PRODUCTS + ["iPhone 14", "Toyota Corolla", "Nintendo Switch", "AirPods",
-                                                  "Instant Pot", "Roomba", "GoPro Hero 11"]),
+    "software": lambda g: g.rng.choice(WORDS["software"] + VALUES["more_software"]),
+    "product": lambda g: g.rng.choice(WORDS["products"] + VALUES["more_products"]),
 }
 SLOTS.update({
     "lb": lambda g: [_plain("{")],
