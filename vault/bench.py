@@ -19,14 +19,16 @@ from vault.models import Grammar, RedactionModel, build_prompt
 from vault.speculate import Engine
 
 DEFAULT_DEV = TAB_DEV
+# Generated held-out documents, kept as a file so that the bench never runs training code (data/README.md).
+BENCH_HELDOUT = TAB_DEV.parent / "bench_heldout.jsonl"
 
 
 def _require(path: Path) -> Path:
     """A gold file that was asked for must be there: a benchmark that quietly measures something
     else is worse than one that stops."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: gold JSONL not found (the TAB dev set ships in the repository's data/; "
-                                f"pass --dev FILE from another checkout)")
+        raise FileNotFoundError(f"{path}: gold JSONL not found (the TAB dev set and the bench's other texts ship in "
+                                f"the repository's data/; pass --dev FILE from another checkout)")
     return path
 
 
@@ -93,12 +95,10 @@ class BenchChunks:
 
 def bench_chunks(redactor, dev_path: Path | None, n_dev: int, n_generated: int) -> BenchChunks:
     """One chunk from the middle of each of `n_dev` TAB dev and `n_generated` held-out generated documents."""
-    from vault.train.generate import generate
-
     texts = []
     if dev_path is not None:
         texts += [d["text"] for d in read_gold(_require(dev_path))[:n_dev]]
-    texts += [d["text"] for d in generate(n_generated, seed=9001, split="heldout")]
+    texts += [d["text"] for d in read_gold(_require(BENCH_HELDOUT))[:n_generated]]
     chunks = redactor.chunk(texts)
     picked = []
     for t in range(len(texts)):
@@ -308,7 +308,6 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
     from vault.detect import presidio_default_analyzer
     from vault.models import load_pair
     from vault.policy import load_policy
-    from vault.train.generate import generate
 
     long_texts, short_texts = _long_and_short_texts(dev_path, quick)
     env = {"VAULT_AUDIT_KEY": secrets.token_hex(32)}
@@ -340,7 +339,7 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
         memory = {}
         for n in (small_n, large_n):
             # Short notes: memory should depend on how many documents flow, not on their size.
-            docs = [d["text"][:160] for d in generate(min(n, 2000), seed=9003, split="heldout")]
+            docs = [d["text"][:160] for d in read_gold(_require(Path(dev_path).parent / "heldout.jsonl"))]
             _write_docs(work / f"n{n}", [docs[i % len(docs)] + f"\nref {i}" for i in range(n)])
             seconds, peak_kib, s = _redact_process(work / f"n{n}", work, ["--policy", policy, *extra])
             memory[n] = peak_kib
@@ -354,16 +353,12 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
 
 
 def _short_texts(data_dir: Path, n: int) -> list[str]:
-    """Short texts as people write them (the hand-written wild and everyday sets, alternating), or
-    generated ones where the repository's data/ is not at hand."""
+    """Short texts as people write them (the hand-written wild and everyday sets, alternating; repeated
+    where they hold fewer than `n`)."""
     sets = [[d["text"] for d in read_gold(data_dir / name)] for name in ("wild.jsonl", "everyday.jsonl")
             if (data_dir / name).is_file()]
-    mixed = [t for pair in zip(*sets) for t in pair] if sets else []
-    if len(mixed) < n:
-        from vault.train.generate import generate
-
-        mixed += [d["text"][:400] for d in generate(n - len(mixed), seed=9004, split="heldout")]
-    return mixed[:n]
+    mixed = [t for pair in zip(*sets) for t in pair] or [d["text"] for d in read_gold(_require(data_dir / "wild.jsonl"))]
+    return [mixed[i % len(mixed)] for i in range(n)]
 
 
 def scaling(workers: list[int], dev_path: Path | None = DEFAULT_DEV, policy: str = "default", long_docs: int = 8,
