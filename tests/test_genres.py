@@ -134,6 +134,8 @@ def test_titles_and_possessives_stay_outside_person_spans():
 
 def test_cli_writes_jsonl(tmp_path):
     out = tmp_path / "g.jsonl"
-    assert gg.main(["--n", "12", "--seed", "4", "--out", str(out)]) == 0
+    from vault.train.generate import main
+
+    assert main(["--genres", "--n", "12", "--seed", "4", "--out", str(out)]) == 0
     docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert docs == gg.generate_genres(12, 4)

@@ -40,8 +40,9 @@ go through a random.Random of that seed, and Faker instances are re-seeded with 
 (seed_instance) before the document is built. Dates are drawn by this module, never relative
 to today, so output is identical across runs, machines and days.
 
-CLI:
+CLI (also for genres.py's documents):
     python -m vault.train.generate --n 100 --seed 1 --split train --out FILE.jsonl
+    python -m vault.train.generate --genres --n 100 --seed 0 --out FILE.jsonl
     python -m vault.train.generate --samples DIR --seed 7
 """
 
@@ -1228,12 +1229,18 @@ def snippets(doc: dict, rng: random.Random, n: int) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
+    """The one command line for generated data: templated kinds (default) or --genres, as documents, snippets
+    or the demo sample tree."""
     ap = argparse.ArgumentParser(prog="python -m vault.train.generate",
                                  description="Generate synthetic gold documents for vault.")
     ap.add_argument("--n", type=int, default=100, help="number of documents")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--split", choices=sorted(SPLITS), default="train")
-    ap.add_argument("--noise", type=float, default=0.3, help="probability a document is noisy")
+    ap.add_argument("--genres", action="store_true",
+                    help="documents of the many genres (vault.train.genres) instead of the templated kinds")
+    ap.add_argument("--split", default="train",
+                    help=f"{' or '.join(sorted(SPLITS))}; with --genres any lowercase word (default: train)")
+    ap.add_argument("--noise", type=float, default=0.3,
+                    help="probability a templated document is noisy (the genres have their own)")
     ap.add_argument("--out", help="output JSONL file (default: stdout)")
     ap.add_argument("--samples", metavar="DIR", help="write the demo sample tree to DIR instead")
     ap.add_argument("--snippets", type=int, default=0, metavar="N",
@@ -1243,7 +1250,14 @@ def main(argv: list[str] | None = None) -> int:
         values = write_samples(args.samples, args.seed)
         print(f"wrote samples to {args.samples} ({len(values)} planted values)", file=sys.stderr)
         return 0
-    docs = generate(args.n, args.seed, args.split, args.noise)
+    if args.genres:
+        from vault.train.genres import generate_genres  # genres.py builds on this module
+
+        docs = generate_genres(args.n, args.seed, args.split)
+    elif args.split in SPLITS:
+        docs = generate(args.n, args.seed, args.split, args.noise)
+    else:
+        ap.error(f"--split must be one of {sorted(SPLITS)} without --genres")
     if args.snippets:
         rng = random.Random(args.seed)
         docs = [s for d in docs for s in snippets(d, rng, args.snippets)]

