@@ -28,7 +28,8 @@ def _sha(obj) -> str:
 
 def sections(n: dict) -> dict[str, str]:
     """Entry point → hash of what it generates for fixed seeds."""
-    from vault.train.generate import KINDS, generate, generate_doc, snippets, write_samples
+    from vault.train.generate import generate, generate_doc, snippets, write_samples
+    from vault.train.kinds import KINDS
     from vault.train.genres import GENRES, generate_genres, generate_one
 
     out = {}

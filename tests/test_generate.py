@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from vault.spans import ENTITY_TYPES
 from vault.train import generate as g
+from vault.train import kinds as gk
 
 
 def check_doc(doc: dict) -> None:
@@ -41,7 +42,7 @@ def check_doc(doc: dict) -> None:
 def test_invariants_hold_for_any_seed(seed, split, noise):
     docs = g.generate(3, seed, split, noise=noise)
     assert len(docs) == 3
-    kinds = g.TRAIN_KINDS if split == "train" else g.HELDOUT_KINDS
+    kinds = gk.TRAIN_KINDS if split == "train" else gk.HELDOUT_KINDS
     for doc in docs:
         check_doc(doc)
         assert doc["id"].startswith(f"{split}-{seed}-")
@@ -50,9 +51,9 @@ def test_invariants_hold_for_any_seed(seed, split, noise):
 
 def test_spans_are_the_planted_values():
     """Offsets come from building the text piece by piece; check them against the pieces."""
-    doc = g._Doc("bank_letter", 123)
+    doc = gk._Doc("bank_letter", 123)
     pieces = doc.expand("Dear {customer.title}, your IBAN {customer.iban} and card {customer.card}.")
-    text, spans = g._render(pieces, doc.rng, noisy=False)
+    text, spans = gk._render(pieces, doc.rng, noisy=False)
     planted = [p[0] for p in pieces if p[1]]
     assert [text[s["start"]:s["end"]] for s in spans] == planted
     assert [s["label"] for s in spans] == ["PERSON", "IBAN_CODE", "CREDIT_CARD"]
@@ -91,25 +92,25 @@ def test_deterministic_across_processes():
 
 
 def test_kinds_and_heldout_templates_are_disjoint():
-    assert set(g.TRAIN_KINDS).isdisjoint(g.HELDOUT_KINDS)
-    assert set(g.TRAIN_KINDS) | set(g.HELDOUT_KINDS) == set(g.KINDS)
-    assert len(g.TRAIN_KINDS) >= 10 and len(g.HELDOUT_KINDS) >= 3
-    for kind in g.KINDS:
-        assert g.KINDS[kind]["split"] == ("train" if kind in g.TRAIN_KINDS else "heldout")
+    assert set(gk.TRAIN_KINDS).isdisjoint(gk.HELDOUT_KINDS)
+    assert set(gk.TRAIN_KINDS) | set(gk.HELDOUT_KINDS) == set(gk.KINDS)
+    assert len(gk.TRAIN_KINDS) >= 10 and len(gk.HELDOUT_KINDS) >= 3
+    for kind in gk.KINDS:
+        assert gk.KINDS[kind]["split"] == ("train" if kind in gk.TRAIN_KINDS else "heldout")
 
     def texts(kinds):
         return {t for k in kinds for pool in ("templates", "sentences", "chat")
-                for t in g.KINDS[k].get(pool, [])}
+                for t in gk.KINDS[k].get(pool, [])}
 
-    assert texts(g.TRAIN_KINDS).isdisjoint(texts(g.HELDOUT_KINDS))
+    assert texts(gk.TRAIN_KINDS).isdisjoint(texts(gk.HELDOUT_KINDS))
     train_ids = {d["id"].split("-")[3] for d in g.generate(30, 1)}
     heldout_ids = {d["id"].split("-")[3] for d in g.generate(10, 1, "heldout")}
-    assert train_ids == set(g.TRAIN_KINDS) and heldout_ids == set(g.HELDOUT_KINDS)
+    assert train_ids == set(gk.TRAIN_KINDS) and heldout_ids == set(gk.HELDOUT_KINDS)
 
 
 def test_every_template_and_sentence_expands():
-    for kind, spec in g.KINDS.items():
-        doc = g._Doc(kind, 7)
+    for kind, spec in gk.KINDS.items():
+        doc = gk._Doc(kind, 7)
         for text in spec["templates"] + spec["sentences"]:
             doc.expand(text)
         for line in spec.get("chat", []):
@@ -137,7 +138,7 @@ def test_variety():
 
 def test_hard_negatives_are_not_tagged():
     docs = g.generate(100, 3, noise=0.0)
-    negatives = [re.escape(drug) for drug in g.WORDS["drugs"]] + [
+    negatives = [re.escape(drug) for drug in gk.WORDS["drugs"]] + [
         r"Monday meeting", r"Article \d+", r"page \d+", r"Section \d+", r"\d+ %", r"v\d+\.\d+",
         r"\d+ (?:boxes|pallets|chairs|bags)"]
     seen = 0

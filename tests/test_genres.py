@@ -1,5 +1,6 @@
 """Tests of the many-genre training-data generator (vault.train.genres)."""
 
+import datetime as dt
 import json
 import random
 
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from test_generate import check_doc as check_gold
 from vault.spans import ENTITY_TYPES
 from vault.train import genres as gg
+from vault.train import places
 
 SAMPLE = gg.generate_genres(300, 11, with_negatives=True)
 
@@ -114,12 +116,12 @@ def test_checksummed_numbers_are_valid():
 
     rng = random.Random(1)
     for _ in range(200):
-        card = gg._card(rng).replace(" ", "").replace("-", "")
+        card = places._card(rng).replace(" ", "").replace("-", "")
         assert card.isdigit() and luhn(card)
-        cc = rng.choice([c for c in gg.COUNTRIES.values() if c.iban])
-        iban = gg._iban(rng, cc.code, cc.iban).replace(" ", "")
+        cc = rng.choice([c for c in places.COUNTRIES.values() if c.iban])
+        iban = places._iban(rng, cc.code, cc.iban).replace(" ", "")
         assert int("".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])) % 97 == 1
-        bsn = gg._natid(rng, "bsn", gg.dt.date(1990, 1, 1), True)
+        bsn = places._natid(rng, "bsn", dt.date(1990, 1, 1), True)
         assert sum(int(c) * w for c, w in zip(bsn, (9, 8, 7, 6, 5, 4, 3, 2, -1))) % 11 == 0
 
 

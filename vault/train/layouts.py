@@ -1,0 +1,696 @@
+"""The genres' layouts: each builds a full document of its genre from the sentence pools in
+vault/train/data/genres/GENRE.yaml, as a template (a string) or as pieces; and chat-style writing (casual).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+from vault.train.data import load
+from vault.train.pieces import DIRECT, NEG, Piece, QUASI, _ent, _plain
+from vault.train.places import _clock, _stamp
+
+VALUES = load("values")  # vault/train/data/values.yaml
+
+
+def _lit(text: str, label: str = "DATE_TIME", ident: str = QUASI) -> str:
+    """A value built by a layout, written into a template as a labelled literal."""
+    return "{=" + f"{label}|{ident}|{text}" + "}"
+
+
+# generate_genres rotates through the genres in this order
+GENRE_NAMES = ("bio", "news", "email", "chat", "ticket", "clinical", "casenote", "hr_letter", "legal_letter", "form",
+               "cv", "log", "minutes", "review", "delivery", "notice", "school_letter", "statement", "note")
+
+
+DATA = {name: load(f"genres/{name}") for name in GENRE_NAMES}  # vault/train/data/genres/NAME.yaml
+
+
+(BIO, NEWS, EMAIL, CHAT, TICKET, CLINICAL, CASENOTE, HR_LETTER, LEGAL_LETTER, FORM, CV, LOG, MINUTES, REVIEW, DELIVERY,
+ NOTICE, SCHOOL_LETTER, STATEMENT, NOTE) = (DATA[name]["pools"] for name in GENRE_NAMES)
+
+
+def _pick(g, pool, k: int) -> list[str]:
+    k = max(1, min(k, len(pool)))
+    return g.rng.sample(list(pool), k)
+
+
+def _sents(g, pool, lo: int, hi: int, sep: str = " ") -> str:
+    return sep.join(_pick(g, pool, g.rng.randint(lo, hi)))
+
+
+def _paras(g, pool, n: int, lo: int, hi: int, sep: str = "\n\n") -> str:
+    """`n` paragraphs of `lo`-`hi` sentences each, no sentence used twice."""
+    k = [g.rng.randint(lo, hi) for _ in range(n)]
+    sents = _pick(g, pool, sum(k))
+    out, i = [], 0
+    for size in k:
+        if sents[i:i + size]:
+            out.append(" ".join(sents[i:i + size]))
+        i += size
+    return sep.join(out)
+
+
+def _one(g, pool) -> str:
+    return g.rng.choice(pool)
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4 or not word.isalpha():
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    op = rng.randrange(3)
+    if op == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if op == 1:
+        return word[:i] + word[i + 1:]
+    return word[:i] + word[i] + word[i:]
+
+
+def _casual_text(rng: random.Random, text: str, typo_rate: float, lower: bool, sms: bool) -> str:
+    if sms:
+        for a, b in VALUES["sms_words"].items():
+            if rng.random() < 0.6:
+                text = re.sub(rf"\b{re.escape(a)}\b", b, text)
+    if typo_rate:
+        text = re.sub(r"[A-Za-z]{4,}",
+                      lambda m: _typo(rng, m.group(0)) if rng.random() < typo_rate else m.group(0), text)
+    return text.lower() if lower else text
+
+
+def _casual(g, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool) -> list[Piece]:
+    """Chat-style writing: lowercase, typos and text-speak in plain text; names lowercased too;
+    the final full stop dropped; sometimes an emoji."""
+    rng = g.rng
+    out: list[Piece] = []
+    for text, label, ident in pieces:
+        if label is None:
+            text = _casual_text(rng, text, typo_rate, lower, sms)
+        elif lower and label in ("PERSON", "LOCATION", "ORGANIZATION") and rng.random() < 0.8:
+            text = text.lower()
+        out.append((text, label, ident))
+    if out and out[-1][1] is None and rng.random() < 0.6:
+        out[-1] = (out[-1][0].rstrip(".").rstrip(), None, None)
+    if rng.random() < 0.2:
+        out.append(_plain(" " + rng.choice(VALUES["emoji"])))
+    return [p for p in out if p[0]]
+
+
+def _quote(pieces: list[Piece], prefix: str = "> ") -> list[Piece]:
+    """Pieces as a quoted reply: every line starts with `prefix`; multi-line values are split per line."""
+    out: list[Piece] = [_plain(prefix)]
+    for text, label, ident in pieces:
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if i:
+                out.append(_plain("\n" + prefix))
+            if line.strip():
+                if label is None or label == NEG:
+                    out.append((line, label, ident))
+                else:
+                    out.append(_ent(line, label, ident))
+    return out
+
+
+def _bio(g) -> str:
+    rng = g.rng
+    dead = rng.random() < 0.35
+    lead = _one(g, BIO["lead_dead"] if dead else BIO["lead_alive"])
+    style = rng.random()
+    heads = rng.random() < 0.6
+    sec = (lambda title: f"\n\n{title}\n\n" if heads else "\n\n")
+    body = lead + " " + _sents(g, BIO["career"], 1, 2)
+    body += sec(rng.choice(["Early life", "Early life and education", "Biography"])) + _sents(g, BIO["early"], 1, 3)
+    body += " " + _sents(g, BIO["education"], 1, 2)
+    body += sec("Career") + _sents(g, BIO["career"], 2, 5)
+    if rng.random() < 0.7:
+        body += sec(rng.choice(["Personal life", "Family"])) + _sents(g, BIO["personal"], 1, 3)
+    if rng.random() < 0.5:
+        body += sec(rng.choice(["Awards and honours", "Honors", "Recognition"])) + _sents(g, BIO["awards"], 1, 2)
+    if dead:
+        body += sec("Death") + _sents(g, BIO["death"], 1, 2)
+    if style < 0.2:
+        return lead + " " + _sents(g, BIO["early"] + BIO["career"], 1, 3)
+    return body
+
+
+def _bio_infobox(g) -> str:
+    rng = g.rng
+    dead = rng.random() < 0.3
+    sep = rng.choice(["\t", ": ", "  "])
+    place = rng.choice(["\n{A.birthplace}, {A.birthcountry}", " ({A.birthplace})"])
+    rows = ["{A.full}", f"Born{sep}{{A.dob_long}}" + place]
+    if dead:
+        rows.append(f"Died{sep}{{A.dod}} (aged {{A.age}})\n{{city}}")
+    rows += [f"Nationality{sep}{{A.nationality}}", f"Occupation{sep}{{occ}}", f"Alma mater{sep}{{A.university}}",
+             f"Spouse(s){sep}{{spouse.full}} (m. {{year}})", f"Children{sep}{{!qty}}"]
+    if rng.random() < 0.5:
+        rows.append(f"Awards{sep}{{award}}")
+    if rng.random() < 0.4:
+        rows.append(f"Website{sep}{{A.url}}")
+    rng.shuffle(rows[2:])
+    lead = _one(g, BIO["lead_dead"] if dead else BIO["lead_alive"])
+    return "\n".join(rows) + "\n\n" + lead + " " + _sents(g, BIO["early"] + BIO["career"] + BIO["personal"], 2, 5)
+
+
+def _bio_obituary(g) -> str:
+    first = BIO["obituary"][0]
+    rest = _pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
+    return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
+
+
+def _bio_author(g) -> str:
+    return (_one(g, ("About the author\n\n", "", "Speaker bio: ", "ABOUT THE AUTHOR\n"))
+            + _one(g, BIO["lead_alive"]) + " " + _sents(g, BIO["career"] + BIO["awards"], 1, 3)
+            + _one(g, (" Follow {A.him} at {A.handle}.", " {A.He} lives in {A.city}.", " Website: {A.url}", "")))
+
+
+def _news(g) -> str:
+    rng = g.rng
+    kind = rng.random()
+    pool = NEWS["local"] if kind < 0.4 else NEWS["court"] if kind < 0.7 else NEWS["business"]
+    head = _one(g, NEWS["headlines"])
+    dateline = rng.choice(["{CITYCAPS}, {date} – ", "{city} ({newspaper}) – ", "",
+                           "By {R.full}, {newspaper}\n{date}\n\n",
+                           "{date} | {city}\n\n", "Published {datetime}\n\n"])
+    dateline = dateline.replace("{CITYCAPS}", "{A.city}" if rng.random() < 0.5 else "{city}")
+    return head + "\n\n" + dateline + _paras(g, pool, rng.randint(2, 5), 1, 2)
+
+
+def _news_brief(g) -> str:
+    pool = _one(g, (NEWS["local"], NEWS["court"], NEWS["business"]))
+    return _sents(g, pool, 2, 4)
+
+
+def _email_headers(g, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
+    """Header lines of a message from role `frm` to role `to`, sent at `when` (default: any time)."""
+    rng = g.rng
+    style = rng.random()
+    subject = _one(g, EMAIL["subjects"])
+    when = when or g.when()
+    email_date, sent = _lit(_stamp(rng, when, "rfc")), _lit(_sent(g, when))
+    if style < 0.35:
+        h = [f"From: {{{frm}.full}} <{{{frm}.work_email}}>", f"To: {{{to}.full}} <{{{to}.email}}>",
+             f"Date: {email_date}", f"Subject: {subject}"]
+        if cc:
+            h.insert(2, "Cc: {C.work_email}")
+    elif style < 0.6:  # Outlook
+        h = [f"From: {{{frm}.formal}}", f"Sent: {sent}", f"To: {{{to}.full}}" + ("; {C.full}" if cc else ""),
+             f"Subject: {subject}"]
+    elif style < 0.8:
+        h = [f"from: {{{frm}.work_email}}", f"to: {{{to}.email}}", f"date: {email_date}", f"subject: {subject}"]
+    else:
+        h = [f"Subject: {subject}", f"From: \"{{{frm}.full}}\" <{{{frm}.email}}>", f"To: {{{to}.email}}",
+             f"Date: {sent}"]
+    return "\n".join(h)
+
+
+def _email_body(g, sender: str) -> str:
+    rng = g.rng
+    greet = _one(g, EMAIL["greetings"])
+    text = (greet + "\n\n" + _paras(g, EMAIL["body"], rng.randint(1, 3), 1, 3) + "\n\n" + _one(g, EMAIL["signoffs"])
+            + "\n" + _one(g, EMAIL["signatures"]))
+    if sender != "A":  # the same sentences written by B to A
+        text = text.replace("{A.", "{@@.").replace("{B.", "{A.").replace("{@@.", "{B.")
+    return text + _one(g, EMAIL["disclaimer"])
+
+
+def _email(g) -> str:
+    return _email_headers(g, "A", "B", g.rng.random() < 0.3) + "\n\n" + _email_body(g, "A")
+
+
+def _sent(g, when: dt.datetime) -> str:
+    """A date and time as mail programs show them."""
+    return g.rng.choice([f"{g.fmt(when.date())} {_clock(g.rng, when.hour, when.minute)}",
+                         f"{g.fmt(when.date())}, {_clock(g.rng, when.hour, when.minute)}",
+                         _stamp(g.rng, when, "win"), _stamp(g.rng, when, "space")])
+
+
+def _email_thread(g) -> list[Piece]:
+    """A reply above the quoted original, which was sent minutes to days before it."""
+    rng = g.rng
+    first = g.when()
+    later = first + dt.timedelta(minutes=rng.randint(3, 6000))
+    reply = g.x(_email_headers(g, "B", "A", False, later) + "\n\n" + _email_body(g, "B"))
+    on, day, clock = _lit(_sent(g, first)), _lit(g.fmt(first.date())), _lit(_clock(rng, first.hour, first.minute))
+    intro = rng.choice([f"On {on}, {{A.full}} <{{A.email}}> wrote:",
+                        f"On {_lit(_stamp(rng, first, 'rfc'))} {{A.full}} wrote:",
+                        f"-----Original Message-----\nFrom: {{A.full}}\nSent: {on}\nTo: {{B.full}}\n"
+                        "Subject: {|RE: |}update",
+                        f"Am {day} um {clock} schrieb {{A.full}} <{{A.email}}>:",
+                        f"Le {day} à {clock}, {{A.full}} a écrit :",
+                        f"{{A.full}} <{{A.email}}> schrieb am {day}:", f"El {day}, {{A.full}} escribió:"])
+    original = g.x(_email_body(g, "A"))
+    if intro.startswith("-----"):
+        return reply + g.x("\n\n" + intro + "\n\n") + original
+    return reply + g.x("\n\n" + intro + "\n") + _quote(original, rng.choice(["> ", ">", "| "]))
+
+
+def _email_forward(g) -> str:
+    return ("{|FYI|See below|Can you deal with this?|Forwarding for your records.} {C.first}\n\n"
+            "---------- Forwarded message ---------\nFrom: {A.full} <{A.email}>\nDate: {email_date}\n"
+            "Subject: " + _one(g, EMAIL["subjects"]) + "\nTo: {B.full} <{B.work_email}>\n\n" + _email_body(g, "A"))
+
+
+def _chat(g) -> list[Piece]:
+    rng = g.rng
+    people = ["A", "B", "C", "D"][:rng.randint(2, 4)]
+    style = rng.choice(["slack", "whatsapp", "whatsapp2", "irc", "sms", "teams", "discord", "plain"])
+    lower, sms = rng.random() < 0.5, rng.random() < 0.35
+    typo_rate = rng.choice([0.0, 0.01, 0.03, 0.06])
+    day = g.date()
+    minute = rng.randint(7 * 60, 22 * 60)
+    name_attr = {p: rng.choice(["first", "full", "first", "lower", "nick"]) for p in people}
+    if style in ("irc", "discord"):
+        name_attr = {p: "handle_bare" for p in people}
+    if style == "whatsapp" and rng.random() < 0.4:
+        name_attr[people[-1]] = "phone"
+    names = {p: g.person(p).value_of(name_attr[p]) for p in people}
+    out: list[Piece] = []
+    if style == "irc":
+        out += g.x(f"*** {{{people[0]}.username}} ({{{people[0]}.username}}@{{ip}}) has joined #" +
+                   rng.choice(["support", "general", "dev", "ops", "linux"]) + "\n")
+    lines = _pick(g, CHAT["lines"], rng.randint(3, 16))
+    last = None
+    for i, template in enumerate(lines):
+        speaker = rng.choice([p for p in people if p != last] or people)
+        last = speaker
+        listener = rng.choice([p for p in people if p != speaker])
+        minute += rng.randint(0, 9)
+        t = dt.datetime(day.year, day.month, day.day) + dt.timedelta(minutes=minute % (24 * 60))
+        if rng.random() < 0.05:
+            msg = [_plain(rng.choice(CHAT["system"]))]
+        else:
+            msg = _casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
+        who = [_ent(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
+                    "PHONE_NUMBER" if name_attr[speaker] == "phone" else "PERSON", DIRECT)]
+        h12 = f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}"
+        ap = "PM" if t.hour >= 12 else "AM"
+        ts = lambda s: _ent(s, "DATE_TIME", QUASI)  # noqa: E731
+        if style == "slack":
+            line = who + [_plain("  "), ts(f"{h12} {ap}"), _plain("\n")] + msg
+        elif style == "whatsapp":
+            stamp = ts(f"{t.day:02d}/{t.month:02d}/{t.year}, {t:%H:%M:%S}")
+            line = [_plain("["), stamp, _plain("] ")] + who + [_plain(": ")] + msg
+        elif style == "whatsapp2":
+            stamp = ts(f"{t.month}/{t.day}/{t.year % 100:02d}, {h12} {ap.lower()}")
+            line = [stamp, _plain(" - ")] + who + [_plain(": ")] + msg
+        elif style == "irc":
+            line = [_plain("["), ts(f"{t:%H:%M}"), _plain("] <")] + who + [_plain("> ")] + msg
+        elif style == "sms":
+            sender = [_plain("Me")] if speaker == "A" else who
+            line = sender + [_plain(" ("), ts(f"{g.fmt(day)} {h12} {ap}"), _plain("): ")] + msg
+        elif style == "teams":
+            line = [_plain("["), ts(f"{t.month}/{t.day} {h12} {ap}"), _plain("] ")] + who + [_plain("\n")] + msg
+        elif style == "discord":
+            stamp = ts(rng.choice([f"Today at {h12} {ap}", f"{t.month:02d}/{t.day:02d}/{t.year}"]))
+            line = who + [_plain(" — "), stamp, _plain("\n")] + msg
+        else:
+            line = who + [_plain(": ")] + msg
+        if i:
+            out.append(_plain("\n\n" if style in ("slack", "teams", "discord") else "\n"))
+        out += line
+    return out
+
+
+def _ticket(g) -> str:
+    rng = g.rng
+    subj = _one(g, TICKET["subjects"])
+    if rng.random() < 0.5:
+        head = ("Ticket #{ticket}\nStatus: {|Open|Pending|Resolved|In progress}\n"
+                "Priority: {|High|Medium|Low|Urgent}\n"
+                f"Requester: {{A.full}} <{{A.email}}>\nCreated: {{datetime}}\nAssignee: {{B.full}}\nSubject: {subj}\n\n"
+                "Description:\n" + _sents(g, TICKET["descriptions"], 1, 4))
+    elif rng.random() < 0.5:
+        proj = rng.choice(["OPS", "WEB", "APP", "SUP", "INFRA", "PAY"])
+        head = (f"{proj}-{rng.randint(10, 9999)}: {subj}\nReporter: {{A.username}}\nAssignee: {{B.username}}\n"
+                "Environment: {!os}, {!browser}\n\nSteps to reproduce:\n1. Log in as {A.email}\n2. Click {!ui}\n"
+                "3. Observe {!http}\n\n" + _sents(g, TICKET["descriptions"], 1, 2))
+    else:
+        head = ("Customer {A.full} (ID {A.customer_id}) {|called|e-mailed|wrote in|chatted} on {date} at {time}. "
+                + _sents(g, TICKET["descriptions"], 1, 4))
+    updates = []
+    for _ in range(rng.randint(0, 3)):
+        if rng.random() < 0.6:
+            updates.append("{B.first} ({datetime}):\n" + _one(g, TICKET["agent"]))
+        else:
+            updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET["replies"]))
+    return head + ("\n\n---\n" + "\n\n".join(updates) if updates else "")
+
+
+def _clinical(g) -> str:
+    rng = g.rng
+    kind = rng.random()
+    if kind < 0.4:
+        head = rng.choice(["Patient: {A.formal}    DOB: {A.dob}    MRN: {A.patient_id}\nDate of visit: {date}\n"
+                           "Clinician: {B.dr}",
+                           "{clinic}\nName: {A.CAPS_LAST}\nD.O.B.: {A.dob_num}\nHospital no.: {A.patient_id}\nSeen: "
+                           "{datetime}"])
+        return (head + "\n\nS: " + _sents(g, CLINICAL["history"], 2, 4) + "\nO: " + _sents(g, CLINICAL["exam"], 1, 3)
+                + "\nA: {A.diagnosis}\nP: " + _sents(g, CLINICAL["plan"], 1, 3) + "\n\n{B.dr}"
+                + g.rng.choice(["", "\n{med_role}"]))
+    if kind < 0.7:
+        return ("DISCHARGE SUMMARY\n{hospital1}\n\nPatient: {A.full}\nDate of birth: {A.dob}\nAddress: {A.addr}\n"
+                "NHS/ID no.: {A.natid}\nAdmitted: {date}\nDischarged: {date}\nConsultant: {B.dr}\n\n"
+                "Diagnosis: {A.diagnosis}\n\nHospital course:\n"
+                + _sents(g, CLINICAL["history"] + CLINICAL["exam"], 2, 5)
+                + "\n\nMedications on discharge:\n- {!drug} {!dose}\n- {!drug} {!dose}\n\nFollow-up:\n"
+                + _sents(g, CLINICAL["plan"], 1, 3)
+                + "\n\nGP: {C.dr}, {clinic}")
+    return ("{clinic1}\n{address_block}\nTel: {office_phone}\n\n{date}\n\nDear {C.dr},\n\nRe: {A.full}, DOB {A.dob}, "
+            "{A.addr}\n\nThank you for seeing this {A.age_hyph} {A.man}. " + _sents(g, CLINICAL["history"], 2, 4)
+            + "\n\n"
+            + _sents(g, CLINICAL["exam"] + CLINICAL["plan"], 1, 3) + "\n\nYours sincerely,\n\n{B.dr}\n{med_role}")
+
+
+def _casenote(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.55:
+        head = rng.choice(["Case notes – {A.full} (client ID {A.customer_id})",
+                           "CLIENT: {A.CAPS_LAST}   DOB: {A.dob}",
+                           "Service user: {A.formal}\nAllocated worker: {B.full}"])
+        entries = []
+        d = g.date(-400, -30)
+        for s in _pick(g, CASENOTE["entries"], rng.randint(3, 8)):
+            d += dt.timedelta(days=rng.randint(1, 21))
+            entries.append(_lit(g.fmt(d)) + rng.choice([" – ", ": ", " ", "\t"]) + s
+                           + rng.choice(["", " ({B.initials})", " – {B.first}"]))
+        return head + "\n\n" + "\n\n".join(entries)
+    return ("ASSESSMENT SUMMARY\n\nName: {A.full}\nDOB: {A.dob}\nAddress: {A.addr}\n"
+            "Referred by: {E.full}, {employer}\n\n"
+            "Household:\n- {A.full} ({A.age}), {A.job}\n- {child.full} ({child.age}), attends {school}\n"
+            "- {partner.full} ({partner.age})\n\nConcerns:\n" + _sents(g, CASENOTE["entries"], 2, 4)
+            + "\n\nPlan:\n" + _sents(g, CASENOTE["entries"], 1, 2) + "\n\nWorker: {B.full}, {B.work_phone}")
+
+
+def _letter(g, org_slot: str, body: str, subject: str, closing: str, role: str) -> str:
+    rng = g.rng
+    head = rng.choice([f"{{{org_slot}1}}\n{{address_block}}\n\n",
+                       f"{{{org_slot}1}} | {{address}} | {{office_phone}}\n\n",
+                       f"{{{org_slot}1}}\n\n", ""])
+    marks = rng.choice(["", "PRIVATE AND CONFIDENTIAL\n", "Strictly private & confidential\n", "BY EMAIL ONLY\n"])
+    recipient = rng.choice(["{A.title_full}\n{A.addr_block}", "{A.full}\n{A.addr_block}", "{A.CAPS}\n{A.addr_block}",
+                            "{A.title_full}\nBy e-mail: {A.email}"])
+    date = rng.choice(["{date}", "Date: {date}", "{date_text}"])
+    greet = rng.choice(["Dear {A.title},", "Dear {A.first},", "Dear {A.title_full},", "Dear {A.full},"])
+    sign = rng.choice(["{B.full}\n" + role, "{B.full}\n" + role, "{B.initial}\n{!team}",
+                       "{B.full}\nfor and on behalf of {" + org_slot + "1}"])
+    return f"{head}{marks}{recipient}\n\n{date}\n\n{greet}\n\n{subject}\n\n{body}\n\n{closing}\n\n{sign}"
+
+
+def _hr_letter(g) -> str:
+    rng = g.rng
+    kind = rng.randrange(4)
+    pool, subj = [(HR_LETTER["offer"], "Offer of employment"), (HR_LETTER["warning"], "Re: Written warning"),
+                  (HR_LETTER["termination"], "Termination of employment"),
+                  (HR_LETTER["reference"], "Reference: {A.full}")][kind]
+    if "{" not in subj:
+        subj = rng.choice([subj, subj.upper(), "Re: " + subj.lower(), subj + " – {A.employee_id}"])
+    return _letter(g, "employer", _paras(g, pool, rng.randint(2, 4), 1, 2), subj,
+                   rng.choice(["Yours sincerely,", "Kind regards,", "Yours faithfully,"]), "{hr_role}")
+
+
+def _legal_letter(g) -> str:
+    rng = g.rng
+    pool, subj = rng.choice([(LEGAL_LETTER["before_action"], "LETTER BEFORE ACTION"),
+                             (LEGAL_LETTER["notice_to_quit"], "NOTICE SEEKING POSSESSION"),
+                             (LEGAL_LETTER["cease"], "Cease and desist"),
+                             (LEGAL_LETTER["hearing"], "NOTICE OF HEARING")])
+    refs = rng.choice(["Our ref: {ref}\nYour ref: {ref}\n", "Ref: {ref}\n", "Claim no. {case_no}\n", ""])
+    body = refs + ("WITHOUT PREJUDICE\n\n" if rng.random() < 0.2 else "") + _paras(g, pool, rng.randint(2, 4), 1, 2)
+    return _letter(g, "law_firm", body, subj, rng.choice(["Yours faithfully,", "Yours sincerely,"]), "{legal_role}")
+
+
+def _kv(g, fields: list[tuple], style: str) -> str:
+    rng = g.rng
+    lines = []
+    for keys, values in fields:
+        key = rng.choice(keys)
+        value = rng.choice(values)
+        if style == "upper":
+            lines.append(f"{key.upper()}: {value}")
+        elif style == "snake":
+            lines.append(re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_") + f" = {value}")
+        elif style == "dots":
+            lines.append(f"{key} {'.' * max(2, 22 - len(key))} {value}")
+        elif style == "table":
+            lines.append(f"| {key} | {value} |")
+        elif style == "json":
+            lines.append(f'  "{re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")}": "{value}"')
+        elif style == "tab":
+            lines.append(f"{key}\t{value}")
+        else:
+            lines.append(f"{key}: {value}")
+    if style == "json":
+        return "{lb}\n" + ",\n".join(lines) + "\n{rb}"
+    return "\n".join(lines)
+
+
+def _form(g) -> str:
+    rng = g.rng
+    fields = rng.sample(FORM["fields"], rng.randint(4, 12)) + rng.sample(FORM["neutral_fields"], rng.randint(0, 3))
+    rng.shuffle(fields)
+    title = rng.choice(["", "REGISTRATION FORM\n\n", "Customer record\n", "New patient form\n\n",
+                        "Membership application\n",
+                        "Applicant details\n\n", "Tenant application – {!heading}\n\n", "KYC check\n",
+                        "Visitor log entry\n"])
+    return title + _kv(g, fields, rng.choice(["plain", "plain", "upper", "snake", "dots", "table", "json", "tab"]))
+
+
+def _profile(g) -> str:
+    rng = g.rng
+    kind = rng.randrange(3)
+    if kind == 0:
+        return ("{A.first}, {A.age}\n{A.job} · {A.city}\n\n" + rng.choice(["About me: ", "", "Bio: "])
+                + _sents(g, FORM["about"], 2, 5))
+    if kind == 1:
+        return ("{A.full}\n{A.handle}\n{A.job} at {A.employer} | {A.city}" + rng.choice([" | {A.pronouns}", ""])
+                + "\n{A.url}\nJoined {month_year}\n{!qty}00 followers")
+    return ("Contact: {A.formal}\nAccount: {org1}\nOwner: {B.full}\n"
+            "Stage: {|Prospect|Negotiation|Closed won|Qualified}\n"
+            "Last activity: {datetime} – call with {A.first} ({A.work_phone})\nEmail: {A.work_email}\nNotes: "
+            + _sents(g, ("Prefers calls after lunch.", "Decision maker is {C.full}, {position}.",
+                         "Interested in the {!product} bundle.", "Met at the {city} trade fair in {month_year}.",
+                         "Budget approx. {money_big}.", "Assistant: {D.first}, {D.work_phone}."), 1, 3))
+
+
+def _table(g) -> str:
+    rng = g.rng
+    cols = rng.sample([("Name", "{P.full}"), ("DOB", "{P.dob}"), ("Phone", "{P.phone}"), ("City", "{P.city}"),
+                       ("Email", "{P.email}"), ("Age", "{P.age}"), ("Employee ID", "{P.employee_id}"),
+                       ("Role", "{P.job}"), ("Start date", "{date}"), ("Salary", "{salary}"),
+                       ("Status", "{|active|left|on leave}")],
+                      rng.randint(3, 5))
+    if all(c != "Name" for c, _ in cols) and rng.random() < 0.8:
+        cols.insert(0, ("Name", rng.choice(["{P.full}", "{P.formal}", "{P.CAPS}"])))
+    style = rng.choice(["pipe", "md", "csv", "tsv"])
+    sep = {"pipe": " | ", "md": " | ", "csv": ",", "tsv": "\t"}[style]
+    rows = [sep.join(c for c, _ in cols)]
+    if style == "md":
+        rows = ["| " + rows[0] + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for i in range(rng.randint(1, 6)):
+        cells = [v.replace("{P.", f"{{P{i}.") for _, v in cols]
+        if style == "csv":  # values that may hold a comma are quoted
+            cells = [f'"{c}"' if "formal" in c or "salary" in c else c for c in cells]
+        row = sep.join(cells)
+        rows.append("| " + row + " |" if style == "md" else row)
+    return "\n".join(rows)
+
+
+def _cv(g) -> str:
+    rng = g.rng
+    head = rng.choice(["{A.CAPS}\n{A.addr} | {A.mobile} | {A.email}",
+                       "{A.full}\n{A.job}\n{A.email} · {A.phone} · {A.url}",
+                       "CURRICULUM VITAE\n\nName: {A.full}\nDate of birth: {A.dob}\nNationality: {A.nationality}\n"
+                       "Address: {A.addr}\nPhone: {A.mobile}\nE-mail: {A.email}",
+                       "{A.full}\n{A.city}, {A.country}\n{A.mobile}\n{A.url}"])
+    out = [head, rng.choice(["PROFILE", "Summary", "About"]) + "\n{A.job} with {duration} of experience in "
+           "{|logistics|healthcare|retail banking|software|education|hospitality|construction}. " + rng.choice(
+               ["Fluent in {!skill} and {!skill}.", "Looking for a new challenge in {city}.", ""])]
+    exp = [rng.choice(["EXPERIENCE", "Work experience", "Employment history"])]
+    for i in range(rng.randint(1, 4)):
+        until = rng.choice(["Present", "present", "now", "{month_year}", "{month_year}"])
+        exp.append(rng.choice(["{position} – {employer}, {city}\n{month_year} – " + until,
+                               "{month_year} – {month_year}: {position}, {employer} ({city})",
+                               "{employer} | {position} | {year}–{year}"])
+                   + "\n- " + "\n- ".join(_pick(g, CV["bullets"], rng.randint(1, 3))))
+    out.append("\n\n".join(exp))
+    out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
+        ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + "|".join(VALUES["subjects"]) + "}, {A.university}, {year}",
+         "{A.university} ({year}–{year})\n{A.school} ({year})"]))
+    out.append(rng.choice(["SKILLS", "Skills"]) + "\n{!skill}, {!skill}, {!skill}, {!app}")
+    if rng.random() < 0.5:
+        out.append("REFERENCES\n" + rng.choice(["Available on request.",
+                                                "{B.full}, {B.job}, {B.employer}, {B.work_phone}"]))
+    return "\n\n".join(out)
+
+
+def _log(g) -> str:
+    rng = g.rng
+    kind = rng.choice(["syslog", "access", "app", "json", "audit"])
+    when = g.when()
+    host = g.slot("!host", {})[0][0]
+    n = rng.randint(2, 14) if rng.random() < 0.8 else rng.randint(15, 30)
+    lines = []
+    for _ in range(n):
+        when += dt.timedelta(seconds=rng.randint(0, 400))
+        personal = rng.random() < 0.6
+        if kind == "syslog":
+            ts = _lit(_stamp(rng, when, "syslog"))
+            lines.append(f"{ts} {host} " + _one(g, LOG["syslog"] if personal else LOG["syslog_neutral"]))
+        elif kind == "access":
+            user = rng.choice(["-", "-", "{A.username}", "{A.email}"]) if personal else "-"
+            ip = "{A.ip}" if personal else "{ip}"
+            method = rng.choice(["GET", "POST", "GET", "PUT"])
+            lines.append(f"{ip} - {user} [{_lit(_stamp(rng, when, 'clf'))}] \"{method} "
+                         f"{{!path}} HTTP/1.1\" {rng.choice([200, 200, 200, 302, 304, 401, 403, 404, 500])} "
+                         f"{rng.randint(120, 90000)} \"-\" \"{rng.choice(LOG['user_agents'])}\"")
+        elif kind == "app":
+            ts = _lit(_stamp(rng, when, rng.choice(["pylog", "iso_ms", "space"])))
+            lines.append(f"{ts} " + _one(g, LOG["app"] if personal else LOG["app_neutral"]))
+        elif kind == "json":
+            ts = _lit(_stamp(rng, when, "iso_ms"))
+            fields = [f'"ts":"{ts}"', f'"level":"{rng.choice(["info", "warn", "error", "debug"])}"']
+            if personal:
+                fields += rng.sample(['"user":"{A.email}"', '"ip":"{A.ip}"', '"user_id":"{A.uid}"',
+                                      '"session":"{session_id}"',
+                                      '"msg":"login ok"', '"msg":"password changed"', '"name":"{A.full}"',
+                                      '"phone":"{A.mobile}"'], 3)
+            else:
+                fields += ['"msg":"health check ok"', '"latency_ms":{!qty}']
+            fields.append('"request_id":"{!reqid}"')
+            lines.append("{lb}" + ",".join(fields) + "{rb}")
+        else:
+            ts = _lit(_stamp(rng, when, "iso_z"))
+            lines.append(f"{ts} " + _one(g, LOG["audit"]))
+    return "\n".join(lines)
+
+
+def _log_windows(g) -> str:
+    return ("An account failed to log on.\n\nSubject:\n\tSecurity ID:\t\tS-1-0-0\n\tAccount Name:\t\t-\n\n"
+            "Account For Which Logon Failed:\n\tAccount Name:\t\t{A.username}\n\tAccount Domain:\t\tCORP\n\n"
+            "Failure Information:\n\tFailure Reason:\t\tUnknown user name or bad "
+            "password.\n\tStatus:\t\t\t0xC000006D\n\n"
+            "Network Information:\n\tWorkstation Name:\t{!host}\n\tSource Network Address:\t{ip}\n\tSource "
+            "Port:\t\t{!port}\n\n"
+            "Logged: {datetime}")
+
+
+def _minutes(g) -> str:
+    rng = g.rng
+    head = rng.choice(["Minutes of the {|Board|Project|Residents' Association|PTA|Steering Committee|Staff} "
+                       "meeting\n{org1}",
+                       "MINUTES – {org1}", "Meeting notes – {!heading}"])
+    when = rng.choice(["Date: {date}\nTime: {time}\nLocation: {!room}, {address}", "{date_text}, {time}, via {!app}",
+                       "Held on {date} at {org1}"])
+    present = "Present: {A.full} (Chair), {B.full}, {C.initial}, {D.full}" + rng.choice([", {E.full}", ""])
+    apologies = rng.choice(["\nApologies: {F.full}", "\nApologies: {F.initial}, {J.full}", ""])
+    items = []
+    for i, s in enumerate(_pick(g, MINUTES["items"], rng.randint(3, 7)), 1):
+        items.append(f"{i}. " + s)
+    actions = ""
+    if rng.random() < 0.6:
+        actions = "\n\nActions\nAction | Owner | Due\n" + "\n".join(
+            f"{rng.choice(['Send budget', 'Book venue', 'Reply to resident', 'Update website', 'Renew insurance'])} | "
+            f"{{{rng.choice('BCD')}.initials}} | {{date_next}}" for _ in range(rng.randint(1, 4)))
+    return (f"{head}\n{when}\n\n{present}{apologies}\nMinutes taken by: {{G.full}}\n\n" + "\n".join(items) + actions
+            + "\n\nNext meeting: {date_next} at {time}.")
+
+
+def _review(g) -> str:
+    rng = g.rng
+    kind = rng.randrange(4)
+    if kind == 0:
+        verdict = rng.choice(["great value", "disappointed", "does the job", "love it"])
+        return (rng.choice(["{!rating} {!product} – " + verdict,
+                            "{!rating}"]) + "\n" + rng.choice(["Reviewed in {home_country} on {date}", "{date}", ""])
+                + "\nBy {A.first} {A.last}" * (rng.random() < 0.5) + "\n\n" + _sents(g, REVIEW["product"], 2, 4))
+    if kind == 1:
+        return ("{A.first} from {A.city}\n" + rng.choice(["Travelled as a couple", "Family trip", "Business", ""])
+                + "\n"
+                + "{!rating}\n\n" + _sents(g, REVIEW["place"], 2, 5))
+    if kind == 2:
+        return ("Re: " + rng.choice(["gearbox problems", "login loop after update", "best mechanic near me?",
+                                     "weird noise"])
+                + "\nPosted by {A.handle} » {datetime}\n\n" + _sents(g, REVIEW["forum"], 2, 4)
+                + rng.choice(["\n\n--\n{A.first} | {A.city} | {!car} owner\nPosts: {!qty}00 | Joined: {month_year}",
+                              ""]))
+    return "{A.handle} · {date}\n{!rating}\n" + _sents(g, REVIEW["product"] + ("App keeps logging me out.",), 1, 3)
+
+
+def _delivery(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        return "\n\n".join(_pick(g, DELIVERY["sms"], rng.randint(1, 3)))
+    items = "\n".join(f"{{!product}} x{rng.randint(1, 3)}  {{!price}}" for _ in range(rng.randint(1, 4)))
+    return (rng.choice(["Your order is on its way!", "Good news – your parcel has shipped", "Order confirmation"])
+            + "\n\nHi {A.first},\n\nOrder number: {order_no}\nOrder date: {date}\n\nShipping "
+              "to:\n{A.full}\n{A.addr_block}\n\n"
+            + "Items:\n" + items + "\n\nEstimated delivery: {date_next}\n"
+            + "Carrier: {!courier}, tracking number {tracking}\n\n"
+            + rng.choice(["Questions? Reply to this e-mail or call {office_phone}.",
+                          "Manage your delivery: {track_url}",
+                          "Returns are free within {!period}."]))
+
+
+def _notice(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        return ("{bank1}\n\n" + rng.choice(["{A.title_full}\n{A.addr_block}\n\n{date}\n\n", "{date}\n\n"])
+                + "Dear {A.title},\n\n"
+                + _paras(g, NOTICE["bank"], rng.randint(1, 3), 1, 2)
+                + "\n\nYours sincerely,\n\n{!team}\n{bank1}")
+    title = rng.choice(["YOUR BILL", "Your energy statement", "Final reminder"])
+    return "{utility1}\n" + title + "\n\n{A.full}\n\n" + "\n".join(
+        _pick(g, NOTICE["utility"], rng.randint(4, 9)))
+
+
+def _school_letter(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.4:  # from a parent
+        return ("Dear {B.title},\n\n" + _sents(g, SCHOOL_LETTER["body"][:2] + SCHOOL_LETTER["body"][10:], 1, 3)
+                + "\n\n" + rng.choice(["Thank you,\n{A.full}",
+                                      "Kind regards,\n{A.first} {A.last} ({child.first_poss} {A.father})",
+                                      "Thanks\n{A.first}\n{A.mobile}"]))
+    return ("{school1}\n{address}\n\n{date}\n\n" + rng.choice(["Dear Parent/Carer of {child.full} ({!class}),",
+                                                                "Dear {A.title_full},",
+                                                                "Dear {A.first} and {spouse.first},"])
+            + "\n\n" + _paras(g, SCHOOL_LETTER["body"], rng.randint(2, 3), 1, 2)
+            + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
+              "Officer|Principal}")
+
+
+def _statement(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.55:
+        return ("WITNESS STATEMENT\n\nName: {A.full}\nAge: {A.age_years}\nOccupation: {A.job}\nAddress: {A.addr}\n"
+                + rng.choice(["Tel: {A.phone}\n", ""]) + "\nI, {A.full}, make this statement of my own free will. "
+                + _paras(g, STATEMENT["witness"], rng.randint(1, 3), 2, 3)
+                + "\n\nSigned: {A.full}    Date: {date}\nStatement taken by {R.rank}, {police}")
+    return ("Incident report {incident_no}\nReported by: {A.full} ({A.employee_id})\nDate/time: {datetime}\n"
+            "Location: {!room}, {org1}, {address}\nPersons involved: {B.full}, {C.full}\n\nDescription:\n"
+            + _sents(g, STATEMENT["incident"], 2, 4) + "\n\nAction taken: " + rng.choice(
+                ["Area cordoned off.", "Reported to {!generic_org}.", "Police informed, crime reference {incident_no}.",
+                 "Risk assessment to be reviewed by {!team}."]))
+
+
+def _note(g) -> str:
+    rng = g.rng
+    if rng.random() < 0.5:
+        bullet = rng.choice(["- ", "* ", "[ ] ", "• ", ""])
+        lines = _pick(g, NOTE["lines"], rng.randint(3, 8))
+        return rng.choice(["To do:\n", "TODO\n", "Notes\n", ""]) + "\n".join(bullet + s for s in lines)
+    return ("WHILE YOU WERE OUT\nTo: {B.first}\nFrom: {A.full} of {org}\nPhone: {A.phone}\n"
+            "Date: {date}    Time: {time}\n"
+            "[x] Please call   [ ] Will call again\nMessage: " + rng.choice(
+                ["wants to discuss the contract.", "re: invoice {invoice_no}.",
+                 "{A.his} {son.rel} is unwell, will be late.",
+                 "about the flat at {address}.", "please ring before {!meeting}."]) + "\nTaken by: {C.initials}")
+
+
+LAYOUTS = {f.__name__[1:]: f for f in (
+    _bio, _bio_infobox, _bio_obituary, _bio_author, _news, _news_brief, _email, _email_thread, _email_forward, _chat,
+    _ticket, _clinical, _casenote, _hr_letter, _legal_letter, _form, _profile, _table, _cv, _log, _log_windows,
+    _minutes, _review, _delivery, _notice, _school_letter, _statement, _note)}

@@ -1,0 +1,464 @@
+"""The people in the genres' documents (vault.train.genres): names from many cultures (Faker's locales and
+vault/train/data/names.yaml) in their forms, and their attributes, {role.attr} in templates (PATTRS): contact
+details, addresses, dates of birth, ages, IDs, jobs and the words that follow a person's gender or role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from vault.train.data import load
+from vault.train.pieces import DIRECT, Piece, QUASI, WORDS, _an, _ascii, _ent, _fold, _pattern, _plain
+from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, _address, _card, _country_name, _iban,
+                                _ipv4, _luhn_digit, _mac, _natid, _org, _pat, _phone_for, _plate, _postcode, _uid)
+
+NAMES, VALUES = load("names"), load("values")  # vault/train/data/
+
+
+AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
+
+
+@dataclass
+class _Name:
+    given: str
+    family: str
+    middle: str = ""
+    eastern: bool = False
+
+
+def _gendered_family(culture: str, family: str, male: bool) -> str:
+    if male or culture != "russian":
+        return family
+    if family.endswith(("ov", "ev", "in", "yov")):
+        return family + "a"
+    return family
+
+
+def _draw_name(g, culture: str, male: bool) -> _Name:
+    kind, loc, _ = NAMES["cultures"][culture]
+    rng = g.rng
+    if kind == "faker":
+        f = g.faker(loc)
+        given = (f.first_name_male() if male else f.first_name_female()).strip()
+        family = f.last_name().strip()
+        middle = ""
+        if culture == "vi_VN":
+            middle = f.middle_name().strip()
+            if middle == given or middle == family:
+                middle = "Văn" if male else "Thị"
+            n = _Name(given, family, middle, True)
+            if rng.random() < 0.45:
+                n = _Name(_fold(given), _fold(family), _fold(middle), True)
+            return n
+        if culture.startswith(("es_", "pt_")) and rng.random() < 0.5:
+            second = f.last_name().strip()
+            if second != family:
+                family = f"{family} {second}" if rng.random() < 0.85 else f"{family}-{second}"
+        elif culture.startswith(("en_", "ga_")) and rng.random() < 0.07:
+            family = rng.choice(NAMES["particle_surnames"])
+        elif rng.random() < 0.04:
+            family = f"{family}-{f.last_name().strip()}"
+        if culture.startswith(("fr_", "de_")) and rng.random() < 0.12:
+            given = rng.choice(NAMES["hyphen_first"][0 if male else 1])
+        if culture.startswith("en_") and rng.random() < 0.18:
+            middle = (f.first_name_male() if male else f.first_name_female()).strip()
+        return _Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
+    if kind == "roman":
+        f = g.faker(loc)
+        if culture == "zh_CN":
+            given, family = f.first_romanized_name(), f.last_romanized_name()
+        else:
+            given = f.first_romanized_name_male() if male else f.first_romanized_name_female()
+            family = f.last_romanized_name()
+        if culture == "zh_TW":
+            given, family = given.title(), family.title()
+        return _Name(given, family, "", rng.random() < 0.5)
+    males, females, families = NAMES["curated"][culture]
+    given = rng.choice(males if male else females)
+    family = rng.choice(families)
+    middle = ""
+    eastern = False
+    if culture == "arabic" and rng.random() < 0.25:
+        middle = f"{'bin' if male else 'bint'} {rng.choice(males)}" if rng.random() < 0.6 else rng.choice(males)
+    elif culture == "persian" and male and rng.random() < 0.12:
+        given = f"Seyed {given}"
+    elif culture in ("chinese", "korean"):
+        eastern = rng.random() < (0.6 if "-" in given else 0.4 if culture == "chinese" else 0.0)
+        if culture == "korean" and rng.random() < 0.25:
+            given = given.replace("-", "").capitalize()
+    elif culture in NAMES["patronymics"]:
+        family = _gendered_family(culture, family, male)
+        if rng.random() < 0.3:
+            middle = rng.choice(NAMES["patronymics"][culture])[0 if male else 1]
+    elif culture == "somali":
+        middle = rng.choice(NAMES["curated"]["somali"][0])
+    elif culture == "amharic":
+        family = rng.choice(NAMES["curated"]["amharic"][0])
+        if rng.random() < 0.3:
+            middle, family = family, rng.choice(NAMES["curated"]["amharic"][2])
+    elif culture == "filipino" and rng.random() < 0.3:
+        middle = rng.choice(families)
+    return _Name(given, family, middle, eastern)
+
+
+def _initial(word: str) -> str:
+    """"Anne-Marie" → "A.-M.", "Mark Anthony" → "M. A.", "Ma. Cristina" → "M. C."."""
+    parts = re.split(r"([- ])", word)
+    out = []
+    for part in parts:
+        if part in ("-", " "):
+            out.append(part if part == "-" else " ")
+        elif part:
+            out.append(part[0].upper() + ".")
+    return "".join(out)
+
+
+class _P:
+    """One person in one document. The name is fixed; facts (address, phone, ...) are drawn once."""
+
+    def __init__(self, g, role: str, culture: str, male: bool, family: str | None = None,
+                 age: tuple[int, int] | None = None):
+        self.g, self.role, self.culture, self.male = g, role, culture, male
+        self.name = _draw_name(g, culture, male)
+        if family:
+            self.name.family = _gendered_family(culture, family, male)
+        lo, hi = age or NAMES["role_ages"].get(role, (19, 85))
+        self.age = g.rng.randint(lo, max(lo, hi))
+        self.born = g.today - dt.timedelta(days=365 * self.age + g.rng.randint(0, 364))
+        homes = NAMES["cultures"][culture][2]
+        self.cc = g.cc if g.rng.random() < 0.9 or not homes else homes[0]
+        self.home = g.cc if g.cc in homes or g.rng.random() < 0.3 else g.rng.choice(homes)
+        self.facts: dict[str, list[Piece]] = {}
+
+    # the name in its forms ------------------------------------------------------------------
+    def full(self) -> str:
+        n = self.name
+        if n.eastern:
+            return " ".join(x for x in (n.family, n.middle, n.given) if x)
+        return " ".join(x for x in (n.given, n.middle, n.family) if x)
+
+    def first(self) -> str:
+        return self.name.given
+
+    def last(self) -> str:
+        return self.name.family
+
+    def value_of(self, attr: str) -> str:
+        """The text of an attribute's values, e.g. value_of("email")."""
+        if attr == "handle_bare":
+            return self.value_of("handle").lstrip("@")
+        return "".join(p[0] for p in PATTRS[attr](self) if p[1])
+
+    def fact(self, key: str, fn) -> list[Piece]:
+        if key not in self.facts:
+            self.facts[key] = fn()
+        return self.facts[key]
+
+
+def _pname(label_fn):
+    return lambda p: [_ent(label_fn(p), "PERSON", DIRECT)]
+
+
+def _p_initial(p: _P) -> str:
+    n, r = p.name, p.g.rng.random()
+    if r < 0.55:
+        mid = f" {_initial(n.middle)}" if n.middle and p.g.rng.random() < 0.6 else ""
+        return f"{_initial(n.given)}{mid} {n.family}"
+    if r < 0.7:
+        middle = _initial(n.middle).replace(" ", "") if n.middle else ""
+        return f"{_initial(n.given).replace(' ', '')}{middle} {n.family}"
+    if r < 0.85:
+        return f"{n.family} {_initial(n.given).replace(' ', '')}"
+    return f"{n.given} {n.family[0]}."
+
+
+def _p_formal(p: _P) -> str:
+    n, r = p.name, p.g.rng.random()
+    given = f"{n.given} {n.middle}" if n.middle else n.given
+    if r < 0.5:
+        return f"{n.family}, {given}"
+    if r < 0.8:
+        return f"{n.family.upper()}, {given}"
+    return f"{n.family.upper()} {given}"
+
+
+def _p_nick(p: _P) -> str:
+    nick = NAMES["nicknames"].get(p.name.given)
+    return nick if nick else p.name.given
+
+
+def _p_poss(p: _P, form: str) -> list[Piece]:
+    name = p.full() if form == "full" else p.first() if form == "first" else p.last()
+    return [_ent(name, "PERSON", DIRECT), _plain("'" if name.endswith("s") and p.g.rng.random() < 0.6 else "'s")]
+
+
+def _p_title(p: _P, with_name: str = "last") -> list[Piece]:
+    rng = p.g.rng
+    title = rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"])
+    name = p.last() if with_name == "last" else p.full()
+    return [_plain(title + " "), _ent(name, "PERSON", DIRECT)]
+
+
+def _p_honorific(p: _P, options: tuple[str, ...]) -> list[Piece]:
+    rng = p.g.rng
+    name = p.last() if rng.random() < 0.6 else p.full()
+    return [_plain(rng.choice(options) + " "), _ent(name, "PERSON", DIRECT)]
+
+
+def _login(p: _P) -> str:
+    """A username made from the person's name (ASCII)."""
+    rng = p.g.rng
+    first, last = _ascii(p.first()) or "user", _ascii(p.last()) or "x"
+    return rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}{last[0]}", f"{first}_{last}",
+                       f"{last}{first[0]}", f"{first}{rng.randint(1, 99)}", f"{first}.{last}{rng.randint(1, 9)}",
+                       f"{first[:3]}{last[:3]}", f"{last}.{first}", f"{first}{p.born.year % 100:02d}"])
+
+
+def _p_email(p: _P, work: bool = False) -> str:
+    rng, g = p.g.rng, p.g
+    local = _login(p) if rng.random() < 0.85 else rng.choice(
+        [f"{_ascii(p.first())}.{rng.choice(['bakes', 'runs', 'travels', 'design', 'music', 'photo'])}",
+         f"{_ascii(p.last())}.family", f"{_ascii(p.first())}{p.born.year}"])
+    if work:
+        domain = g.org_domain(g.value("employer1"))
+    else:
+        pool = PLACES["free_mail"].get(p.cc, ()) + PLACES["free_mail"]["default"]
+        domain = rng.choice(pool)
+    return f"{local}@{domain}"
+
+
+def _p_handle(p: _P) -> str:
+    rng = p.g.rng
+    base = _login(p) if rng.random() < 0.7 else rng.choice(
+        [f"{_ascii(p.first())}_{rng.choice(['xo', 'official', 'art', 'fit', 'eats', 'dev'])}",
+         f"the{_ascii(p.last())}", f"{_ascii(p.first())}{_ascii(p.last())[:1]}{rng.randint(10, 9999)}",
+         f"real{_ascii(p.first())}"])
+    return base.replace(".", "_") if rng.random() < 0.5 else base
+
+
+def _p_url(p: _P) -> str:
+    rng = p.g.rng
+    u = p.fact("login", lambda: [_plain(_p_handle(p))])[0][0]
+    first, last = _ascii(p.first()) or "me", _ascii(p.last()) or "x"
+    sites = [f"https://www.linkedin.com/in/{first}-{last}-{rng.randrange(16**6):06x}",
+             f"linkedin.com/in/{first}{last}", f"https://github.com/{u}", f"https://twitter.com/{u}",
+             f"https://x.com/{u}", f"https://www.instagram.com/{u}/", f"instagram.com/{u}",
+             f"https://www.facebook.com/{first}.{last}.{rng.randint(1, 999)}", f"https://www.tiktok.com/@{u}",
+             f"https://{first}{last}.com", f"www.{first}-{last}.net", f"https://medium.com/@{u}",
+             f"https://t.me/{u}", f"https://vk.com/id{rng.randint(10**6, 10**9)}",
+             f"https://weibo.com/u/{rng.randint(10**9, 10**10 - 1)}", f"https://{u}.github.io",
+             f"https://www.youtube.com/@{u}", f"https://soundcloud.com/{u}"]
+    return rng.choice(sites)
+
+
+def _age_pieces(p: _P, form: str) -> list[Piece]:
+    a = p.age
+    if form == "hyph":
+        return [_ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+    if form == "a":
+        art = "an " if str(a).startswith("8") or a in (11, 18) else "a "
+        return [_plain(art), _ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+    if form == "years":
+        return [_ent(f"{a} years old" if p.g.rng.random() < 0.8 else f"{a} yrs", AGE_LABEL, QUASI)]
+    return [_ent(str(a), AGE_LABEL, QUASI)]
+
+
+def _p_natid(p: _P) -> list[Piece]:
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    name, kind = g.rng.choice(c.ids) if c.ids else ("ID", "#########")
+    value = _natid(g.rng, kind, p.born, p.male)
+    return [_ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+
+
+def _p_natid_named(p: _P) -> list[Piece]:
+    """"National Insurance number QQ 12 34 56 C": the kind of number as plain text, then the value."""
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    name, kind = g.rng.choice(c.ids) if c.ids else ("ID number", "#########")
+    value = _natid(g.rng, kind, p.born, p.male)
+    named = name.endswith(("number", "No.", "No"))
+    sep = g.rng.choice([": ", " "] if named else [": ", " ", " no. ", " number "])
+    return [_plain(name + sep), _ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+
+
+def _p_iban(p: _P) -> list[Piece]:
+    g = p.g
+    c = COUNTRIES.get(p.cc, g.country)
+    if c.iban:
+        return [_ent(_iban(g.rng, c.code, c.iban), "IBAN_CODE", DIRECT)]
+    eu = COUNTRIES[g.rng.choice(["DE", "FR", "NL", "GB", "ES", "IT"])]
+    return [_ent(_iban(g.rng, eu.code, eu.iban), "IBAN_CODE", DIRECT)]
+
+
+def _p_account(p: _P) -> list[Piece]:
+    """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
+    g, rng = p.g, p.g.rng
+    cc = p.cc
+    acct = _ent(_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID", DIRECT)
+    if cc == "GB":
+        return [_plain("sort code "), _ent(_pattern(rng, "##-##-##"), "ID", DIRECT), _plain(", account "),
+                _ent(_pattern(rng, "########"), "ID", DIRECT)]
+    if cc == "US":
+        return [_plain("routing number "), _ent(_pattern(rng, "0########"), "ID", DIRECT), _plain(", account "), acct]
+    if cc == "IN":
+        return [_plain("A/c no. "), _ent(_pattern(rng, "############"), "ID", DIRECT), _plain(", IFSC "),
+                _ent(_pattern(rng, "????0######"), "ID", DIRECT)]
+    if cc == "NG":
+        return [_plain("account number "), _ent(_pattern(rng, "##########"), "ID", DIRECT)]
+    if COUNTRIES.get(cc) and COUNTRIES[cc].iban and rng.random() < 0.7:
+        return _p_iban(p)
+    return [_plain("account "), acct]
+
+
+def _p_vehicle(p: _P) -> list[Piece]:
+    rng = p.g.rng
+    return [_ent(f"{rng.choice(WORDS['colours'])} {rng.choice(WORDS['cars'])}" if rng.random() < 0.7 else
+                 f"{rng.choice(WORDS['colours'])} {rng.randint(2003, p.g.today.year)} {rng.choice(WORDS['cars'])}", "MISC", QUASI)]
+
+
+def _p_employer(p: _P) -> list[Piece]:
+    return p.fact("employer", lambda: [
+        _ent(_org(p.g, p.g.rng.choice(ORGS["employer_kinds"]), p.cc), "ORGANIZATION", QUASI)])
+
+
+def _p_job(p: _P) -> str:
+    job = p.g.faker("en_US").job().strip()
+    return job[0].lower() + job[1:] if len(job) > 1 and job[1].islower() else job
+
+
+def _pron(male: str, female: str):
+    return lambda p: [_plain(male if p.male else female)]
+
+
+def _fact(key: str, label: str, ident: str, fn):
+    """An attribute drawn once per person and document (an address, a phone number)."""
+    return lambda p: p.fact(key, lambda: [_ent(fn(p), label, ident)])
+
+
+def _name_any(p: _P) -> list[Piece]:
+    r = p.g.rng.random()
+    if r < 0.55:
+        return [_ent(p.full(), "PERSON", DIRECT)]
+    if r < 0.7:
+        return [_ent(p.first(), "PERSON", DIRECT)]
+    if r < 0.8:
+        return [_ent(_p_initial(p), "PERSON", DIRECT)]
+    if r < 0.85:
+        return [_ent(_p_formal(p), "PERSON", DIRECT)]
+    return _p_title(p)
+
+
+def _addr_lines(p: _P) -> list[str]:
+    lines = p.fact("addr", lambda: [_plain("\n".join(_address(p.g, p.cc)))])[0][0]
+    return lines.split("\n")
+
+
+PATTRS = {
+    # the name
+    "full": _pname(lambda p: p.full()),
+    "first": _pname(lambda p: p.first()),
+    "last": _pname(lambda p: p.last()),
+    "name": _name_any,
+    "formal": _pname(_p_formal),
+    "initial": _pname(_p_initial),
+    "caps": _pname(lambda p: p.full().upper()),
+    "CAPS": _pname(lambda p: p.full().upper()),
+    "CAPS_LAST": _pname(lambda p: f"{p.last().upper()} {p.first()}"),
+    "lower": _pname(lambda p: p.full().lower() if p.g.rng.random() < 0.4 else p.first().lower()),
+    "nick": _pname(_p_nick),
+    "initials": _pname(lambda p: "".join(w[0] for w in (p.first().split()[0], p.last().split()[-1])).upper()),
+    "poss": lambda p: _p_poss(p, "full"),
+    "first_poss": lambda p: _p_poss(p, "first"),
+    "last_poss": lambda p: _p_poss(p, "last"),
+    "title": lambda p: _p_title(p),
+    "title_full": lambda p: _p_title(p, "full"),
+    "dr": lambda p: _p_honorific(p, ("Dr", "Dr.", "Dr")),
+    "prof": lambda p: _p_honorific(p, ("Prof.", "Professor", "Prof")),
+    "honor": lambda p: _p_honorific(p, NAMES["honorifics"]),
+    "rank": lambda p: _p_honorific(p, NAMES["ranks"]),
+    # contact
+    "email": _fact("email", "EMAIL_ADDRESS", DIRECT, _p_email),
+    "work_email": _fact("work_email", "EMAIL_ADDRESS", DIRECT, lambda p: _p_email(p, work=True)),
+    "username": _fact("username", "ID", DIRECT, _login),
+    "handle": _fact("handle", "ID", DIRECT, lambda p: "@" + _p_handle(p)),
+    "uid": _fact("uid", "ID", DIRECT, lambda p: _uid(p.g.rng)),
+    "url": _fact("url", "URL", QUASI, _p_url),
+    "phone": _fact("phone", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc)),
+    "mobile": _fact("mobile", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc, mobile=True)),
+    "work_phone": _fact("work_phone", "PHONE_NUMBER", DIRECT,
+                        lambda p: _phone_for(p.g, p.cc, mobile=False, ext=p.g.rng.random() < 0.4)),
+    # places
+    "addr": lambda p: [_ent(", ".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "addr_block": lambda p: [_ent("\n".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "street": lambda p: [_ent(_addr_lines(p)[0], "LOCATION", DIRECT)],
+    "city": _fact("city", "LOCATION", QUASI, lambda p: p.g.city(p.cc)),
+    "postcode": _fact("postcode", "LOCATION", QUASI, lambda p: _postcode(p.g, p.cc) or p.g.city(p.cc)),
+    "region": _fact("region", "LOCATION", QUASI, lambda p: p.g.region(p.cc)),
+    "country": _fact("country", "LOCATION", QUASI, lambda p: _country_name(p.cc)),
+    "birthplace": _fact("birthplace", "LOCATION", QUASI, lambda p: p.g.city(p.home)),
+    "birthcountry": _fact("birthcountry", "LOCATION", QUASI, lambda p: _country_name(p.home)),
+    # time
+    "dob": _fact("dob", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born)),
+    "dob_long": _fact("dob_long", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born, TEXT_DATES[:3])),
+    "dob_num": _fact("dob_num", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born, (p.g.country.dates, "iso"))),
+    "birth_year": _fact("birth_year", "DATE_TIME", QUASI, lambda p: str(p.born.year)),
+    "dod": _fact("dod", "DATE_TIME", QUASI, lambda p: p.g.fmt(
+        p.born + dt.timedelta(days=365 * p.age + p.g.rng.randint(0, 300)), TEXT_DATES[:3])),
+    "death_year": _fact("death_year", "DATE_TIME", QUASI,
+                        lambda p: str((p.born + dt.timedelta(days=365 * p.age)).year)),
+    "age": lambda p: _age_pieces(p, "num"),
+    "age_hyph": lambda p: _age_pieces(p, "hyph"),
+    "a_age": lambda p: _age_pieces(p, "a"),
+    "age_years": lambda p: _age_pieces(p, "years"),
+    # who they are
+    "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
+    "a_nationality": lambda p: [_plain(_an(DEMONYMS.get(p.home, "x"))),
+                                *PATTRS["nationality"](p)],
+    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
+    "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["religions"])),
+    "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
+    "a_job": lambda p: [_plain(_an(p.fact("job", lambda: [_ent(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
+                        *PATTRS["job"](p)],
+    "employer": _p_employer,
+    "school": _fact("school", "ORGANIZATION", QUASI, lambda p: _org(p.g, "school", p.home)),
+    "university": _fact("university", "ORGANIZATION", QUASI, lambda p: _org(p.g, "university", p.home)),
+    # numbers
+    "natid": lambda p: p.fact("natid", lambda: _p_natid(p)),
+    "natid_named": lambda p: p.fact("natid_named", lambda: _p_natid_named(p)),
+    "ssn": _fact("ssn", "US_SSN", DIRECT, lambda p: _natid(p.g.rng, "ssn", p.born, p.male)),
+    "passport": _fact("passport", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["?#######", "??#######", "#########", "?########", "??*******"]))),
+    "iban": lambda p: p.fact("iban", lambda: _p_iban(p)),
+    "account": lambda p: p.fact("account", lambda: _p_account(p)),
+    "card": _fact("card", "CREDIT_CARD", DIRECT, lambda p: _card(p.g.rng)),
+    "customer_id": _fact("customer_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["C########", "CUST-#####", "#######", "KD-######", "CID ###-###-###", "AC#########"]))),
+    "employee_id": _fact("employee_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["E#####", "EMP-####", "##-####", "P#######", "######"]))),
+    "patient_id": _fact("patient_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["MRN ########", "########", "H#######", "PID-#######", "### ### ####", "NHI ???####"]))),
+    "member_id": _fact("member_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["M-########", "#########", "??-######", "MEM######"]))),
+    "student_id": _fact("student_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+        ["S#######", "########", "STU-######", "#####-##"]))),
+    "plate": _fact("plate", "ID", DIRECT, lambda p: _plate(p.g, p.cc)),
+    "vehicle": lambda p: p.fact("vehicle", lambda: _p_vehicle(p)),
+    "ip": _fact("ip", "IP_ADDRESS", QUASI, lambda p: _ipv4(p.g.rng)),
+    "mac": _fact("mac", "ID", DIRECT, lambda p: _mac(p.g.rng)),
+    "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + _luhn_digit(b))(_pattern(p.g.rng, "35#############"))),
+    # health
+    "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["diagnoses"])),
+    "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["conditions"])),
+    "injury": _fact("injury", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["injuries"])),
+    # words that follow the person's gender or role
+    "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
+    "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
+    "man": _pron("man", "woman"), "Mr": lambda p: [_plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
+    "son": _pron("son", "daughter"), "brother": _pron("brother", "sister"), "husband": _pron("husband", "wife"),
+    "father": _pron("father", "mother"), "boy": _pron("boy", "girl"), "sir": _pron("Sir", "Madam"),
+    "pronouns": _pron("he/him", "she/her"),
+    "rel": lambda p: [_plain(NAMES["rel_words"].get(p.role, ("partner", "partner"))[0 if p.male else 1])],
+}
