@@ -47,6 +47,7 @@ RULES = {
     "consistency": "A repeat of a value redacted elsewhere in the same file, which the oracle did not tag here: redacted.",
     "below threshold": "A recognizer proposed it with a score below the type's threshold: kept.",
     "allow list": "On the policy's allow list, though a recognizer proposed it: kept.",
+    "name word": "In a file or folder name, made only of words names are made of, though a recognizer proposed it: kept.",
     "oracle kept a recognizer's hit": "The oracle tagged it as a type the policy keeps, where a recognizer had a hit: kept.",
 }
 STATUS_COLOURS = {"redacted": "#2f6f4f", "unchanged": "#7a8a99", "skipped": "#c9a227", "failed": "#b3261e",
@@ -64,7 +65,7 @@ def conflict_rule(span: dict[str, Any]) -> Optional[str]:
     reason, action = span.get("reason"), span.get("action")
     if action == "redacted":
         return None if reason == "oracle" else reason  # a reason vault does not know is shown, not hidden
-    if reason in ("below threshold", "allow list"):
+    if reason in ("below threshold", "allow list", "name word"):
         return reason if recognizers else None
     if reason == "not in policy":
         return "oracle kept a recognizer's hit" if recognizers and "oracle" in detectors else None
@@ -346,11 +347,21 @@ def _documents(docs: list[dict], spans_of: dict[str, list[dict]], conflicts: lis
             "tokens": d.get("tokens") or "",
             "accept": f"{d['accept_rate']:.2f}" if isinstance(d.get("accept_rate"), float) else "",
             "note": d.get("error") or "",
+            "renamed": _renamed(d.get("doc_path"), spans),
             "producer": producers.get(d.get("doc_path")),
         })
     # What needs a reviewer first: held and failed documents, then those with conflicts.
     order = {"held": 0, "failed": 1}
     return sorted(rows, key=lambda r: (order.get(r["status"], 2 if r["conflicts"] else 3), r["n"]))
+
+
+def _renamed(doc_path: Optional[str], spans: list[dict]) -> str:
+    """Which names of a document's path were redacted, in words ("" where none was): its path in the report
+    is the output tree's, and a reader should know when that is not the name the input had."""
+    columns = {s.get("column") for s in spans if s.get("field_kind") == "path" and s.get("action") == "redacted"}
+    depth = len((doc_path or "").split("/"))
+    which = [w for w, hit in (("folder", any(c < depth for c in columns)), ("file", depth in columns)) if hit]
+    return f"{' and '.join(which)} name{'s' * (len(which) > 1)} redacted" if which else ""
 
 
 def _producers(docs: list[dict], run_dir: Path, out_html: Path) -> dict[str, dict[str, str]]:
