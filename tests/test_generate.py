@@ -51,9 +51,9 @@ def test_invariants_hold_for_any_seed(seed, split, noise):
 
 def test_spans_are_the_planted_values():
     """Offsets come from building the text piece by piece; check them against the pieces."""
-    doc = gk._Doc("bank_letter", 123)
+    doc = gk.Doc("bank_letter", 123)
     pieces = doc.expand("Dear {customer.title}, your IBAN {customer.iban} and card {customer.card}.")
-    text, spans = gk._render(pieces, doc.rng, noisy=False)
+    text, spans = gk.render(pieces, doc.rng, noisy=False)
     planted = [p[0] for p in pieces if p[1]]
     assert [text[s["start"]:s["end"]] for s in spans] == planted
     assert [s["label"] for s in spans] == ["PERSON", "IBAN_CODE", "CREDIT_CARD"]
@@ -110,7 +110,7 @@ def test_kinds_and_heldout_templates_are_disjoint():
 
 def test_every_template_and_sentence_expands():
     for kind, spec in gk.KINDS.items():
-        doc = gk._Doc(kind, 7)
+        doc = gk.Doc(kind, 7)
         for text in spec["templates"] + spec["sentences"]:
             doc.expand(text)
         for line in spec.get("chat", []):

@@ -87,7 +87,7 @@ def test_product_and_brand_names_stay_plain():
     """A planted product name is never inside a span (vehicles are MISC, so cars are left out)."""
     g = gg._G(5, "review")
     pieces = g.x("I bought the {!product} with {!brand} and {!software}; error {!http} on {!os}.")
-    text, spans = gg._render(pieces, g.rng, noisy=False)
+    text, spans = gg.render(pieces, g.rng, noisy=False)
     assert not [s for s in spans if s["label"] != gg.NEG]
     names = [p[0] for p in pieces if p[1] == gg.NEG]
     assert len(names) == 5 and all(n in text for n in names)
@@ -116,19 +116,19 @@ def test_checksummed_numbers_are_valid():
 
     rng = random.Random(1)
     for _ in range(200):
-        card = places._card(rng).replace(" ", "").replace("-", "")
+        card = places.card_number(rng).replace(" ", "").replace("-", "")
         assert card.isdigit() and luhn(card)
         cc = rng.choice([c for c in places.COUNTRIES.values() if c.iban])
-        iban = places._iban(rng, cc.code, cc.iban).replace(" ", "")
+        iban = places.iban_number(rng, cc.code, cc.iban).replace(" ", "")
         assert int("".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])) % 97 == 1
-        bsn = places._natid(rng, "bsn", dt.date(1990, 1, 1), True)
+        bsn = places.national_id(rng, "bsn", dt.date(1990, 1, 1), True)
         assert sum(int(c) * w for c, w in zip(bsn, (9, 8, 7, 6, 5, 4, 3, 2, -1))) % 11 == 0
 
 
 def test_titles_and_possessives_stay_outside_person_spans():
     g = gg._G(9, "email")
     pieces = g.x("Dear {A.title}, {A.dr} and {B.poss} car.")
-    text, spans = gg._render(pieces, g.rng, noisy=False)
+    text, spans = gg.render(pieces, g.rng, noisy=False)
     for s in spans:
         value = text[s["start"]:s["end"]]
         assert not value.startswith(("Mr", "Ms", "Mrs", "Miss", "Dr")) and not value.endswith("'s"), value

@@ -56,7 +56,7 @@ import random
 import sys
 from pathlib import Path
 
-from vault.train.kinds import GEN, SPLITS, _Doc, _Person, generate_doc
+from vault.train.kinds import Doc, GEN, Person, SPLITS, generate_doc
 
 
 
@@ -110,10 +110,10 @@ def write_samples(out_dir: str | Path, seed: int) -> list[str]:
         "archive/2023/police_report.txt": doc("police_report"),
     }
 
-    people = [_Person(_Doc("support_ticket", rng.getrandbits(48)), "customer", "en_US")
+    people = [Person(Doc("support_ticket", rng.getrandbits(48)), "customer", "en_US")
               for _ in range(5)]
 
-    def vals(p: _Person, *attrs: str) -> list[str]:
+    def vals(p: Person, *attrs: str) -> list[str]:
         got = [p.value(a) for a in attrs]
         planted.extend(got)
         return got

@@ -88,13 +88,14 @@ from dataclasses import dataclass
 
 from vault.train.data import load
 from vault.train.kinds import NEGATIVES as BASE_NEGATIVES
-from vault.train.layouts import DATA, LAYOUTS, _casual, _pick
-from vault.train.people import PATTRS, _Name, _P, _draw_name
-from vault.train.pieces import (DIRECT, MONTHS, NEG, Piece, QUASI, WEEKDAYS, WORDS, _an, _ent, _faker, _fold, _neg,
-                                _ocr, _parse, _pattern, _plain, _render, _spaces)
+from vault.train.layouts import DATA, LAYOUTS, casual, pick
+from vault.train.people import Name, PATTRS, Person, draw_name
+from vault.train.pieces import (DIRECT, MONTHS, NEG, Piece, QUASI, WEEKDAYS, WORDS, article, double_spaces, entity,
+                                faker_for, fold, from_pattern, negative, ocr_noise, parse_template, plain, render)
 from vault.train.places import (ALL_DATES, COUNTRIES, DEMONYMS, FULL_DATES, ORGS, PLACES, SHORT_DATES, TEXT_DATES,
-                                _address, _card, _cities, _clock, _countries, _country_name, _ipv4, _ipv6, _mac,
-                                _money_text, _org, _pat, _phone_for, _plate, _postcode, _regions, _stamp)
+                                address_lines, all_cities, all_countries, card_number, clock_text, country_name,
+                                from_pattern_n, ipv4_address, ipv6_address, mac_address, money_text, org_name,
+                                phone_for, plate_in, postcode_in, regions_of, timestamp)
 
 NAMES, VALUES = load("names"), load("values")  # vault/train/data/
 
@@ -114,7 +115,7 @@ class _G:
                             (self.country.dates, rng.choice(TEXT_DATES)) if r < 0.75 else
                             (rng.choice(FULL_DATES), rng.choice(FULL_DATES)))
         self._fakers: dict = {}
-        self.persons: dict[str, _P] = {}
+        self.persons: dict[str, Person] = {}
         self.cache: dict[str, list[Piece]] = {}
         self._last_year: int | None = None
         self._last_hour: int | None = None
@@ -124,7 +125,7 @@ class _G:
     def faker(self, locale: str):
         f = self._fakers.get(locale)
         if f is None:
-            f = _faker(locale)
+            f = faker_for(locale)
             f.seed_instance(self.seed ^ zlib.crc32(locale.encode()))
             self._fakers[locale] = f
         return f
@@ -134,11 +135,11 @@ class _G:
         names, weights = zip(*c.cultures)
         return self.rng.choices(names, weights=weights)[0]
 
-    def local_name(self, cc: str | None = None) -> _Name:
-        return _draw_name(self, self.culture(cc), self.rng.random() < 0.5)
+    def local_name(self, cc: str | None = None) -> Name:
+        return draw_name(self, self.culture(cc), self.rng.random() < 0.5)
 
     def city_admin(self, cc: str | None = None) -> tuple[str, str]:
-        cities = _cities().get(cc or self.cc) or _cities()[self.cc]
+        cities = all_cities().get(cc or self.cc) or all_cities()[self.cc]
         if self.rng.random() < 0.45:
             return cities[self.rng.randrange(min(25, len(cities)))]
         return cities[self.rng.randrange(len(cities))]
@@ -147,11 +148,11 @@ class _G:
         return self.city_admin(cc)[0]
 
     def region(self, cc: str | None = None) -> str:
-        regions = _regions(cc or self.cc)
+        regions = regions_of(cc or self.cc)
         return self.rng.choice(regions) if regions else self.city(cc)
 
     def org_domain(self, org: str) -> str:
-        words = [w for w in re.split(r"[^a-z0-9]+", _fold(org).lower()) if w and w not in (
+        words = [w for w in re.split(r"[^a-z0-9]+", fold(org).lower()) if w and w not in (
             "the", "of", "and", "ltd", "inc", "llc", "gmbh", "plc", "co", "sa", "bv", "pvt", "limited", "srl")]
         stem = "".join(words[:2]) or "example"
         tld = PLACES["tld"].get(self.cc, self.cc.lower()) if self.rng.random() < 0.6 else self.rng.choice(["com", "org", "net"])
@@ -177,10 +178,10 @@ class _G:
         if round_to:
             v = round(v / round_to) * round_to
         style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(PLACES["currency_styles"].values()))
-        return _money_text(self.rng, style, v)
+        return money_text(self.rng, style, v)
 
     # people and values ----------------------------------------------------------------------
-    def person(self, role: str, local: dict | None = None) -> _P:
+    def person(self, role: str, local: dict | None = None) -> Person:
         store = local if role.endswith("+") and local is not None else self.persons
         if role not in store:
             base = role.rstrip("+").rstrip("0123456789")
@@ -209,7 +210,7 @@ class _G:
                 male = rng.random() < 0.5
             if culture is None:
                 culture = self.culture() if rng.random() < 0.88 else rng.choice(sorted(NAMES["cultures"]))
-            store[role] = _P(self, base, culture, male, family, age)
+            store[role] = Person(self, base, culture, male, family, age)
         return store[role]
 
     def value(self, name: str) -> str:
@@ -217,12 +218,12 @@ class _G:
 
     def slot(self, name: str, local: dict) -> list[Piece]:
         if name.startswith("|"):
-            return [_plain(self.rng.choice(name[1:].split("|")))]
+            return [plain(self.rng.choice(name[1:].split("|")))]
         if name.startswith("!"):
-            return [_neg(NEGS[name[1:].rstrip("0123456789")](self))]
+            return [negative(NEGS[name[1:].rstrip("0123456789")](self))]
         if name.startswith("="):  # a literal value: {=LABEL|IDENT|text}, see _lit
             label, ident, text = name[1:].split("|", 2)
-            return [_ent(text, label, ident)]
+            return [entity(text, label, ident)]
         if "." in name:
             role, attr = name.split(".", 1)
             return PATTRS[attr](self.person(local.get("@" + role, role), local))
@@ -261,25 +262,25 @@ class _G:
         last = self._last_hour
         h = self.rng.randint(7, 12) if last is None or last >= 20 else self.rng.randint(last, min(22, last + 3))
         self._last_hour = h
-        return _clock(self.rng, h)
+        return clock_text(self.rng, h)
 
     def x(self, template: str, **roles: str) -> list[Piece]:
         """A template expanded into pieces; roles=dict(me="B") makes {me.full} B's name."""
         self._last_year = self._last_hour = self._last_date = None
         local: dict = {"@" + k: v for k, v in roles.items()}
         out: list[Piece] = []
-        for is_slot, text in _parse.__wrapped__(template):  # uncached: documents are unique
-            out.extend(self.slot(text, local) if is_slot else [_plain(text)])
+        for is_slot, text in parse_template.__wrapped__(template):  # uncached: documents are unique
+            out.extend(self.slot(text, local) if is_slot else [plain(text)])
         return out
 
 
 def _e(label: str, ident: str, fn):
-    return lambda g: [_ent(fn(g), label, ident)]
+    return lambda g: [entity(fn(g), label, ident)]
 
 
 def _anon(attr: str):
     """An attribute of somebody who plays no other part in the document."""
-    return lambda g: PATTRS[attr](_P(g, "other", g.culture(), g.rng.random() < 0.5))
+    return lambda g: PATTRS[attr](Person(g, "other", g.culture(), g.rng.random() < 0.5))
 
 
 def _duration(g) -> str:
@@ -293,86 +294,86 @@ def _duration(g) -> str:
 
 
 def _ref(*patterns: str):
-    return lambda g: _pat(g.rng, g.rng.choice(patterns).replace("{Y}", str(g.today.year)))
+    return lambda g: from_pattern_n(g.rng, g.rng.choice(patterns).replace("{Y}", str(g.today.year)))
 
 
 def _award(g) -> str:
     rng = g.rng
     return rng.choice([f"{g.city()} Citizen of the Year", f"the {rng.choice(ORGS['words'])} Medal for Community Service",
                        f"the {g.local_name().family} Prize for Young Scientists", f"{g.region()} Teacher of the Year",
-                       f"the {g.city()} Arts Council Fellowship", f"an honorary doctorate from {_org(g, 'university')}",
+                       f"the {g.city()} Arts Council Fellowship", f"an honorary doctorate from {org_name(g, 'university')}",
                        f"the {rng.choice(ORGS['words'])} Award for Nursing Excellence"])
 
 
 SLOTS = {
     **{name: _e(r["label"], r["identifier"], _ref(*r["patterns"])) for name, r in VALUES["references"].items()},
     # dates and times
-    "date": lambda g: [_ent(g.fmt(g.day()), "DATE_TIME", QUASI)],
-    "date_text": lambda g: [_ent(g.fmt(g.day(), TEXT_DATES), "DATE_TIME", QUASI)],
-    "date_num": lambda g: [_ent(g.fmt(g.day(), (g.country.dates, "iso", "dmy_yy", "mdy_yy")), "DATE_TIME", QUASI)],
-    "date_iso": lambda g: [_ent(g.day().isoformat(), "DATE_TIME", QUASI)],
-    "date_short": lambda g: [_ent(g.fmt(g.day(), SHORT_DATES), "DATE_TIME", QUASI)],
-    "date_next": lambda g: [_ent(g.fmt(g.date(1, 60)), "DATE_TIME", QUASI)],
-    "date_old": lambda g: [_ent(g.fmt(g.date(-9000, -400)), "DATE_TIME", QUASI)],
-    "weekday": lambda g: [_ent(g.rng.choice(WEEKDAYS), "DATE_TIME", QUASI)],
-    "year": lambda g: [_ent(str(g.year()), "DATE_TIME", QUASI)],
+    "date": lambda g: [entity(g.fmt(g.day()), "DATE_TIME", QUASI)],
+    "date_text": lambda g: [entity(g.fmt(g.day(), TEXT_DATES), "DATE_TIME", QUASI)],
+    "date_num": lambda g: [entity(g.fmt(g.day(), (g.country.dates, "iso", "dmy_yy", "mdy_yy")), "DATE_TIME", QUASI)],
+    "date_iso": lambda g: [entity(g.day().isoformat(), "DATE_TIME", QUASI)],
+    "date_short": lambda g: [entity(g.fmt(g.day(), SHORT_DATES), "DATE_TIME", QUASI)],
+    "date_next": lambda g: [entity(g.fmt(g.date(1, 60)), "DATE_TIME", QUASI)],
+    "date_old": lambda g: [entity(g.fmt(g.date(-9000, -400)), "DATE_TIME", QUASI)],
+    "weekday": lambda g: [entity(g.rng.choice(WEEKDAYS), "DATE_TIME", QUASI)],
+    "year": lambda g: [entity(str(g.year()), "DATE_TIME", QUASI)],
     "month_year": _e("DATE_TIME", QUASI, lambda g: (lambda d: f"{MONTHS[d.month - 1]} {d.year}")(g.date(-4000, 60))),
-    "time": lambda g: [_ent(g.clock(), "DATE_TIME", QUASI)],
-    "datetime": lambda g: [_ent(f"{g.fmt(g.date())}{g.rng.choice([' ', ', ', ' at '])}{_clock(g.rng)}"
-                                if g.rng.random() < 0.6 else _stamp(g.rng, g.when(), g.rng.choice(
+    "time": lambda g: [entity(g.clock(), "DATE_TIME", QUASI)],
+    "datetime": lambda g: [entity(f"{g.fmt(g.date())}{g.rng.choice([' ', ', ', ' at '])}{clock_text(g.rng)}"
+                                if g.rng.random() < 0.6 else timestamp(g.rng, g.when(), g.rng.choice(
                                     ["space", "iso_z", "win"])), "DATE_TIME", QUASI)],
-    "stamp": lambda g: [_ent(_stamp(g.rng, g.when(), g.rng.choice(["iso_z", "iso_ms", "iso_off", "space"])),
+    "stamp": lambda g: [entity(timestamp(g.rng, g.when(), g.rng.choice(["iso_z", "iso_ms", "iso_off", "space"])),
                              "DATE_TIME", QUASI)],
-    "email_date": lambda g: [_ent(_stamp(g.rng, g.when(), "rfc"), "DATE_TIME", QUASI)],
-    "clf": lambda g: [_ent(_stamp(g.rng, g.when(), "clf"), "DATE_TIME", QUASI)],
+    "email_date": lambda g: [entity(timestamp(g.rng, g.when(), "rfc"), "DATE_TIME", QUASI)],
+    "clf": lambda g: [entity(timestamp(g.rng, g.when(), "clf"), "DATE_TIME", QUASI)],
     "duration": _e("DATE_TIME", QUASI, _duration),
     "years": _e("DATE_TIME", QUASI, lambda g: f"{g.rng.randint(3, 45)} years"),
     # places
     "city": _e("LOCATION", QUASI, lambda g: g.city()),
     "city_any": _e("LOCATION", QUASI, lambda g: g.city(g.rng.choice(sorted(COUNTRIES)))),
     "region": _e("LOCATION", QUASI, lambda g: g.region()),
-    "country": _e("LOCATION", QUASI, lambda g: g.rng.choice(_countries())[1]),
-    "home_country": _e("LOCATION", QUASI, lambda g: _country_name(g.cc)),
-    "address": _e("LOCATION", DIRECT, lambda g: ", ".join(_address(g))),
-    "address_block": _e("LOCATION", DIRECT, lambda g: "\n".join(_address(g))),
-    "street": _e("LOCATION", DIRECT, lambda g: _address(g)[0]),
-    "postcode": _e("LOCATION", QUASI, lambda g: _postcode(g, g.cc) or g.city()),
+    "country": _e("LOCATION", QUASI, lambda g: g.rng.choice(all_countries())[1]),
+    "home_country": _e("LOCATION", QUASI, lambda g: country_name(g.cc)),
+    "address": _e("LOCATION", DIRECT, lambda g: ", ".join(address_lines(g))),
+    "address_block": _e("LOCATION", DIRECT, lambda g: "\n".join(address_lines(g))),
+    "street": _e("LOCATION", DIRECT, lambda g: address_lines(g)[0]),
+    "postcode": _e("LOCATION", QUASI, lambda g: postcode_in(g, g.cc) or g.city()),
     "gps": _e("LOCATION", QUASI, lambda g: f"{g.rng.uniform(-40, 60):.5f}, {g.rng.uniform(-120, 140):.5f}"),
     # organisations
-    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: _org(g, kind), kind=k)) for k in ORGS["patterns"]},
-    "org": _e("ORGANIZATION", QUASI, lambda g: _org(g, "company")),
-    "employer": _e("ORGANIZATION", QUASI, lambda g: _org(g, g.rng.choice(ORGS["employer_kinds"]))),
+    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: org_name(g, kind), kind=k)) for k in ORGS["patterns"]},
+    "org": _e("ORGANIZATION", QUASI, lambda g: org_name(g, "company")),
+    "employer": _e("ORGANIZATION", QUASI, lambda g: org_name(g, g.rng.choice(ORGS["employer_kinds"]))),
     # contact and network
-    "phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc)),
-    "office_phone": _e("PHONE_NUMBER", DIRECT, lambda g: _phone_for(g, g.cc, mobile=False, ext=g.rng.random() < 0.5)),
+    "phone": _e("PHONE_NUMBER", DIRECT, lambda g: phone_for(g, g.cc)),
+    "office_phone": _e("PHONE_NUMBER", DIRECT, lambda g: phone_for(g, g.cc, mobile=False, ext=g.rng.random() < 0.5)),
     "org_email": _e("EMAIL_ADDRESS", DIRECT, lambda g: g.rng.choice(
         ["info", "hr", "accounts", "office", "admissions", "reception", "contact", "billing"])
         + "@" + g.org_domain(g.value("employer1"))),
     "email": _anon("email"),
     "url": _anon("url"),
-    "ip": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng)),
-    "ip_public": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng, False)),
-    "ip_private": _e("IP_ADDRESS", QUASI, lambda g: _ipv4(g.rng, True)),
-    "ipv6": _e("IP_ADDRESS", QUASI, lambda g: _ipv6(g.rng)),
-    "mac": _e("ID", DIRECT, lambda g: _mac(g.rng)),
+    "ip": _e("IP_ADDRESS", QUASI, lambda g: ipv4_address(g.rng)),
+    "ip_public": _e("IP_ADDRESS", QUASI, lambda g: ipv4_address(g.rng, False)),
+    "ip_private": _e("IP_ADDRESS", QUASI, lambda g: ipv4_address(g.rng, True)),
+    "ipv6": _e("IP_ADDRESS", QUASI, lambda g: ipv6_address(g.rng)),
+    "mac": _e("ID", DIRECT, lambda g: mac_address(g.rng)),
     "track_url": _e("URL", QUASI, lambda g: g.rng.choice([
-        f"https://track.{g.org_domain(g.value('employer1'))}/{_pattern(g.rng, '**********')}",
-        f"https://www.{g.org_domain(_org(g, 'company'))}/orders/{_pattern(g.rng, '#########')}",
-        f"https://pay.{g.org_domain(_org(g, 'utility'))}/i/{_pattern(g.rng, '********')}"])),
+        f"https://track.{g.org_domain(g.value('employer1'))}/{from_pattern(g.rng, '**********')}",
+        f"https://www.{g.org_domain(org_name(g, 'company'))}/orders/{from_pattern(g.rng, '#########')}",
+        f"https://pay.{g.org_domain(org_name(g, 'utility'))}/i/{from_pattern(g.rng, '********')}"])),
     # identifiers
     "iban": _anon("iban"),
-    "card": _e("CREDIT_CARD", DIRECT, lambda g: _card(g.rng)),
+    "card": _e("CREDIT_CARD", DIRECT, lambda g: card_number(g.rng)),
     "natid": _anon("natid"),
     "customer_id": _anon("customer_id"),
     "patient_id": _anon("patient_id"),
     "employee_id": _anon("employee_id"),
     "member_id": _anon("member_id"),
-    "plate": _e("ID", DIRECT, lambda g: _plate(g, g.cc)),
+    "plate": _e("ID", DIRECT, lambda g: plate_in(g, g.cc)),
     "username": _anon("username"),
     "handle": _anon("handle"),
     "uid": _anon("uid"),
     "session_id": _e("ID", QUASI, lambda g: g.rng.choice([f"{g.rng.randrange(16 ** 16):016x}",
-                                                          _pattern(g.rng, "**********************").lower(),
+                                                          from_pattern(g.rng, "**********************").lower(),
                                                           f"sess_{g.rng.randrange(16 ** 12):012x}"])),
     # money
     "money": _e("QUANTITY", QUASI, lambda g: g.money(5, 5000)),
@@ -395,10 +396,10 @@ SLOTS = {
 
 
 SLOTS.update({
-    "lb": lambda g: [_plain("{")],
-    "rb": lambda g: [_plain("}")],
+    "lb": lambda g: [plain("{")],
+    "rb": lambda g: [plain("}")],
     "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["occupations"])),
-    "a_occ": lambda g: (lambda o: [_plain(_an(o)), _ent(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(VALUES["occupations"])),
+    "a_occ": lambda g: (lambda o: [plain(article(o)), entity(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(VALUES["occupations"])),
     "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["med_roles"])),
     "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["hr_roles"])),
     "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["legal_roles"])),
@@ -433,7 +434,7 @@ NEGS = {
                                      f"release {g.rng.randint(1, 30)}.{g.rng.randint(1, 12)}"]),
     "cve": lambda g: f"CVE-{g.rng.randint(2014, 2024)}-{g.rng.randint(1000, 49999)}",
     "kb": lambda g: f"KB{g.rng.randint(4000000, 5099999)}",
-    "price": lambda g: _money_text(g.rng, g.country.money, g.rng.choice(
+    "price": lambda g: money_text(g.rng, g.country.money, g.rng.choice(
         [4.99, 9.99, 19.99, 29, 49.95, 79, 129, 299, 799, 1199, 2.5, 14.99]) * (100 if g.country.money[4] == 0 else 1)),
     "masked": lambda g: _masked(g.rng, g.rng.randint(1000, 9999)),
     "room": lambda g: g.rng.choice([f"Room {g.rng.randint(1, 6)}.{g.rng.randint(1, 40):02d}",
@@ -471,12 +472,12 @@ def _short_noise(g, pieces: list[Piece], genre: str) -> list[Piece]:
     rng = g.rng
     r = rng.random()
     if genre in ("chat", "note") and r < 0.5:
-        return _casual(g, pieces, rng.random() < 0.5, rng.choice([0.0, 0.02, 0.05]), rng.random() < 0.3)
+        return casual(g, pieces, rng.random() < 0.5, rng.choice([0.0, 0.02, 0.05]), rng.random() < 0.3)
     if r < 0.06:  # a form or label in capitals
         return [(t.upper(), lab, ident) for t, lab, ident in pieces]
     if r < 0.12:
         rate = rng.uniform(0.01, 0.05)
-        return [(_spaces(_ocr(t, rate, rng), 0.05, rng) if lab is None else t, lab, ident) for t, lab, ident in pieces]
+        return [(double_spaces(ocr_noise(t, rate, rng), 0.05, rng) if lab is None else t, lab, ident) for t, lab, ident in pieces]
     return pieces
 
 
@@ -492,7 +493,7 @@ def _build(genre: str, seed: int) -> tuple[_G, list[Piece], str]:
         return g, _short_noise(g, g.x(rng.choice(spec.short)), genre), shape
     if shape == "neutral":
         k = 1 if rng.random() < 0.4 else rng.randint(2, 6)
-        return g, g.x(spec.joiner.join(_pick(g, spec.neutral, k))), shape
+        return g, g.x(spec.joiner.join(pick(g, spec.neutral, k))), shape
     doc = rng.choice(spec.layouts)(g)
     return g, g.x(doc) if isinstance(doc, str) else doc, shape
 
@@ -502,7 +503,7 @@ def generate_one(genre: str, seed: int, doc_id: str | None = None, with_negative
     g, pieces, shape = _build(genre, seed)
     spec = GENRES[genre]
     noisy = shape == "full" and g.rng.random() < spec.noise
-    text, spans = _render(pieces, g.rng, noisy)
+    text, spans = render(pieces, g.rng, noisy)
     doc = {"id": doc_id or f"genres-{seed}-{genre}-{g.country.tag}", "text": text,
            "spans": [s for s in spans if s["label"] != NEG]}
     if with_negatives:

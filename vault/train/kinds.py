@@ -12,8 +12,9 @@ import functools
 import random
 
 from vault.train.data import load
-from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKDAYS, WORDS, _an, _ascii, _ent, _faker,
-                                _grouped, _parse, _pattern, _plain, _render, _thousands, _time)
+from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKDAYS, WORDS, article, ascii_word,
+                                entity, faker_for, from_pattern, grouped, parse_template, plain, render, thousands,
+                                time_text)
 
 TRAIN_KINDS = ("clinical_note", "hr_email", "support_ticket", "invoice", "court_report", "police_report", "field_log",
                "chat_transcript", "bank_letter", "rental_agreement")
@@ -31,7 +32,7 @@ KINDS: dict[str, dict] = {kind: load(f"kinds/{kind}") for kind in TRAIN_KINDS + 
 GEN = load("generate")  # vault/train/data/generate.yaml
 
 
-class _Person:
+class Person:
     """One person in one document: name fixed at creation, other attributes drawn lazily."""
 
     def __init__(self, doc: "_Doc", role: str, locale: str):
@@ -57,23 +58,23 @@ class _Person:
         return "".join(p[0] for p in self.attr(name) if p[1])
 
 
-def _p_full(p: _Person) -> list[Piece]:
-    return [_ent(f"{p.first} {p.last}", "PERSON", DIRECT)]
+def _p_full(p: Person) -> list[Piece]:
+    return [entity(f"{p.first} {p.last}", "PERSON", DIRECT)]
 
 
-def _p_title(p: _Person) -> list[Piece]:
+def _p_title(p: Person) -> list[Piece]:
     en = GEN["titles"]["en_GB" if p.locale == "en_GB" else "en_US"]
     native = GEN["titles"].get(p.locale, en)
     titles = native if p.doc.rng.random() < 0.3 else en
-    return [_plain(titles[0 if p.male else 1] + " "), _ent(p.last, "PERSON", DIRECT)]
+    return [plain(titles[0 if p.male else 1] + " "), entity(p.last, "PERSON", DIRECT)]
 
 
-def _p_dr(p: _Person) -> list[Piece]:
+def _p_dr(p: Person) -> list[Piece]:
     name = p.last if p.doc.rng.random() < 0.5 else f"{p.first} {p.last}"
-    return [_plain("Dr. " if p.doc.rng.random() < 0.8 else "Dr "), _ent(name, "PERSON", DIRECT)]
+    return [plain("Dr. " if p.doc.rng.random() < 0.8 else "Dr "), entity(name, "PERSON", DIRECT)]
 
 
-def _p_initial(p: _Person) -> list[Piece]:
+def _p_initial(p: Person) -> list[Piece]:
     r = p.doc.rng.random()
     if r < 0.6:
         v = f"{p.first[0]}. {p.last}"
@@ -81,113 +82,113 @@ def _p_initial(p: _Person) -> list[Piece]:
         v = f"{p.last} {p.first[0]}."
     else:
         v = f"{p.first[0]}.{p.last[0]}."
-    return [_ent(v, "PERSON", DIRECT)]
+    return [entity(v, "PERSON", DIRECT)]
 
 
-def _p_formal(p: _Person) -> list[Piece]:
+def _p_formal(p: Person) -> list[Piece]:
     last = p.last.upper() if p.doc.rng.random() < 0.5 else p.last
-    return [_ent(f"{last}, {p.first}", "PERSON", DIRECT)]
+    return [entity(f"{last}, {p.first}", "PERSON", DIRECT)]
 
 
-def _p_email(p: _Person) -> list[Piece]:
+def _p_email(p: Person) -> list[Piece]:
     rng, f = p.doc.rng, p.f
-    first, last = _ascii(p.first) or "info", _ascii(p.last) or f.user_name()
+    first, last = ascii_word(p.first) or "info", ascii_word(p.last) or f.user_name()
     domain = f.free_email_domain() if rng.random() < 0.6 else f.domain_name()
     local = rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}{rng.randint(1, 99)}",
                         f"{last}.{first[0]}", f"{first}_{last}"])
-    return [_ent(f"{local}@{domain}", "EMAIL_ADDRESS", DIRECT)]
+    return [entity(f"{local}@{domain}", "EMAIL_ADDRESS", DIRECT)]
 
 
-def _p_username(p: _Person) -> list[Piece]:
-    first, last = _ascii(p.first) or "user", _ascii(p.last) or "x"
+def _p_username(p: Person) -> list[Piece]:
+    first, last = ascii_word(p.first) or "user", ascii_word(p.last) or "x"
     v = p.doc.rng.choice([f"{first[0]}{last}", f"{first}.{last}", f"{first}{p.doc.rng.randint(1, 99)}"])
-    return [_ent(v, "ID", DIRECT)]
+    return [entity(v, "ID", DIRECT)]
 
 
-def _p_url(p: _Person) -> list[Piece]:
-    first, last = _ascii(p.first) or "user", _ascii(p.last) or "x"
+def _p_url(p: Person) -> list[Piece]:
+    first, last = ascii_word(p.first) or "user", ascii_word(p.last) or "x"
     site = p.doc.rng.choice(["https://www.linkedin.com/in/", "https://twitter.com/",
                              "https://github.com/", "https://www.facebook.com/", "https://"])
     if site == "https://":
-        return [_ent(f"https://{first}{last}.{p.f.tld()}", "URL", QUASI)]
-    return [_ent(f"{site}{first}-{last}-{p.doc.rng.randint(10, 999)}", "URL", QUASI)]
+        return [entity(f"https://{first}{last}.{p.f.tld()}", "URL", QUASI)]
+    return [entity(f"{site}{first}-{last}-{p.doc.rng.randint(10, 999)}", "URL", QUASI)]
 
 
-def _p_addr(p: _Person) -> list[Piece]:
+def _p_addr(p: Person) -> list[Piece]:
     lines = [ln.strip() for ln in p.f.address().splitlines() if ln.strip()]
-    return [_ent("\n".join(lines), "LOCATION", DIRECT)]
+    return [entity("\n".join(lines), "LOCATION", DIRECT)]
 
 
-def _p_addr1(p: _Person) -> list[Piece]:
-    return [_ent(", ".join(p.value("addr").splitlines()), "LOCATION", DIRECT)]
+def _p_addr1(p: Person) -> list[Piece]:
+    return [entity(", ".join(p.value("addr").splitlines()), "LOCATION", DIRECT)]
 
 
-def _p_dob(p: _Person) -> list[Piece]:
+def _p_dob(p: Person) -> list[Piece]:
     d = p.doc.today - dt.timedelta(days=365 * p.age + p.doc.rng.randint(0, 364))
-    return [_ent(p.doc.fmt_date(d), "DATE_TIME", QUASI)]
+    return [entity(p.doc.fmt_date(d), "DATE_TIME", QUASI)]
 
 
-def _p_age(p: _Person) -> list[Piece]:
-    return [_ent(f"{p.age}-year-old", "DEMOGRAPHIC", QUASI)]
+def _p_age(p: Person) -> list[Piece]:
+    return [entity(f"{p.age}-year-old", "DEMOGRAPHIC", QUASI)]
 
 
-def _p_a_age(p: _Person) -> list[Piece]:
-    return [_plain("an " if str(p.age).startswith("8") or p.age in (11, 18) else "a "),
+def _p_a_age(p: Person) -> list[Piece]:
+    return [plain("an " if str(p.age).startswith("8") or p.age in (11, 18) else "a "),
             *_p_age(p)]
 
 
-def _p_nationality(p: _Person) -> list[Piece]:
+def _p_nationality(p: Person) -> list[Piece]:
     rng = p.doc.rng
     v = GEN["nationality"][p.locale] if rng.random() < 0.6 else rng.choice(WORDS["nationalities"])
-    return [_ent(v, "DEMOGRAPHIC", QUASI)]
+    return [entity(v, "DEMOGRAPHIC", QUASI)]
 
 
-def _p_job(p: _Person) -> list[Piece]:
+def _p_job(p: Person) -> list[Piece]:
     job = p.f.job().strip()
     if p.locale.startswith("en") and len(job) > 1 and job[1].islower():
         job = job[0].lower() + job[1:]
-    return [_ent(job, "DEMOGRAPHIC", QUASI)]
+    return [entity(job, "DEMOGRAPHIC", QUASI)]
 
 
-def _p_ssn(p: _Person) -> list[Piece]:
+def _p_ssn(p: Person) -> list[Piece]:
     if p.locale == "en_US":
-        return [_ent(p.f.ssn(), "US_SSN", DIRECT)]
-    return [_ent(_pattern(p.doc.rng, GEN["national_ids"].get(p.locale, "#########")), "ID", DIRECT)]
+        return [entity(p.f.ssn(), "US_SSN", DIRECT)]
+    return [entity(from_pattern(p.doc.rng, GEN["national_ids"].get(p.locale, "#########")), "ID", DIRECT)]
 
 
-def _p_iban(p: _Person) -> list[Piece]:
+def _p_iban(p: Person) -> list[Piece]:
     f = p.f if p.locale != "en_US" else p.doc.fakers["en_GB"]
     iban = f.iban()
     if p.doc.rng.random() < 0.5:
-        iban = _grouped(iban)
-    return [_ent(iban, "IBAN_CODE", DIRECT)]
+        iban = grouped(iban)
+    return [entity(iban, "IBAN_CODE", DIRECT)]
 
 
-def _p_card(p: _Person) -> list[Piece]:
+def _p_card(p: Person) -> list[Piece]:
     num = p.f.credit_card_number()
     if p.doc.rng.random() < 0.5 and len(num) == 16:
-        num = _grouped(num)
-    return [_ent(num, "CREDIT_CARD", DIRECT)]
+        num = grouped(num)
+    return [entity(num, "CREDIT_CARD", DIRECT)]
 
 
-def _p_passport(p: _Person) -> list[Piece]:
+def _p_passport(p: Person) -> list[Piece]:
     try:
         v = p.f.passport_number()
     except AttributeError:
-        v = _pattern(p.doc.rng, "??#######")
-    return [_ent(v, "ID", DIRECT)]
+        v = from_pattern(p.doc.rng, "??#######")
+    return [entity(v, "ID", DIRECT)]
 
 
-def _p_rank(p: _Person) -> list[Piece]:
-    return [_plain(p.doc.rng.choice(GEN["ranks"]) + " "), _ent(p.last, "PERSON", DIRECT)]
+def _p_rank(p: Person) -> list[Piece]:
+    return [plain(p.doc.rng.choice(GEN["ranks"]) + " "), entity(p.last, "PERSON", DIRECT)]
 
 
 def _pronoun(male: str, female: str):
-    return lambda p: [_plain(male if p.male else female)]
+    return lambda p: [plain(male if p.male else female)]
 
 
 def _one(label: str, ident: str, fn):
-    return lambda p: [_ent(fn(p), label, ident)]
+    return lambda p: [entity(fn(p), label, ident)]
 
 
 PERSON_ATTRS = {
@@ -215,16 +216,16 @@ PERSON_ATTRS = {
     "age_words": _one("DEMOGRAPHIC", QUASI, lambda p: f"{p.age} years old"),
     "age_num": _one("DEMOGRAPHIC", QUASI, lambda p: str(p.age)),
     "nationality": _p_nationality,
-    "a_nationality": lambda p: [_plain(_an(p.value("nationality"))), *p.attr("nationality")],
+    "a_nationality": lambda p: [plain(article(p.value("nationality"))), *p.attr("nationality")],
     "religion": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(WORDS["religions"])),
     "ethnicity": _one("DEMOGRAPHIC", QUASI, lambda p: p.doc.rng.choice(WORDS["ethnicities"])),
     "job": _p_job,
-    "a_job": lambda p: [_plain(_an(p.value("job"))), *p.attr("job")],
+    "a_job": lambda p: [plain(article(p.value("job"))), *p.attr("job")],
     "ssn": _p_ssn,
     "iban": _p_iban,
     "card": _p_card,
     "passport": _p_passport,
-    "sex": lambda p: [_plain(p.doc.rng.choice(["M", "male", "Male"] if p.male else ["F", "female", "Female"]))],
+    "sex": lambda p: [plain(p.doc.rng.choice(["M", "male", "Male"] if p.male else ["F", "female", "Female"]))],
     "child": _pronoun("son", "daughter"),
     "spouse": _pronoun("husband", "wife"),
     "sibling": _pronoun("brother", "sister"),
@@ -248,13 +249,13 @@ def _money(doc: "_Doc", lo: float, hi: float, step: int = 0) -> str:
         cur = rng.choice(["USD", "GBP", "EUR", "CHF"])
     if cur in ("USD", "GBP"):
         sym = "$" if cur == "USD" else "£"
-        num = _thousands(whole, ",") + (f".{cents:02d}" if cents is not None else "")
+        num = thousands(whole, ",") + (f".{cents:02d}" if cents is not None else "")
         return rng.choice([f"{sym}{num}", f"{sym}{num}", f"{cur} {num}"])
     if rng.random() < 0.4:  # English-style euros
-        num = _thousands(whole, ",") + (f".{cents:02d}" if cents is not None else "")
+        num = thousands(whole, ",") + (f".{cents:02d}" if cents is not None else "")
         return rng.choice([f"€{num}", f"{cur} {num}"])
     sep = " " if doc.locale == "fr_FR" else "."
-    num = _thousands(whole, sep) + (f",{cents:02d}" if cents is not None else "")
+    num = thousands(whole, sep) + (f",{cents:02d}" if cents is not None else "")
     return rng.choice([f"{num} €", f"€ {num}", f"{num} {cur}"])
 
 
@@ -293,8 +294,8 @@ def _datetime(doc: "_Doc") -> str:
     if style == 1:
         return f"{d.isoformat()} {h:02d}:{m:02d}"
     if style == 2:
-        return f"{doc.fmt_date(d)}, {_time(rng, h, m)}"
-    return f"{doc.fmt_date(d)} {_time(rng, h, m)}"
+        return f"{doc.fmt_date(d)}, {time_text(rng, h, m)}"
+    return f"{doc.fmt_date(d)} {time_text(rng, h, m)}"
 
 
 def _email_date(doc: "_Doc") -> str:
@@ -335,7 +336,7 @@ def _gps(doc: "_Doc") -> str:
 def _iban(doc: "_Doc") -> str:
     f = doc.f if doc.locale != "en_US" else doc.fakers["en_GB"]
     iban = f.iban()
-    return _grouped(iban) if doc.rng.random() < 0.5 else iban
+    return grouped(iban) if doc.rng.random() < 0.5 else iban
 
 
 def _phone(doc: "_Doc") -> str:
@@ -347,7 +348,7 @@ def _url(doc: "_Doc") -> str:
     base = f.url().rstrip("/")
     if rng.random() < 0.5:
         return base + rng.choice(["/account", "/claims/status", "/docs/", "/pay", "/portal/login",
-                                  f"/u/{f.user_name()}", f"/share/{_pattern(rng, '********')}"])
+                                  f"/u/{f.user_name()}", f"/share/{from_pattern(rng, '********')}"])
     return base
 
 
@@ -366,7 +367,7 @@ def _support_email(doc: "_Doc") -> str:
 
 def _pat(*patterns: str):
     """A slot function drawing one of `patterns` (see _pattern; {Y} is the document's year)."""
-    return lambda doc: _pattern(doc.rng, doc.rng.choice(patterns).replace("{Y}", str(doc.today.year)))
+    return lambda doc: from_pattern(doc.rng, doc.rng.choice(patterns).replace("{Y}", str(doc.today.year)))
 
 
 def _one_line_address(doc: "_Doc") -> str:
@@ -384,7 +385,7 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     "date": ("DATE_TIME", QUASI, _date_slot),
     "date_num": ("DATE_TIME", QUASI, lambda doc: DATE_STYLES[GEN["date_style"][doc.locale]](
         doc.rand_date(), doc.locale).replace(".", "/")),
-    "time": ("DATE_TIME", QUASI, lambda doc: _time(doc.rng)),
+    "time": ("DATE_TIME", QUASI, lambda doc: time_text(doc.rng)),
     "datetime": ("DATE_TIME", QUASI, _datetime),
     "email_date": ("DATE_TIME", QUASI, _email_date),
     "month": ("DATE_TIME", QUASI, _month),
@@ -414,7 +415,7 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     "ipv6": ("IP_ADDRESS", QUASI, lambda doc: doc.f.ipv6()),
     "iban": ("IBAN_CODE", DIRECT, _iban),
     # identifiers
-    "vat": ("ID", DIRECT, lambda doc: _pattern(doc.rng, GEN["vat"][doc.locale])),
+    "vat": ("ID", DIRECT, lambda doc: from_pattern(doc.rng, GEN["vat"][doc.locale])),
     "plate": ("ID", DIRECT, lambda doc: doc.f.license_plate().strip()),
     # money
     "amount": ("QUANTITY", QUASI, lambda doc: _money(doc, 5, 9000)),
@@ -471,14 +472,14 @@ def _base(name: str) -> str:
     return name if name in SLOTS or name in NEGATIVES else name.rstrip("0123456789")
 
 
-class _Doc:
+class Doc:
     def __init__(self, kind: str, seed: int):
         self.kind, self.spec = kind, KINDS[kind]
         self.rng = rng = random.Random(seed)
         self.locale = rng.choices(list(GEN["locales"]), weights=list(GEN["locales"].values()))[0]
         self.fakers = {}
         for i, loc in enumerate(GEN["locales"]):
-            f = _faker(loc)
+            f = faker_for(loc)
             f.seed_instance(seed * 31 + i)
             self.fakers[loc] = f
         self.f = self.fakers[self.locale]
@@ -487,7 +488,7 @@ class _Doc:
         self.date_style = (GEN["date_style"][self.locale] if r < 0.4
                            else "native" if r < 0.5 and self.locale in WORDS["native_months"]
                            else rng.choice(list(DATE_STYLES)))
-        self.persons: dict[str, _Person] = {}
+        self.persons: dict[str, Person] = {}
         self.values: dict[str, list[Piece]] = {}
         self.pools: dict[str, list[str]] = {}
         self.passes: dict[str, int] = {}
@@ -501,22 +502,22 @@ class _Doc:
         return DATE_STYLES[style](d, self.locale)
 
     # slots ---------------------------------------------------------------------------------
-    def person(self, role: str, local: dict) -> _Person:
+    def person(self, role: str, local: dict) -> Person:
         store = local if role.endswith("+") else self.persons
         if role not in store:
             base = role.rstrip("+").rstrip("0123456789")
             others = [loc for loc in GEN["locales"] if loc != self.locale]
             loc = self.locale if self.rng.random() < 0.85 else self.rng.choice(others)
-            store[role] = _Person(self, base, loc)
+            store[role] = Person(self, base, loc)
         return store[role]
 
     def slot(self, name: str, local: dict, aliases: dict) -> list[Piece | _Block]:
         if name.startswith("|"):
-            return [_plain(self.rng.choice(name[1:].split("|")))]
+            return [plain(self.rng.choice(name[1:].split("|")))]
         if name.startswith("!"):  # hard negatives: fresh in every sentence
             key = name[1:]
             if key not in local:
-                local[key] = [_plain(NEGATIVES[_base(key)](self))]
+                local[key] = [plain(NEGATIVES[_base(key)](self))]
             return local[key]
         if name.startswith("@"):
             kind, _, arg = name[1:].partition(":")
@@ -528,15 +529,15 @@ class _Doc:
         store = local if name.endswith("+") else self.values
         if name not in store:
             label, ident, fn = SLOTS[_base(name)]
-            store[name] = [_ent(fn(self), label, ident)]
+            store[name] = [entity(fn(self), label, ident)]
         return store[name]
 
     def expand(self, template: str, local: dict | None = None, aliases: dict | None = None) -> list:
         local = {} if local is None else local
         aliases = aliases or {}
         out: list = []
-        for is_slot, text in _parse(template):
-            out.extend(self.slot(text, local, aliases) if is_slot else [_plain(text)])
+        for is_slot, text in parse_template(template):
+            out.extend(self.slot(text, local, aliases) if is_slot else [plain(text)])
         return out
 
     def draw(self, pool: str) -> str | None:
@@ -565,7 +566,7 @@ def _words(pieces: list) -> int:
     return sum(len(p[0].split()) for p in pieces if isinstance(p, tuple))
 
 
-def _sentences(doc: _Doc, budget: int, at_least: int = 1):
+def _sentences(doc: Doc, budget: int, at_least: int = 1):
     """Expanded sentences of the kind's pool until `budget` words are reached."""
     n, words = 0, 0
     while n < at_least or words < budget:
@@ -578,43 +579,43 @@ def _sentences(doc: _Doc, budget: int, at_least: int = 1):
         yield pieces
 
 
-def _block_body(doc: _Doc, budget: int) -> list[Piece]:
+def _block_body(doc: Doc, budget: int) -> list[Piece]:
     out: list[Piece] = []
     in_par = 0
     par_len = doc.rng.randint(2, 5)
     for sentence in _sentences(doc, budget, at_least=2):
         if in_par == par_len:
-            out.append(_plain("\n\n" if doc.rng.random() < 0.85 else "\n"))
+            out.append(plain("\n\n" if doc.rng.random() < 0.85 else "\n"))
             in_par, par_len = 0, doc.rng.randint(1, 5)
         elif in_par:
-            out.append(_plain(" "))
+            out.append(plain(" "))
         out.extend(sentence)
         in_par += 1
     return out
 
 
-def _block_list(doc: _Doc, budget: int, numbered_from: int | None = None) -> list[Piece]:
+def _block_list(doc: Doc, budget: int, numbered_from: int | None = None) -> list[Piece]:
     bullet = doc.rng.choice(["- ", "* ", "• ", "– ", "o "])
     sep = "\n\n" if numbered_from is not None and doc.rng.random() < 0.7 else "\n"
     out: list[Piece] = []
     for i, sentence in enumerate(_sentences(doc, budget, at_least=2)):
         if i:
-            out.append(_plain(sep))
-        out.append(_plain(f"{numbered_from + i}. " if numbered_from is not None else bullet))
+            out.append(plain(sep))
+        out.append(plain(f"{numbered_from + i}. " if numbered_from is not None else bullet))
         out.extend(sentence)
     return out
 
 
-def _stamp(doc: _Doc, minutes: int, style: int, date: dt.date) -> Piece:
+def _stamp(doc: Doc, minutes: int, style: int, date: dt.date) -> Piece:
     h, m = divmod(minutes % (24 * 60), 60)
     if style == 0:
-        return _ent(f"{h:02d}:{m:02d}", "DATE_TIME", QUASI)
+        return entity(f"{h:02d}:{m:02d}", "DATE_TIME", QUASI)
     if style == 1:
-        return _ent(f"{date.isoformat()} {h:02d}:{m:02d}", "DATE_TIME", QUASI)
-    return _ent(f"{(h - 1) % 12 + 1}:{m:02d} {'PM' if h >= 12 else 'AM'}", "DATE_TIME", QUASI)
+        return entity(f"{date.isoformat()} {h:02d}:{m:02d}", "DATE_TIME", QUASI)
+    return entity(f"{(h - 1) % 12 + 1}:{m:02d} {'PM' if h >= 12 else 'AM'}", "DATE_TIME", QUASI)
 
 
-def _block_log(doc: _Doc, budget: int) -> list[Piece]:
+def _block_log(doc: Doc, budget: int) -> list[Piece]:
     rng = doc.rng
     style, fmt = rng.randrange(3), rng.randrange(4)
     day, minutes = doc.rand_date(), rng.randint(6 * 60, 9 * 60)
@@ -623,20 +624,20 @@ def _block_log(doc: _Doc, budget: int) -> list[Piece]:
         minutes += rng.randint(5, 75)
         stamp = _stamp(doc, minutes, style, day)
         if i:
-            out.append(_plain("\n"))
+            out.append(plain("\n"))
         if fmt == 0:
-            out += [stamp, _plain(" – ")]
+            out += [stamp, plain(" – ")]
         elif fmt == 1:
-            out += [_plain("["), stamp, _plain("] ")]
+            out += [plain("["), stamp, plain("] ")]
         elif fmt == 2:
-            out += [_plain("- "), stamp, _plain(": ")]
+            out += [plain("- "), stamp, plain(": ")]
         else:
-            out += [stamp, _plain("\t")]
+            out += [stamp, plain("\t")]
         out.extend(sentence)
     return out
 
 
-def _block_chat(doc: _Doc, budget: int, roles: list[str]) -> list[Piece]:
+def _block_chat(doc: Doc, budget: int, roles: list[str]) -> list[Piece]:
     rng = doc.rng
     roles = roles or ["a", "b"]
     style = rng.randrange(5)
@@ -658,18 +659,18 @@ def _block_chat(doc: _Doc, budget: int, roles: list[str]) -> list[Piece]:
         name = doc.person(speaker, {}).attr(name_attr)
         minutes += rng.randint(0, 6)
         if n:
-            out.append(_plain("\n"))
+            out.append(plain("\n"))
         if style == 0:
-            out += [_plain("["), _stamp(doc, minutes, 0, day), _plain("] "), *name, _plain(": ")]
+            out += [plain("["), _stamp(doc, minutes, 0, day), plain("] "), *name, plain(": ")]
         elif style == 1:
-            out += [_ent(date_text, "DATE_TIME", QUASI), _plain(", "), _stamp(doc, minutes, 0, day),
-                    _plain(" - "), *name, _plain(": ")]
+            out += [entity(date_text, "DATE_TIME", QUASI), plain(", "), _stamp(doc, minutes, 0, day),
+                    plain(" - "), *name, plain(": ")]
         elif style == 2:
-            out += [*name, _plain(" ("), _stamp(doc, minutes, 2, day), _plain("): ")]
+            out += [*name, plain(" ("), _stamp(doc, minutes, 2, day), plain("): ")]
         elif style == 3:
-            out += [_stamp(doc, minutes, 0, day), _plain(" <"), *name, _plain("> ")]
+            out += [_stamp(doc, minutes, 0, day), plain(" <"), *name, plain("> ")]
         else:
-            out += [*name, _plain(": ")]
+            out += [*name, plain(": ")]
         out.extend(msg)
         words += _words(msg)
         n += 1
@@ -677,71 +678,71 @@ def _block_chat(doc: _Doc, budget: int, roles: list[str]) -> list[Piece]:
 
 
 # Tables: name → function(doc) → (header, rows of cells, each cell a list of pieces).
-def _t_invoice(doc: _Doc):
+def _t_invoice(doc: Doc):
     rows = []
     for _ in range(doc.rng.randint(2, 6)):
         qty = doc.rng.randint(1, 12)
         sets = tuple(f"{c.title()} (set)" for c in WORDS["count_items"])
-        rows.append([[_plain(doc.rng.choice(WORDS["products"] + sets))],
-                     [_plain(str(qty))], [_ent(_money(doc, 2, 400), "QUANTITY", QUASI)],
-                     [_ent(_money(doc, 5, 2000), "QUANTITY", QUASI)]])
+        rows.append([[plain(doc.rng.choice(WORDS["products"] + sets))],
+                     [plain(str(qty))], [entity(_money(doc, 2, 400), "QUANTITY", QUASI)],
+                     [entity(_money(doc, 5, 2000), "QUANTITY", QUASI)]])
     return ["Item", "Qty", "Unit price", "Amount"], rows
 
 
-def _t_transactions(doc: _Doc):
+def _t_transactions(doc: Doc):
     rows = []
     for _ in range(doc.rng.randint(3, 8)):
         r = doc.rng.random()
         if r < 0.4:
-            desc = [_plain("Card payment "), _ent(_company(doc), "ORGANIZATION", QUASI)]
+            desc = [plain("Card payment "), entity(_company(doc), "ORGANIZATION", QUASI)]
         elif r < 0.7:
-            desc = [_plain("Transfer to "), *_p_full(_Person(doc, "other", doc.locale))]
+            desc = [plain("Transfer to "), *_p_full(Person(doc, "other", doc.locale))]
         elif r < 0.85:
-            desc = [_plain("Direct debit "), _ent(_company(doc), "ORGANIZATION", QUASI)]
+            desc = [plain("Direct debit "), entity(_company(doc), "ORGANIZATION", QUASI)]
         else:
-            desc = [_plain(doc.rng.choice(["Cash withdrawal", "Interest", "Account fee"]))]
-        rows.append([[_ent(doc.fmt_date(doc.rand_date()), "DATE_TIME", QUASI)], desc,
-                     [_ent(_money(doc, 3, 2500), "QUANTITY", QUASI)]])
+            desc = [plain(doc.rng.choice(["Cash withdrawal", "Interest", "Account fee"]))]
+        rows.append([[entity(doc.fmt_date(doc.rand_date()), "DATE_TIME", QUASI)], desc,
+                     [entity(_money(doc, 3, 2500), "QUANTITY", QUASI)]])
     return ["Date", "Description", "Amount"], rows
 
 
-def _t_staff(doc: _Doc):
+def _t_staff(doc: Doc):
     rows = []
     for i in range(doc.rng.randint(2, 6)):
-        p = _Person(doc, "staff", doc.locale)
-        rows.append([p.attr("full"), p.attr("job"), [_ent(_date_slot(doc), "DATE_TIME", QUASI)],
+        p = Person(doc, "staff", doc.locale)
+        rows.append([p.attr("full"), p.attr("job"), [entity(_date_slot(doc), "DATE_TIME", QUASI)],
                      p.attr("phone")])
     return ["Name", "Role", "Start date", "Phone"], rows
 
 
-def _t_meds(doc: _Doc):  # held out
-    rows = [[[_plain(doc.rng.choice(WORDS["drugs"]))], [_plain(doc.rng.choice(WORDS["doses"]))],
-             [_plain(doc.rng.choice(["1-0-1", "once daily", "twice daily", "as needed", "0-0-1"]))]]
+def _t_meds(doc: Doc):  # held out
+    rows = [[[plain(doc.rng.choice(WORDS["drugs"]))], [plain(doc.rng.choice(WORDS["doses"]))],
+             [plain(doc.rng.choice(["1-0-1", "once daily", "twice daily", "as needed", "0-0-1"]))]]
             for _ in range(doc.rng.randint(1, 5))]
     return ["Medicine", "Dose", "Frequency"], rows
 
 
-def _t_grades(doc: _Doc):  # held out
+def _t_grades(doc: Doc):  # held out
     subjects = ["Mathematics", "English", "Science", "History", "Art", "French", "PE", "Music"]
     rows = []
     for s in doc.rng.sample(subjects, doc.rng.randint(3, 7)):
-        teacher = _Person(doc, "teacher", doc.locale)
-        rows.append([[_plain(s)], [_plain(doc.rng.choice(["A", "B+", "B", "C", "2", "1-", "15/20"]))],
+        teacher = Person(doc, "teacher", doc.locale)
+        rows.append([[plain(s)], [plain(doc.rng.choice(["A", "B+", "B", "C", "2", "1-", "15/20"]))],
                      teacher.attr("title")])
     return ["Subject", "Grade", "Teacher"], rows
 
 
-def _t_itinerary(doc: _Doc):  # held out
+def _t_itinerary(doc: Doc):  # held out
     rows = []
     for _ in range(doc.rng.randint(1, 4)):
-        rows.append([[_ent(SLOTS["flight"][2](doc), "MISC", QUASI)], [_ent(_city(doc), "LOCATION", QUASI)],
-                     [_ent(_city(doc), "LOCATION", QUASI)], [_ent(_datetime(doc), "DATE_TIME", QUASI)]])
+        rows.append([[entity(SLOTS["flight"][2](doc), "MISC", QUASI)], [entity(_city(doc), "LOCATION", QUASI)],
+                     [entity(_city(doc), "LOCATION", QUASI)], [entity(_datetime(doc), "DATE_TIME", QUASI)]])
     return ["Flight", "From", "To", "Departure"], rows
 
 
-def _t_claim_items(doc: _Doc):  # held out
-    rows = [[[_plain(doc.rng.choice(WORDS["products"]))], [_ent(_date_slot(doc), "DATE_TIME", QUASI)],
-             [_ent(_money(doc, 20, 3000), "QUANTITY", QUASI)]] for _ in range(doc.rng.randint(2, 5))]
+def _t_claim_items(doc: Doc):  # held out
+    rows = [[[plain(doc.rng.choice(WORDS["products"]))], [entity(_date_slot(doc), "DATE_TIME", QUASI)],
+             [entity(_money(doc, 20, 3000), "QUANTITY", QUASI)]] for _ in range(doc.rng.randint(2, 5))]
     return ["Item", "Purchased", "Value"], rows
 
 
@@ -750,38 +751,38 @@ TABLES = {"invoice": _t_invoice, "transactions": _t_transactions, "staff": _t_st
           "claim_items": _t_claim_items}
 
 
-def _block_table(doc: _Doc, name: str) -> list[Piece]:
+def _block_table(doc: Doc, name: str) -> list[Piece]:
     header, rows = TABLES[name](doc)
-    cells = [[[_plain(h)] for h in header]] + rows
+    cells = [[[plain(h)] for h in header]] + rows
     widths = [max(sum(len(p[0]) for p in row[c]) for row in cells) for c in range(len(header))]
     style = doc.rng.randrange(4)
     out: list[Piece] = []
 
     def line(row, sep: str, left: str, right: str, pad: bool = True):
-        out.append(_plain(left))
+        out.append(plain(left))
         for c, cell in enumerate(row):
             if c:
-                out.append(_plain(sep))
+                out.append(plain(sep))
             out.extend(cell)
             fill = widths[c] - sum(len(p[0]) for p in cell)
             if pad and fill and (c < len(row) - 1 or right):
-                out.append(_plain(" " * fill))
-        out.append(_plain(right))
+                out.append(plain(" " * fill))
+        out.append(plain(right))
 
     for r, row in enumerate(cells):
         if r:
-            out.append(_plain("\n"))
+            out.append(plain("\n"))
         if style == 0:  # markdown
             line(row, " | ", "| ", " |")
             if r == 0:
-                out.append(_plain("\n|" + "|".join("-" * (w + 2) for w in widths) + "|"))
+                out.append(plain("\n|" + "|".join("-" * (w + 2) for w in widths) + "|"))
         elif style == 1:  # ascii grid
             rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
             if r == 0:
-                out.append(_plain(rule + "\n"))
+                out.append(plain(rule + "\n"))
             line(row, " | ", "| ", " |")
             if r in (0, len(cells) - 1):
-                out.append(_plain("\n" + rule))
+                out.append(plain("\n" + rule))
         elif style == 2:  # aligned columns
             line(row, "   ", "", "")
         else:  # tab separated
@@ -797,7 +798,7 @@ def _target_words(rng: random.Random) -> int:
 
 def generate_doc(kind: str, seed: int, noise: float = 0.3, id_prefix: str | None = None) -> dict:
     """One gold document of `kind`, fully determined by `seed`; its id is prefix + kind + locale."""
-    doc = _Doc(kind, seed)
+    doc = Doc(kind, seed)
     rng = doc.rng
     template = rng.choice(doc.spec["templates"])
     target = _target_words(rng)
@@ -823,6 +824,6 @@ def generate_doc(kind: str, seed: int, noise: float = 0.3, id_prefix: str | None
             out.extend(_block_table(doc, p.arg))
         else:
             raise ValueError(f"unknown block {p.kind!r} in kind {kind!r}")
-    text, spans = _render(out, rng, noisy=rng.random() < noise)
+    text, spans = render(out, rng, noisy=rng.random() < noise)
     prefix = f"{seed}-" if id_prefix is None else id_prefix
     return {"id": f"{prefix}{kind}-{doc.locale}", "text": text, "spans": spans}

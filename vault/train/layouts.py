@@ -9,8 +9,8 @@ import random
 import re
 
 from vault.train.data import load
-from vault.train.pieces import DIRECT, NEG, Piece, QUASI, _ent, _plain
-from vault.train.places import _clock, _stamp
+from vault.train.pieces import DIRECT, NEG, Piece, QUASI, entity, plain
+from vault.train.places import clock_text, timestamp
 
 VALUES = load("values")  # vault/train/data/values.yaml
 
@@ -32,19 +32,19 @@ DATA = {name: load(f"genres/{name}") for name in GENRE_NAMES}  # vault/train/dat
  NOTICE, SCHOOL_LETTER, STATEMENT, NOTE) = (DATA[name]["pools"] for name in GENRE_NAMES)
 
 
-def _pick(g, pool, k: int) -> list[str]:
+def pick(g, pool, k: int) -> list[str]:
     k = max(1, min(k, len(pool)))
     return g.rng.sample(list(pool), k)
 
 
 def _sents(g, pool, lo: int, hi: int, sep: str = " ") -> str:
-    return sep.join(_pick(g, pool, g.rng.randint(lo, hi)))
+    return sep.join(pick(g, pool, g.rng.randint(lo, hi)))
 
 
 def _paras(g, pool, n: int, lo: int, hi: int, sep: str = "\n\n") -> str:
     """`n` paragraphs of `lo`-`hi` sentences each, no sentence used twice."""
     k = [g.rng.randint(lo, hi) for _ in range(n)]
-    sents = _pick(g, pool, sum(k))
+    sents = pick(g, pool, sum(k))
     out, i = [], 0
     for size in k:
         if sents[i:i + size]:
@@ -80,7 +80,7 @@ def _casual_text(rng: random.Random, text: str, typo_rate: float, lower: bool, s
     return text.lower() if lower else text
 
 
-def _casual(g, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool) -> list[Piece]:
+def casual(g, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool) -> list[Piece]:
     """Chat-style writing: lowercase, typos and text-speak in plain text; names lowercased too;
     the final full stop dropped; sometimes an emoji."""
     rng = g.rng
@@ -94,23 +94,23 @@ def _casual(g, pieces: list[Piece], lower: bool, typo_rate: float, sms: bool) ->
     if out and out[-1][1] is None and rng.random() < 0.6:
         out[-1] = (out[-1][0].rstrip(".").rstrip(), None, None)
     if rng.random() < 0.2:
-        out.append(_plain(" " + rng.choice(VALUES["emoji"])))
+        out.append(plain(" " + rng.choice(VALUES["emoji"])))
     return [p for p in out if p[0]]
 
 
 def _quote(pieces: list[Piece], prefix: str = "> ") -> list[Piece]:
     """Pieces as a quoted reply: every line starts with `prefix`; multi-line values are split per line."""
-    out: list[Piece] = [_plain(prefix)]
+    out: list[Piece] = [plain(prefix)]
     for text, label, ident in pieces:
         lines = text.split("\n")
         for i, line in enumerate(lines):
             if i:
-                out.append(_plain("\n" + prefix))
+                out.append(plain("\n" + prefix))
             if line.strip():
                 if label is None or label == NEG:
                     out.append((line, label, ident))
                 else:
-                    out.append(_ent(line, label, ident))
+                    out.append(entity(line, label, ident))
     return out
 
 
@@ -157,7 +157,7 @@ def _bio_infobox(g) -> str:
 
 def _bio_obituary(g) -> str:
     first = BIO["obituary"][0]
-    rest = _pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
+    rest = pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
     return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
 
 
@@ -190,7 +190,7 @@ def _email_headers(g, frm: str, to: str, cc: bool, when: dt.datetime | None = No
     style = rng.random()
     subject = _one(g, EMAIL["subjects"])
     when = when or g.when()
-    email_date, sent = _lit(_stamp(rng, when, "rfc")), _lit(_sent(g, when))
+    email_date, sent = _lit(timestamp(rng, when, "rfc")), _lit(_sent(g, when))
     if style < 0.35:
         h = [f"From: {{{frm}.full}} <{{{frm}.work_email}}>", f"To: {{{to}.full}} <{{{to}.email}}>",
              f"Date: {email_date}", f"Subject: {subject}"]
@@ -223,9 +223,9 @@ def _email(g) -> str:
 
 def _sent(g, when: dt.datetime) -> str:
     """A date and time as mail programs show them."""
-    return g.rng.choice([f"{g.fmt(when.date())} {_clock(g.rng, when.hour, when.minute)}",
-                         f"{g.fmt(when.date())}, {_clock(g.rng, when.hour, when.minute)}",
-                         _stamp(g.rng, when, "win"), _stamp(g.rng, when, "space")])
+    return g.rng.choice([f"{g.fmt(when.date())} {clock_text(g.rng, when.hour, when.minute)}",
+                         f"{g.fmt(when.date())}, {clock_text(g.rng, when.hour, when.minute)}",
+                         timestamp(g.rng, when, "win"), timestamp(g.rng, when, "space")])
 
 
 def _email_thread(g) -> list[Piece]:
@@ -234,9 +234,9 @@ def _email_thread(g) -> list[Piece]:
     first = g.when()
     later = first + dt.timedelta(minutes=rng.randint(3, 6000))
     reply = g.x(_email_headers(g, "B", "A", False, later) + "\n\n" + _email_body(g, "B"))
-    on, day, clock = _lit(_sent(g, first)), _lit(g.fmt(first.date())), _lit(_clock(rng, first.hour, first.minute))
+    on, day, clock = _lit(_sent(g, first)), _lit(g.fmt(first.date())), _lit(clock_text(rng, first.hour, first.minute))
     intro = rng.choice([f"On {on}, {{A.full}} <{{A.email}}> wrote:",
-                        f"On {_lit(_stamp(rng, first, 'rfc'))} {{A.full}} wrote:",
+                        f"On {_lit(timestamp(rng, first, 'rfc'))} {{A.full}} wrote:",
                         f"-----Original Message-----\nFrom: {{A.full}}\nSent: {on}\nTo: {{B.full}}\n"
                         "Subject: {|RE: |}update",
                         f"Am {day} um {clock} schrieb {{A.full}} <{{A.email}}>:",
@@ -272,7 +272,7 @@ def _chat(g) -> list[Piece]:
     if style == "irc":
         out += g.x(f"*** {{{people[0]}.username}} ({{{people[0]}.username}}@{{ip}}) has joined #" +
                    rng.choice(["support", "general", "dev", "ops", "linux"]) + "\n")
-    lines = _pick(g, CHAT["lines"], rng.randint(3, 16))
+    lines = pick(g, CHAT["lines"], rng.randint(3, 16))
     last = None
     for i, template in enumerate(lines):
         speaker = rng.choice([p for p in people if p != last] or people)
@@ -281,36 +281,36 @@ def _chat(g) -> list[Piece]:
         minute += rng.randint(0, 9)
         t = dt.datetime(day.year, day.month, day.day) + dt.timedelta(minutes=minute % (24 * 60))
         if rng.random() < 0.05:
-            msg = [_plain(rng.choice(CHAT["system"]))]
+            msg = [plain(rng.choice(CHAT["system"]))]
         else:
-            msg = _casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
-        who = [_ent(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
+            msg = casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
+        who = [entity(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
                     "PHONE_NUMBER" if name_attr[speaker] == "phone" else "PERSON", DIRECT)]
         h12 = f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}"
         ap = "PM" if t.hour >= 12 else "AM"
-        ts = lambda s: _ent(s, "DATE_TIME", QUASI)  # noqa: E731
+        ts = lambda s: entity(s, "DATE_TIME", QUASI)  # noqa: E731
         if style == "slack":
-            line = who + [_plain("  "), ts(f"{h12} {ap}"), _plain("\n")] + msg
+            line = who + [plain("  "), ts(f"{h12} {ap}"), plain("\n")] + msg
         elif style == "whatsapp":
             stamp = ts(f"{t.day:02d}/{t.month:02d}/{t.year}, {t:%H:%M:%S}")
-            line = [_plain("["), stamp, _plain("] ")] + who + [_plain(": ")] + msg
+            line = [plain("["), stamp, plain("] ")] + who + [plain(": ")] + msg
         elif style == "whatsapp2":
             stamp = ts(f"{t.month}/{t.day}/{t.year % 100:02d}, {h12} {ap.lower()}")
-            line = [stamp, _plain(" - ")] + who + [_plain(": ")] + msg
+            line = [stamp, plain(" - ")] + who + [plain(": ")] + msg
         elif style == "irc":
-            line = [_plain("["), ts(f"{t:%H:%M}"), _plain("] <")] + who + [_plain("> ")] + msg
+            line = [plain("["), ts(f"{t:%H:%M}"), plain("] <")] + who + [plain("> ")] + msg
         elif style == "sms":
-            sender = [_plain("Me")] if speaker == "A" else who
-            line = sender + [_plain(" ("), ts(f"{g.fmt(day)} {h12} {ap}"), _plain("): ")] + msg
+            sender = [plain("Me")] if speaker == "A" else who
+            line = sender + [plain(" ("), ts(f"{g.fmt(day)} {h12} {ap}"), plain("): ")] + msg
         elif style == "teams":
-            line = [_plain("["), ts(f"{t.month}/{t.day} {h12} {ap}"), _plain("] ")] + who + [_plain("\n")] + msg
+            line = [plain("["), ts(f"{t.month}/{t.day} {h12} {ap}"), plain("] ")] + who + [plain("\n")] + msg
         elif style == "discord":
             stamp = ts(rng.choice([f"Today at {h12} {ap}", f"{t.month:02d}/{t.day:02d}/{t.year}"]))
-            line = who + [_plain(" — "), stamp, _plain("\n")] + msg
+            line = who + [plain(" — "), stamp, plain("\n")] + msg
         else:
-            line = who + [_plain(": ")] + msg
+            line = who + [plain(": ")] + msg
         if i:
-            out.append(_plain("\n\n" if style in ("slack", "teams", "discord") else "\n"))
+            out.append(plain("\n\n" if style in ("slack", "teams", "discord") else "\n"))
         out += line
     return out
 
@@ -373,7 +373,7 @@ def _casenote(g) -> str:
                            "Service user: {A.formal}\nAllocated worker: {B.full}"])
         entries = []
         d = g.date(-400, -30)
-        for s in _pick(g, CASENOTE["entries"], rng.randint(3, 8)):
+        for s in pick(g, CASENOTE["entries"], rng.randint(3, 8)):
             d += dt.timedelta(days=rng.randint(1, 21))
             entries.append(_lit(g.fmt(d)) + rng.choice([" – ", ": ", " ", "\t"]) + s
                            + rng.choice(["", " ({B.initials})", " – {B.first}"]))
@@ -515,7 +515,7 @@ def _cv(g) -> str:
         exp.append(rng.choice(["{position} – {employer}, {city}\n{month_year} – " + until,
                                "{month_year} – {month_year}: {position}, {employer} ({city})",
                                "{employer} | {position} | {year}–{year}"])
-                   + "\n- " + "\n- ".join(_pick(g, CV["bullets"], rng.randint(1, 3))))
+                   + "\n- " + "\n- ".join(pick(g, CV["bullets"], rng.randint(1, 3))))
     out.append("\n\n".join(exp))
     out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
         ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + "|".join(VALUES["subjects"]) + "}, {A.university}, {year}",
@@ -538,20 +538,20 @@ def _log(g) -> str:
         when += dt.timedelta(seconds=rng.randint(0, 400))
         personal = rng.random() < 0.6
         if kind == "syslog":
-            ts = _lit(_stamp(rng, when, "syslog"))
+            ts = _lit(timestamp(rng, when, "syslog"))
             lines.append(f"{ts} {host} " + _one(g, LOG["syslog"] if personal else LOG["syslog_neutral"]))
         elif kind == "access":
             user = rng.choice(["-", "-", "{A.username}", "{A.email}"]) if personal else "-"
             ip = "{A.ip}" if personal else "{ip}"
             method = rng.choice(["GET", "POST", "GET", "PUT"])
-            lines.append(f"{ip} - {user} [{_lit(_stamp(rng, when, 'clf'))}] \"{method} "
+            lines.append(f"{ip} - {user} [{_lit(timestamp(rng, when, 'clf'))}] \"{method} "
                          f"{{!path}} HTTP/1.1\" {rng.choice([200, 200, 200, 302, 304, 401, 403, 404, 500])} "
                          f"{rng.randint(120, 90000)} \"-\" \"{rng.choice(LOG['user_agents'])}\"")
         elif kind == "app":
-            ts = _lit(_stamp(rng, when, rng.choice(["pylog", "iso_ms", "space"])))
+            ts = _lit(timestamp(rng, when, rng.choice(["pylog", "iso_ms", "space"])))
             lines.append(f"{ts} " + _one(g, LOG["app"] if personal else LOG["app_neutral"]))
         elif kind == "json":
-            ts = _lit(_stamp(rng, when, "iso_ms"))
+            ts = _lit(timestamp(rng, when, "iso_ms"))
             fields = [f'"ts":"{ts}"', f'"level":"{rng.choice(["info", "warn", "error", "debug"])}"']
             if personal:
                 fields += rng.sample(['"user":"{A.email}"', '"ip":"{A.ip}"', '"user_id":"{A.uid}"',
@@ -563,7 +563,7 @@ def _log(g) -> str:
             fields.append('"request_id":"{!reqid}"')
             lines.append("{lb}" + ",".join(fields) + "{rb}")
         else:
-            ts = _lit(_stamp(rng, when, "iso_z"))
+            ts = _lit(timestamp(rng, when, "iso_z"))
             lines.append(f"{ts} " + _one(g, LOG["audit"]))
     return "\n".join(lines)
 
@@ -588,7 +588,7 @@ def _minutes(g) -> str:
     present = "Present: {A.full} (Chair), {B.full}, {C.initial}, {D.full}" + rng.choice([", {E.full}", ""])
     apologies = rng.choice(["\nApologies: {F.full}", "\nApologies: {F.initial}, {J.full}", ""])
     items = []
-    for i, s in enumerate(_pick(g, MINUTES["items"], rng.randint(3, 7)), 1):
+    for i, s in enumerate(pick(g, MINUTES["items"], rng.randint(3, 7)), 1):
         items.append(f"{i}. " + s)
     actions = ""
     if rng.random() < 0.6:
@@ -623,7 +623,7 @@ def _review(g) -> str:
 def _delivery(g) -> str:
     rng = g.rng
     if rng.random() < 0.5:
-        return "\n\n".join(_pick(g, DELIVERY["sms"], rng.randint(1, 3)))
+        return "\n\n".join(pick(g, DELIVERY["sms"], rng.randint(1, 3)))
     items = "\n".join(f"{{!product}} x{rng.randint(1, 3)}  {{!price}}" for _ in range(rng.randint(1, 4)))
     return (rng.choice(["Your order is on its way!", "Good news – your parcel has shipped", "Order confirmation"])
             + "\n\nHi {A.first},\n\nOrder number: {order_no}\nOrder date: {date}\n\nShipping "
@@ -644,7 +644,7 @@ def _notice(g) -> str:
                 + "\n\nYours sincerely,\n\n{!team}\n{bank1}")
     title = rng.choice(["YOUR BILL", "Your energy statement", "Final reminder"])
     return "{utility1}\n" + title + "\n\n{A.full}\n\n" + "\n".join(
-        _pick(g, NOTICE["utility"], rng.randint(4, 9)))
+        pick(g, NOTICE["utility"], rng.randint(4, 9)))
 
 
 def _school_letter(g) -> str:
@@ -680,7 +680,7 @@ def _note(g) -> str:
     rng = g.rng
     if rng.random() < 0.5:
         bullet = rng.choice(["- ", "* ", "[ ] ", "• ", ""])
-        lines = _pick(g, NOTE["lines"], rng.randint(3, 8))
+        lines = pick(g, NOTE["lines"], rng.randint(3, 8))
         return rng.choice(["To do:\n", "TODO\n", "Notes\n", ""]) + "\n".join(bullet + s for s in lines)
     return ("WHILE YOU WERE OUT\nTo: {B.first}\nFrom: {A.full} of {org}\nPhone: {A.phone}\n"
             "Date: {date}    Time: {time}\n"

