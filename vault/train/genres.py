@@ -91,11 +91,12 @@ from vault.train.kinds import NEGATIVES as BASE_NEGATIVES
 from vault.train.layouts import DATA, LAYOUTS, casual, pick
 from vault.train.people import Name, PATTRS, Person, draw_name
 from vault.train.pieces import (DIRECT, MONTHS, NEG, Piece, QUASI, WEEKDAYS, WORDS, article, double_spaces, entity,
-                                faker_for, fold, from_pattern, negative, ocr_noise, parse_template, plain, render)
-from vault.train.places import (ALL_DATES, COUNTRIES, DEMONYMS, FULL_DATES, ORGS, PLACES, SHORT_DATES, TEXT_DATES,
-                                address_lines, all_cities, all_countries, card_number, clock_text, country_name,
-                                from_pattern_n, ipv4_address, ipv6_address, mac_address, money_text, org_name,
-                                phone_for, plate_in, postcode_in, regions_of, timestamp)
+                                faker_for, fold, format_date, from_pattern, negative, ocr_noise, parse_template,
+                                plain, render)
+from vault.train.places import (COUNTRIES, DEMONYMS, FULL_DATES, ORGS, PLACES, SHORT_DATES, TEXT_DATES, address_lines,
+                                all_cities, all_countries, card_number, clock_text, country_name, from_pattern_n,
+                                ipv4_address, ipv6_address, mac_address, money_text, org_name, phone_for, plate_in,
+                                postcode_in, regions_of, timestamp)
 
 NAMES, VALUES = load("names"), load("values")  # vault/train/data/
 
@@ -166,7 +167,7 @@ class _G:
         rng = self.rng
         if styles is None:
             styles = self.date_styles if rng.random() < 0.7 else (rng.choice(FULL_DATES),)
-        return ALL_DATES[rng.choice(styles)](d, self.country.tag)
+        return format_date(rng.choice(styles), d, self.country.tag)
 
     def when(self, lo: int = -900, hi: int = 60) -> dt.datetime:
         d = self.date(lo, hi)

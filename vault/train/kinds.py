@@ -13,8 +13,8 @@ import random
 
 from vault.train.data import load
 from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKDAYS, WORDS, article, ascii_word,
-                                entity, faker_for, from_pattern, grouped, parse_template, plain, render, thousands,
-                                time_text)
+                                entity, faker_for, format_date, from_pattern, grouped, parse_template, plain, render,
+                                thousands, time_text)
 
 TRAIN_KINDS = ("clinical_note", "hr_email", "support_ticket", "invoice", "court_report", "police_report", "field_log",
                "chat_transcript", "bank_letter", "rental_agreement")
@@ -383,8 +383,8 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     **{name: (s["label"], s["identifier"], _pat(*s["patterns"])) for name, s in GEN["ids"].items()},
     # dates and times
     "date": ("DATE_TIME", QUASI, _date_slot),
-    "date_num": ("DATE_TIME", QUASI, lambda doc: DATE_STYLES[GEN["date_style"][doc.locale]](
-        doc.rand_date(), doc.locale).replace(".", "/")),
+    "date_num": ("DATE_TIME", QUASI, lambda doc: format_date(
+        GEN["date_style"][doc.locale], doc.rand_date(), doc.locale).replace(".", "/")),
     "time": ("DATE_TIME", QUASI, lambda doc: time_text(doc.rng)),
     "datetime": ("DATE_TIME", QUASI, _datetime),
     "email_date": ("DATE_TIME", QUASI, _email_date),
@@ -499,7 +499,7 @@ class Doc:
 
     def fmt_date(self, d: dt.date) -> str:
         style = self.date_style if self.rng.random() < 0.8 else self.rng.choice(list(DATE_STYLES))
-        return DATE_STYLES[style](d, self.locale)
+        return format_date(style, d, self.locale)
 
     # slots ---------------------------------------------------------------------------------
     def person(self, role: str, local: dict) -> Person:

@@ -89,24 +89,18 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-DATE_STYLES = {
-    "d_month_y": lambda d, loc: f"{d.day} {MONTHS[d.month - 1]} {d.year}",
-    "month_d_y": lambda d, loc: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
-    "dmy_slash": lambda d, loc: f"{d.day:02d}/{d.month:02d}/{d.year}",
-    "mdy_slash": lambda d, loc: f"{d.month}/{d.day}/{d.year}",
-    "iso": lambda d, loc: d.isoformat(),
-    "dmy_dot": lambda d, loc: f"{d.day:02d}.{d.month:02d}.{d.year}",
-    "d_mon_y_dash": lambda d, loc: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
-    "mon_d_y": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day} {d.year}",
-    "ordinal": lambda d, loc: f"{ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
-    "weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}",
-    "d_mon_yy": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year % 100:02d}",
-    "native": lambda d, loc: (
-        f"{d.day}. {WORDS['native_months'][loc][d.month - 1]} {d.year}" if loc == "de_DE"
-        else f"{d.day} de {WORDS['native_months'][loc][d.month - 1]} de {d.year}" if loc == "es_ES"
-        else f"{d.day} {WORDS['native_months'][loc][d.month - 1]} {d.year}" if loc in WORDS["native_months"]
-        else f"{d.day} {MONTHS[d.month - 1]} {d.year}"),
-}
+DATE_STYLES = WORDS["date_styles"]  # generate.py's, in the order it draws them
+ALL_DATES = {**DATE_STYLES, **WORDS["more_date_styles"]}  # and genres.py's besides
+
+
+def format_date(style: str, d, locale: str) -> str:
+    """`d` in a date style of words.yaml; "native" writes the month in the locale's language."""
+    fmt, native = ALL_DATES[style], WORDS["native_months"].get(locale)
+    if style == "native":
+        fmt = WORDS["native_date_styles"].get(locale, fmt) if native else ALL_DATES["d_month_y"]
+    month, weekday = MONTHS[d.month - 1], WEEKDAYS[d.weekday()]
+    return fmt.format(d=d, month=month, mon=month[:3], weekday=weekday, wd=weekday[:3], yy=d.year % 100,
+                      ordinal=ordinal(d.day), native=(native or MONTHS)[d.month - 1])
 
 
 def time_text(rng: random.Random, h: int | None = None, m: int | None = None) -> str:

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from vault.train.data import load
-from vault.train.pieces import DATE_STYLES, MONTHS, WEEKDAYS, WORDS, fold, from_pattern, grouped, ordinal, time_text
+from vault.train.pieces import ALL_DATES, MONTHS, WEEKDAYS, WORDS, fold, from_pattern, grouped, ordinal, time_text
 
 NAMES, PLACES, ORGS = load("names"), load("countries"), load("orgs")  # vault/train/data/
 
@@ -215,36 +215,8 @@ def money_text(rng: random.Random, style: tuple, value: float) -> str:
     return f"{prefix}{text}{suffix}"
 
 
-EXTRA_DATES = {
-    "month_d": lambda d, loc: f"{MONTHS[d.month - 1]} {d.day}",
-    "d_month": lambda d, loc: f"{d.day} {MONTHS[d.month - 1]}",
-    "mon_d_ord": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {ordinal(d.day)}",
-    "ord_of_month": lambda d, loc: f"{ordinal(d.day)} of {MONTHS[d.month - 1]}",
-    "us_weekday": lambda d, loc: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day}, {d.year}",
-    "weekday_short": lambda d, loc: f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1][:3]}",
-    "weekday_md": lambda d, loc: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}",
-    "ymd_slash": lambda d, loc: f"{d.year}/{d.month:02d}/{d.day:02d}",
-    "dmy_yy": lambda d, loc: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",
-    "mdy_yy": lambda d, loc: f"{d.month}/{d.day}/{d.year % 100:02d}",
-    "dmy_dash": lambda d, loc: f"{d.day:02d}-{d.month:02d}-{d.year}",
-    "ymd_dot": lambda d, loc: f"{d.year}.{d.month:02d}.{d.day:02d}.",
-    "mon_d": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day}",
-    "d_mon": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]}",
-    "d_mon_y": lambda d, loc: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year}",
-    "mon_d_y_comma": lambda d, loc: f"{MONTHS[d.month - 1][:3]} {d.day}, {d.year}",
-}
-
-
-ALL_DATES = {**DATE_STYLES, **EXTRA_DATES}
-
-
-FULL_DATES = tuple(k for k in ALL_DATES if k not in (
-    "month_d", "d_month", "mon_d_ord", "ord_of_month", "weekday_short", "weekday_md", "mon_d", "d_mon"))
-
-
 SHORT_DATES = ("month_d", "d_month", "mon_d_ord", "ord_of_month", "weekday_short", "weekday_md", "mon_d", "d_mon")
-
-
+FULL_DATES = tuple(k for k in ALL_DATES if k not in SHORT_DATES)
 TEXT_DATES = ("d_month_y", "month_d_y", "ordinal", "weekday", "us_weekday", "d_mon_y", "mon_d_y_comma")
 
 
