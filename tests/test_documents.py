@@ -13,11 +13,15 @@ from vault.documents import (
     Document,
     DocumentError,
     Entry,
+    field_name,
     read_document,
     render_document,
     walk,
     write_atomic,
 )
+from vault.keys import keyed_hash
+
+KEY = b"k" * 32
 
 
 def put(root, rel, data):
@@ -157,6 +161,72 @@ def test_jsonl(tmp_path):
     put(tmp_path, "b.jsonl", '{"a": 1}\n{"a": }\n')
     with pytest.raises(DocumentError, match=r"b\.jsonl: invalid JSON on line 2"):
         read_document(tmp_path, "b.jsonl")
+
+
+# Keys made of field words stay; any other key can hold a value (vault/data/field_words.txt).
+FIELD_NAMES = ["name", "email", "date_of_birth", "firstName", "LastName", "address_line_2", "phone", "id", "ip",
+               "userID", "created_at", "emergency_contact", "Date of Birth", "iban", "ssn", "zip", "status", "title",
+               "@type", "$id", "q1", "notes", "customer"]
+VALUE_KEYS = ["Anna Lindqvist", "anna.lindqvist@example.org", "+46 70 123 45 67", "(721)723-3677x135", "ACC-0042-7781",
+              "536-22-8410", "u48213", "alice", "jsmith", "Ronald", "GB27AEAZ15885836893642", "192.168.1.7", "2023",
+              "Brandon_Harris", "anna.lindqvist", ""]
+
+
+def test_field_names_are_told_from_keys_that_hold_values():
+    assert [k for k in FIELD_NAMES if not field_name(k)] == []
+    assert [k for k in VALUE_KEYS if field_name(k)] == []
+
+
+def test_json_keys_that_are_no_field_names_are_redacted_like_values(tmp_path):
+    value = {"customers": {"Anna Lindqvist": {"email": "anna@x.org"}, "bo@ek.se": {"name": "Bo Ek"}},
+             "date_of_birth": "1970", "jsmith": 1}
+    put(tmp_path, "a.json", json.dumps(value))
+    doc = read_document(tmp_path, "a.json")
+    # A key comes just before its value, is read after the key above it, and enters paths by position only.
+    assert [(u.field, u.text, u.context) for u in doc.units] == [
+        ("$.customers[#1]~", "Anna Lindqvist", "customers"),
+        ("$.customers[#1].email", "anna@x.org", "email"),
+        ("$.customers[#2]~", "bo@ek.se", "customers"),
+        ("$.customers[#2].name", "Bo Ek", "name"),
+        ("$.date_of_birth", "1970", "date_of_birth"),
+        ("$[#3]~", "jsmith", ""),
+        ("$[#3]", "1", "jsmith"),
+    ]
+    texts = ["<PERSON>", "<EMAIL_ADDRESS>", "<PERSON>", "<PERSON>", "1970", "jsmith", "1"]
+    out = json.loads(render_document(doc, texts, KEY))
+    # Two keys that redact alike stay two members, each with the start of its HMAC; a key left as it was stays.
+    assert out == {"customers": {f"<PERSON>~{keyed_hash(KEY, 'Anna Lindqvist')[:8]}": {"email": "<EMAIL_ADDRESS>"},
+                                 f"<PERSON>~{keyed_hash(KEY, 'bo@ek.se')[:8]}": {"name": "<PERSON>"}},
+                   "date_of_birth": "1970", "jsmith": 1}
+    # The output read back finds every value at the same path.
+    put(tmp_path, "out.json", render_document(doc, texts, KEY))
+    assert [u.field for u in read_document(tmp_path, "out.json").units] == [u.field for u in doc.units]
+    with pytest.raises(ValueError, match="no audit key"):
+        render_document(doc, texts)  # a redacted key needs the key of its suffix
+    put(tmp_path, "b.jsonl", '{"Anna Lindqvist": 1}\n')
+    assert [u.field for u in read_document(tmp_path, "b.jsonl").units] == ["line 1: $[#1]~", "line 1: $[#1]"]
+
+
+def test_a_redacted_key_never_takes_the_name_of_another(tmp_path):
+    taken = f"<PERSON>~{keyed_hash(KEY, 'Anna')[:8]}"
+    put(tmp_path, "a.json", json.dumps({"Anna": 1, taken: 2}))
+    doc = read_document(tmp_path, "a.json")
+    out = json.loads(render_document(doc, ["<PERSON>", "1", taken, "2"], KEY))
+    assert out == {f"<PERSON>~{keyed_hash(KEY, 'Anna')[:16]}": 1, taken: 2}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=st.lists(st.sampled_from(FIELD_NAMES + VALUE_KEYS) | st.text(max_size=12), max_size=8, unique=True),
+       same=st.sampled_from(["<PERSON>", "", "R"]))
+def test_an_object_keeps_every_member_in_order_whatever_its_keys_redact_to(tmp_path, keys, same):
+    value = {k: i for i, k in enumerate(keys)}
+    put(tmp_path, "a.json", json.dumps(value))
+    doc = read_document(tmp_path, "a.json")
+    texts = [same if u.field.endswith("~") else u.text for u in doc.units]
+    out = json.loads(render_document(doc, texts, KEY))
+    assert list(out.values()) == list(value.values())
+    for before, after in zip(value, out):
+        assert after == before if not before or field_name(before) else after.startswith(f"{same}~")
 
 
 def test_csv(tmp_path):
@@ -394,8 +464,9 @@ def test_json_roundtrip_property(tmp_path, value, indent, bom):
     out = roundtrip(doc)
     assert out.startswith(b"\xef\xbb\xbf") == bom
     assert json.loads(out.decode("utf-8-sig")) == value
-    # Replacing every unit changes exactly the non-empty strings and the numbers.
-    redacted = json.loads(render_document(doc, ["R"] * len(doc.units)).decode("utf-8-sig"))
+    # Replacing every unit changes exactly the non-empty strings, the numbers and the keys that are not
+    # field names (each with its keyed suffix).
+    redacted = json.loads(render_document(doc, ["R"] * len(doc.units), KEY).decode("utf-8-sig"))
     assert redacted == _replace(value)
 
     put(tmp_path, "p.jsonl", "\n".join(json.dumps(v) for v in [value, value]) + "\n")
@@ -409,7 +480,7 @@ def _replace(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "R"
     if isinstance(value, dict):
-        return {k: _replace(v) for k, v in value.items()}
+        return {k if not k or field_name(k) else f"R~{keyed_hash(KEY, k)[:8]}": _replace(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_replace(v) for v in value]
     return value

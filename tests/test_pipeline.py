@@ -462,3 +462,33 @@ def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_
     assert (exit_code, imported) == (0 if case in ("dry run", "nothing to do") else 2, []), done.stderr
     if case == "nothing to do":
         assert "nothing to do: 1 unchanged" in done.stdout
+
+
+def test_json_keys_that_hold_values_are_redacted_and_the_structure_kept(tmp_path, silent_pair, monkeypatch):
+    """Issue 20, item 4: an export keyed by e-mail, phone or SSN. Its keys are redacted (by the recognizers:
+    the oracle is silent), two that redact alike stay two members, field names stay, and no value reaches the
+    output or the audit."""
+    key = bytes(range(32))
+    monkeypatch.setenv("VAULT_AUDIT_KEY", key.hex())
+    other = "jon.ek@example.org"
+    export = {"customers": {PLANTED["email"]: {"phone": PLANTED["phone"], "date_of_birth": "1970"},
+                            other: {"ip": PLANTED["ip"]}},
+              "by_ssn": {PLANTED["ssn"]: {"card": PLANTED["card"]}}}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "export.json").write_text(json.dumps(export, indent=2))
+    (tmp_path / "in" / "lines.jsonl").write_text(json.dumps({PLANTED["phone"]: {"name": "x"}}) + "\n")
+    summary = run(opts(tmp_path, plain_policy()), pair=silent_pair)
+    assert summary.counts["redacted"] == 2
+    out = json.loads((tmp_path / "out" / "export.json").read_text())
+    suffix = {v: keyed_hash(key, v)[:8] for v in (PLANTED["email"], other, PLANTED["ssn"], PLANTED["phone"])}
+    assert out == {"customers": {f"<EMAIL_ADDRESS>~{suffix[PLANTED['email']]}": {"phone": "<PHONE_NUMBER>", "date_of_birth": "1970"},
+                                 f"<EMAIL_ADDRESS>~{suffix[other]}": {"ip": "<IP_ADDRESS>"}},
+                   "by_ssn": {f"<US_SSN>~{suffix[PLANTED['ssn']]}": {"card": "<CREDIT_CARD>"}}}
+    assert json.loads((tmp_path / "out" / "lines.jsonl").read_text()) == {f"<PHONE_NUMBER>~{suffix[PLANTED['phone']]}": {"name": "x"}}
+    everything = all_bytes(tmp_path / "out") + all_bytes(tmp_path / "audit")
+    for value in [*PLANTED.values(), other]:
+        assert value.encode() not in everything, value
+    run_dir = Path(summary.audit_run)
+    keys = {(r["doc_path"], r["json_path"], r["entity_type"]) for r in iter_rows(run_dir, "spans") if r["json_path"].endswith("~")}
+    assert keys == {("export.json", "$.customers[#1]~", "EMAIL_ADDRESS"), ("export.json", "$.customers[#2]~", "EMAIL_ADDRESS"),
+                    ("export.json", "$.by_ssn[#1]~", "US_SSN"), ("lines.jsonl", "$[#1]~", "PHONE_NUMBER")}

@@ -3,9 +3,11 @@
 A Document is one input file turned into a list of Units: the strings vault redacts, each
 with a `field` locator saying where in the file it sits. render_document puts redacted
 strings back into the same structure. Plain text is one unit; JSON, JSONL and CSV are one
-unit per non-empty string value, number or cell, so keys and CSV headers keep the file's
-shape. A JSON number is a unit too (an account number stored as an integer is still an
-account number); if anything in it is redacted it becomes a string.
+unit per non-empty string value, number or cell, so CSV headers keep the file's shape. A JSON
+number is a unit too (an account number stored as an integer is still an account number); if
+anything in it is redacted it becomes a string. A JSON key is a unit unless it is a field name
+(`field_name`): an export keyed by name, e-mail or account number holds values in its keys. A
+redacted key takes a keyed suffix, as a redacted file name does, so the object keeps every member.
 
 Files are read one at a time (walk yields paths, read_document loads one file), so memory
 stays bounded by the largest single file, not by the collection.
@@ -23,6 +25,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+
+from vault.keys import keyed_hash
 
 SUPPORTED = {".txt", ".md", ".json", ".jsonl", ".csv"}
 # Extensions a skip reason may name: well-known file types. Any other "extension" may be part of a
@@ -367,39 +371,101 @@ _BLANK_LINE = object()
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 
+# JSON keys. A field name is made of letters, digits and separators, and of words a field name is made of
+# (vault/data/field_words.txt). The models are not asked about it: they can take a short word ("zip",
+# "status") for a name. Any other key is redacted like a value.
+FIELD_WORDS = frozenset(word for line in (Path(__file__).parent / "data" / "field_words.txt").read_text("utf-8").splitlines()
+                        if not line.startswith("#") for word in line.split())
+_FIELD_NAME = re.compile(r"[@$]?[A-Za-z][A-Za-z0-9_ .\-]{0,63}\Z")
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def field_name(key: str) -> bool:
+    """Whether a JSON key names a field ("name", "date_of_birth", "firstName", "address_line_2") rather than
+    holding a value: every word of it a field word, or of one or two letters ("id"), and no number of more
+    than two digits (an account number, a year)."""
+    if not _FIELD_NAME.match(key):
+        return False
+    return all(len(w) <= 2 or (not w.isdigit() and w.lower() in FIELD_WORDS) for w in _WORDS.findall(key))
+
+
+def _holds_value(key: str) -> bool:
+    """Whether a JSON key is a unit to redact: not empty, and no field name."""
+    return bool(key) and not field_name(key)
+
+
+@dataclass(frozen=True)
+class _Key:
+    """A JSON key to redact, on _strings' stack beside the values."""
+
+    text: str
+
 
 def _strings(value: Any, path: str, key: str = "") -> Iterator[tuple[str, str, str]]:
-    """(JSON path, nearest key, text) for every non-empty string and every number, in document order.
-    _replace_strings must visit strings in exactly this order. A key that is not a plain identifier
-    appears in the path by its position (`$[#2]`): keys can be values (a map keyed by e-mail address),
-    and the path goes into the audit. Iterative: the value may be nested a thousand deep."""
+    """(JSON path, nearest key, text) for every non-empty string, every number and every key that is not a
+    field name, in document order: a key just before its value. _replace_strings must visit them in exactly
+    this order. A key's own path is its member's and "~" (JSONPath-Plus's selector of a property's name), and
+    what the models read before it is the key above it. Only a field name that is a plain identifier appears
+    in a path by name; any other key by its position (`$[#2]`): the path goes into the audit. Iterative: the
+    value may be nested a thousand deep."""
     stack: list[tuple[Any, str, str]] = [(value, path, key)]
     while stack:
         item, where, name = stack.pop()
-        if isinstance(item, str):
+        if isinstance(item, _Key):
+            yield where, name, item.text
+        elif isinstance(item, str):
             if item:
                 yield where, name, item
         elif isinstance(item, (int, float)) and not isinstance(item, bool):
             yield where, name, json.dumps(item)
         elif isinstance(item, dict):
-            steps = [(v, where + (f".{k}" if _IDENTIFIER.match(k) else f"[#{i + 1}]"), k)
-                     for i, (k, v) in enumerate(item.items())]
+            steps = []
+            for i, (k, v) in enumerate(item.items()):
+                member = where + (f".{k}" if _IDENTIFIER.match(k) and field_name(k) else f"[#{i + 1}]")
+                if _holds_value(k):
+                    steps.append((_Key(k), member + "~", name))
+                steps.append((v, member, k))
             stack.extend(reversed(steps))
         elif isinstance(item, list):
             stack.extend(reversed([(v, f"{where}[{i}]", name) for i, v in enumerate(item)]))
 
 
-def _replace_strings(value: Any, next_text: Callable[[], str]) -> Any:
+def _replace_strings(value: Any, next_text: Callable[[], str], key: bytes | None) -> Any:
     if isinstance(value, str):
         return next_text() if value else value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = next_text()
         return value if text == json.dumps(value) else text
     if isinstance(value, dict):
-        return {k: _replace_strings(v, next_text) for k, v in value.items()}
+        members = []
+        for k, v in value.items():
+            new = next_text() if _holds_value(k) else k
+            members.append((k, new, _replace_strings(v, next_text, key)))
+        taken = {k for k, new, _ in members if new == k}
+        out = {}
+        for k, new, v in members:
+            if new != k:
+                new = _distinct(new, k, taken, key)
+                taken.add(new)
+            out[new] = v
+        return out
     if isinstance(value, list):
-        return [_replace_strings(v, next_text) for v in value]
+        return [_replace_strings(v, next_text, key) for v in value]
     return value
+
+
+def _distinct(redacted: str, original: str, taken: set[str], key: bytes | None) -> str:
+    """A redacted key with "~" and the start of the original's HMAC under the audit key (its spans'
+    value_hmac, when one span covers it), as a redacted file name has: two keys that redact alike stay two
+    members, and the same key is the same output key in every record. Longer where even that is taken."""
+    if key is None:
+        raise ValueError("a JSON key was redacted, and no audit key was given for its suffix")
+    digest = keyed_hash(key, original)
+    for n in (8, 16, len(digest)):
+        name = f"{redacted}~{digest[:n]}"
+        if name not in taken:
+            return name
+    raise ValueError("a redacted JSON key is the name of another key of its object")
 
 
 # CSV: every non-empty cell is a unit, the first row's too. A first row that looks like a header also
@@ -476,8 +542,9 @@ def _sniff_delimiter(text: str) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def render_document(doc: Document, redacted_texts: list[str]) -> bytes:
-    """The file rebuilt with unit i replaced by redacted_texts[i], its structure kept."""
+def render_document(doc: Document, redacted_texts: list[str], key: bytes | None = None) -> bytes:
+    """The file rebuilt with unit i replaced by redacted_texts[i], its structure kept. `key`, the audit key,
+    keys the suffix of a redacted JSON key."""
     if len(redacted_texts) != len(doc.units):
         raise ValueError(f"{doc.rel_path}: {len(redacted_texts)} texts for {len(doc.units)} units")
     texts = iter(redacted_texts)
@@ -488,13 +555,13 @@ def render_document(doc: Document, redacted_texts: list[str]) -> bytes:
     elif "blank" in layout:
         out = layout["blank"]
     elif doc.format == "json":
-        out = _dump_json(_replace_strings(layout["value"], next_text), layout["indent"])
+        out = _dump_json(_replace_strings(layout["value"], next_text, key), layout["indent"])
         if layout["indent"] is not None:
             out = out.replace("\n", layout["newline"])  # json escapes newlines inside strings
         if layout["final_newline"]:
             out += layout["newline"]
     elif doc.format == "jsonl":
-        lines = ["" if v is _BLANK_LINE else _dump_json(_replace_strings(v, next_text), None) for v in layout["values"]]
+        lines = ["" if v is _BLANK_LINE else _dump_json(_replace_strings(v, next_text, key), None) for v in layout["values"]]
         out = layout["newline"].join(lines) + (layout["newline"] if layout["final_newline"] else "")
     else:
         out = _render_csv(layout, next_text)

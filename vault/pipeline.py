@@ -861,7 +861,7 @@ class Worker:
         if item.named.hold or any(r.hold for r in results):
             return "held", "hold", "held for review: a must-redact recognizer and the oracle disagree", None, None
         try:
-            data = render_document(item.doc, [r.redacted for r in results])
+            data = render_document(item.doc, [r.redacted for r in results], self.key)
         except Exception as exc:
             return "failed", "render", f"cannot rebuild the file: {type(exc).__name__}", None, None
         try:

@@ -382,7 +382,7 @@ class Service:
                 elif any(r.hold for r in mine):
                     problem = ServeError(409, "held for review: a must-redact recognizer and the oracle disagree", "hold")
                 else:
-                    output = render_document(doc, [r.redacted for r in mine])
+                    output = render_document(doc, [r.redacted for r in mine], self.opts.key)
             if problem is None:
                 row.update(status="redacted", output_sha256=hashlib.sha256(output).hexdigest())
             else:

@@ -325,8 +325,6 @@ SLOTS = {
     "vehicle": _anon("vehicle"),
     "age": _anon("age_hyph"),
 }
-
-
 SLOTS.update({
     "lb": lambda g: [plain("{")],
     "rb": lambda g: [plain("}")],
@@ -395,8 +393,6 @@ class Genre:
 GENRES: dict[str, Genre] = {name: Genre(tuple(LAYOUTS[f] for f in d["layouts"]), d["short"], d["neutral"],
                                         d.get("noise", 0.25), d.get("joiner", "\n"))
                             for name, d in DATA.items()}
-
-
 P_NEUTRAL, P_SHORT = 0.10, 0.22
 
 

@@ -18,17 +18,9 @@ from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKD
 
 TRAIN_KINDS = ("clinical_note", "hr_email", "support_ticket", "invoice", "court_report", "police_report", "field_log",
                "chat_transcript", "bank_letter", "rental_agreement")
-
-
 HELDOUT_KINDS = ("insurance_claim", "school_report", "travel_booking", "pharmacy_prescription", "job_application")
-
-
 SPLITS = {"train": TRAIN_KINDS, "heldout": HELDOUT_KINDS}
-
-
 KINDS: dict[str, dict] = {kind: load(f"kinds/{kind}") for kind in TRAIN_KINDS + HELDOUT_KINDS}
-
-
 GEN = load("generate")  # vault/train/data/generate.yaml
 
 
@@ -46,20 +38,13 @@ class Person:
         self._cache: dict[str, list[Piece]] = {}
 
     def attr(self, name: str) -> list[Piece]:
-        if name not in self._cache:
-            fn = PERSON_ATTRS.get(name)
-            if fn is None:
-                raise KeyError(f"unknown person attribute {name!r}")
-            self._cache[name] = fn(self)
+        if name not in self._cache:  # an unknown attribute is a KeyError that names it
+            self._cache[name] = PERSON_ATTRS[name](self)
         return self._cache[name]
 
     # values reused by several attributes
     def value(self, name: str) -> str:
         return "".join(p[0] for p in self.attr(name) if p[1])
-
-
-def _p_full(p: Person) -> list[Piece]:
-    return [entity(f"{p.first} {p.last}", "PERSON", DIRECT)]
 
 
 def _p_title(p: Person) -> list[Piece]:
@@ -192,7 +177,7 @@ def _one(label: str, ident: str, fn):
 
 
 PERSON_ATTRS = {
-    "full": _p_full,
+    "full": _one("PERSON", DIRECT, lambda p: f"{p.first} {p.last}"),
     "first": _one("PERSON", DIRECT, lambda p: p.first),
     "last": _one("PERSON", DIRECT, lambda p: p.last),
     "title": _p_title,
@@ -226,14 +211,7 @@ PERSON_ATTRS = {
     "card": _p_card,
     "passport": _p_passport,
     "sex": lambda p: [plain(p.doc.rng.choice(["M", "male", "Male"] if p.male else ["F", "female", "Female"]))],
-    "child": _pronoun("son", "daughter"),
-    "spouse": _pronoun("husband", "wife"),
-    "sibling": _pronoun("brother", "sister"),
-    "he": _pronoun("he", "she"),
-    "He": _pronoun("He", "She"),
-    "his": _pronoun("his", "her"),
-    "His": _pronoun("His", "Her"),
-    "him": _pronoun("him", "her"),
+    **{name: _pronoun(*words) for name, words in GEN["gendered_words"].items()},
 }
 
 
@@ -339,8 +317,6 @@ def _iban(doc: "_Doc") -> str:
     return grouped(iban) if doc.rng.random() < 0.5 else iban
 
 
-def _phone(doc: "_Doc") -> str:
-    return doc.f.phone_number().strip()
 
 
 def _url(doc: "_Doc") -> str:
@@ -352,17 +328,10 @@ def _url(doc: "_Doc") -> str:
     return base
 
 
-def _ip(doc: "_Doc") -> str:
-    return doc.f.ipv4_public() if doc.rng.random() < 0.8 else doc.f.ipv4_private()
 
 
-def _org_email(doc: "_Doc") -> str:
-    user = doc.rng.choice(["alerts", "security", "no-reply", "service", "info"])
-    return f"{user}@{doc.f.domain_name()}"
 
 
-def _support_email(doc: "_Doc") -> str:
-    return f"{doc.rng.choice(['support', 'help', 'service', 'care'])}@{doc.f.domain_name()}"
 
 
 def _pat(*patterns: str):
@@ -407,11 +376,13 @@ SLOTS: dict[str, tuple[str, str, object]] = {
     **{name: ("ORGANIZATION", QUASI, functools.partial(_named, options=patterns))
        for name, patterns in GEN["orgs"].items()},
     # contact and network
-    "phone": ("PHONE_NUMBER", DIRECT, _phone),
-    "org_email": ("EMAIL_ADDRESS", DIRECT, _org_email),
-    "support_email": ("EMAIL_ADDRESS", DIRECT, _support_email),
+    "phone": ("PHONE_NUMBER", DIRECT, lambda doc: doc.f.phone_number().strip()),
+    "org_email": ("EMAIL_ADDRESS", DIRECT, lambda doc: f"{doc.rng.choice(GEN['org_mailboxes'])}@{doc.f.domain_name()}"),
+    "support_email": ("EMAIL_ADDRESS", DIRECT,
+                      lambda doc: f"{doc.rng.choice(GEN['support_mailboxes'])}@{doc.f.domain_name()}"),
     "url": ("URL", QUASI, _url),
-    "ip": ("IP_ADDRESS", QUASI, _ip),
+    "ip": ("IP_ADDRESS", QUASI,
+           lambda doc: doc.f.ipv4_public() if doc.rng.random() < 0.8 else doc.f.ipv4_private()),
     "ipv6": ("IP_ADDRESS", QUASI, lambda doc: doc.f.ipv6()),
     "iban": ("IBAN_CODE", DIRECT, _iban),
     # identifiers
@@ -677,7 +648,7 @@ def _block_chat(doc: Doc, budget: int, roles: list[str]) -> list[Piece]:
     return out
 
 
-# Tables: name → function(doc) → (header, rows of cells, each cell a list of pieces).
+# Tables: name → function(doc) → rows of cells, each cell a list of pieces (headers in generate.yaml).
 def _t_invoice(doc: Doc):
     rows = []
     for _ in range(doc.rng.randint(2, 6)):
@@ -686,7 +657,7 @@ def _t_invoice(doc: Doc):
         rows.append([[plain(doc.rng.choice(WORDS["products"] + sets))],
                      [plain(str(qty))], [entity(_money(doc, 2, 400), "QUANTITY", QUASI)],
                      [entity(_money(doc, 5, 2000), "QUANTITY", QUASI)]])
-    return ["Item", "Qty", "Unit price", "Amount"], rows
+    return rows
 
 
 def _t_transactions(doc: Doc):
@@ -696,14 +667,14 @@ def _t_transactions(doc: Doc):
         if r < 0.4:
             desc = [plain("Card payment "), entity(_company(doc), "ORGANIZATION", QUASI)]
         elif r < 0.7:
-            desc = [plain("Transfer to "), *_p_full(Person(doc, "other", doc.locale))]
+            desc = [plain("Transfer to "), *Person(doc, "other", doc.locale).attr("full")]
         elif r < 0.85:
             desc = [plain("Direct debit "), entity(_company(doc), "ORGANIZATION", QUASI)]
         else:
-            desc = [plain(doc.rng.choice(["Cash withdrawal", "Interest", "Account fee"]))]
+            desc = [plain(doc.rng.choice(GEN["tables"]["transactions"]["other"]))]
         rows.append([[entity(doc.fmt_date(doc.rand_date()), "DATE_TIME", QUASI)], desc,
                      [entity(_money(doc, 3, 2500), "QUANTITY", QUASI)]])
-    return ["Date", "Description", "Amount"], rows
+    return rows
 
 
 def _t_staff(doc: Doc):
@@ -712,24 +683,23 @@ def _t_staff(doc: Doc):
         p = Person(doc, "staff", doc.locale)
         rows.append([p.attr("full"), p.attr("job"), [entity(_date_slot(doc), "DATE_TIME", QUASI)],
                      p.attr("phone")])
-    return ["Name", "Role", "Start date", "Phone"], rows
+    return rows
 
 
 def _t_meds(doc: Doc):  # held out
     rows = [[[plain(doc.rng.choice(WORDS["drugs"]))], [plain(doc.rng.choice(WORDS["doses"]))],
-             [plain(doc.rng.choice(["1-0-1", "once daily", "twice daily", "as needed", "0-0-1"]))]]
+             [plain(doc.rng.choice(GEN["tables"]["meds"]["frequencies"]))]]
             for _ in range(doc.rng.randint(1, 5))]
-    return ["Medicine", "Dose", "Frequency"], rows
+    return rows
 
 
 def _t_grades(doc: Doc):  # held out
-    subjects = ["Mathematics", "English", "Science", "History", "Art", "French", "PE", "Music"]
-    rows = []
-    for s in doc.rng.sample(subjects, doc.rng.randint(3, 7)):
+    rows, table = [], GEN["tables"]["grades"]
+    for s in doc.rng.sample(table["subjects"], doc.rng.randint(3, 7)):
         teacher = Person(doc, "teacher", doc.locale)
-        rows.append([[plain(s)], [plain(doc.rng.choice(["A", "B+", "B", "C", "2", "1-", "15/20"]))],
+        rows.append([[plain(s)], [plain(doc.rng.choice(table["grades"]))],
                      teacher.attr("title")])
-    return ["Subject", "Grade", "Teacher"], rows
+    return rows
 
 
 def _t_itinerary(doc: Doc):  # held out
@@ -737,13 +707,13 @@ def _t_itinerary(doc: Doc):  # held out
     for _ in range(doc.rng.randint(1, 4)):
         rows.append([[entity(SLOTS["flight"][2](doc), "MISC", QUASI)], [entity(_city(doc), "LOCATION", QUASI)],
                      [entity(_city(doc), "LOCATION", QUASI)], [entity(_datetime(doc), "DATE_TIME", QUASI)]])
-    return ["Flight", "From", "To", "Departure"], rows
+    return rows
 
 
 def _t_claim_items(doc: Doc):  # held out
     rows = [[[plain(doc.rng.choice(WORDS["products"]))], [entity(_date_slot(doc), "DATE_TIME", QUASI)],
              [entity(_money(doc, 20, 3000), "QUANTITY", QUASI)]] for _ in range(doc.rng.randint(2, 5))]
-    return ["Item", "Purchased", "Value"], rows
+    return rows
 
 
 TABLES = {"invoice": _t_invoice, "transactions": _t_transactions, "staff": _t_staff,
@@ -752,7 +722,7 @@ TABLES = {"invoice": _t_invoice, "transactions": _t_transactions, "staff": _t_st
 
 
 def _block_table(doc: Doc, name: str) -> list[Piece]:
-    header, rows = TABLES[name](doc)
+    header, rows = GEN["tables"][name]["header"], TABLES[name](doc)
     cells = [[[plain(h)] for h in header]] + rows
     widths = [max(sum(len(p[0]) for p in row[c]) for row in cells) for c in range(len(header))]
     style = doc.rng.randrange(4)
@@ -790,6 +760,15 @@ def _block_table(doc: Doc, name: str) -> list[Piece]:
     return out
 
 
+# {@NAME:ARG} in templates: NAME → function(doc, budget in words, ARG) → pieces
+BLOCKS = {"body": lambda doc, budget, arg: _block_body(doc, budget),
+          "bullets": lambda doc, budget, arg: _block_list(doc, budget),
+          "numbered": lambda doc, budget, arg: _block_list(doc, budget, numbered_from=int(arg or 1)),
+          "log": lambda doc, budget, arg: _block_log(doc, budget),
+          "chat": lambda doc, budget, arg: _block_chat(doc, budget, [r for r in arg.split(",") if r]),
+          "table": lambda doc, budget, arg: _block_table(doc, arg)}
+
+
 def _target_words(rng: random.Random) -> int:
     if rng.random() < 0.1:
         return rng.randint(600, 1500)
@@ -810,18 +789,8 @@ def generate_doc(kind: str, seed: int, noise: float = 0.3, id_prefix: str | None
     for p in pieces:
         if not isinstance(p, _Block):
             out.append(p)
-        elif p.kind == "body":
-            out.extend(_block_body(doc, budget))
-        elif p.kind == "bullets":
-            out.extend(_block_list(doc, budget))
-        elif p.kind == "numbered":
-            out.extend(_block_list(doc, budget, numbered_from=int(p.arg or 1)))
-        elif p.kind == "log":
-            out.extend(_block_log(doc, budget))
-        elif p.kind == "chat":
-            out.extend(_block_chat(doc, budget, [r for r in p.arg.split(",") if r]))
-        elif p.kind == "table":
-            out.extend(_block_table(doc, p.arg))
+        elif p.kind in BLOCKS:
+            out.extend(BLOCKS[p.kind](doc, budget, p.arg))
         else:
             raise ValueError(f"unknown block {p.kind!r} in kind {kind!r}")
     text, spans = render(out, rng, noisy=rng.random() < noise)

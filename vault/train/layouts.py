@@ -23,11 +23,7 @@ def _lit(text: str, label: str = "DATE_TIME", ident: str = QUASI) -> str:
 # generate_genres rotates through the genres in this order
 GENRE_NAMES = ("bio", "news", "email", "chat", "ticket", "clinical", "casenote", "hr_letter", "legal_letter", "form",
                "cv", "log", "minutes", "review", "delivery", "notice", "school_letter", "statement", "note")
-
-
 DATA = {name: load(f"genres/{name}") for name in GENRE_NAMES}  # vault/train/data/genres/NAME.yaml
-
-
 (BIO, NEWS, EMAIL, CHAT, TICKET, CLINICAL, CASENOTE, HR_LETTER, LEGAL_LETTER, FORM, CV, LOG, MINUTES, REVIEW, DELIVERY,
  NOTICE, SCHOOL_LETTER, STATEMENT, NOTE) = (DATA[name]["pools"] for name in GENRE_NAMES)
 

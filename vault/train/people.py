@@ -16,8 +16,6 @@ from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, a
                                 national_id, org_name, phone_for, plate_in, postcode_in, user_id)
 
 NAMES, VALUES = load("names"), load("values")  # vault/train/data/
-
-
 AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
 
 
@@ -455,11 +453,7 @@ PATTRS = {
     "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["conditions"])),
     "injury": _fact("injury", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["injuries"])),
     # words that follow the person's gender or role
-    "he": _pron("he", "she"), "He": _pron("He", "She"), "his": _pron("his", "her"), "His": _pron("His", "Her"),
-    "him": _pron("him", "her"), "hers": _pron("his", "hers"), "himself": _pron("himself", "herself"),
-    "man": _pron("man", "woman"), "Mr": lambda p: [plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
-    "son": _pron("son", "daughter"), "brother": _pron("brother", "sister"), "husband": _pron("husband", "wife"),
-    "father": _pron("father", "mother"), "boy": _pron("boy", "girl"), "sir": _pron("Sir", "Madam"),
-    "pronouns": _pron("he/him", "she/her"),
+    **{name: _pron(*words) for name, words in NAMES["gendered_words"].items()},
+    "Mr": lambda p: [plain(p.g.rng.choice(NAMES["titles_m"] if p.male else NAMES["titles_f"]))],
     "rel": lambda p: [plain(NAMES["rel_words"].get(p.role, ("partner", "partner"))[0 if p.male else 1])],
 }

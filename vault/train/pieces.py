@@ -20,11 +20,7 @@ from vault.train.data import load
 
 WORDS = load("words")  # vault/train/data/words.yaml
 MONTHS, WEEKDAYS = WORDS["months"], WORDS["weekdays"]
-
-
 DIRECT, QUASI = "DIRECT", "QUASI"
-
-
 Piece = tuple[str, "str | None", "str | None"]  # (text, label or None, identifier or None)
 
 

@@ -42,8 +42,6 @@ def _mix(spec: str) -> tuple:
 
 COUNTRIES: dict[str, Country] = {cc: Country(cc, **dict(c, cultures=_mix(c["cultures"])))
                                  for cc, c in PLACES["countries"].items()}
-
-
 DEMONYMS = {c.code: c.demonym for c in COUNTRIES.values()} | PLACES["demonyms"]
 
 
