@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="output JSONL file (default: stdout)")
     ap.add_argument("--samples", metavar="DIR", help="write the demo sample tree to DIR instead")
     ap.add_argument("--snippets", type=int, default=0, metavar="N",
-                    help="write about N short snippets of each document (lines, 'field: value') instead of the documents")
+                    help="write about N short snippets of each document (lines, 'field: value') instead of it")
     args = ap.parse_args(argv)
     if args.samples:
         values = write_samples(args.samples, args.seed)

@@ -87,7 +87,8 @@ class _G:
         words = [w for w in re.split(r"[^a-z0-9]+", fold(org).lower()) if w and w not in (
             "the", "of", "and", "ltd", "inc", "llc", "gmbh", "plc", "co", "sa", "bv", "pvt", "limited", "srl")]
         stem = "".join(words[:2]) or "example"
-        tld = PLACES["tld"].get(self.cc, self.cc.lower()) if self.rng.random() < 0.6 else self.rng.choice(["com", "org", "net"])
+        tld = (PLACES["tld"].get(self.cc, self.cc.lower()) if self.rng.random() < 0.6
+               else self.rng.choice(["com", "org", "net"]))
         return f"{stem[:24]}.{tld}"
 
     # dates ----------------------------------------------------------------------------------
@@ -109,7 +110,8 @@ class _G:
         v = self.rng.uniform(lo, hi)
         if round_to:
             v = round(v / round_to) * round_to
-        style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(PLACES["currency_styles"].values()))
+        styles = PLACES["currency_styles"]
+        style = self.country.money if self.rng.random() < 0.85 else self.rng.choice(list(styles.values()))
         return money_text(self.rng, style, v)
 
     # people and values ----------------------------------------------------------------------
@@ -153,7 +155,7 @@ class _G:
             return [plain(self.rng.choice(name[1:].split("|")))]
         if name.startswith("!"):
             return [negative(NEGS[name[1:].rstrip("0123456789")](self))]
-        if name.startswith("="):  # a literal value: {=LABEL|IDENT|text}, see _lit
+        if name.startswith("="):  # a literal value: {=LABEL|IDENT|text}, see layouts._lit
             label, ident, text = name[1:].split("|", 2)
             return [entity(text, label, ident)]
         if "." in name:
@@ -231,9 +233,11 @@ def _ref(*patterns: str):
 
 def _award(g) -> str:
     rng = g.rng
-    return rng.choice([f"{g.city()} Citizen of the Year", f"the {rng.choice(ORGS['words'])} Medal for Community Service",
+    return rng.choice([f"{g.city()} Citizen of the Year",
+                       f"the {rng.choice(ORGS['words'])} Medal for Community Service",
                        f"the {g.local_name().family} Prize for Young Scientists", f"{g.region()} Teacher of the Year",
-                       f"the {g.city()} Arts Council Fellowship", f"an honorary doctorate from {org_name(g, 'university')}",
+                       f"the {g.city()} Arts Council Fellowship",
+                       f"an honorary doctorate from {org_name(g, 'university')}",
                        f"the {rng.choice(ORGS['words'])} Award for Nursing Excellence"])
 
 
@@ -272,7 +276,8 @@ SLOTS = {
     "postcode": _e("LOCATION", QUASI, lambda g: postcode_in(g, g.cc) or g.city()),
     "gps": _e("LOCATION", QUASI, lambda g: f"{g.rng.uniform(-40, 60):.5f}, {g.rng.uniform(-120, 140):.5f}"),
     # organisations
-    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: org_name(g, kind), kind=k)) for k in ORGS["patterns"]},
+    **{k: _e("ORGANIZATION", QUASI, functools.partial(lambda g, kind: org_name(g, kind), kind=k))
+       for k in ORGS["patterns"]},
     "org": _e("ORGANIZATION", QUASI, lambda g: org_name(g, "company")),
     "employer": _e("ORGANIZATION", QUASI, lambda g: org_name(g, g.rng.choice(ORGS["employer_kinds"]))),
     # contact and network
@@ -329,7 +334,8 @@ SLOTS.update({
     "lb": lambda g: [plain("{")],
     "rb": lambda g: [plain("}")],
     "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["occupations"])),
-    "a_occ": lambda g: (lambda o: [plain(article(o)), entity(o, "DEMOGRAPHIC", QUASI)])(g.rng.choice(VALUES["occupations"])),
+    "a_occ": lambda g: (lambda o: [plain(article(o)), entity(o, "DEMOGRAPHIC", QUASI)])(
+        g.rng.choice(VALUES["occupations"])),
     "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["med_roles"])),
     "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["hr_roles"])),
     "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["legal_roles"])),
@@ -386,7 +392,7 @@ class Genre:
     layouts: tuple          # functions g → template string or pieces: full documents
     short: tuple            # templates of one or two lines
     neutral: tuple          # templates without any sensitive value (hard negatives only)
-    noise: float = 0.25     # chance a full document gets OCR-like noise (generate._render)
+    noise: float = 0.25     # chance a full document gets OCR-like noise (pieces.render)
     joiner: str = "\n"      # how neutral templates are joined into a longer neutral document
 
 
@@ -405,7 +411,8 @@ def _short_noise(g, pieces: list[Piece], genre: str) -> list[Piece]:
         return [(t.upper(), lab, ident) for t, lab, ident in pieces]
     if r < 0.12:
         rate = rng.uniform(0.01, 0.05)
-        return [(double_spaces(ocr_noise(t, rate, rng), 0.05, rng) if lab is None else t, lab, ident) for t, lab, ident in pieces]
+        return [(double_spaces(ocr_noise(t, rate, rng), 0.05, rng) if lab is None else t, lab, ident)
+                for t, lab, ident in pieces]
     return pieces
 
 

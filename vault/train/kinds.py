@@ -335,7 +335,7 @@ def _url(doc: "_Doc") -> str:
 
 
 def _pat(*patterns: str):
-    """A slot function drawing one of `patterns` (see _pattern; {Y} is the document's year)."""
+    """A slot function drawing one of `patterns` (see from_pattern; {Y} is the document's year)."""
     return lambda doc: from_pattern(doc.rng, doc.rng.choice(patterns).replace("{Y}", str(doc.today.year)))
 
 

@@ -16,7 +16,7 @@ from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, a
                                 national_id, org_name, phone_for, plate_in, postcode_in, user_id)
 
 NAMES, VALUES = load("names"), load("values")  # vault/train/data/
-AGE_LABEL = "DEMOGRAPHIC"  # ages, as in generate.py and TAB
+AGE_LABEL = "DEMOGRAPHIC"  # ages, as in kinds.py and TAB
 
 
 @dataclass
@@ -296,12 +296,14 @@ def _p_account(p: Person) -> list[Piece]:
     """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
     g, rng = p.g, p.g.rng
     cc = p.cc
-    acct = entity(from_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID", DIRECT)
+    acct = entity(from_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID",
+                  DIRECT)
     if cc == "GB":
         return [plain("sort code "), entity(from_pattern(rng, "##-##-##"), "ID", DIRECT), plain(", account "),
                 entity(from_pattern(rng, "########"), "ID", DIRECT)]
     if cc == "US":
-        return [plain("routing number "), entity(from_pattern(rng, "0########"), "ID", DIRECT), plain(", account "), acct]
+        return [plain("routing number "), entity(from_pattern(rng, "0########"), "ID", DIRECT), plain(", account "),
+                acct]
     if cc == "IN":
         return [plain("A/c no. "), entity(from_pattern(rng, "############"), "ID", DIRECT), plain(", IFSC "),
                 entity(from_pattern(rng, "????0######"), "ID", DIRECT)]
@@ -313,9 +315,9 @@ def _p_account(p: Person) -> list[Piece]:
 
 
 def _p_vehicle(p: Person) -> list[Piece]:
-    rng = p.g.rng
-    return [entity(f"{rng.choice(WORDS['colours'])} {rng.choice(WORDS['cars'])}" if rng.random() < 0.7 else
-                 f"{rng.choice(WORDS['colours'])} {rng.randint(2003, p.g.today.year)} {rng.choice(WORDS['cars'])}", "MISC", QUASI)]
+    rng, colours, cars = p.g.rng, WORDS["colours"], WORDS["cars"]
+    return [entity(f"{rng.choice(colours)} {rng.choice(cars)}" if rng.random() < 0.7 else
+                   f"{rng.choice(colours)} {rng.randint(2003, p.g.today.year)} {rng.choice(cars)}", "MISC", QUASI)]
 
 
 def _p_employer(p: Person) -> list[Piece]:
@@ -335,6 +337,11 @@ def _pron(male: str, female: str):
 def _fact(key: str, label: str, ident: str, fn):
     """An attribute drawn once per person and document (an address, a phone number)."""
     return lambda p: p.fact(key, lambda: [entity(fn(p), label, ident)])
+
+
+def _id_fact(key: str, patterns: tuple[str, ...]):
+    """A personal number, drawn once per person from one of `patterns` (values.yaml's person_ids)."""
+    return _fact(key, "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(patterns)))
 
 
 def _name_any(p: Person) -> list[Piece]:
@@ -416,7 +423,8 @@ PATTRS = {
     "nationality": _fact("nationality", "DEMOGRAPHIC", QUASI, lambda p: DEMONYMS.get(p.home, "foreign")),
     "a_nationality": lambda p: [plain(article(DEMONYMS.get(p.home, "x"))),
                                 *PATTRS["nationality"](p)],
-    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
+    "ethnicity": _fact("ethnicity", "DEMOGRAPHIC", QUASI,
+                       lambda p: p.g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
     "religion": _fact("religion", "DEMOGRAPHIC", QUASI, lambda p: p.g.rng.choice(WORDS["religions"])),
     "job": _fact("job", "DEMOGRAPHIC", QUASI, _p_job),
     "a_job": lambda p: [plain(article(p.fact("job", lambda: [entity(_p_job(p), "DEMOGRAPHIC", QUASI)])[0][0])),
@@ -428,26 +436,16 @@ PATTRS = {
     "natid": lambda p: p.fact("natid", lambda: _p_natid(p)),
     "natid_named": lambda p: p.fact("natid_named", lambda: _p_natid_named(p)),
     "ssn": _fact("ssn", "US_SSN", DIRECT, lambda p: national_id(p.g.rng, "ssn", p.born, p.male)),
-    "passport": _fact("passport", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["?#######", "??#######", "#########", "?########", "??*******"]))),
     "iban": lambda p: p.fact("iban", lambda: _p_iban(p)),
     "account": lambda p: p.fact("account", lambda: _p_account(p)),
     "card": _fact("card", "CREDIT_CARD", DIRECT, lambda p: card_number(p.g.rng)),
-    "customer_id": _fact("customer_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["C########", "CUST-#####", "#######", "KD-######", "CID ###-###-###", "AC#########"]))),
-    "employee_id": _fact("employee_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["E#####", "EMP-####", "##-####", "P#######", "######"]))),
-    "patient_id": _fact("patient_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["MRN ########", "########", "H#######", "PID-#######", "### ### ####", "NHI ???####"]))),
-    "member_id": _fact("member_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["M-########", "#########", "??-######", "MEM######"]))),
-    "student_id": _fact("student_id", "ID", DIRECT, lambda p: from_pattern_n(p.g.rng, p.g.rng.choice(
-        ["S#######", "########", "STU-######", "#####-##"]))),
+    **{key: _id_fact(key, patterns) for key, patterns in VALUES["person_ids"].items()},
     "plate": _fact("plate", "ID", DIRECT, lambda p: plate_in(p.g, p.cc)),
     "vehicle": lambda p: p.fact("vehicle", lambda: _p_vehicle(p)),
     "ip": _fact("ip", "IP_ADDRESS", QUASI, lambda p: ipv4_address(p.g.rng)),
     "mac": _fact("mac", "ID", DIRECT, lambda p: mac_address(p.g.rng)),
-    "imei": _fact("imei", "ID", DIRECT, lambda p: (lambda b: b + luhn_digit(b))(from_pattern(p.g.rng, "35#############"))),
+    "imei": _fact("imei", "ID", DIRECT,
+                  lambda p: (lambda b: b + luhn_digit(b))(from_pattern(p.g.rng, "35#############"))),
     # health
     "diagnosis": _fact("diagnosis", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["diagnoses"])),
     "condition": _fact("condition", "MISC", QUASI, lambda p: p.g.rng.choice(WORDS["conditions"])),

@@ -25,7 +25,7 @@ class Country:
     weight: float                   # how often a document is set here
     cultures: tuple                 # ((culture, weight), ...) of the people who live here
     demonym: str
-    address: str                    # address style (ADDRESS_STYLES)
+    address: str                    # address style (address_lines)
     postcode: str                   # pattern: # digit, ? letter, N digit 2-9
     phones: tuple                   # patterns; a leading "m:" marks a mobile
     iban: str | None = None         # BBAN pattern (# digit, ? letter, * either)
@@ -81,7 +81,7 @@ def all_countries() -> tuple[tuple[str, str], ...]:
 
 
 def from_pattern_n(rng: random.Random, pattern: str) -> str:
-    """generate._pattern, plus N for a digit from 2 to 9 (area codes)."""
+    """from_pattern, plus N for a digit from 2 to 9 (area codes)."""
     if "N" in pattern:
         pattern = "".join(str(rng.randint(2, 9)) if ch == "N" else ch for ch in pattern)
     return from_pattern(rng, pattern)
@@ -357,7 +357,8 @@ def address_lines(g, cc: str | None = None) -> list[str]:
         extra = rng.choice(["", "", "", "-II", " A", f"-{m}", "hs"])
         return [f"{st} {n}{extra}", f"{pc} {city.upper() if rng.random() < 0.4 else city}"]
     if style == "it":
-        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}", f"{pc} {city} ({rng.choice(PLACES['it_provinces'])})"]
+        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}",
+                f"{pc} {city} ({rng.choice(PLACES['it_provinces'])})"]
     if style == "es":
         first = rng.choice([f"C/ {st}, {n}, {k}º {rng.choice('ABCD')}", f"{st} {n}, {k}º {rng.choice('ABCD')}",
                             f"{st}, {n}"])
@@ -486,7 +487,8 @@ def org_name(g, kind: str, cc: str | None = None) -> str:
     out = pat
     for key, fn in (("{city}", lambda: g.city(cc)), ("{last2}", lambda: g.local_name(cc).family),
                     ("{last}", lambda: g.local_name(cc).family), ("{saint}", lambda: rng.choice(WORDS["saints"])),
-                    ("{word}", lambda: rng.choice(ORGS["words"])), ("{industry}", lambda: rng.choice(ORGS["industries"])),
+                    ("{word}", lambda: rng.choice(ORGS["words"])),
+                    ("{industry}", lambda: rng.choice(ORGS["industries"])),
                     ("{region}", lambda: rng.choice(regions_of(cc)) if regions_of(cc) else g.city(cc)),
                     ("{sfx}", lambda: rng.choice(ORGS["company_suffix"].get(cc, ("Ltd",)))),
                     ):
