@@ -2,12 +2,15 @@
 span, escaping, reruns. The browser test of a real run is in test_report_browser.py."""
 
 import hashlib
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
 from test_audit import KEY, META, doc_row, span
-from vault.audit import AuditWriter, keyed_hash
-from vault.report import conflict_rule, format_coverage, write_report
+from vault.audit import AuditWriter, iter_rows, keyed_hash
+from vault.pipeline import RunOptions, run
+from vault.policy import Policy
+from vault.report import build_report, conflict_rule, format_coverage, write_report
 
 
 class _Sections(HTMLParser):
@@ -208,3 +211,50 @@ def test_a_rerun_links_the_run_that_wrote_its_unchanged_outputs(tmp_path):
     assert f"output written by run {first.name}" in documents
     assert f'href="../{first.name}/report.html"' in (w.run_dir / "report.html").read_text()
     assert "no spans" in report.text["summary"] and "100%" not in report.text["summary"]
+
+
+# Planted in every format and in a file name; the silent oracle tags nothing, so each is redacted by a
+# recognizer: a conflict. The e-mail gets a pseudonym and the phone is encrypted, replacements whose length
+# nothing but the recorded output offsets tells.
+PLANTED = {"email": "mia.berg@example.com", "phone": "+44 20 7946 0958", "card": "4111 1111 1111 1111",
+           "ip": "10.20.30.40"}
+EVERY_FORMAT = {
+    "note.txt": f"Mail {PLANTED['email']} or call {PLANTED['phone']}.\nCard {PLANTED['card']} on file.\n",
+    "visits/visit.md": f"# Visit\n\nFrom {PLANTED['ip']}, call {PLANTED['phone']} or mail {PLANTED['email']}.\n",
+    "people.csv": f"name,email,phone\nMia,{PLANTED['email']},{PLANTED['phone']}\n",
+    "profile.json": json.dumps({"contact": {"email": PLANTED["email"], "note": f"call {PLANTED['phone']} today"},
+                                "by_mail": {PLANTED["email"]: {"card": PLANTED["card"]}}}, indent=2),
+    "chat.jsonl": json.dumps({"message": f"card {PLANTED['card']} from {PLANTED['ip']}"}) + "\n",
+    f"mail {PLANTED['email']}.txt": "hello\n",
+    f"noteFrom {PLANTED['ip']}.txt": "hello\n",  # read as "note From ...": the name's offsets are not the reading's
+}
+
+
+def test_every_conflict_of_a_run_shows_its_context_in_every_format(tmp_path, silent_pair, monkeypatch):
+    for rel, text in EVERY_FORMAT.items():
+        (tmp_path / "in" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / rel).write_text(text, encoding="utf-8")
+    policy = Policy.model_validate({"name": "t", "defaults": {"threshold": 0.3}, "entities": {
+        "EMAIL_ADDRESS": {"operator": "pseudonym"}, "PHONE_NUMBER": {"operator": "encrypt"}, "CREDIT_CARD": {},
+        "IP_ADDRESS": {"operator": "mask", "mask_char": "#"}}})
+    monkeypatch.setenv("VAULT_AUDIT_KEY", KEY.hex())
+    summary = run(RunOptions(tmp_path / "in", tmp_path / "out", policy, tmp_path / "audit"), pair=silent_pair)
+    run_dir = Path(summary.audit_run)
+    report = build_report(run_dir, KEY, tmp_path / "r.html", output_dir=tmp_path / "out")
+    conflicts = report["conflicts"]
+    assert {Path(c["doc"]).suffix for c in conflicts} == {".txt", ".md", ".csv", ".json", ".jsonl"}
+    assert any(c["where"].startswith("path component") for c in conflicts)
+    assert any(c["where"].startswith("$.by_mail[#1]~") for c in conflicts)  # a JSON key
+    assert len(conflicts) == sum(1 for s in iter_rows(run_dir, "spans") if conflict_rule(s))
+    for c in conflicts:
+        assert c["context"] is not None, (c["doc"], c["where"], c["why_no_context"])
+        # The marked span is the replacement the output holds, with the output on either side of it.
+        shown = c["context"].before.lstrip("…") + c["context"].span + c["context"].after.rstrip("…")
+        output = c["doc"] if c["where"].startswith("path component") else (tmp_path / "out" / c["doc"]).read_text()
+        assert " ".join(shown.split()) in " ".join(output.split()), c
+        mark = c["context"].span
+        assert {"CREDIT_CARD": mark == "<CREDIT_CARD>", "IP_ADDRESS": set(mark) == {"#"}}.get(c["type"], True), c
+        assert not any(value in c["context"].span for value in PLANTED.values())
+    page = write_report(run_dir, tmp_path / "r.html", KEY, output_dir=tmp_path / "out").read_text()
+    for value in PLANTED.values():
+        assert value not in page

@@ -1,7 +1,10 @@
 """The report of a real run (the tiny model pair of conftest) as a reviewer sees it: rendered by headless
 Chromium (Debian's chromium, installed by .ci/run), at the narrowest and widest screens the layout is
 for. Chromium is driven by its own command line: --dump-dom after a measuring script ran in a copy of
-the page, and --screenshot, whose pixels are read back in a canvas by a second page."""
+the page, and --screenshot, whose pixels are read back in a canvas by a second page. Then the report of
+`vault redact data/samples` with the shipped pair, under the default and the strict policy, whose every
+conflict must show its context; VAULT_REPORT_PNG=docs/report.png makes that test write the README's picture.
+"""
 
 import base64
 import json
@@ -166,3 +169,52 @@ def test_the_screenshot_shows_the_summary_and_its_charts(real_run, tmp_path):
     assert p["ink"] > 0.05  # cards, tables and text, not a blank page
     assert p["status"] > 50 and p["redacted"] > 50  # the status bar and the spans-by-type bars
     assert p["dark_top"] > 200  # the title
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+# Each conflict row as drawn: its document, the redacted output shown around it (null where none is) and its
+# marked span, with the mark's drawn width.
+CONFLICT_ROWS = """<script>
+(() => {
+  const rows = [...document.querySelectorAll('#conflicts tbody tr')].map(tr => {
+    const ctx = tr.querySelector('.ctx'), mark = ctx && ctx.querySelector('mark');
+    return {doc: tr.querySelector('.path').innerText, rule: tr.cells[1].innerText, context: ctx && ctx.innerText,
+            mark: mark && mark.innerText, mark_width: mark ? mark.getBoundingClientRect().width : 0};
+  });
+  const pre = document.createElement('pre'); pre.id = 'rows'; pre.textContent = JSON.stringify(rows);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+@pytest.fixture(scope="module", params=["default", "strict"])
+def samples_report(request, tmp_path_factory):
+    """`vault redact data/samples` with the shipped pair under a shipped policy, and its report."""
+    root = tmp_path_factory.mktemp(f"samples-{request.param}")
+    key = bytes(range(32))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VAULT_AUDIT_KEY", key.hex())
+        summary = run(RunOptions(SAMPLES, root / "out", load_policy(request.param), root / "audit"))
+    run_dir = Path(summary.audit_run)
+    return request.param, run_dir, write_report(run_dir, root / "report.html", key, output_dir=root / "out")
+
+
+def test_every_conflict_in_the_report_of_the_samples_shows_its_context(samples_report, tmp_path):
+    policy, run_dir, report = samples_report
+    page = tmp_path / "rows.html"
+    page.write_text(report.read_text(encoding="utf-8").replace("</body>", CONFLICT_ROWS + "</body>"), encoding="utf-8")
+    rows = dumped(tmp_path, page, 1280, 1080, "rows")
+    docs, spans = list(iter_rows(run_dir, "documents")), list(iter_rows(run_dir, "spans"))
+    held = [d for d in docs if d["status"] == "held"]
+    assert len(rows) == sum(1 for s in spans if conflict_rule(s)) + len(held) > 0
+    # A held document was not written: nothing to show. Every other conflict shows the output around its
+    # span, the span marked and drawn (an empty replacement draws nothing).
+    shown = [r for r in rows if r["rule"] != "held"]
+    assert [r for r in shown if r["context"] is None or r["mark"] is None] == [], policy
+    assert all(r["mark_width"] > 0 for r in shown if r["mark"])
+    # Text and Markdown files hold most of the samples' conflicts (before issue 20 none of them had context).
+    assert {".txt", ".md"} <= {Path(r["doc"]).suffix for r in shown}
+    if policy == "default" and os.environ.get("VAULT_REPORT_PNG"):
+        chromium(tmp_path, "--window-size=1280,1500", f"--screenshot={os.path.abspath(os.environ['VAULT_REPORT_PNG'])}",
+                 report.as_uri())

@@ -104,6 +104,8 @@ SPAN_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
     ("chunk", pa.int64(), _REQUIRED, "the model chunk of the value that holds the span's start"),
     ("start", pa.int64(), _REQUIRED, "first character of the span, counted from offset_base"),
     ("end", pa.int64(), _REQUIRED, "one past the span's last character, counted from offset_base"),
+    ("out_start", pa.int64(), None, "where the span is in the redacted output, counted like start: a redacted span is its replacement (overlapping redactions merged), a kept one its own text; NULL in runs of older versions"),
+    ("out_end", pa.int64(), None, "one past the span's last character in the redacted output, counted like out_start"),
     ("entity_type", pa.string(), _REQUIRED, "PERSON, EMAIL_ADDRESS, ... as Presidio names them"),
     ("detectors", pa.list_(pa.string()), [], "every detector that proposed the span ('oracle' for the oracle model)"),
     ("detector_scores", pa.list_(pa.float64()), [], "the detectors' scores, in the order of detectors"),
@@ -239,6 +241,9 @@ def _check_row(table: str, row: dict[str, Any]) -> None:
             raise ValueError(f"{where}: detector_scores must be parallel to detectors")
         if not 0 <= row["start"] <= row["end"]:
             raise ValueError(f"{where}: need 0 <= start <= end")
+        out_start, out_end = row["out_start"], row["out_end"]
+        if (out_start is None) != (out_end is None) or (out_start is not None and not 0 <= out_start <= out_end):
+            raise ValueError(f"{where}: need out_start and out_end both NULL, or 0 <= out_start <= out_end")
     else:
         if row["status"] not in DOCUMENT_STATUSES:
             raise ValueError(f"{where}: status must be one of {DOCUMENT_STATUSES}")

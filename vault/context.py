@@ -1,15 +1,21 @@
-"""The redacted output around a span, for the report: what a reviewer needs to judge a conflict,
-without a raw value.
+"""Where each span lands in the redacted output, and the output around it, for the report: what a
+reviewer needs to judge a conflict, without a raw value.
 
-The text comes from the output file, and only when that file is readable and is byte for byte the
-one the audit vouches for (its `output_sha256`). Offsets in the audit count in the source text, so the
-span's place in the output is computed from the audit rows of the same value (its CSV cell, JSON
-string, or the whole text): each redaction before it shifts it by its replacement's length minus the
-source's. That length is known for `tag`/`replace`, `mask`, `redact`/`remove`, `hash` and `year`, and
-each such replacement is checked against the output; it is not known for `pseudonym` and `encrypt`, so
-the output after one of those is never shown. In what is shown, a redacted span appears as its
-replacement, and any span a detector flagged but the policy kept is hidden as "[kept]": the report
-never shows text that a detector called sensitive.
+Writing: a value is rendered through `Output`, which applies render.replacements' cuts and says where any
+source range lands in the result. Each span row records that place as `out_start` and `out_end` (offsets
+are no value): a redacted span is its replacement, overlapping redactions merged as they were rendered; a
+kept span is its own text, moved by the replacements before it.
+
+Reading: the text comes from the output file, and only when that file is readable and is byte for byte the
+one the audit vouches for (its `output_sha256`); the span's value is found by its `field` (the whole text, a
+CSV cell, a JSON string or key), or for a file or folder name in the output path the audit records. In what
+is shown, a redacted span appears as its replacement, and any span a detector flagged but the policy kept is
+hidden as "[kept]": the report never shows text that a detector called sensitive.
+
+Runs of older versions recorded no output offsets: for them the place is computed from the audit rows of the
+same value, each redaction before the span shifting it by its replacement's length minus the source's. That
+length is known for `tag`/`replace`, `mask`, `redact`/`remove`, `hash` and `year` (each checked against the
+output), not for `pseudonym` and `encrypt`, so the output after one of those is never shown.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -28,22 +35,67 @@ WINDOW = 60  # characters of output shown on each side of the span
 KEPT = "[kept]"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     before: str
     span: str  # the replacement as written in the output; KEPT for a kept span
     after: str
 
 
-@dataclass
-class _Segment:
-    """A stretch of the output that stands for a flagged span of the source."""
+# --------------------------------------------------------------------------- writing: where spans land
 
-    src_start: int
-    src_end: int
+
+@dataclass(frozen=True)
+class Cut:
+    """One replacement: the source's [start, end) became the output's [out_start, out_end)."""
+
+    start: int
+    end: int
     out_start: int
-    out_end: Optional[int]  # None: the replacement's length is not known (and nothing after it is)
-    kept: bool
+    out_end: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """A value with render.replacements' cuts applied, and where its source ranges are in it."""
+
+    text: str
+    cuts: tuple[Cut, ...]
+
+    @classmethod
+    def of(cls, source: str, replacements: list[tuple[int, int, str]]) -> "Output":
+        """`replacements`: (start, end, new), left to right, not overlapping, as render.replacements gives them.
+        The text is built here, from the same replacements the offsets come from: a pseudonym or an encrypted
+        value is drawn once."""
+        pieces, cuts, pos, shift = [], [], 0, 0
+        for start, end, new in replacements:
+            pieces += [source[pos:start], new]
+            cuts.append(Cut(start, end, start + shift, start + shift + len(new)))
+            shift += len(new) - (end - start)
+            pos = end
+        pieces.append(source[pos:])
+        return cls("".join(pieces), tuple(cuts))
+
+    def place(self, start: int, end: int) -> tuple[int, int]:
+        """Where the source's [start, end) is in the output; a replacement under either end counts whole."""
+        i = bisect_right(self.cuts, start, key=lambda c: c.start) - 1  # the last cut starting at or before it
+        if i >= 0 and start < self.cuts[i].end:
+            out_start = self.cuts[i].out_start
+        else:
+            out_start = start + self._shift(i)
+        j = bisect_left(self.cuts, end, key=lambda c: c.start) - 1  # the last cut starting before it
+        if j >= 0 and end <= self.cuts[j].end:
+            out_end = self.cuts[j].out_end
+        else:
+            out_end = end + self._shift(j)
+        return out_start, out_end
+
+    def _shift(self, i: int) -> int:
+        """How far the text after cut i has moved (nothing before the first cut)."""
+        return self.cuts[i].out_end - self.cuts[i].end if i >= 0 else 0
+
+
+# --------------------------------------------------------------------------- reading: the output around a span
 
 
 class OutputFile:
@@ -53,16 +105,16 @@ class OutputFile:
                  policy: Optional[Policy]):
         self.policy = policy
         self.spans = spans
-        self.units: dict[Any, str] | None = None
+        self.doc_path = str(doc.get("doc_path") or "")
+        self.values: dict[str, str] | None = None  # the output's values by their `field`
         self.why_not = ""
-        path = output_root / str(doc.get("doc_path")) if output_root is not None else None
-        if path is None:
+        if output_root is None:
             self.why_not = "the run did not record its output directory"
         elif not doc.get("output_sha256"):
             self.why_not = "no output was written"
         else:
             try:
-                data = path.read_bytes()
+                data = (output_root / self.doc_path).read_bytes()
             except OSError:
                 self.why_not = "the output file is not readable here"
                 return
@@ -70,52 +122,107 @@ class OutputFile:
                 self.why_not = "the output file has changed since this run"
                 return
             try:
-                units = read_document(output_root, str(doc["doc_path"])).units
+                units = read_document(output_root, self.doc_path).units
             except (DocumentError, ValueError, OSError):
                 self.why_not = "the output file cannot be read back"
                 return
-            self.units = {_unit_key(u): u.text for u in units}
+            self.values = {u.field: u.text for u in units}
 
     def context(self, span: dict[str, Any]) -> Context | str:
         """The context of one span row of this document, or why it is not shown."""
-        if self.units is None:
-            return self.why_not
-        key = _unit_key(span)
-        text = self.units.get(key)
-        if text is None:
-            if span.get("action") == "redacted" and span.get("operator") in ("redact", "remove"):
-                text = ""  # a value redacted to nothing is no unit of the output any more
-            else:
-                return "its place in the output file is not recorded in a form the report can find"
-        same_unit = [s for s in self.spans if _unit_key(s) == key]
-        segments = _segments(same_unit, text, self.policy)
-        target = next((g for g in segments if g.src_start <= span["start"] and span["end"] <= g.src_end
-                       and g.kept == (span.get("action") == "kept")), None)
-        if target is None:
-            return "its place in the output cannot be computed from the audit rows"
-        if target.out_start is None:
-            return "it comes after a pseudonym or an encrypted value, whose length the audit does not record"
-        if target.out_end is None:
-            return "its replacement's length is not recorded (pseudonym or encrypted value)"
-        known_end = next((g.out_start for g in segments if g.out_end is None), len(text))
-        lo, hi = max(0, target.out_start - WINDOW), min(known_end, target.out_end + WINDOW)
-        before = _shown(text, lo, target.out_start, segments)
-        after = _shown(text, target.out_end, hi, segments)
-        span_text = KEPT if target.kept else text[target.out_start:target.out_end]
+        field = span.get("field") or ""
+        text = self._value(span, field)
+        if isinstance(text, _WhyNot):
+            return text.reason
+        same_value = [s for s in self.spans if (s.get("field") or "") == field]
+        if span.get("out_start") is not None:
+            place = _recorded(span, same_value, text)
+        else:
+            place = _estimated(span, same_value, text, self.policy)
+            if isinstance(place, str):
+                return place
+        if span.get("field_kind") == "path":
+            place = place.moved(len(text) - len(text.lstrip(".")))  # a name keeps its leading dots unredacted
+        start, end = place.start, place.end
+        if not 0 <= start <= end <= place.known_end <= len(text):
+            return "its recorded place is not in the output value"
+        lo, hi = max(0, start - WINDOW), min(place.known_end, end + WINDOW)
+        before = _shown(text, lo, start, place.kept)
+        after = _shown(text, end, hi, place.kept)
+        span_text = KEPT if span.get("action") == "kept" else text[start:end]
         return Context(("…" if lo > 0 else "") + before, span_text, after + ("…" if hi < len(text) else ""))
 
+    def _value(self, span: dict[str, Any], field: str) -> str | _WhyNot:
+        """The output value the span sits in."""
+        if span.get("field_kind") == "path":
+            # A file or folder name: the output path the audit records is the output's, and needs no file.
+            parts = self.doc_path.split("/")
+            column = span.get("column")
+            if not isinstance(column, int) or not 1 <= column <= len(parts):
+                return _WhyNot("its name is not in the output path")
+            return parts[column - 1]
+        if self.values is None:
+            return _WhyNot(self.why_not)
+        text = self.values.get(field)
+        if text is None:
+            if span.get("action") == "redacted" and span.get("operator") in ("redact", "remove"):
+                return ""  # a value redacted to nothing is no value of the output any more
+            return _WhyNot("its value is not in the output file")
+        return text
 
-def _unit_key(obj: Any) -> tuple:
-    """Where a value sits in its file, the same for an audit row and for a Unit read back: the `field`
-    locator ("row 4, column email", "$.a.b", "" for a whole text), or else the structured columns."""
-    get = obj.get if isinstance(obj, dict) else (lambda k: getattr(obj, k, None))
-    field = get("field")
-    if field:
-        return ("field", field)
-    structured = tuple(get(k) for k in ("row", "column", "line", "json_path"))
-    if any(v is not None for v in structured):
-        return ("at", *structured)
-    return ("field", "")
+
+@dataclass(frozen=True)
+class _WhyNot:
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a span is in its output value, where the kept flagged spans around it are, and how far the
+    output can be shown (all of it, unless a run of an older version left a replacement's length unknown)."""
+
+    start: int
+    end: int
+    kept: tuple[tuple[int, int], ...]
+    known_end: int
+
+    def moved(self, by: int) -> _Place:
+        return _Place(self.start + by, self.end + by, tuple((a + by, b + by) for a, b in self.kept), self.known_end + by)
+
+
+def _recorded(span: dict[str, Any], same_value: list[dict[str, Any]], text: str) -> _Place:
+    """The places the run recorded."""
+    kept = tuple((s["out_start"], s["out_end"]) for s in same_value
+                 if s.get("action") == "kept" and s.get("out_start") is not None and s["out_end"] > s["out_start"])
+    return _Place(span["out_start"], span["out_end"], kept, len(text))
+
+
+def _estimated(span: dict[str, Any], same_value: list[dict[str, Any]], text: str,
+               policy: Optional[Policy]) -> _Place | str:
+    """The places computed from the replacements' known lengths, for a run that recorded none; or why not."""
+    segments = _segments(same_value, text, policy)
+    target = next((g for g in segments if g.src_start <= span["start"] and span["end"] <= g.src_end
+                   and g.kept == (span.get("action") == "kept")), None)
+    if target is None:
+        return "its place in the output cannot be computed from the audit rows"
+    if target.out_start is None:
+        return "it comes after a pseudonym or an encrypted value, whose length the audit does not record"
+    if target.out_end is None:
+        return "its replacement's length is not recorded (pseudonym or encrypted value)"
+    known_end = next((g.out_start for g in segments if g.out_end is None), len(text))
+    kept = tuple((g.out_start, g.out_end) for g in segments if g.kept and g.out_end is not None)
+    return _Place(target.out_start, target.out_end, kept, known_end)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A stretch of the output that stands for a flagged span of the source (runs without output offsets)."""
+
+    src_start: int
+    src_end: int
+    out_start: Optional[int]  # None: after a replacement whose length is not known
+    out_end: Optional[int]  # None: the replacement's length is not known (and nothing after it is)
+    kept: bool
 
 
 def _segments(rows: list[dict[str, Any]], text: str, policy: Optional[Policy]) -> list[_Segment]:
@@ -187,13 +294,13 @@ def _replacement_length(row: dict[str, Any], source_length: int, text: str, at: 
     return None  # pseudonym, encrypt: the length is not recorded anywhere
 
 
-def _shown(text: str, lo: int, hi: int, segments: list[_Segment]) -> str:
+def _shown(text: str, lo: int, hi: int, kept: tuple[tuple[int, int], ...]) -> str:
     """text[lo:hi] with every kept flagged span in it hidden, whitespace runs as one space."""
     pieces, pos = [], lo
-    for g in segments:
-        if not g.kept or g.out_end is None or g.out_end <= lo or g.out_start >= hi:
+    for a, b in sorted(kept):
+        if b <= pos or a >= hi:
             continue
-        pieces += [text[pos:max(pos, g.out_start)], KEPT]
-        pos = max(pos, g.out_end)
-    pieces.append(text[pos:hi] if pos < hi else "")
+        pieces += [text[pos:max(pos, a)], KEPT]
+        pos = min(max(pos, b), hi)
+    pieces.append(text[pos:hi])
     return re.sub(r"\s+", " ", "".join(pieces))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from vault.audit import (AuditWriter, append_anchor, audit_head, bound_roots, head_ref, keyed_hash, new_run_id, now,
                          repair, trusted_outputs, verify_audit)
+from vault.context import Output
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
 from vault.hints import AS_ENTITY
@@ -176,13 +177,15 @@ class Redactor:
 
     def _finish(self, text, prefix, encoded, chunks, decisions, verdicts, verified, pseudonymizer) -> TextResult:
         """Audit rows and the rendered text."""
-        from vault.render import render
+        from vault.render import replacements
 
         offsets, skip = encoded[1], len(prefix)
         ends = [o[1] for o in offsets]
+        output = Output.of(text, replacements(text, decisions, self.policy, pseudonymizer))
         rows = []
         for d in decisions:
             s = d.span
+            out_start, out_end = output.place(s.start, s.end)
             k = bisect.bisect_right(ends, s.start + skip)
             chunk, logprob, margin, drafted, checked = verdicts.get(k, (0, None, None, False, False))
             names = [n for n, _ in d.detectors]
@@ -193,6 +196,8 @@ class Redactor:
                 "chunk": chunk,
                 "start": s.start,
                 "end": s.end,
+                "out_start": out_start,  # where the report finds it in the output (vault.context)
+                "out_end": out_end,
                 "entity_type": s.entity_type,
                 "detectors": names,
                 "detector_scores": scores,
@@ -207,7 +212,7 @@ class Redactor:
                 "value_hmac": keyed_hash(self.key, text[s.start : s.end]),
             })
         return TextResult(
-            redacted=render(text, decisions, self.policy, pseudonymizer),
+            redacted=output.text,
             span_rows=rows,
             hold=any(d.hold for d in decisions),
             chunks=len(chunks),

@@ -292,6 +292,8 @@ def _conflicts(docs: list[dict], spans_of: dict[str, list[dict]], policy: Option
 
 def _where(s: dict[str, Any]) -> str:
     """Where a span is, in the file's own terms, from either audit schema."""
+    if s.get("field_kind") == "path":  # its `column` is the name's place in the path, not a CSV column
+        return f"{s.get('field')}: characters {s.get('start')}–{s.get('end')}"
     parts = []
     if s.get("line") is not None:
         parts.append(f"line {s['line']}")
