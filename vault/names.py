@@ -197,7 +197,8 @@ class Names:
         reading, res = res
         if not res.verified:
             return Component(None, reason="its name was not fully verified by the oracle")
-        from vault.render import Decision, Pseudonymizer, render
+        from vault.context import Output
+        from vault.render import Decision, Pseudonymizer, replacements
         from vault.spans import Span
 
         rows, decisions = [], []
@@ -210,10 +211,12 @@ class Names:
                 decisions.append(Decision(Span(start, end, row["entity_type"]), "redacted", row["reason"]))
             rows.append(row)
         name = path.rsplit("/", 1)[-1]
-        redacted = render(stem, decisions, self.redactor.policy, Pseudonymizer(self.redactor.key))
-        if redacted != stem:
+        output = Output.of(stem, replacements(stem, decisions, self.redactor.policy, Pseudonymizer(self.redactor.key)))
+        for row in rows:  # where the report finds each span in this name, not in the reading (vault.context)
+            row["out_start"], row["out_end"] = output.place(row["start"], row["end"])
+        if output.text != stem:
             dots, _, ext = _split(name, is_file)
-            name = safe_name(dots + redacted, keyed_hash(self.redactor.key, path)[:8], ext)
+            name = safe_name(dots + output.text, keyed_hash(self.redactor.key, path)[:8], ext)
         return Component(self._plain(name, path, is_file), rows, res.hold)
 
     def _plain(self, name: str, path: str, is_file: bool) -> str:
