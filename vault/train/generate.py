@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from vault.train.kinds import Doc, GEN, Person, SPLITS, generate_doc
+from vault.train.pieces import rotation
 
 
 
@@ -38,18 +39,8 @@ def generate(n_docs: int, seed: int, split: str = "train", noise: float = 0.3) -
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, not {split!r}")
-    kinds = SPLITS[split]
-    master = random.Random(f"{split}:{seed}")
-    docs = []
-    order: list[str] = []
-    for i in range(n_docs):
-        if not order:
-            order = list(kinds)
-            master.shuffle(order)
-        kind = order.pop()
-        doc_seed = master.getrandbits(48)
-        docs.append(generate_doc(kind, doc_seed, noise, id_prefix=f"{split}-{seed}-{i:05d}-"))
-    return docs
+    return [generate_doc(kind, doc_seed, noise, id_prefix=f"{split}-{seed}-{i:05d}-")
+            for i, kind, doc_seed in rotation(random.Random(f"{split}:{seed}"), SPLITS[split], n_docs)]
 
 
 def write_samples(out_dir: str | Path, seed: int) -> list[str]:

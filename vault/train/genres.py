@@ -23,7 +23,7 @@ from vault.train.layouts import DATA, LAYOUTS, casual, pick
 from vault.train.people import Name, PATTRS, Person, draw_name
 from vault.train.pieces import (DIRECT, MONTHS, NEG, Piece, QUASI, WEEKDAYS, WORDS, article, double_spaces, entity,
                                 faker_for, fold, format_date, from_pattern, negative, ocr_noise, parse_template,
-                                plain, render)
+                                plain, render, rotation)
 from vault.train.places import (COUNTRIES, DEMONYMS, FULL_DATES, ORGS, PLACES, SHORT_DATES, TEXT_DATES, address_lines,
                                 all_cities, all_countries, card_number, clock_text, country_name, from_pattern_n,
                                 ipv4_address, ipv6_address, mac_address, money_text, org_name, phone_for, plate_in,
@@ -456,14 +456,8 @@ def generate_genres(n_docs: int, seed: int, split: str = "train", with_negatives
     """
     if not re.fullmatch(r"[a-z][a-z0-9_]*", split):
         raise ValueError(f"split must be a lowercase word, not {split!r}")
-    master = random.Random(f"genres:{split}:{seed}")
-    docs, order = [], []
-    for i in range(n_docs):
-        if not order:
-            order = list(GENRES)
-            master.shuffle(order)
-        genre = order.pop()
-        doc_seed = master.getrandbits(48)
+    docs = []
+    for i, genre, doc_seed in rotation(random.Random(f"genres:{split}:{seed}"), GENRES, n_docs):
         doc = generate_one(genre, doc_seed, with_negatives=with_negatives)
         doc["id"] = f"genres-{split}-{seed}-{i:05d}-{genre}-{doc['id'].rsplit('-', 1)[1]}"
         docs.append(doc)

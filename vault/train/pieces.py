@@ -117,6 +117,17 @@ def time_text(rng: random.Random, h: int | None = None, m: int | None = None) ->
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
 
 
+def rotation(master: random.Random, names, n: int):
+    """(index, name, seed) of `n` documents: the names in a seeded order, each used once before any repeats,
+    so every one is represented evenly; each document's seed drawn after its name."""
+    order: list = []
+    for i in range(n):
+        if not order:
+            order = list(names)
+            master.shuffle(order)
+        yield i, order.pop(), master.getrandbits(48)
+
+
 @functools.lru_cache(maxsize=None)
 def parse_template(template: str) -> tuple[tuple[bool, str], ...]:
     """A template as (is_slot, text) parts."""
