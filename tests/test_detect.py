@@ -43,6 +43,13 @@ def test_email_url_ip(default):
     assert not any(t == "URL" and "@" not in v and v in "jane.doe@example.com" for v, t, _ in hits)
 
 
+def test_a_url_match_that_stops_inside_a_word_is_not_a_url(default):
+    # Presidio's pattern knows ".li" and ".ro" as domains: "k.lindqvist" and "sofia.romero" are user names.
+    text = "user=sofia.romero locked; VPN account k.lindqvist; see www.example.li or https://acme.ro/x."
+    urls = {v for v, t, _ in found(default, text) if t == "URL"}
+    assert urls == {"www.example.li", "https://acme.ro/x"}
+
+
 def test_phone_and_threshold(default):
     text = "Call me on (212) 555-0199 tomorrow."
     assert ("(212) 555-0199", "PHONE_NUMBER", "PhoneRecognizer") in found(default, text)

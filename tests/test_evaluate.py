@@ -87,3 +87,14 @@ def test_reader_view_tags_each_span_once():
 
     assert reader_view(TEXT, [(3, 13, "PERSON"), (22, 27, "LOCATION")]) == "Mr <PERSON> lives in <LOCATION> since 2001."
     assert reader_view(TEXT, [(3, 13, "PERSON"), (8, 13, "ID")]) == "Mr <PERSON> lives in Oslo since 2001."
+
+
+def test_an_address_reads_the_same_whole_or_in_parts():
+    from vault.evaluate import reader_view
+
+    text = "Send it to 5 Bondi Rd, Bondi NSW 2026, attn Ana, Bo."
+    parts = [(11, 21, "LOCATION"), (23, 28, "LOCATION"), (29, 32, "LOCATION"), (33, 37, "LOCATION")]
+    whole = [(11, 37, "LOCATION")]
+    assert reader_view(text, parts) == reader_view(text, whole) == "Send it to <LOCATION>, attn Ana, Bo."
+    # Only places: two people stay two tags.
+    assert reader_view(text, [(44, 47, "PERSON"), (49, 51, "PERSON")]).endswith("attn <PERSON>, <PERSON>.")

@@ -148,6 +148,26 @@ def test_a_validated_value_keeps_its_own_edges_and_type():
     assert (TEXT[d.span.start:d.span.end], d.span.entity_type) == ("anna@x.org", "EMAIL_ADDRESS")
 
 
+def test_an_address_the_oracle_tagged_in_part_is_redacted_whole():
+    # No recognizer knows ".example" as a domain; the oracle stopped at it. The address is one word.
+    text = "lmk, it's chidi.eze@protonmail.example."
+    start = text.index("chidi")
+    [d] = decide([Span(start, start + len("chidi.eze@protonmail"), "ID")], [], policy(), text)
+    assert text[d.span.start:d.span.end] == "chidi.eze@protonmail.example"
+
+
+def test_a_recognized_name_loses_its_title_and_possessive():
+    # spaCy reads "Ms Achterberg's" as one person: the reader keeps the title and the "'s".
+    text = "Pick up Ada from Ms Achterberg's after piano, and Dr. Li’s cat."
+    cands = [Span(text.index("Ms"), text.index(" after"), "PERSON", 0.85, "SpacyRecognizer"),
+             Span(text.index("Dr."), text.index(" cat"), "PERSON", 0.85, "SpacyRecognizer")]
+    shown = [text[d.span.start:d.span.end] for d in decide([], cands, policy(), text)]
+    assert shown == ["Achterberg", "Li"]
+    # The oracle's own edges are its own; a name that is only a title and "'s" is left whole.
+    oracle = [Span(text.index("Ms"), text.index(" after"), "PERSON")]
+    assert [text[d.span.start:d.span.end] for d in decide(oracle, [], policy(), text)] == ["Ms Achterberg's"]
+
+
 def test_overlapping_redactions_merge():
     oracle = [at("Anna Berg", "PERSON"), at("Berg of", "PERSON")]
     [merged] = decide(oracle, [], policy(), TEXT)

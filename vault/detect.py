@@ -244,6 +244,10 @@ class Detector:
             if etype == "URL":  # Presidio's URL pattern takes the full stop ending a sentence
                 while end > r.start + 1 and text[end - 1] in ".,;:!?":
                     end -= 1
+                # ... and stops inside a word at any top-level domain it knows: "k.lindqvist" matches as
+                # "k.li" (Liechtenstein), a user name, not an address.
+                if end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+                    continue
             span = Span(r.start, end, etype, float(r.score), source)
             if source in PATTERN_HINT_RECOGNIZERS and r.score >= PATTERN_MIN_SCORE:
                 patterns.append(span)

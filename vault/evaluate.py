@@ -73,7 +73,12 @@ def reader_view(text: str, spans: list[tuple[int, int, str]]) -> str:
             continue
         out += [text[pos:a], f"<{label}>"]
         pos = b
-    return "".join(out + [text[pos:]])
+    return _ONE_ADDRESS.sub("<LOCATION>", "".join(out + [text[pos:]]))
+
+
+# An address tagged as one place or as its street, town and postcode reads the same to a reader (the gold
+# sets tag its parts; a model may tag it whole): places next to each other, apart by spaces and commas only, are one.
+_ONE_ADDRESS = re.compile(r"<LOCATION>(?:[ ,]+<LOCATION>)+")
 
 
 class Scores:

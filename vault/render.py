@@ -125,6 +125,8 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
     with the union's boundaries. The oracle's label can therefore never turn a value a recognizer
     found into a kept one."""
     decisions: list[Decision] = []
+    candidates = [_bare_name(c, text) for c in candidates]
+    doubted = [(_bare_name(h, text), mass) for h, mass in doubted]
     trusted = [c for c in candidates if c.entity_type in VALIDATED_TYPES and policy.redacts(c.entity_type)
                and c.score >= policy.rule(c.entity_type).threshold and not policy.allowed(text[c.start:c.end])]
     oracle_spans = cut_at_values(oracle_spans, trusted, text)
@@ -162,6 +164,24 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
     if policy.redact_repeats:
         decisions = _settle(spread(decisions, redacted_values(decisions, text), policy, text), text)
     return decisions
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def _bare_name(span: Span, text: str) -> Span:
+    """A person found by a recognizer or a hint (spaCy reads "Ms Achterberg's" as one name) without a leading
+    courtesy title or a trailing possessive: neither identifies anyone, and the reader keeps them."""
+    if span.entity_type != "PERSON" or span.source == "oracle":
+        return span
+    start, end = span.start, span.end
+    words = text[start:end].split(" ")
+    if len(words) > 1 and words[0].rstrip(".") in _TITLES:
+        start += len(words[0]) + 1
+    tail = _POSSESSIVE.search(text[start:end])
+    if tail and end - start - len(tail.group()) >= 2:
+        end -= len(tail.group())
+    return span if (start, end) == (span.start, span.end) else replace(span, start=start, end=end)
 
 
 def cut_at_values(oracle_spans: list[Span], values: list[Span], text: str) -> list[Span]:
@@ -213,8 +233,24 @@ def _whole_words(decisions: list[Decision], text: str) -> list[Decision]:
                 start -= 1
             while 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
                 end += 1
+            if "@" in text[start:end]:  # an address is one word: "chidi.eze@protonmail" must take ".example"
+                start, end = _address_edges(text, start, end)
         out.append(d if (start, end) == (d.span.start, d.span.end) else replace(d, span=replace(d.span, start=start, end=end)))
     return out
+
+
+_ADDRESS_CHAR = re.compile(r"[\w.+%-]")
+
+
+def _address_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened over the characters an e-mail address is made of, without a sentence's full stop."""
+    while start > 0 and _ADDRESS_CHAR.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and _ADDRESS_CHAR.match(text[end]):
+        end += 1
+    while end > start and text[end - 1] in ".-":
+        end -= 1
+    return start, end
 
 
 # Courtesy titles are not part of what identifies a person: "Mr" alone must not spread.
