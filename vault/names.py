@@ -179,22 +179,27 @@ class Names:
             rows += [dict(r, field=f"path component {i}", field_kind="path", column=i) for r in comp.span_rows]
         return OutputPath("/".join(parts), rows, hold)
 
-    def _redact(self, stems: list[str]) -> list[tuple[Reading, object]]:
-        """Each stem's reading and the Redactor's result on it."""
+    def _redact(self, stems: list[str]) -> list[tuple[Reading, object, list]]:
+        """Each stem's reading, the Redactor's result on it, and the validated values of the policy that a
+        recognizer found in the raw stem."""
         from vault.render import Pseudonymizer
 
+        policy = self.redactor.policy
         found = self.redactor.detector.analyze(stems)
         readings = [read_name(stem, [(s.start, s.end) for s in f.candidates + f.hints if s.entity_type in VALIDATED_TYPES])
                     for stem, f in zip(stems, found)]
+        values = [[c for c in f.candidates if c.entity_type in VALIDATED_TYPES and policy.redacts(c.entity_type)
+                   and c.score >= policy.rule(c.entity_type).threshold and not policy.allowed(stem[c.start:c.end])]
+                  for stem, f in zip(stems, found)]
         # A fresh pseudonymizer per name: the same name gets the same replacement on every run.
         results = self.redactor.redact([r.text for r in readings], [Pseudonymizer(self.redactor.key) for _ in stems],
                                        [CONTEXT] * len(stems))
-        return list(zip(readings, results))
+        return list(zip(readings, results, values))
 
     def _component(self, path: str, stem: str, res, is_file: bool) -> Component:
         if isinstance(res, Exception):
             return Component(None, reason=f"its name could not be redacted ({type(res).__name__})")
-        reading, res = res
+        reading, res, values = res
         if not res.verified:
             return Component(None, reason="its name was not fully verified by the oracle")
         from vault.context import Output
@@ -210,6 +215,11 @@ class Names:
             if row["action"] == "redacted":
                 decisions.append(Decision(Span(start, end, row["entity_type"]), "redacted", row["reason"]))
             rows.append(row)
+        for value in values:  # the union rule, for what the reading hid from the recognizer that found it in
+            # the raw name: "(415) 555-0199_2023" reads as "(415) 555-0199 2023", which is no phone number.
+            if not any(d.span.start <= value.start and value.end <= d.span.end for d in decisions):
+                decisions.append(Decision(value, "redacted", "recognizer"))  # overlaps merge in replacements()
+                rows.append(self._value_row(value, stem))
         name = path.rsplit("/", 1)[-1]
         output = Output.of(stem, replacements(stem, decisions, self.redactor.policy, Pseudonymizer(self.redactor.key)))
         for row in rows:  # where the report finds each span in this name, not in the reading (vault.context)
@@ -218,6 +228,15 @@ class Names:
             dots, _, ext = _split(name, is_file)
             name = safe_name(dots + output.text, keyed_hash(self.redactor.key, path)[:8], ext)
         return Component(self._plain(name, path, is_file), rows, res.hold)
+
+    def _value_row(self, value, stem: str) -> dict:
+        """The audit row of a validated value redacted by the recognizer alone."""
+        rule = self.redactor.policy.rule(value.entity_type)
+        return {"chunk": 0, "start": value.start, "end": value.end, "out_start": None, "out_end": None,
+                "entity_type": value.entity_type, "detectors": [value.source], "detector_scores": [float(value.score)],
+                "detector_score": float(value.score), "draft_proposed": False, "oracle_checked": False,
+                "oracle_logprob": None, "oracle_margin": None, "action": "redacted", "operator": rule.operator,
+                "reason": "recognizer", "value_hmac": keyed_hash(self.redactor.key, stem[value.start:value.end])}
 
     def _plain(self, name: str, path: str, is_file: bool) -> str:
         """A name without control characters: an ESC in a file name would reach terminals, logs and
