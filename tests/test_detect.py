@@ -48,6 +48,9 @@ def test_a_url_match_that_stops_inside_a_word_is_not_a_url(default):
     text = "user=sofia.romero locked; VPN account k.lindqvist; see www.example.li or https://acme.ro/x."
     urls = {v for v, t, _ in found(default, text) if t == "URL"}
     assert urls == {"www.example.li", "https://acme.ro/x"}
+    # A script is not a site in Saint Helena, unless it has a scheme or a path.
+    text = "cron: CMD (backup.sh) ok; docs at https://backup.sh and tool.sh/docs"
+    assert {v for v, t, _ in found(default, text) if t == "URL"} == {"https://backup.sh", "tool.sh/docs"}
 
 
 def test_phone_and_threshold(default):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from importlib import resources
 from typing import Optional
 
@@ -246,7 +248,7 @@ class Detector:
                     end -= 1
                 # ... and stops inside a word at any top-level domain it knows: "k.lindqvist" matches as
                 # "k.li" (Liechtenstein), a user name, not an address.
-                if end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+                if end < len(text) and text[end].isalnum() and text[end - 1].isalnum() or _file_name(text[r.start:end]):
                     continue
             span = Span(r.start, end, etype, float(r.score), source)
             if source in PATTERN_HINT_RECOGNIZERS and r.score >= PATTERN_MIN_SCORE:
@@ -260,6 +262,17 @@ class Detector:
             spans.append(span)
         order = lambda s: (s.start, -s.end, s.entity_type, s.source)  # noqa: E731
         return _drop_nested(sorted(spans, key=order)), _drop_nested(sorted(patterns, key=order))
+
+
+@cache
+def _file_suffixes() -> frozenset[str]:
+    lines = (Path(__file__).resolve().parent / "data" / "file_suffixes.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _file_name(url: str) -> bool:
+    """A URL hit that is a file name: no scheme, "www." or path, and a file extension for a domain ("backup.sh")."""
+    return "/" not in url and not url.lower().startswith("www.") and url.rsplit(".", 1)[-1].lower() in _file_suffixes()
 
 
 PATTERN_HINT_RECOGNIZERS = {*PREDEFINED_RECOGNIZERS, STREET_ADDRESS_HINT.name}
