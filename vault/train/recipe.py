@@ -478,11 +478,19 @@ def measure(out: Path, root: Path = Path(".")) -> dict:
 def write_card(out: Path, metrics: dict) -> None:
     """The pair's card: what the models are, how they were trained, and what they measure (metrics.json)."""
     logs = {role: json.loads((out / role / "training_log.json").read_text()) for role in ("oracle", "draft")}
-    lines = ["# vault default model pair", "",
-             "Two Llama-architecture causal LMs for vault's redaction task (DESIGN.md): `<src>` + source tokens with",
-             "detector hints + `<out>`, then the same tokens with `<ent:TYPE>` / `</ent>` tags, then `<eos>`. Trained",
-             "from scratch by `vault/train/recipe.py` on the project's generated documents and `tab_echr_train.jsonl`",
-             "(MIT); weights in bfloat16 safetensors, loaded as float32. Each folder has its own card.", "",
+    encoder = "encoder" in json.loads((out / "oracle" / "config.json").read_text())
+    about = (["The oracle reads each chunk with a BERT encoder fine-tuned from `sentence-transformers/all-MiniLM-L6-v2`",
+              "(Apache-2.0, `oracle/LICENSE-all-MiniLM-L6-v2`) and writes vault's tagged output with a small causal decoder",
+              "(vault/encoder_oracle.py; trained by `vault/train/oracle_encoder.py`); the draft, a Llama-architecture causal",
+              "LM, is distilled from it by `vault/train/recipe.py`. Both write `<src>` + source tokens + `<out>`, then the",
+              "same tokens with `<ent:TYPE>` / `</ent>` tags, then `<eos>` (DESIGN.md). Trained on the project's generated",
+              "documents and `tab_echr_train.jsonl` (MIT)"] if encoder else
+             ["Two Llama-architecture causal LMs for vault's redaction task (DESIGN.md): `<src>` + source tokens with",
+              "detector hints + `<out>`, then the same tokens with `<ent:TYPE>` / `</ent>` tags, then `<eos>`. Trained",
+              "from scratch by `vault/train/recipe.py` on the project's generated documents and `tab_echr_train.jsonl`",
+              "(MIT)"])
+    lines = ["# vault default model pair", "", *about[:-1], about[-1] + "; weights in bfloat16 safetensors, loaded as "
+             "float32. Each folder has its own card.", "",
              "| model | parameters | layers | hidden | steps | training minutes |", "| --- | --- | --- | --- | --- | --- |"]
     for role in ("oracle", "draft"):
         log = logs[role]
@@ -494,7 +502,7 @@ def write_card(out: Path, metrics: dict) -> None:
             layers, hidden = config["num_hidden_layers"], config["hidden_size"]
         lines.append(f"| {role} | {log.get('parameters', 0):,} | {layers} | {hidden} | "
                      f"{log.get('step', 0)} | {log.get('elapsed', 0) / 60:.1f} |")
-    log = logs["oracle"]
+    log = {**logs["draft"], **logs["oracle"]}  # an encoder oracle's log does not count the documents
     lines += ["", f"Data: {log.get('documents')} documents ({log.get('chunks')} chunks of at most {CHUNK_TOKENS} tokens, "
               f"{log.get('sequence_tokens')} sequence tokens per epoch); byte-level BPE of 8,000 trained on the same texts, "
               "punctuation split into single characters first.", "",
