@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from vault.cli import main
-from vault.preflight import _lock
+from vault.preflight import lock_dir
 
 NAMES = ["Anneliese Vandermolen", "Tobias Grünewald", "Maeve O'Sullivan"]
 PLANTED = NAMES + [
@@ -202,7 +202,7 @@ def test_second_run_on_the_same_output_fails_at_once(tmp_path, tiny_pair_dirs):
     (tmp_path / "in").mkdir()
     make_tree(tmp_path / "in", bad=False)
     (tmp_path / "out").mkdir()
-    lock = _lock(tmp_path / "out", "output")
+    lock = lock_dir(tmp_path / "out", "output")
     try:
         result = CliRunner().invoke(main, redact_args(tmp_path, tiny_pair_dirs))
     finally:

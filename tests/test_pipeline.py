@@ -421,6 +421,13 @@ def test_a_hint_the_oracle_nearly_tagged_is_redacted_with_the_hints_boundaries(s
         assert rows == [] and "Maria Gonzalez" in result.redacted
 
 
+def test_a_run_never_runs_one_engine_s_options_on_another_engine(tmp_path):
+    """The CLI chooses the loop (vault.distributed sits above this module); a caller that forgets it is told."""
+    with pytest.raises(ValueError, match="RayLoop"):
+        run(opts(tmp_path, plain_policy(), engine="ray"))
+    assert not (tmp_path / "out").exists() and not (tmp_path / "audit").exists()
+
+
 def test_the_model_fingerprint_is_the_models_own(tiny_pair_dirs):
     """The pipeline hashes the model folders without importing torch; vault.models hashes them too."""
     from vault.models import RedactionModel
@@ -432,7 +439,7 @@ def test_the_model_fingerprint_is_the_models_own(tiny_pair_dirs):
 HEAVY = ("torch", "transformers", "presidio_analyzer", "presidio_anonymizer", "spacy", "faker")
 
 
-@pytest.mark.parametrize("case", ["dry run", "usage error", "missing input", "nothing to do"])
+@pytest.mark.parametrize("case", ["dry run", "ray dry run", "usage error", "missing input", "nothing to do"])
 def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_dirs, case):
     """A dry run, usage errors and a rerun with nothing to do answer without torch, transformers,
     Presidio, spaCy or Faker (their imports alone take seconds)."""
@@ -449,7 +456,8 @@ def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_
     args = ["redact", str(tmp_path / "in"), str(tmp_path / "out"), "--audit-dir", str(tmp_path / "audit"),
             "--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(tiny_pair_dirs["oracle"]),
             "--policy", str(tmp_path / "e2e.yaml")]
-    args += {"dry run": ["--dry-run"], "usage error": ["--batch-size", "0"]}.get(case, [])
+    args += {"dry run": ["--dry-run"], "ray dry run": ["--dry-run", "--engine", "ray", "--workers", "1"],
+             "usage error": ["--batch-size", "0"]}.get(case, [])
     if case == "missing input":
         args[1] = str(tmp_path / "nowhere")
     if case == "nothing to do":
@@ -459,7 +467,7 @@ def test_answers_that_load_no_model_import_no_model_library(tmp_path, tiny_pair_
             "    print(json.dumps([exc.code, sorted(m for m in %r if m in sys.modules)]))") % (args, HEAVY)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     exit_code, imported = json.loads(done.stdout.splitlines()[-1])
-    assert (exit_code, imported) == (0 if case in ("dry run", "nothing to do") else 2, []), done.stderr
+    assert (exit_code, imported) == (0 if case in ("dry run", "ray dry run", "nothing to do") else 2, []), done.stderr
     if case == "nothing to do":
         assert "nothing to do: 1 unchanged" in done.stdout
 

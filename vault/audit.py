@@ -276,7 +276,7 @@ def _versions() -> dict[str, str]:
     return {"vault": __version__, "python": sys.version.split()[0], "pyarrow": pa.__version__}
 
 
-def _load_json(path: Path) -> dict[str, Any] | None:
+def load_json(path: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -341,7 +341,7 @@ def _next_link(audit_dir: Path, key: bytes, run_id: str) -> Link:
     """Where a new run joins the chain: after the run HEAD.json names. HEAD is trusted only when its
     signature holds; otherwise the latest run whose run.json verifies is taken, and the new run
     records that HEAD was missing or invalid, so the loss is still visible later."""
-    head = _load_json(audit_dir / HEAD)
+    head = load_json(audit_dir / HEAD)
     runs = [info for info in (_run_identity(r, key) for r in _run_dirs(audit_dir)) if info]
     ours = [r for r in runs if r.get("format") == AUDIT_FORMAT]
     if head is not None and _signed(key, head):
@@ -370,10 +370,10 @@ def _run_dirs(audit_dir: Path) -> list[Path]:
 
 def _run_identity(run_dir: Path, key: bytes) -> dict[str, Any] | None:
     """The signed identity of a format-2 run (its run.json), or the start of a format-1 run."""
-    info = _load_json(run_dir / RUN_INFO)
+    info = load_json(run_dir / RUN_INFO)
     if info and info.get("format") == AUDIT_FORMAT and _signed(key, info):
         return info
-    legacy = _load_json(run_dir / MANIFEST) or info
+    legacy = load_json(run_dir / MANIFEST) or info
     if legacy and legacy.get("format") == LEGACY_FORMAT:
         return {"format": LEGACY_FORMAT, "run_id": legacy.get("run_id", run_dir.name),
                 "started_at": str(legacy.get("started_at", ""))}
@@ -668,8 +668,8 @@ def repair(audit_dir: str | os.PathLike, key: bytes) -> list[str]:
     for run_dir in _run_dirs(audit_dir):
         for tmp in run_dir.glob(".vault-*.vault-tmp"):
             tmp.unlink(missing_ok=True)  # a temp file of a killed write: never named by any listing
-        manifest = _load_json(run_dir / MANIFEST)
-        listing = manifest if manifest and _signed(key, manifest) else _load_json(run_dir / RUN_INFO)
+        manifest = load_json(run_dir / MANIFEST)
+        listing = manifest if manifest and _signed(key, manifest) else load_json(run_dir / RUN_INFO)
         if not listing or not _signed(key, listing) or listing.get("format") != AUDIT_FORMAT:
             continue
         listed = {p["file"] for p in listing.get("parts", [])}
@@ -690,10 +690,10 @@ def repair(audit_dir: str | os.PathLike, key: bytes) -> list[str]:
 
 
 def _listing_of(run_dir: Path) -> dict[str, Any] | None:
-    manifest = _load_json(run_dir / MANIFEST)
+    manifest = load_json(run_dir / MANIFEST)
     if manifest is not None:
         return manifest
-    return _load_json(run_dir / RUN_INFO)
+    return load_json(run_dir / RUN_INFO)
 
 
 def _listed_files(run_dir: Path, table: str) -> list[Path]:
@@ -750,7 +750,7 @@ def verify_run(run_dir: str | os.PathLike, key: bytes, deep: bool = True) -> Ver
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         return VerifyResult(False, [f"run folder not found: {run_dir}"])
-    info, manifest = _load_json(run_dir / RUN_INFO), _load_json(run_dir / MANIFEST)
+    info, manifest = load_json(run_dir / RUN_INFO), load_json(run_dir / MANIFEST)
     if (manifest or info or {}).get("format") == LEGACY_FORMAT:
         return _verify_legacy(run_dir, key, manifest)
     problems: list[str] = []
@@ -920,14 +920,14 @@ def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) ->
         check.runs[run_dir.name] = result
         check.problems += [f"{run_dir.name}: {p}" for p in result.problems]
         check.notes += [f"{run_dir.name}: {n}" for n in result.notes]
-        info = _load_json(run_dir / RUN_INFO)
+        info = load_json(run_dir / RUN_INFO)
         if result.format == AUDIT_FORMAT and info and _signed(key, info):
             runs.append(dict(info, folder=run_dir.name))
             accepted = (info.get("meta") or {}).get("accepted_broken_audit")
             if accepted:  # what the run appended to was broken: the operator said why, never hidden
                 check.notes.append(f"{run_dir.name}: started on a broken audit ({len(accepted.get('problems', []))} "
                                    f"problems), accepted by the operator: {accepted.get('reason')}")
-    head = _load_json(audit_dir / HEAD)
+    head = load_json(audit_dir / HEAD)
     if head is not None and not _signed(key, head):
         check.problems.append(f"{HEAD}: signature does not match: edited, or forged without the key")
         head = None
@@ -1032,7 +1032,7 @@ def parse_head_ref(text: str) -> dict[str, Any]:
 def audit_head(audit_dir: str | os.PathLike, key: bytes) -> dict[str, Any] | None:
     """The head of an audit: the run its signed HEAD.json names, with the SHA-256 of that run's manifest
     (or of its checkpoint, if it was interrupted); None without a signed HEAD.json."""
-    head = _load_json(Path(audit_dir) / HEAD)
+    head = load_json(Path(audit_dir) / HEAD)
     if head is None or not _signed(key, head):
         return None
     return {"audit_id": head["audit_id"], **_link_to(Path(audit_dir), head["run_id"], head["seq"])}

@@ -135,9 +135,13 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
     try:
         if not dry_run:
             _quiet_libraries()
-        from vault.pipeline import run
+        from vault.pipeline import Loop, run
 
-        summary = run(opts, prepared=prepared, log=(lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True)))
+        loop = Loop
+        if engine == "ray":  # chosen here, above both loops: vault.distributed imports vault.pipeline
+            from vault.distributed import RayLoop as loop
+        summary = run(opts, prepared=prepared, log=(lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True)),
+                      loop=loop)
     except UsageError as exc:
         prepared.release()
         _fail(str(exc), as_json=as_json)

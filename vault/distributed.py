@@ -32,7 +32,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import vault
-from vault import models
 from vault.documents import remove_temp_files
 from vault.keys import keyed_hash
 from vault.pipeline import Loop, Redactor, StopRun, Worker, model_fingerprint
@@ -63,6 +62,8 @@ class _Key:
 
 class RayLoop(Loop):
     """The local loop with its batches sent to Ray actors instead of run in this process."""
+
+    engine = "ray"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,6 +258,8 @@ class _Actor:
 
     def __init__(self, opts, key: _Key, expected: dict):
         import torch
+
+        from vault import models  # here, not at the top: the CLI imports this module for a dry run too
 
         torch.set_num_threads(opts.worker_cpus)  # its CPU share: threads beyond it only contend
         for folder, what in ((opts.input_dir, "input directory"), (opts.output_dir, "output directory"),

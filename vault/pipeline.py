@@ -379,10 +379,15 @@ def _directory_fingerprint(folder: Path) -> str:
 
 
 def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared: Prepared | None = None,
-        pair: tuple[RedactionModel, RedactionModel] | None = None) -> Summary:
+        pair: tuple[RedactionModel, RedactionModel] | None = None, loop: type[Loop] | None = None) -> Summary:
     """Redact a directory. Raises UsageError for configuration problems (exit code 2). `prepared` is
     what vault.preflight.prepare returned (the CLI calls it before importing this module); `pair`
-    is an already loaded model pair (tests)."""
+    is an already loaded model pair (tests); `loop` runs the batches: Loop by default, or the Ray
+    engine's RayLoop, which the CLI passes (vault.distributed sits above this module, never below)."""
+    loop = loop or Loop
+    if loop.engine != opts.engine:  # a caller's slip: never run a Ray run's options on the local engine
+        raise ValueError(f"--engine {opts.engine}, but {loop.__name__} runs {loop.engine}: pass its loop "
+                         "(the CLI passes vault.distributed.RayLoop for ray)")
     summary = Summary()
     prepared = prepared or prepare(opts)
     summary.warnings += prepared.warnings
@@ -410,13 +415,10 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
                                     "accepted with --accept-broken-audit; the new run records it")
         if pair is None:
             pair = partial(_load_pair, draft_dir, oracle_dir)  # loaded by the loop when a document needs it
-        engine = Loop
-        if opts.engine == "ray":
-            from vault.distributed import RayLoop as engine
-        loop = engine(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log)
+        driver = loop(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log)
         if accepted:
-            loop.meta["accepted_broken_audit"] = accepted  # signed with the run's listings
-        loop.run()
+            driver.meta["accepted_broken_audit"] = accepted  # signed with the run's listings
+        driver.run()
     finally:
         prepared.release()
     summary.seconds = time.monotonic() - summary.started
@@ -469,6 +471,8 @@ class Loop:
     them on Ray actors. Every document is isolated: whatever goes wrong with one (reading, naming,
     detecting, tokenizing, decoding, rendering, writing) fails that one with its stage and reason, and
     the run goes on."""
+
+    engine = "local"  # the --engine this loop is
 
     def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
         self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
@@ -846,7 +850,7 @@ class Worker:
         elif isinstance(results, Exception):
             status, stage, reason, sha = "failed", _stage(results, "redact"), f"redaction failed: {type(results).__name__}", None
         else:
-            spans = named.span_rows + [dict(r, **_location(u, r)) for u, res in zip(doc.units, results) for r in res.span_rows]
+            spans = named.span_rows + [dict(r, **span_location(u, r)) for u, res in zip(doc.units, results) for r in res.span_rows]
             row.update(chunks=sum(r.chunks for r in results), tokens=sum(r.tokens for r in results),
                        oracle_passes=sum(r.passes for r in results))
             drafted = sum(r.drafted for r in results)
@@ -878,7 +882,7 @@ class Worker:
         return "redacted", None, None, _sha256(data), None
 
 
-def _location(unit, row: dict) -> dict:
+def span_location(unit, row: dict) -> dict:
     """The audit's location columns for a span in a unit."""
     loc = {"field": unit.field or None, "field_kind": unit.kind, "row": unit.row, "column": unit.column,
            "line": unit.line, "json_path": unit.json_path}

@@ -105,8 +105,8 @@ def prepare(opts: RunOptions) -> Prepared:
             raise UsageError(str(exc)) from None
     try:
         for folder, what in ((opts.output_dir, "output"), (opts.audit_dir, "audit")):
-            _make_writable_dir(folder, what)
-            prepared.locks.append(_lock(folder, what))
+            make_writable_dir(folder, what)
+            prepared.locks.append(lock_dir(folder, what))
         try:
             prepared.key = prepared.key or resolve_key(opts.audit_dir, opts.key_file, create=True)
         except KeyProblem as exc:
@@ -229,7 +229,7 @@ def check_engine(opts: RunOptions) -> None:
         raise UsageError(f"--ray-address {opts.ray_address}: no Ray cluster answers there ({exc.strerror or type(exc).__name__})") from None
 
 
-def _make_writable_dir(folder: Path, what: str) -> None:
+def make_writable_dir(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -252,7 +252,7 @@ def writable(folder: Path) -> bool:
     return True
 
 
-def _lock(folder: Path, what: str) -> int:
+def lock_dir(folder: Path, what: str) -> int:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -25,7 +25,7 @@ from typing import Any, Optional
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, _load_json, iter_rows, root_ref, verify_run
+from vault.audit import DOCUMENT_STATUSES, MANIFEST, RUN_INFO, iter_rows, load_json, root_ref, verify_run
 from vault.context import Context, OutputFile
 from vault.documents import write_atomic
 from vault.policy import SHIPPED_POLICIES, Policy, load_policy
@@ -117,8 +117,8 @@ def _visible(value: Any) -> Any:
 
 def build_report(run_dir: Path, key: bytes, out_html: Path, output_dir=None) -> dict[str, Any]:
     """Everything the template shows, computed from the run's audit files."""
-    manifest = _load_json(run_dir / MANIFEST)
-    info = manifest or _load_json(run_dir / RUN_INFO) or {}
+    manifest = load_json(run_dir / MANIFEST)
+    info = manifest or load_json(run_dir / RUN_INFO) or {}
     meta = info.get("meta") or {}
     spans = list(iter_rows(run_dir, "spans"))
     docs = list(iter_rows(run_dir, "documents"))

@@ -48,7 +48,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vault.audit import AuditWriter, keyed_hash, new_run_id, repair, verify_audit
 from vault.documents import Document, DocumentError, Limits, parse_document, render_document
-from vault.pipeline import Redactor, Summary, _location, model_fingerprint
+from vault.pipeline import Redactor, Summary, model_fingerprint, span_location
 from vault.policy import Policy
 from vault.preflight import UsageError
 from vault.versions import component_versions
@@ -371,7 +371,7 @@ class Service:
             if mine is None:
                 problem = ServeError(500, f"redaction failed: {type(results).__name__}", "redact")
             else:
-                spans = [dict(r, **_location(u, r), doc_path=path) for u, res in zip(doc.units, mine) for r in res.span_rows]
+                spans = [dict(r, **span_location(u, r), doc_path=path) for u, res in zip(doc.units, mine) for r in res.span_rows]
                 drafted = sum(r.drafted for r in mine)
                 row.update(chunks=sum(r.chunks for r in mine), tokens=sum(r.tokens for r in mine),
                            oracle_passes=sum(r.passes for r in mine),
@@ -693,12 +693,12 @@ def main(cmd: CommandLine, quiet=lambda: None) -> None:
     import uvicorn
 
     from vault.keys import KeyProblem, resolve_key
-    from vault.preflight import _lock, _make_writable_dir, model_dirs
+    from vault.preflight import lock_dir, make_writable_dir, model_dirs
 
     api_keys = read_api_keys(cmd.api_keys_file) if cmd.api_keys_file else None
     check_bind(cmd.host, api_keys)
-    _make_writable_dir(cmd.audit_dir, "audit")
-    lock = _lock(cmd.audit_dir, "audit")  # one writer per audit directory: the chain of runs needs it
+    make_writable_dir(cmd.audit_dir, "audit")
+    lock = lock_dir(cmd.audit_dir, "audit")  # one writer per audit directory: the chain of runs needs it
     try:
         try:
             key = resolve_key(cmd.audit_dir, cmd.key_file, create=True)
