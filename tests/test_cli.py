@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -407,6 +408,31 @@ def test_dry_run_loads_no_model_and_writes_nothing(tmp_path, tiny_pair_dirs, mon
     as_json = CliRunner().invoke(main, redact_args(tmp_path, tiny_pair_dirs, "--dry-run", "--json"))
     plan = json.loads(as_json.stdout)
     assert len(as_json.stdout.splitlines()) == 1 and {p["action"] for p in plan["dry_run"]} == {"redact", "skip"}
+
+
+@pytest.mark.parametrize("damage", ["tokenizer", "weights"])
+def test_a_model_folder_that_cannot_be_loaded_is_one_line_naming_it(tmp_path, tiny_pair_dirs, damage):
+    """redact (its oracle from $VAULT_ORACLE), eval and bench speculative: exit 2 and one line that names the
+    folder, never a traceback, whatever the library that failed raised."""
+    bad = tmp_path / "bad-oracle"
+    shutil.copytree(tiny_pair_dirs["oracle"], bad)
+    if damage == "tokenizer":
+        (bad / "tokenizer.json").write_text("not a tokenizer")
+    else:
+        (bad / "model.safetensors").write_bytes(b"not weights")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(letter(0))
+    redact = redact_args(tmp_path, tiny_pair_dirs)
+    del redact[redact.index("--oracle"):redact.index("--oracle") + 2]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "1", "text": letter(0), "spans": []}) + "\n")
+    pair = ["--draft", str(tiny_pair_dirs["draft"]), "--oracle", str(bad)]
+    for args in (redact, ["eval", str(gold), *pair], ["bench", "speculative", "--quick", *pair]):
+        result = CliRunner().invoke(main, args, env={"VAULT_ORACLE": str(bad)})
+        assert result.exit_code == 2, (args[0], result.output)
+        assert len(result.stderr.splitlines()) == 1 and str(bad) in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
 
 
 def test_a_dry_run_shows_names_only_as_keyed_hashes(tmp_path, tiny_pair_dirs, monkeypatch):

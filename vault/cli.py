@@ -54,6 +54,16 @@ def _policy(path_or_name: str, as_json: bool = False, one_line: bool = False):
         _fail("; ".join(lines) if one_line or as_json else str(exc), as_json=as_json, stage="policy")
 
 
+def _pair(draft_dir: Path | None, oracle_dir: Path | None):
+    """The model pair; a folder that cannot be loaded is one line naming it and exit 2, never a traceback."""
+    from vault.models import ModelError, load_pair
+
+    try:
+        return load_pair(draft_dir, oracle_dir)
+    except ModelError as exc:  # its first line names the folder; the library's details follow
+        _fail(str(exc).splitlines()[0])
+
+
 def _quiet_libraries() -> None:
     """Silence what transformers, tqdm and Presidio print while loading: a cron log wants the summary."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -85,8 +95,10 @@ def main():
 @click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default: $VAULT_AUDIT_KEY_FILE, "
               "else $VAULT_AUDIT_KEY, else ~/.config/vault/audit.key)")
-@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
-@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), envvar="VAULT_DRAFT", show_envvar=True,
+              help="draft model directory (default: the shipped one)")
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), envvar="VAULT_ORACLE", show_envvar=True,
+              help="oracle model directory (default: the shipped one)")
 @click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
 @click.option("--force", is_flag=True, help="redo documents that are unchanged since the last run")
 @click.option("--dry-run", is_flag=True, help="list what would be done per file; load no model, write nothing")
@@ -113,10 +125,6 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
     """Redact every supported file under INPUT_DIR into OUTPUT_DIR (same tree)."""
     from vault.preflight import RunOptions, UsageError, prepare
 
-    if draft_dir is None and os.environ.get("VAULT_DRAFT"):
-        draft_dir = Path(os.environ["VAULT_DRAFT"])
-    if oracle_dir is None and os.environ.get("VAULT_ORACLE"):
-        oracle_dir = Path(os.environ["VAULT_ORACLE"])
     opts = RunOptions(
         input_dir=input_dir, output_dir=output_dir, policy=_policy(policy_path, as_json, one_line=True), audit_dir=audit_dir,
         draft_dir=draft_dir, oracle_dir=oracle_dir, batch_size=batch_size, force=force, dry_run=dry_run,
@@ -172,8 +180,10 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
 @click.option("--api-keys-file", type=click.Path(path_type=Path), help="one name:sha256hex per line; callers send the key "
               "as Authorization: Bearer KEY")
-@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), help="draft model directory (default: the shipped one)")
-@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), help="oracle model directory (default: the shipped one)")
+@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), envvar="VAULT_DRAFT", show_envvar=True,
+              help="draft model directory (default: the shipped one)")
+@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), envvar="VAULT_ORACLE", show_envvar=True,
+              help="oracle model directory (default: the shipped one)")
 @click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
 @click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True, help="texts gathered into one engine call")
 @click.option("--max-wait-ms", type=click.FloatRange(0), default=100.0, show_default=True,
@@ -194,8 +204,8 @@ def serve(host, port, policy_paths, audit_dir, key_file, api_keys_file, draft_di
     try:
         service.main(service.CommandLine(
             host=host, port=port, policies=[_policy(p, one_line=True) for p in policy_paths], audit_dir=audit_dir,
-            key_file=key_file, api_keys_file=api_keys_file, draft_dir=draft_dir or os.environ.get("VAULT_DRAFT"),
-            oracle_dir=oracle_dir or os.environ.get("VAULT_ORACLE"), batch_size=batch_size, max_batch=max_batch,
+            key_file=key_file, api_keys_file=api_keys_file, draft_dir=draft_dir,
+            oracle_dir=oracle_dir, batch_size=batch_size, max_batch=max_batch,
             max_wait_ms=max_wait_ms, queue_size=queue_size, timeout_s=timeout_s, max_bytes=max_bytes,
             checkpoint_every=checkpoint_every), quiet=_quiet_libraries)
     except UsageError as exc:
@@ -331,14 +341,13 @@ def audit_report(run_dir, out, key_file, output_dir):
 def eval_command(gold, policy_path, baseline, draft_dir, oracle_dir, limit, as_json):
     """Leak, recall, precision and F1 of vault (and a baseline) on GOLD.jsonl (default: the TAB dev set in data/)."""
     from vault import evaluate
-    from vault.models import ModelError, load_pair
     from vault.pipeline import Redactor
 
     try:
         docs = evaluate.read_gold(gold)[:limit]
-        draft, oracle = load_pair(draft_dir, oracle_dir)
-    except (ValueError, ModelError) as exc:
+    except ValueError as exc:
         _fail(str(exc))
+    draft, oracle = _pair(draft_dir, oracle_dir)
     redactor = Redactor(draft, oracle, _policy(policy_path), key=b"evaluation")
     results = {"vault": evaluate.evaluate_vault(docs, redactor)}
     if baseline == "presidio":
@@ -366,9 +375,8 @@ def bench():
 def bench_speculative(quick, as_json, draft_dir, oracle_dir, batch_size, dev):
     """Every decoding mode on the same chunks: wall time, tokens/s, oracle passes per token, acceptance."""
     from vault import bench as bench_mod
-    from vault.models import load_pair
 
-    draft, oracle = load_pair(draft_dir, oracle_dir)
+    draft, oracle = _pair(draft_dir, oracle_dir)
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     result = bench_mod.speculative(draft, oracle, quick=quick, batch_size=batch_size, dev_path=dev, log=log)
     if as_json:

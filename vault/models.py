@@ -6,7 +6,6 @@ same source tokens in the same order with `<ent:TYPE>` / `</ent>` tags inserted,
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -86,7 +85,11 @@ class RedactionTokenizer:
 
     @classmethod
     def from_file(cls, path: Path) -> "RedactionTokenizer":
-        return cls(Tokenizer.from_file(str(path)), str(path))
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as exc:  # tokenizers raises a bare Exception for a file it cannot parse
+            raise ModelError(f"{path}: cannot read the tokenizer: {exc}") from exc
+        return cls(tokenizer, str(path))
 
     def encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Token ids and their character offsets into `text`."""
@@ -310,13 +313,13 @@ def load_model(path: str | Path, dtype: torch.dtype = torch.float32) -> Redactio
             raise ModelError(f"{path}: missing {ENCODER_TOKENIZER}")
         try:
             model = EncoderOracle.from_folder(path, dtype)
-        except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError, TypeError) as exc:
+        except Exception as exc:  # the libraries raise many kinds (tokenizers a bare Exception): all the folder's fault
             raise ModelError(f"{path}: cannot load the model: {exc}") from exc
         return RedactionModel(path, model, RedactionTokenizer.from_file(path / "tokenizer.json"))
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path, config=config, local_files_only=True, dtype=dtype)
-    except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
+    except Exception as exc:  # as above: safetensors, transformers and torch each raise their own
         raise ModelError(f"{path}: cannot load the model: {exc}") from exc
     model.eval()
     tokenizer = RedactionTokenizer.from_file(path / "tokenizer.json")
