@@ -395,7 +395,9 @@ class Pseudonymizer:
         self._taken: set[tuple[str, str]] = set()
 
     def hash_hex(self, value: str) -> str:
-        return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        from vault.keys import keyed_hash  # one keyed hash in vault: the HMAC the audit rows hold
+
+        return keyed_hash(self.key, value)
 
     @property
     def encryption_key(self) -> bytes:
