@@ -254,7 +254,7 @@ def _redact_process(input_dir: Path, work: Path, extra: list[str]) -> tuple[floa
 def _long_and_short_texts(dev_path: Path, quick: bool) -> tuple[list[str], list[str]]:
     """Long documents (TAB dev's court judgments, repeated to at least 1 MB) and short texts (at least
     2,000 lines, cells and one-liners: the everyday and held-out field sets and the wild set's lines),
-    all shipped in data/. `quick`: a tenth of each."""
+    all shipped in data/. `quick`: 8 long texts and 100 short ones."""
     data = Path(dev_path).parent
     long_texts = [d["text"] for d in read_gold(_require(dev_path))]
     while sum(map(len, long_texts)) < 1_000_000:
@@ -265,7 +265,7 @@ def _long_and_short_texts(dev_path: Path, quick: bool) -> tuple[list[str], list[
     while len(short) < 2000:
         short += short[: 2000 - len(short)]
     if quick:
-        long_texts, short = long_texts[: max(2, len(long_texts) // 10)], short[:200]
+        long_texts, short = long_texts[:8], short[:100]
     return long_texts, short
 
 
@@ -335,7 +335,7 @@ def pipeline(quick: bool = False, dev_path: Path | None = DEFAULT_DEV, policy: s
                             "coverage": summary["coverage"], "redacted": summary["redacted"]}
             log(f"{name}: {len(texts)} texts, {chars:,} characters: vault {chars / vault:,.0f} chars/s, "
                 f"Presidio {chars / presidio:,.0f} chars/s, ratio {presidio / vault:.3f}")
-        small_n, large_n = (100, 1000) if quick else (1000, 10000)
+        small_n, large_n = (10, 100) if quick else (1000, 10000)
         memory = {}
         for n in (small_n, large_n):
             # Short notes: memory should depend on how many documents flow, not on their size.
@@ -555,3 +555,108 @@ def _peak_rss_kib(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+# ---------------------------------------------------------------------------------------------- startup
+
+STARTUP_TARGET_SECONDS = 1.5  # issue 20: answers that load no model, on an idle machine
+
+# What each figure times, as a user types it, and its target (None: no target, measured for the record).
+STARTUP_FIGURES = {
+    "help": ("vault --help", None),
+    "usage_error": ("vault redact IN  (OUTPUT_DIR missing: exit 2)", STARTUP_TARGET_SECONDS),
+    "dry_run": ("vault redact IN OUT --dry-run  (3 small files)", STARTUP_TARGET_SECONDS),
+    "nothing_to_do": ("vault redact IN OUT  (rerun of the same 3 files, same audit and key)", STARTUP_TARGET_SECONDS),
+    "real_run": ("vault redact IN OUT  (one one-line file, fresh output and audit)", None),
+}
+
+_SMALL_TREE = {"a.txt": "Please write to mia.berg@example.com about the invoice.\n",
+               "notes/b.md": "# Call\n\nCall Tom on +44 20 7946 0958 tomorrow.\n",
+               "c.csv": "name,email\nAnna Berg,anna@example.org\n"}
+
+
+def startup(repeats: int = 5, extra: list[str] = (), log=print) -> dict:
+    """Whole-process wall times, each command a fresh interpreter (`python -m vault.cli`), median and min of
+    `repeats`: `vault --help`, a usage error, a dry run and a rerun with nothing to do on a small tree (redacted
+    once beforehand, untimed), and a real run of a one-line file, whose --json summary gives the run's own
+    seconds and its processing seconds (the rest of the wall time is start-up: interpreter, imports, models,
+    and the audit's close). In a temporary folder with a temporary audit key ($VAULT_AUDIT_KEY), never the
+    user's key, key file or anchor. `extra`: options for every `vault redact` (--draft DIR --oracle DIR)."""
+    import json
+    import os
+    import secrets
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k not in ("VAULT_AUDIT_KEY_FILE", "VAULT_AUDIT_ANCHOR")}
+    env["VAULT_AUDIT_KEY"] = secrets.token_hex(32)
+
+    def vault(args: list[str], expect: int) -> tuple[float, dict | None]:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "vault.cli", *args], capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - start
+        if done.returncode != expect:
+            raise RuntimeError(f"vault {' '.join(args[:1])} exited {done.returncode}, expected {expect}: "
+                               f"{(done.stderr or done.stdout).strip()[-300:]}")
+        lines = done.stdout.strip().splitlines()
+        return seconds, json.loads(lines[-1]) if "--json" in args and lines else None
+
+    load_before = os.getloadavg()[0]
+    times: dict[str, list[float]] = {name: [] for name in STARTUP_FIGURES}
+    real: dict[str, list[float]] = {"run_seconds": [], "processing_seconds": [], "outside_processing_seconds": []}
+    with tempfile.TemporaryDirectory(prefix="vault-bench-startup-") as tmp:
+        work = Path(tmp)
+        for name, text in _SMALL_TREE.items():
+            (work / "tree" / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / "tree" / name).write_text(text, encoding="utf-8")
+        (work / "line").mkdir()
+        (work / "line" / "note.txt").write_text("Call Anna Berg on +44 20 7946 0958.\n", encoding="utf-8")
+        tree = [str(work / "tree"), str(work / "out"), "--audit-dir", str(work / "audit"), *extra]
+        _, first = vault(["redact", *tree, "--json"], 0)  # untimed: what the rerun finds done
+        log(f"small tree redacted once (untimed): {first['redacted']} redacted")
+        for n in range(repeats):
+            times["help"].append(vault(["--help"], 0)[0])
+            times["usage_error"].append(vault(["redact", str(work / "tree")], 2)[0])
+            dry = [str(work / "tree"), str(work / "out-dry"), "--audit-dir", str(work / "audit-dry"), *extra]
+            seconds, plan = vault(["redact", *dry, "--dry-run", "--json"], 0)
+            if "dry_run" not in plan:
+                raise RuntimeError("the dry run printed no plan")
+            times["dry_run"].append(seconds)
+            seconds, rerun = vault(["redact", *tree, "--json"], 0)
+            if not rerun["noop"]:
+                raise RuntimeError(f"the rerun was not a rerun with nothing to do: {rerun['redacted']} redacted")
+            times["nothing_to_do"].append(seconds)
+            seconds, summary = vault(["redact", str(work / "line"), str(work / f"out-line{n}"), "--audit-dir",
+                                      str(work / f"audit-line{n}"), *extra, "--json"], 0)
+            if summary["redacted"] != 1:
+                raise RuntimeError(f"the one-line file was not redacted: {summary['problems']}")
+            times["real_run"].append(seconds)
+            real["run_seconds"].append(summary["seconds"])
+            real["processing_seconds"].append(summary["processing_seconds"])
+            real["outside_processing_seconds"].append(seconds - summary["processing_seconds"])
+            log(f"repeat {n + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+    figures = {}
+    for name, (command, target) in STARTUP_FIGURES.items():
+        median = statistics.median(times[name])
+        figures[name] = {"command": command, "median_seconds": round(median, 3), "min_seconds": round(min(times[name]), 3),
+                         "target_seconds": target, "met": None if target is None else median < target}
+    figures["real_run"] |= {f"median_{k}": round(statistics.median(v), 3) for k, v in real.items()}
+    return {"repeats": repeats, "cpus": os.cpu_count(), "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2), "figures": figures}
+
+
+def startup_table(result: dict) -> str:
+    head = f"{'figure':<15}{'median s':>10}{'min s':>8}  {'target':<16}command"
+    lines = [head, "-" * 100]
+    for name, f in result["figures"].items():
+        target = "-" if f["target_seconds"] is None else f"< {f['target_seconds']} s: {'met' if f['met'] else 'NOT met'}"
+        lines.append(f"{name:<15}{f['median_seconds']:>10.2f}{f['min_seconds']:>8.2f}  {target:<16}{f['command']}")
+    real = result["figures"]["real_run"]
+    lines += ["", f"real run (medians): {real['median_run_seconds']:.2f} s the run's own (summary), "
+              f"{real['median_processing_seconds']:.2f} s processing the document, "
+              f"{real['median_outside_processing_seconds']:.2f} s outside it (interpreter, imports, models, audit)",
+              f"{result['repeats']} repeats, {result['cpus']} CPUs, load average {result['load_average_before']} before, "
+              f"{result['load_average_after']} after"]
+    return "\n".join(lines)
