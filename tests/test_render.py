@@ -154,6 +154,9 @@ def test_an_address_the_oracle_tagged_in_part_is_redacted_whole():
     start = text.index("chidi")
     [d] = decide([Span(start, start + len("chidi.eze@protonmail"), "ID")], [], policy(), text)
     assert text[d.span.start:d.span.end] == "chidi.eze@protonmail.example"
+    # Only ever widened: a span that ends on the address's full stop keeps it (hypothesis found the shrink).
+    [d] = decide([Span(start, len(text), "ID")], [], policy(), text)
+    assert (d.span.start, d.span.end) == (start, len(text))
 
 
 def test_a_recognized_name_loses_its_title_and_possessive():

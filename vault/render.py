@@ -243,14 +243,16 @@ _ADDRESS_CHAR = re.compile(r"[\w.+%-]")
 
 
 def _address_edges(text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened over the characters an e-mail address is made of, without a sentence's full stop."""
+    """[start, end) widened over the characters an e-mail address is made of, without a sentence's full stop
+    (only ever widened: what was redacted stays redacted)."""
     while start > 0 and _ADDRESS_CHAR.match(text[start - 1]):
         start -= 1
-    while end < len(text) and _ADDRESS_CHAR.match(text[end]):
-        end += 1
-    while end > start and text[end - 1] in ".-":
-        end -= 1
-    return start, end
+    wide = end
+    while wide < len(text) and _ADDRESS_CHAR.match(text[wide]):
+        wide += 1
+    while wide > end and text[wide - 1] in ".-":
+        wide -= 1
+    return start, wide
 
 
 # Courtesy titles are not part of what identifies a person: "Mr" alone must not spread.
