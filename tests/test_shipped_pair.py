@@ -42,13 +42,15 @@ def test_each_value_gets_its_own_tag_and_the_sentence_stays(redactor):
     assert [r.redacted for r in results] == [want for _, want in LINES]
 
 
-def test_a_json_exports_counters_and_amounts_stay(tmp_path, monkeypatch):
+def test_counters_and_amounts_of_a_json_and_a_csv_export_stay(tmp_path, monkeypatch):
     rows = [{"n": 1, "count": 17, "amount": 1240.5, "total": "1,240.00", "name": "Anna Lindqvist",
              "message": "Please call Dmitri Volkov back at +44 20 7946 0321."},
             {"n": 2, "count": 3, "amount": 18.0, "total": "18.00", "name": "Rajesh Venkataraman",
              "message": "Refund sent to y.tanabe@example-corp.jp on Monday."}]
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "export.json").write_text(json.dumps(rows), encoding="utf-8")
+    (tmp_path / "in" / "orders.csv").write_text("n,customer,qty,amount\n1,Anna Lindqvist,3,18.00\n2,Rajesh Venkataraman,17,1240.50\n",
+                                               encoding="utf-8")
     monkeypatch.setenv("VAULT_AUDIT_KEY", "a" * 64)
     result = CliRunner().invoke(main, ["redact", str(tmp_path / "in"), str(tmp_path / "out"),
                                        "--audit-dir", str(tmp_path / "audit")])
@@ -59,4 +61,6 @@ def test_a_json_exports_counters_and_amounts_stay(tmp_path, monkeypatch):
         assert got["name"] == "<PERSON>"
     assert out[0]["message"] == "Please call <PERSON> back at <PHONE_NUMBER>."
     assert out[1]["message"].startswith("Refund sent to <EMAIL_ADDRESS>")
-    assert os.listdir(tmp_path / "out") == ["export.json"]
+    csv_rows = (tmp_path / "out" / "orders.csv").read_text(encoding="utf-8").splitlines()
+    assert csv_rows == ["n,customer,qty,amount", "1,<PERSON>,3,18.00", "2,<PERSON>,17,1240.50"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["export.json", "orders.csv"]
