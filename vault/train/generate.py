@@ -43,53 +43,59 @@ def generate(n_docs: int, seed: int, split: str = "train", noise: float = 0.3) -
             for i, kind, doc_seed in rotation(random.Random(f"{split}:{seed}"), SPLITS[split], n_docs)]
 
 
-def write_samples(out_dir: str | Path, seed: int) -> list[str]:
-    """Write a small tree of synthetic input files under `out_dir`; return the planted PII values.
+class _Planted:
+    """The PII values written into the sample files, in the order they were first written.
 
-    Eight files: .txt and .md documents (one in a nested folder), a nested .json object, a .jsonl
-    of three records and a .csv of five people. No noise, so every returned value appears
-    verbatim in some file.
+    Each sample document and person draws from its own seeded generator, so the order of the calls
+    below fixes both the files' bytes and the order of the returned values: keep it.
     """
-    out = Path(out_dir)
-    rng = random.Random(f"samples:{seed}")
-    planted: list[str] = []
 
-    def doc(kind: str) -> str:
-        d = generate_doc(kind, rng.getrandbits(48), noise=0.0)
-        planted.extend(d["text"][s["start"]:s["end"]] for s in d["spans"])
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.values: list[str] = []
+
+    def doc(self, kind: str) -> str:
+        """The text of a fresh document of `kind`, its sensitive spans planted."""
+        d = generate_doc(kind, self.rng.getrandbits(48), noise=0.0)
+        self.values.extend(d["text"][s["start"]:s["end"]] for s in d["spans"])
         return d["text"] + "\n"
 
-    files = {
-        "hr_email.txt": doc("hr_email"),
-        "clinical_note.md": "# Clinical note\n\n" + doc("clinical_note"),
-        "bank_letter.txt": doc("bank_letter"),
-        "tickets/support_ticket.md": "## Support ticket\n\n" + doc("support_ticket"),
-        "archive/2023/police_report.txt": doc("police_report"),
-    }
-
-    people = [Person(Doc("support_ticket", rng.getrandbits(48)), "customer", "en_US")
-              for _ in range(5)]
-
-    def vals(p: Person, *attrs: str) -> list[str]:
-        got = [p.value(a) for a in attrs]
-        planted.extend(got)
+    def of(self, person: Person, *attrs: str) -> list[str]:
+        """The person's values of `attrs`, planted."""
+        got = [person.value(a) for a in attrs]
+        self.values.extend(got)
         return got
 
+
+def _documents(planted: _Planted) -> dict[str, str]:
+    """The five prose files, one in a nested folder, two with a Markdown heading."""
+    return {
+        "hr_email.txt": planted.doc("hr_email"),
+        "clinical_note.md": "# Clinical note\n\n" + planted.doc("clinical_note"),
+        "bank_letter.txt": planted.doc("bank_letter"),
+        "tickets/support_ticket.md": "## Support ticket\n\n" + planted.doc("support_ticket"),
+        "archive/2023/police_report.txt": planted.doc("police_report"),
+    }
+
+
+def _customers_csv(planted: _Planted, people: list[Person]) -> str:
+    """One row a person: name, e-mail, phone and a note that names a city and an age in words."""
     rows = []
     for p in people:
-        name, email, phone = vals(p, "full", "email", "phone")
-        city, = vals(p, "city")
-        age = p.value("age_words")
-        planted.append(age)
+        name, email, phone = planted.of(p, "full", "email", "phone")
+        city, = planted.of(p, "city")
+        age, = planted.of(p, "age_words")
         rows.append([name, email, phone, f"Called about a late delivery; lives in {city}, {age}."])
     sio = io.StringIO()
     csv.writer(sio, lineterminator="\n").writerows([["name", "email", "phone", "notes"], *rows])
-    files["customers.csv"] = sio.getvalue()
+    return sio.getvalue()
 
-    p0, p1, p2 = people[0], people[1], people[2]
-    name, email, phone, addr, iban, dob = vals(p0, "full", "email", "phone", "addr1", "iban", "dob")
-    kin, kin_phone = vals(p1, "full", "phone")
-    relation = p1.attr("sibling")[0][0]
+
+def _profile_json(planted: _Planted, customer: Person, kin: Person) -> str:
+    """A nested customer profile with an emergency contact."""
+    name, email, phone, addr, iban, dob = planted.of(customer, "full", "email", "phone", "addr1", "iban", "dob")
+    kin_name, kin_phone = planted.of(kin, "full", "phone")
+    relation = kin.attr("sibling")[0][0]
     profile = {
         "customer": {
             "name": name,
@@ -98,26 +104,47 @@ def write_samples(out_dir: str | Path, seed: int) -> list[str]:
             "date_of_birth": dob,
         },
         "payment": {"iban": iban, "method": "direct debit"},
-        "emergency_contact": {"name": kin, "phone": kin_phone, "relation": relation},
+        "emergency_contact": {"name": kin_name, "phone": kin_phone, "relation": relation},
         "notes": [f"Prefers e-mail ({email}) over phone.", "Uses the mobile app, version 4.2."],
     }
-    files["profile.json"] = json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
 
-    a_name, a_email = vals(p2, "first", "email")
-    b_name, b_phone = vals(p1, "first", "phone")
-    c_addr, = vals(p0, "addr1")
+
+def _chat_jsonl(planted: _Planted, people: list[Person]) -> str:
+    """Three chat messages between two of the people that mention the third's address and name."""
+    a_name, a_email = planted.of(people[2], "first", "email")
+    b_name, b_phone = planted.of(people[1], "first", "phone")
+    c_addr, = planted.of(people[0], "addr1")
+    c_name = people[0].value("full")  # planted with the profile already
     records = [
         {"id": 1, "user": a_name, "message": f"Hi, please send the contract to {a_email}."},
         {"id": 2, "user": b_name, "message": f"Sure, call me on {b_phone} if anything is unclear."},
-        {"id": 3, "user": a_name, "message": f"The keys are at {c_addr}, ask for {name}."},
+        {"id": 3, "user": a_name, "message": f"The keys are at {c_addr}, ask for {c_name}."},
     ]
-    files["chat_export.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def write_samples(out_dir: str | Path, seed: int) -> list[str]:
+    """Write a small tree of synthetic input files under `out_dir`; return the planted PII values.
+
+    Eight files: .txt and .md documents (one in a nested folder), a nested .json object, a .jsonl
+    of three records and a .csv of five people. No noise, so every returned value appears
+    verbatim in some file.
+    """
+    out = Path(out_dir)
+    planted = _Planted(random.Random(f"samples:{seed}"))
+    files = _documents(planted)
+    people = [Person(Doc("support_ticket", planted.rng.getrandbits(48)), "customer", "en_US")
+              for _ in range(5)]
+    files["customers.csv"] = _customers_csv(planted, people)
+    files["profile.json"] = _profile_json(planted, people[0], people[1])
+    files["chat_export.jsonl"] = _chat_jsonl(planted, people)
 
     for rel, content in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    return list(dict.fromkeys(v for v in planted if v))
+    return list(dict.fromkeys(v for v in planted.values if v))
 
 
 # What `vault redact` puts before a CSV cell or JSON value ("column: value"), by what the value is.
