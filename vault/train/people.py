@@ -36,44 +36,64 @@ def _gendered_family(culture: str, family: str, male: bool) -> str:
 
 
 def draw_name(g, culture: str, male: bool) -> Name:
+    """A name of `culture` (a key of names.yaml's cultures), drawn from Faker's locale or the curated lists."""
     kind, loc, _ = NAMES["cultures"][culture]
-    rng = g.rng
     if kind == "faker":
-        f = g.faker(loc)
-        given = (f.first_name_male() if male else f.first_name_female()).strip()
-        family = f.last_name().strip()
-        middle = ""
-        if culture == "vi_VN":
-            middle = f.middle_name().strip()
-            if middle == given or middle == family:
-                middle = "Văn" if male else "Thị"
-            n = Name(given, family, middle, True)
-            if rng.random() < 0.45:
-                n = Name(fold(given), fold(family), fold(middle), True)
-            return n
-        if culture.startswith(("es_", "pt_")) and rng.random() < 0.5:
-            second = f.last_name().strip()
-            if second != family:
-                family = f"{family} {second}" if rng.random() < 0.85 else f"{family}-{second}"
-        elif culture.startswith(("en_", "ga_")) and rng.random() < 0.07:
-            family = rng.choice(NAMES["particle_surnames"])
-        elif rng.random() < 0.04:
-            family = f"{family}-{f.last_name().strip()}"
-        if culture.startswith(("fr_", "de_")) and rng.random() < 0.12:
-            given = rng.choice(NAMES["hyphen_first"][0 if male else 1])
-        if culture.startswith("en_") and rng.random() < 0.18:
-            middle = (f.first_name_male() if male else f.first_name_female()).strip()
-        return Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
+        return _faker_name(g, culture, loc, male)
     if kind == "roman":
-        f = g.faker(loc)
-        if culture == "zh_CN":
-            given, family = f.first_romanized_name(), f.last_romanized_name()
-        else:
-            given = f.first_romanized_name_male() if male else f.first_romanized_name_female()
-            family = f.last_romanized_name()
-        if culture == "zh_TW":
-            given, family = given.title(), family.title()
-        return Name(given, family, "", rng.random() < 0.5)
+        return _romanized_name(g, culture, loc, male)
+    return _curated_name(g.rng, culture, male)
+
+
+def _faker_name(g, culture: str, loc: str, male: bool) -> Name:
+    """A name from Faker's locale, with the double surnames, particles and middle names its culture uses."""
+    rng = g.rng
+    f = g.faker(loc)
+    given = (f.first_name_male() if male else f.first_name_female()).strip()
+    family = f.last_name().strip()
+    if culture == "vi_VN":
+        return _vietnamese_name(rng, f, given, family, male)
+    middle = ""
+    if culture.startswith(("es_", "pt_")) and rng.random() < 0.5:
+        second = f.last_name().strip()
+        if second != family:
+            family = f"{family} {second}" if rng.random() < 0.85 else f"{family}-{second}"
+    elif culture.startswith(("en_", "ga_")) and rng.random() < 0.07:
+        family = rng.choice(NAMES["particle_surnames"])
+    elif rng.random() < 0.04:
+        family = f"{family}-{f.last_name().strip()}"
+    if culture.startswith(("fr_", "de_")) and rng.random() < 0.12:
+        given = rng.choice(NAMES["hyphen_first"][0 if male else 1])
+    if culture.startswith("en_") and rng.random() < 0.18:
+        middle = (f.first_name_male() if male else f.first_name_female()).strip()
+    return Name(given, family, middle, culture in NAMES["eastern"] and rng.random() < 0.7)
+
+
+def _vietnamese_name(rng, f, given: str, family: str, male: bool) -> Name:
+    """Family name first, always with a middle name; written without diacritics almost half the time."""
+    middle = f.middle_name().strip()
+    if middle == given or middle == family:
+        middle = "Văn" if male else "Thị"
+    if rng.random() < 0.45:
+        return Name(fold(given), fold(family), fold(middle), True)
+    return Name(given, family, middle, True)
+
+
+def _romanized_name(g, culture: str, loc: str, male: bool) -> Name:
+    """A name in Faker's romanization of a Chinese or Japanese locale."""
+    f = g.faker(loc)
+    if culture == "zh_CN":
+        given, family = f.first_romanized_name(), f.last_romanized_name()
+    else:
+        given = f.first_romanized_name_male() if male else f.first_romanized_name_female()
+        family = f.last_romanized_name()
+    if culture == "zh_TW":
+        given, family = given.title(), family.title()
+    return Name(given, family, "", g.rng.random() < 0.5)
+
+
+def _curated_name(rng, culture: str, male: bool) -> Name:
+    """A name from names.yaml's curated lists, with the culture's middle names, patronymics and order."""
     males, females, families = NAMES["curated"][culture]
     given = rng.choice(males if male else females)
     family = rng.choice(families)
