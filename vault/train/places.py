@@ -122,72 +122,132 @@ def iban_number(rng: random.Random, cc: str, bban_pattern: str, spaced: bool | N
     return grouped(iban) if spaced else iban
 
 
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(str(rng.randrange(10)) for _ in range(n))
+
+
+# The checksummed and date-bearing national ID formats, one function each: (rng, born, male) → the number.
+
+def _nino(rng: random.Random, born: dt.date, male: bool) -> str:
+    """UK National Insurance number, spaced in pairs half the time."""
+    first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
+    second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    v = f"{first}{second}{_digits(rng, 6)}{rng.choice('ABCD')}"
+    return f"{v[:2]} {v[2:4]} {v[4:6]} {v[6:8]} {v[8]}" if rng.random() < 0.5 else v
+
+
+def _bsn(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Dutch BSN: the eleven-test, drawn again until its check digit is a single digit."""
+    while True:
+        body = str(rng.randint(1, 9)) + _digits(rng, 7)
+        last = sum(int(c) * (9 - i) for i, c in enumerate(body)) % 11
+        if last < 10:
+            return body + str(last)
+
+
+def _dni(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Spanish DNI: eight digits and their check letter."""
+    n = rng.randrange(10_000_000, 99_999_999)
+    return f"{n}{'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}"
+
+
+def _cpf(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Brazilian CPF: nine digits and two mod-11 check digits, mostly punctuated."""
+    base = [rng.randrange(10) for _ in range(9)]
+    for _ in range(2):
+        s = sum(v * w for v, w in zip(base, range(len(base) + 1, 1, -1)))
+        base.append(0 if s % 11 < 2 else 11 - s % 11)
+    x = "".join(map(str, base))
+    return f"{x[:3]}.{x[3:6]}.{x[6:9]}-{x[9:]}" if rng.random() < 0.8 else x
+
+
+def _pesel(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Polish PESEL: date of birth (months + 20 after 2000), serial, sex digit, check digit."""
+    mm = born.month + (20 if born.year >= 2000 else 0)
+    body = f"{born.year % 100:02d}{mm:02d}{born.day:02d}{_digits(rng, 3)}{rng.choice('13579' if male else '02468')}"
+    s = sum(int(c) * w for c, w in zip(body, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
+    return body + str((10 - s % 10) % 10)
+
+
+def _nir(rng: random.Random, born: dt.date, male: bool) -> str:
+    """French NIR (numéro de sécurité sociale), without its key."""
+    return (f"{1 if male else 2} {born.year % 100:02d} {born.month:02d} {rng.randint(1, 95):02d} "
+            f"{_digits(rng, 3)} {_digits(rng, 3)} {_digits(rng, 2)}")
+
+
+def _aadhaar(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Indian Aadhaar: twelve digits, not starting with 0 or 1, mostly in fours."""
+    v = str(rng.randint(2, 9)) + _digits(rng, 11)
+    return f"{v[:4]} {v[4:8]} {v[8:]}" if rng.random() < 0.8 else v
+
+
+def _pan(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Indian PAN of a person (fourth letter P)."""
+    return from_pattern(rng, "???") + "P" + from_pattern(rng, "?####?")
+
+
+def _za_id(rng: random.Random, born: dt.date, male: bool) -> str:
+    """South African ID: date of birth, sex-coded serial, citizen digit, Luhn check."""
+    sex = rng.randint(5, 9) if male else rng.randint(0, 4)
+    body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{sex}{_digits(rng, 3)}08"
+    return body + luhn_digit(body)
+
+
+def _personnummer(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Swedish personnummer: YYMMDD-NNNC with a Luhn check."""
+    body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{_digits(rng, 3)}"
+    return f"{body[:6]}-{body[6:]}{luhn_digit(body)}"
+
+
+def _hetu(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Finnish henkilötunnus: DDMMYY, century sign, serial, mod-31 check character."""
+    body = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"
+    n = _digits(rng, 3)
+    check = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(body + n) % 31]
+    return f"{body}{'-' if born.year < 2000 else 'A'}{n}{check}"
+
+
+def _cn_id(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Chinese resident ID: region, date of birth, serial, ISO 7064 check character."""
+    body = f"{rng.choice(['110101', '310104', '440305', '510107', '330106'])}{born:%Y%m%d}{_digits(rng, 3)}"
+    w = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * k for c, k in zip(body, w)) % 11]
+
+
+def _rrn(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Korean resident registration number: date of birth, then a digit for sex and century."""
+    g = (1 if male else 2) + (2 if born.year >= 2000 else 0)
+    return f"{born:%y%m%d}-{g}{_digits(rng, 6)}"
+
+
+def _sin(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Canadian SIN: nine digits with a Luhn check, in threes."""
+    body = str(rng.randint(1, 7)) + _digits(rng, 7)
+    v = body + luhn_digit(body)
+    return f"{v[:3]} {v[3:6]} {v[6:]}" if rng.random() < 0.7 else f"{v[:3]}-{v[3:6]}-{v[6:]}"
+
+
+def _curp(rng: random.Random, born: dt.date, male: bool) -> str:
+    """Mexican CURP: letters, date of birth, sex, state, consonants and check."""
+    return (from_pattern(rng, "????") + f"{born:%y%m%d}" + ("H" if male else "M")
+            + rng.choice(["DF", "JC", "NL", "MC", "PL", "VZ"]) + from_pattern(rng, "???*#"))
+
+
+def _ssn(rng: random.Random, born: dt.date, male: bool) -> str:
+    """US SSN: an area other than 000, 666 and 900-999."""
+    area = rng.choice([rng.randint(1, 665), rng.randint(667, 899)])
+    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+NATIONAL_IDS = {"nino": _nino, "bsn": _bsn, "dni": _dni, "cpf": _cpf, "pesel": _pesel, "nir": _nir,
+                "aadhaar": _aadhaar, "pan": _pan, "za_id": _za_id, "personnummer": _personnummer, "hetu": _hetu,
+                "cn_id": _cn_id, "rrn": _rrn, "sin": _sin, "curp": _curp, "ssn": _ssn}
+
+
 def national_id(rng: random.Random, kind: str, born: dt.date, male: bool) -> str:
-    """A national ID number; `kind` is a pattern or the name of a checksummed format."""
-    d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
-    if kind == "nino":
-        first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
-        second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
-        v = f"{first}{second}{d(6)}{rng.choice('ABCD')}"
-        return f"{v[:2]} {v[2:4]} {v[4:6]} {v[6:8]} {v[8]}" if rng.random() < 0.5 else v
-    if kind == "bsn":
-        while True:
-            body = str(rng.randint(1, 9)) + d(7)
-            last = sum(int(c) * (9 - i) for i, c in enumerate(body)) % 11
-            if last < 10:
-                return body + str(last)
-    if kind == "dni":
-        n = rng.randrange(10_000_000, 99_999_999)
-        return f"{n}{'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}"
-    if kind == "cpf":
-        base = [rng.randrange(10) for _ in range(9)]
-        for _ in range(2):
-            s = sum(v * w for v, w in zip(base, range(len(base) + 1, 1, -1)))
-            base.append(0 if s % 11 < 2 else 11 - s % 11)
-        x = "".join(map(str, base))
-        return f"{x[:3]}.{x[3:6]}.{x[6:9]}-{x[9:]}" if rng.random() < 0.8 else x
-    if kind == "pesel":
-        mm = born.month + (20 if born.year >= 2000 else 0)
-        body = f"{born.year % 100:02d}{mm:02d}{born.day:02d}{d(3)}{rng.choice('13579' if male else '02468')}"
-        s = sum(int(c) * w for c, w in zip(body, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)))
-        return body + str((10 - s % 10) % 10)
-    if kind == "nir":
-        return (f"{1 if male else 2} {born.year % 100:02d} {born.month:02d} {rng.randint(1, 95):02d} "
-                f"{d(3)} {d(3)} {d(2)}")
-    if kind == "aadhaar":
-        v = str(rng.randint(2, 9)) + d(11)
-        return f"{v[:4]} {v[4:8]} {v[8:]}" if rng.random() < 0.8 else v
-    if kind == "pan":
-        return from_pattern(rng, "???") + "P" + from_pattern(rng, "?####?")
-    if kind == "za_id":
-        sex = rng.randint(5, 9) if male else rng.randint(0, 4)
-        body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{sex}{d(3)}08"
-        return body + luhn_digit(body)
-    if kind == "personnummer":
-        body = f"{born.year % 100:02d}{born.month:02d}{born.day:02d}{d(3)}"
-        return f"{body[:6]}-{body[6:]}{luhn_digit(body)}"
-    if kind == "hetu":
-        body = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}"
-        n = d(3)
-        check = "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(body + n) % 31]
-        return f"{body}{'-' if born.year < 2000 else 'A'}{n}{check}"
-    if kind == "cn_id":
-        body = f"{rng.choice(['110101', '310104', '440305', '510107', '330106'])}{born:%Y%m%d}{d(3)}"
-        w = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-        return body + "10X98765432"[sum(int(c) * k for c, k in zip(body, w)) % 11]
-    if kind == "rrn":
-        g = (1 if male else 2) + (2 if born.year >= 2000 else 0)
-        return f"{born:%y%m%d}-{g}{d(6)}"
-    if kind == "sin":
-        body = str(rng.randint(1, 7)) + d(7)
-        v = body + luhn_digit(body)
-        return f"{v[:3]} {v[3:6]} {v[6:]}" if rng.random() < 0.7 else f"{v[:3]}-{v[3:6]}-{v[6:]}"
-    if kind == "curp":
-        return (from_pattern(rng, "????") + f"{born:%y%m%d}" + ("H" if male else "M")
-                + rng.choice(["DF", "JC", "NL", "MC", "PL", "VZ"]) + from_pattern(rng, "???*#"))
-    if kind == "ssn":
-        area = rng.choice([rng.randint(1, 665), rng.randint(667, 899)])
-        return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+    """A national ID number; `kind` is a pattern or the name of a checksummed format (NATIONAL_IDS)."""
+    if kind in NATIONAL_IDS:
+        return NATIONAL_IDS[kind](rng, born, male)
     return from_pattern_n(rng, kind)
 
 
