@@ -94,15 +94,16 @@ def test_unknown_drafter_and_missing_draft_model_are_refused(pair):
 
 @given(lengths=st.lists(st.integers(1, 600), max_size=60), batch_size=st.integers(1, 9))
 def test_batches_fill_a_position_budget_in_length_order(lengths, batch_size):
-    from vault.speculate import FULL_CHUNK, _batches
+    from vault.models import CHUNK_TOKENS
+    from vault.speculate import _batches
 
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     batches = _batches(order, lengths, batch_size)
     assert [i for b in batches for i in b] == order  # every chunk once, in order
     for b in batches:
         longest = max(lengths[i] for i in b)
-        assert len(b) <= batch_size or len(b) * longest <= batch_size * FULL_CHUNK
+        assert len(b) <= batch_size or len(b) * longest <= batch_size * CHUNK_TOKENS
     # Short chunks share batches: never two batches that would have fit in one.
     for a, b in zip(batches, batches[1:]):
         merged = a + b
-        assert len(merged) > max(batch_size, batch_size * FULL_CHUNK // max(lengths[i] for i in merged))
+        assert len(merged) > max(batch_size, batch_size * CHUNK_TOKENS // max(lengths[i] for i in merged))

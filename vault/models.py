@@ -346,6 +346,11 @@ def load_pair(draft_dir: str | Path | None = None, oracle_dir: str | Path | None
     return draft, oracle
 
 
+# The most tokens in a chunk: what the pipeline cuts documents into, the training examples' length and the
+# engine's unit for a batch's position budget.
+CHUNK_TOKENS = 256
+
+
 def chunk_bounds(text: str, offsets: list[tuple[int, int]], max_tokens: int) -> list[tuple[int, int]]:
     """Cut a document's tokens into chunks of at most `max_tokens`, at the best boundary in the back half.
 

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from vault.models import RedactionModel
     from vault.render import Decision, Pseudonymizer
 
-CHUNK_TOKENS = 256
-
 
 @dataclass
 class TextResult:
@@ -128,7 +126,7 @@ class Redactor:
     def chunk(self, texts: list[str]) -> "Chunks":
         """Detect in the texts (one spaCy pass for all), tokenize them and cut them into chunks, each with
         what the models read (its hinted source) and the drafters' first guess."""
-        from vault.models import chunk_bounds, hinted_source, tokens_with_tags
+        from vault.models import CHUNK_TOKENS, chunk_bounds, hinted_source, tokens_with_tags
 
         tok, tags = self.oracle.tokenizer, self.oracle.tags
         out = Chunks()

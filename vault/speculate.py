@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from transformers.cache_utils import Cache, DynamicLayer
 
-from vault.models import Grammar, Tags, build_prompt
+from vault.models import CHUNK_TOKENS, Grammar, Tags, build_prompt
 
 DRAFTERS = ("none", "copy", "hints", "draft")
 OPEN_FLOOR = 0.01
@@ -392,12 +392,9 @@ class DraftLength:
 # A batch holds `batch_size` chunks of full length, or as many more short ones (CSV cells, JSON
 # values, chat lines) as fit in the same number of positions: a pass over 64 cells of 20 tokens
 # costs about what a pass over 8 chunks of 256 does, and per-pass overhead dominates short chunks.
-FULL_CHUNK = 256
-
-
 def _batches(order: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
     """Consecutive groups of `order` (sorted by length), each within the position budget."""
-    budget = batch_size * FULL_CHUNK
+    budget = batch_size * CHUNK_TOKENS
     batches: list[list[int]] = []
     for i in order:
         if batches and len(batches[-1]) < max(batch_size, budget // max(1, lengths[i])):
@@ -439,7 +436,7 @@ class Engine:
             raise ValueError("the draft drafter needs a draft model")
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
         results: list[ChunkResult | None] = [None] * len(sources)
-        lengths = [len(s) if fill else FULL_CHUNK for s in sources]
+        lengths = [len(s) if fill else CHUNK_TOKENS for s in sources]
         readings = readings or sources
         for idx in _batches(order, lengths, batch_size):
             batch_hints = [hints[i] for i in idx] if hints else [None] * len(idx)

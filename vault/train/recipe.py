@@ -27,6 +27,7 @@ from tokenizers import trainers
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from vault.models import (
+    CHUNK_TOKENS,
     EOS,
     PAD,
     SPECIAL_TOKENS,
@@ -43,7 +44,6 @@ from vault.evaluate import read_gold
 from vault.hints import GAZETTEER_FILE
 from vault.spans import Span
 
-CHUNK_TOKENS = 256
 SIZES = {
     # v3's oracle: one pass over a 400-token chunk takes about 0.075 s on 2 CPU cores.
     "oracle-small": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=8, num_attention_heads=4, num_key_value_heads=4),
