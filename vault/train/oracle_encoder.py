@@ -15,7 +15,6 @@ import json
 import math
 import random
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tokenizers import Tokenizer
 from vault.encoder_oracle import MODEL_TYPE, EncoderInputs, EncoderOracle, encoder_inputs, hint_index, hint_labels
 from vault.hints import HINT_LABELS, HINT_TOKENS
 from vault.models import DEFAULT_MODEL_DIR, RedactionTokenizer
+from vault.train.loop import batches_by_length, optimizer_step, restore, run_for
 
 DECODER = dict(hidden_size=256, intermediate_size=768, num_hidden_layers=2, num_attention_heads=4,
                num_key_value_heads=4, max_position_embeddings=2048, tie_word_embeddings=True, rms_norm_eps=1e-6)
@@ -121,7 +121,7 @@ class Batch:
 
 
 def collate(model: EncoderOracle, batch: list[Example], tags) -> Batch:
-    tag_ids = [*tags.open_ids, tags.close, tags.eos]
+    tag_ids = tags.candidates
     enc = encoder_inputs(model.wordpiece, model.table, [e.source.tolist() for e in batch], [e.hints.tolist() for e in batch], tags.pad)
     width = max(len(e.target) for e in batch) + 2
     steps = max(len(e.label) for e in batch)
@@ -164,72 +164,52 @@ def loss_of(model: EncoderOracle, b: Batch) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------- training
 
 
-def batches_by_length(data: list[Example], tokens_per_batch: int) -> list[list[int]]:
-    order = sorted(range(len(data)), key=lambda i: len(data[i].target))
-    out, cur = [], []
-    for i in order:
-        cur.append(i)
-        if len(cur) * (len(data[i].target) + 2) >= tokens_per_batch:
-            out.append(cur)
-            cur = []
-    return out + ([cur] if cur else [])
-
-
 def train(model: EncoderOracle, data: list[Example], tags, work: Path, minutes: float, seed: int, device: str,
           tokens_per_batch: int, lr: float, encoder_lr: float, freeze_layers: int) -> dict:
     """Train for a wall-clock budget; checkpoint every few minutes; continue from a checkpoint if present."""
     model.to(device)
+    opt = _optimizer(model, lr, encoder_lr, freeze_layers)
+    ckpt = work / "oracle-encoder.ckpt"
+    state = {"step": 0, "elapsed": 0.0, "log": []}
+    if ckpt.exists():
+        state = restore(torch.load(ckpt, weights_only=False, map_location=device), model, opt)
+    rng = random.Random(seed + state["step"])
+    # The decoder reads <src>, <out> and the target: similar lengths batch together.
+    batches = batches_by_length([len(e.target) + 2 for e in data], tokens_per_batch)
+    budget = minutes * 60
+
+    def train_step(idx: list[int], elapsed: float) -> torch.Tensor:
+        # Warm up, then cosine decay over the wall-clock budget; each group from its own base rate.
+        scale = min(1.0, (state["step"] + 1) / 50) * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
+        for group in opt.param_groups:
+            group["lr"] = group["base"] * max(scale, 0.02)
+        batch = collate(model, [data[i] for i in idx], tags).to(device)
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+            loss = loss_of(model, batch)
+        optimizer_step(opt, loss, [p for p in model.parameters() if p.requires_grad])
+        return loss
+
+    def save() -> None:
+        # Written beside and renamed: a run stopped while saving keeps its last checkpoint.
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, str(ckpt) + ".tmp")
+        Path(str(ckpt) + ".tmp").replace(ckpt)
+
+    model.train()
+    run_for(budget, state, batches, rng, train_step, save, log_every=25)
+    model.eval().to("cpu")
+    return state
+
+
+def _optimizer(model: EncoderOracle, lr: float, encoder_lr: float, freeze_layers: int) -> torch.optim.AdamW:
+    """AdamW over what trains: the pretrained encoder at `encoder_lr` (its word embeddings and lowest
+    `freeze_layers` layers frozen), the new parts at `lr`."""
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # 30k x 384: most of the encoder
     for layer in model.encoder.encoder.layer[:freeze_layers]:
         layer.requires_grad_(False)
     encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
     rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
-    opt = torch.optim.AdamW([{"params": encoder, "lr": encoder_lr, "base": encoder_lr},
-                             {"params": rest, "lr": lr, "base": lr}], betas=(0.9, 0.98), weight_decay=0.01)
-    ckpt = work / "oracle-encoder.ckpt"
-    state = {"step": 0, "elapsed": 0.0, "log": []}
-    if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False, map_location=device)
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["opt"])
-        state = saved["state"]
-        print(f"resuming at step {state['step']}, {state['elapsed'] / 60:.1f} min done", flush=True)
-    rng = random.Random(seed + state["step"])
-    batches = batches_by_length(data, tokens_per_batch)
-    budget, started, last_save = minutes * 60, time.time() - state["elapsed"], time.time()
-
-    def checkpoint():
-        state["elapsed"] = time.time() - started
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, str(ckpt) + ".tmp")
-        Path(str(ckpt) + ".tmp").replace(ckpt)
-
-    model.train()
-    while time.time() - started < budget:
-        rng.shuffle(batches)
-        for idx in batches:
-            elapsed = time.time() - started
-            if elapsed >= budget:
-                break
-            scale = min(1.0, (state["step"] + 1) / 50) * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
-            for group in opt.param_groups:
-                group["lr"] = group["base"] * max(scale, 0.02)
-            batch = collate(model, [data[i] for i in idx], tags).to(device)
-            with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
-                loss = loss_of(model, batch)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
-            opt.step()
-            state["step"] += 1
-            if state["step"] % 25 == 0:
-                state["log"].append((state["step"], round(elapsed / 60, 2), round(loss.item(), 4)))
-                print(f"step {state['step']} {elapsed / 60:.1f} min loss {loss.item():.4f}", flush=True)
-            if time.time() - last_save > 180:
-                checkpoint()
-                last_save = time.time()
-    checkpoint()
-    model.eval().to("cpu")
-    return state
+    return torch.optim.AdamW([{"params": encoder, "lr": encoder_lr, "base": encoder_lr},
+                              {"params": rest, "lr": lr, "base": lr}], betas=(0.9, 0.98), weight_decay=0.01)
 
 
 def save(model: EncoderOracle, work: Path, out: Path, log: dict, base: Path) -> None:
