@@ -267,13 +267,11 @@ def _datetime(doc: "_Doc") -> str:
     d, rng = doc.rand_date(), doc.rng
     h, m = rng.randrange(6, 23), rng.randrange(60)
     style = rng.randrange(5)
-    if style == 0:
+    if style >= 2:  # the document's date style and a time as people write it, a comma between them a third of the time
+        return f"{doc.fmt_date(d)}{', ' if style == 2 else ' '}{time_text(rng, h, m)}"
+    if style == 0:  # ISO 8601 in UTC, as machines write it
         return f"{d.isoformat()}T{h:02d}:{m:02d}:{rng.randrange(60):02d}Z"
-    if style == 1:
-        return f"{d.isoformat()} {h:02d}:{m:02d}"
-    if style == 2:
-        return f"{doc.fmt_date(d)}, {time_text(rng, h, m)}"
-    return f"{doc.fmt_date(d)} {time_text(rng, h, m)}"
+    return f"{d.isoformat()} {h:02d}:{m:02d}"
 
 
 def _email_date(doc: "_Doc") -> str:
