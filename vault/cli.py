@@ -82,6 +82,27 @@ def _quiet_libraries() -> None:
         hf_logging.disable_progress_bar()
 
 
+def _options(*options):
+    """One decorator that applies click options in the order given, the order --help lists them in."""
+
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+# The model pair and how many chunks it decodes together, as `vault redact` and `vault serve` take them.
+_model_options = _options(
+    click.option("--draft", "draft_dir", type=click.Path(path_type=Path), envvar="VAULT_DRAFT", show_envvar=True,
+                 help="draft model directory (default: the shipped one)"),
+    click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), envvar="VAULT_ORACLE", show_envvar=True,
+                 help="oracle model directory (default: the shipped one)"),
+    click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together"),
+)
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="vault")
 def main():
@@ -95,11 +116,7 @@ def main():
 @click.option("--audit-dir", type=click.Path(path_type=Path), default=Path("audit"), show_default=True)
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default: $VAULT_AUDIT_KEY_FILE, "
               "else $VAULT_AUDIT_KEY, else ~/.config/vault/audit.key)")
-@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), envvar="VAULT_DRAFT", show_envvar=True,
-              help="draft model directory (default: the shipped one)")
-@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), envvar="VAULT_ORACLE", show_envvar=True,
-              help="oracle model directory (default: the shipped one)")
-@click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
+@_model_options
 @click.option("--force", is_flag=True, help="redo documents that are unchanged since the last run")
 @click.option("--dry-run", is_flag=True, help="list what would be done per file; load no model, write nothing")
 @click.option("--consistent-pseudonyms", is_flag=True, help="one pseudonym per value across the whole run")
@@ -180,11 +197,7 @@ def redact(input_dir, output_dir, policy_path, audit_dir, key_file, draft_dir, o
 @click.option("--key-file", type=click.Path(path_type=Path), help="the audit key file (default as for vault redact)")
 @click.option("--api-keys-file", type=click.Path(path_type=Path), help="one name:sha256hex per line; callers send the key "
               "as Authorization: Bearer KEY")
-@click.option("--draft", "draft_dir", type=click.Path(path_type=Path), envvar="VAULT_DRAFT", show_envvar=True,
-              help="draft model directory (default: the shipped one)")
-@click.option("--oracle", "oracle_dir", type=click.Path(path_type=Path), envvar="VAULT_ORACLE", show_envvar=True,
-              help="oracle model directory (default: the shipped one)")
-@click.option("--batch-size", type=click.IntRange(1, 256), default=8, show_default=True, help="chunks decoded together")
+@_model_options
 @click.option("--max-batch", type=click.IntRange(1), default=32, show_default=True, help="texts gathered into one engine call")
 @click.option("--max-wait-ms", type=click.FloatRange(0), default=100.0, show_default=True,
               help="how long to wait for more texts after the first")
