@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from vault.context import Output
 from vault.policy import Policy
-from vault.render import Decision, Pseudonymizer, render, replacements
+from vault.decisions import Decision
+from vault.render import Pseudonymizer, render, replacements
 from vault.spans import Span
 
 KEY = b"k" * 32

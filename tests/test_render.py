@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vault.policy import Policy
-from vault.render import Decision, Pseudonymizer, decide, doubted_hints, render, replacements
+from vault.decisions import Decision, decide, doubted_hints
+from vault.render import Pseudonymizer, render, replacements
 from vault.spans import ENTITY_TYPES, VALIDATED_TYPES, Span
 
 KEY = b"k" * 32

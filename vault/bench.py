@@ -102,7 +102,7 @@ def bench_chunks(redactor, dev_path: Path | None, n_dev: int, n_generated: int) 
     chunks = redactor.chunk(texts)
     picked = []
     for t in range(len(texts)):
-        mine = [k for k, job in enumerate(chunks.jobs) if job[0] == t]
+        mine = [k for k, job in enumerate(chunks.jobs) if job.text == t]
         if mine:
             picked.append(mine[len(mine) // 2])
     return BenchChunks([chunks.sources[k] for k in picked], [chunks.readings[k] for k in picked],

@@ -203,7 +203,8 @@ class Names:
         if not res.verified:
             return Component(None, reason="its name was not fully verified by the oracle")
         from vault.context import Output
-        from vault.render import Decision, Pseudonymizer, replacements
+        from vault.decisions import Decision
+        from vault.render import Pseudonymizer, replacements
         from vault.spans import Span
 
         rows, decisions = [], []

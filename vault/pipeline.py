@@ -17,7 +17,6 @@ import os
 import secrets
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -39,7 +38,8 @@ from vault.versions import component_versions
 # answers without them.
 if TYPE_CHECKING:
     from vault.models import RedactionModel
-    from vault.render import Decision, Pseudonymizer
+    from vault.decisions import Decision
+    from vault.render import Pseudonymizer
 
 
 @dataclass
@@ -57,19 +57,69 @@ class TextResult:
     verified: bool  # every chunk decoded to the end and gave back its source: otherwise fail closed
 
 
+@dataclass(frozen=True)
+class ChunkJob:
+    """A chunk of a text: the text's index in the batch, and its tokens [start, end)."""
+
+    text: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text's tokens and the characters of each."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+
+
 @dataclass
 class Chunks:
-    """Texts cut into the engine's chunks. Per text: its tokens and offsets, and the recognizers'
-    candidates and the hints; per chunk: (text index, first token, end token), its source tokens, what the
-    models read of it (the source with hint markers) and the drafters' first guess (a tagged output)."""
+    """Texts cut into the engine's chunks. Per text: its tokens, and the recognizers' candidates and the
+    hints; per chunk: where it is, its source tokens, what the models read of it (the source with hint
+    markers) and the drafters' first guess (a tagged output)."""
 
-    encoded: list[tuple[list[int], list[tuple[int, int]]]] = field(default_factory=list)
+    encoded: list[Encoded] = field(default_factory=list)
     candidates: list[list] = field(default_factory=list)
     hints: list[list] = field(default_factory=list)
-    jobs: list[tuple[int, int, int]] = field(default_factory=list)
+    jobs: list[ChunkJob] = field(default_factory=list)
     sources: list[list[int]] = field(default_factory=list)
     readings: list[list[int]] = field(default_factory=list)
     guesses: list[list[int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecodedChunk:
+    """A chunk of a text with what the engine made of it (a speculate.ChunkResult)."""
+
+    start: int  # its first token in the text
+    end: int
+    result: object
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The oracle's decision at one source token, for the audit row of the span that starts there: to open
+    a span before it, or to copy it without opening one."""
+
+    chunk: int = 0
+    logprob: float | None = None
+    margin: float | None = None
+    drafted: bool = False  # the drafter proposed the token the oracle chose
+    checked: bool = False  # an oracle pass verified it
+
+
+@dataclass(frozen=True)
+class OracleReading:
+    """What the oracle wrote for one text, read back: its spans, its verdict per source token, its
+    probability of opening each type where it did not open one, and whether every chunk decoded to <eos>
+    and strips back to its source."""
+
+    spans: list
+    verdicts: dict[int, Verdict]
+    doubts: dict[int, dict[str, float]]
+    verified: bool
 
 
 class Redactor:
@@ -80,7 +130,7 @@ class Redactor:
                  batch_size: int = 8, drafter: str = "draft"):
         self.draft, self.oracle, self.policy, self.key = draft, oracle, policy, key
         # Hints always: a model with hint tokens reads them, and for any model they are where the oracle's
-        # near-misses are weighed (render.doubted_hints).
+        # near-misses are weighed (decisions.doubted_hints).
         from vault.detect import build_analyzer
         from vault.speculate import Engine
 
@@ -94,34 +144,26 @@ class Redactor:
         and recognizers read "context: text", and only spans inside the text count. Texts with the
         same `documents[i]` are the values of one file: a value redacted in one is redacted where
         it repeats in the others (policy `redact_repeats`)."""
-        from vault.render import redacted_values, spread
+        from vault.decisions import TextEvidence, decide_texts
 
         # A name says what a value is; a 10 kB "header" would only cost time in every cell.
         prefixes = [f"{' '.join(c.split())[:64]}: " if c and c.strip() else "" for c in contexts or [""] * len(texts)]
-        chunks = self.chunk([prefix + text for prefix, text in zip(prefixes, texts)])
-        encoded, candidates, jobs = chunks.encoded, chunks.candidates, chunks.jobs
+        reads = [prefix + text for prefix, text in zip(prefixes, texts)]
+        chunks = self.chunk(reads)
         results = self.engine.run(chunks.sources, drafter=self.drafter, hints=chunks.guesses,
                                   batch_size=self.batch_size, readings=chunks.readings)
-        per_text: list[list[tuple[int, int, object]]] = [[] for _ in texts]
-        for (t, a, b), res in zip(jobs, results):
-            per_text[t].append((a, b, res))
-        judged = [self._decide(text, prefixes[t], encoded[t], candidates[t], chunks.hints[t], per_text[t])
-                  for t, text in enumerate(texts)]
-        if documents is not None and self.policy.redact_repeats:
-            # decide() has spread each text's values within it; a file of several values (CSV cells,
-            # JSON strings) spreads them across its values too. A one-text file has nothing to add.
-            size = Counter(documents)
-            shared = [t for t in range(len(texts)) if size[documents[t]] > 1]
-            values: dict[int, dict[str, str]] = {}
-            for t in shared:
-                for value, etype in redacted_values(judged[t][0], texts[t]).items():
-                    values.setdefault(documents[t], {}).setdefault(value, etype)
-            for t in shared:
-                judged[t] = (spread(judged[t][0], values.get(documents[t], {}), self.policy, texts[t]), *judged[t][1:])
-        return [
-            self._finish(text, prefixes[t], encoded[t], per_text[t], *judged[t], pseudonymizers[t])
-            for t, text in enumerate(texts)
-        ]
+        decoded: list[list[DecodedChunk]] = [[] for _ in texts]
+        for job, res in zip(chunks.jobs, results):
+            decoded[job.text].append(DecodedChunk(job.start, job.end, res))
+        readings = [self._read_oracle(read, chunks.encoded[t], decoded[t]) for t, read in enumerate(reads)]
+        evidence = [TextEvidence(read, len(prefixes[t]), chunks.encoded[t].offsets, readings[t].spans,
+                                 readings[t].doubts, chunks.candidates[t], chunks.hints[t],
+                                 documents[t] if documents is not None else t)
+                    for t, read in enumerate(reads)]
+        decisions = decide_texts(evidence, self.policy)
+        return [self._finish(texts[t], len(prefixes[t]), chunks.encoded[t], decoded[t], decisions[t], readings[t],
+                             pseudonymizers[t])
+                for t in range(len(texts))]
 
     def chunk(self, texts: list[str]) -> "Chunks":
         """Detect in the texts (one spaCy pass for all), tokenize them and cut them into chunks, each with
@@ -132,103 +174,89 @@ class Redactor:
         out = Chunks()
         for t, (text, found) in enumerate(zip(texts, self.detector.analyze(texts))):
             ids, offsets = tok.encode(text)
-            out.encoded.append((ids, offsets))
+            out.encoded.append(Encoded(ids, offsets))
             out.candidates.append(found.candidates)
             out.hints.append(found.hints)
             # The drafters' first guess: the recognizers' candidates and the hints, as a tagged output.
             guess = [s for s in found.candidates if self.policy.redacts(s.entity_type)]
             guess += [replace(h, entity_type=AS_ENTITY[h.entity_type]) for h in found.hints if h.entity_type in AS_ENTITY]
             for a, b in chunk_bounds(text, offsets, CHUNK_TOKENS):
-                out.jobs.append((t, a, b))
+                out.jobs.append(ChunkJob(t, a, b))
                 out.sources.append(ids[a:b])
                 out.readings.append(hinted_source(tags, ids[a:b], offsets[a:b], found.hints))
                 out.guesses.append(tokens_with_tags(tags, ids[a:b], offsets[a:b], guess))
         return out
 
-    def _decide(self, text, prefix, encoded, candidates, hints, chunks) -> tuple[list[Decision], dict, bool]:
-        """The decisions about one text, in its own coordinates; the oracle's verdict per source
-        token; whether every chunk was decoded to <eos> and strips back to its source."""
+    def _read_oracle(self, read: str, encoded: Encoded, chunks: list[DecodedChunk]) -> OracleReading:
+        """The oracle's output for one text (`read`: its prefix, then the text), read back in the text's
+        tokens."""
         from vault.models import spans_from_output, strip_tags
-        from vault.render import decide, doubted_hints
 
-        ids, offsets = encoded  # of prefix + text
-        skip = len(prefix)
         tags = self.oracle.tags
-        oracle_spans, verdicts = [], {}  # verdicts: source token -> (chunk, logprob, margin, drafted, checked)
-        doubts = {}  # source token -> the oracle's probability of opening each type before it (where it did not)
+        spans, verdicts, doubts = [], {}, {}
         verified = True
-        for c, (a, b, res) in enumerate(chunks):
-            verified &= strip_tags(tags, res.output) == ids[a:b] and bool(res.output) and res.output[-1] == tags.eos
-            oracle_spans += spans_from_output(tags, res.output, prefix + text, offsets[a:b], res.type_probs)
+        for c, chunk in enumerate(chunks):
+            res, a = chunk.result, chunk.start
+            verified &= strip_tags(tags, res.output) == encoded.ids[a:chunk.end] and bool(res.output) and res.output[-1] == tags.eos
+            spans += spans_from_output(tags, res.output, read, encoded.offsets[a:chunk.end], res.type_probs)
             k = a
             for j, token in enumerate(res.output):
-                record = (c, res.logprob[j], res.margin[j], res.proposed_by[j] != "oracle", res.oracle_pass[j] >= 1)
+                verdict = Verdict(c, res.logprob[j], res.margin[j], res.proposed_by[j] != "oracle", res.oracle_pass[j] >= 1)
                 if token in tags.open:
-                    verdicts[k] = record  # the oracle's decision to open a span before token k
+                    verdicts[k] = verdict  # the oracle's decision to open a span before token k
                 elif not tags.is_tag(token) and token != tags.eos:
-                    verdicts.setdefault(k, record)  # ... or to copy token k without opening one
+                    verdicts.setdefault(k, verdict)  # ... or to copy token k without opening one
                     if j in res.open_probs:
                         doubts[k] = res.open_probs[j]
                     k += 1
-        doubted = doubted_hints(hints, offsets, doubts, self.policy)
-        return _inside(decide(oracle_spans, candidates, self.policy, prefix + text, doubted), skip), verdicts, verified
+        return OracleReading(spans, verdicts, doubts, verified)
 
-    def _finish(self, text, prefix, encoded, chunks, decisions, verdicts, verified, pseudonymizer) -> TextResult:
+    def _finish(self, text: str, skip: int, encoded: Encoded, chunks: list[DecodedChunk], decisions: list[Decision],
+                reading: OracleReading, pseudonymizer: Pseudonymizer) -> TextResult:
         """Audit rows and the rendered text."""
         from vault.render import replacements
 
-        offsets, skip = encoded[1], len(prefix)
-        ends = [o[1] for o in offsets]
+        ends = [o[1] for o in encoded.offsets]
         output = Output.of(text, replacements(text, decisions, self.policy, pseudonymizer))
         rows = []
         for d in decisions:
             s = d.span
             out_start, out_end = output.place(s.start, s.end)
-            k = bisect.bisect_right(ends, s.start + skip)
-            chunk, logprob, margin, drafted, checked = verdicts.get(k, (0, None, None, False, False))
+            verdict = reading.verdicts.get(bisect.bisect_right(ends, s.start + skip), Verdict())
             names = [n for n, _ in d.detectors]
-            scores = [float(v) for n, v in d.detectors]
             recognizer_scores = [v for n, v in d.detectors if n != "oracle"]
             rule = self.policy.rule(s.entity_type)
             rows.append({
-                "chunk": chunk,
+                "chunk": verdict.chunk,
                 "start": s.start,
                 "end": s.end,
                 "out_start": out_start,  # where the report finds it in the output (vault.context)
                 "out_end": out_end,
                 "entity_type": s.entity_type,
                 "detectors": names,
-                "detector_scores": scores,
+                "detector_scores": [float(v) for n, v in d.detectors],
                 "detector_score": max(recognizer_scores) if recognizer_scores else None,
-                "draft_proposed": drafted and "oracle" in names,
-                "oracle_checked": checked and verified,
-                "oracle_logprob": logprob,
-                "oracle_margin": None if margin is None or margin == float("inf") else margin,
+                "draft_proposed": verdict.drafted and "oracle" in names,
+                "oracle_checked": verdict.checked and reading.verified,
+                "oracle_logprob": verdict.logprob,
+                "oracle_margin": None if verdict.margin is None or verdict.margin == float("inf") else verdict.margin,
                 "action": d.action,
                 "operator": rule.operator if d.action == "redacted" and rule else "",
                 "reason": d.reason,
                 "value_hmac": keyed_hash(self.key, text[s.start : s.end]),
             })
+        results = [c.result for c in chunks]
         return TextResult(
             redacted=output.text,
             span_rows=rows,
             hold=any(d.hold for d in decisions),
             chunks=len(chunks),
-            tokens=sum(len(r.output) for _, _, r in chunks),
-            passes=sum(r.passes for _, _, r in chunks),
-            drafted=sum(r.drafted for _, _, r in chunks),
-            accepted=sum(r.accepted for _, _, r in chunks),
-            verified=verified,
+            tokens=sum(len(r.output) for r in results),
+            passes=sum(r.passes for r in results),
+            drafted=sum(r.drafted for r in results),
+            accepted=sum(r.accepted for r in results),
+            verified=reading.verified,
         )
-
-
-def _inside(decisions: list[Decision], skip: int) -> list[Decision]:
-    """The decisions about the text after a context prefix of `skip` characters, clipped to it
-    and in its coordinates."""
-    if not skip:
-        return decisions
-    return [replace(d, span=replace(d.span, start=max(d.span.start, skip) - skip, end=d.span.end - skip))
-            for d in decisions if d.span.end > skip]
 
 
 # ---------------------------------------------------------------------------------------------- the local loop
@@ -239,7 +267,7 @@ _FATAL_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
 
 # Where an exception inside the per-batch step came from, by the deepest vault module it passed.
 _STAGES = {"detect.py": "detect", "hints.py": "detect", "models.py": "tokenize", "speculate.py": "decode",
-           "render.py": "decide"}
+           "decisions.py": "decide", "render.py": "decide"}
 
 
 @dataclass

@@ -216,12 +216,12 @@ class Policy(_Strict):
     # spaCy's entities as recognizer hits: all of them (true), or only those of the listed types ([PERSON]).
     use_ner: Union[bool, list[EntityType]] = False
     # An oracle span of a type the policy keeps is still redacted when the oracle gave the policy's
-    # redacted types at least this probability where it opened the span (render.policy_type).
+    # redacted types at least this probability where it opened the span (decisions.policy_type).
     type_mass_threshold: float = Field(0.2, gt=0.0, le=1.0)
     # A hint the oracle did not tag is redacted when it gave opening a span of the redacted types there at least
-    # this probability (render.doubted_hints; the engine records it from speculate.OPEN_FLOOR = 0.01 up).
+    # this probability (decisions.doubted_hints; the engine records it from speculate.OPEN_FLOOR = 0.01 up).
     hint_mass_threshold: float = Field(0.02, ge=0.01, le=1.0)
-    # Redact every other occurrence of a redacted value in the same file (render.spread).
+    # Redact every other occurrence of a redacted value in the same file (decisions.spread).
     redact_repeats: bool = True
     # Redact file and folder names like text; a changed name gets a keyed suffix (vault.names).
     redact_file_names: bool = True

@@ -57,7 +57,7 @@ ACTION_COLOURS = {"redacted": "#1f4e79", "kept": "#a9c4de"}
 
 def conflict_rule(span: dict[str, Any]) -> Optional[str]:
     """The rule behind a real disagreement between the detectors, or None where they agreed
-    (render.decide's Decision says which rules there are). The oracle's own "not in policy" spans,
+    (decisions.decide's Decision says which rules there are). The oracle's own "not in policy" spans,
     with no recognizer involved, are the policy working as written, not conflicts. The README's DuckDB
     conflict query says the same in SQL (tests/test_readme.py compares the two)."""
     detectors = span.get("detectors") or []

@@ -1,6 +1,7 @@
 """Entity types and the character span every part of vault speaks in."""
 
 from dataclasses import dataclass
+from typing import Callable
 
 # Presidio's names where one exists, plus the project's own (ID, DEMOGRAPHIC, QUANTITY, MISC).
 ENTITY_TYPES: tuple[str, ...] = (
@@ -22,7 +23,7 @@ ENTITY_TYPES: tuple[str, ...] = (
 )
 
 # Formats a pattern recognizer finds and validates (checksums, address syntax): where one found such a value,
-# its boundaries and type are the value's, whatever span the oracle drew around it (render.decide).
+# its boundaries and type are the value's, whatever span the oracle drew around it (decisions.decide).
 VALIDATED_TYPES = frozenset({"PHONE_NUMBER", "EMAIL_ADDRESS", "URL", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN"})
 
 # The Text Anonymization Benchmark's labels in vault's names.
@@ -63,3 +64,17 @@ class Span:
     # For an oracle span: (entity type, probability) of opening each type where it opened this one, so
     # that a type the policy keeps cannot hide a value the oracle also thought of as a redacted type.
     type_probs: tuple[tuple[str, float], ...] = ()
+
+
+def overlap_groups(items: list, span: Callable[[object], Span]) -> list[list]:
+    """Group items whose spans overlap, transitively, in order of start."""
+    groups: list[list] = []
+    end = -1
+    for item in sorted(items, key=lambda i: (span(i).start, span(i).end)):
+        if groups and span(item).start < end:
+            groups[-1].append(item)
+            end = max(end, span(item).end)
+        else:
+            groups.append([item])
+            end = span(item).end
+    return groups
