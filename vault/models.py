@@ -62,6 +62,12 @@ class Tags:
     def open_ids(self) -> list[int]:
         return list(self.open)
 
+    @property
+    def candidates(self) -> list[int]:
+        """The tags a restricted output layer scores, in its order after the next source token's slot: every
+        open tag, the close tag, `<eos>` (speculate.judge and the training loss share this layout)."""
+        return [*self.open, self.close, self.eos]
+
     def is_tag(self, token: int) -> bool:
         return token == self.close or token in self.open
 
@@ -147,6 +153,12 @@ class Grammar:
         if self.i < len(self.source):
             return self.tags.open_ids
         return [self.tags.eos]
+
+    def allowed_mask(self) -> list[bool]:
+        """Which of [the next source token, *tags.candidates] may come next: the grammar in the layout of the
+        restricted output layer, for decoding and training alike."""
+        tags = self.allowed_tags()
+        return [self.next_source() is not None] + [t in tags for t in self.tags.candidates]
 
     def next_source(self) -> int | None:
         return self.source[self.i] if not self.done and self.i < len(self.source) else None

@@ -142,8 +142,6 @@ def examples(docs: list[dict], tokenizer: RedactionTokenizer, hints: list[list[S
     """Per chunk: the input sequence (prompt + target output) and, per output step, the allowed set. The
     prompt holds the chunk's hints (`hints[i]` are document i's) if the tokenizer has hint markers."""
     tags = tokenizer.tags
-    n_open = len(tags.open_ids)
-    tag_ids = [*tags.open_ids, tags.close, tags.eos]
     out = []
     for i, doc in enumerate(docs):
         ids, offsets = tokenizer.encode(doc["text"])
@@ -155,13 +153,9 @@ def examples(docs: list[dict], tokenizer: RedactionTokenizer, hints: list[list[S
             src_next, allowed, label = [], [], []
             for t in target:
                 s = g.next_source()
-                mask = [s is not None] + [False] * (n_open + 2)
-                tag_list = g.allowed_tags()
-                for k, tag in enumerate(tag_ids):
-                    mask[1 + k] = tag in tag_list
                 src_next.append(s if s is not None else tags.pad)
-                allowed.append(mask)
-                label.append(0 if t == s else 1 + tag_ids.index(t))
+                allowed.append(g.allowed_mask())
+                label.append(0 if t == s else 1 + tags.candidates.index(t))
                 g.advance(t)
             # Compact arrays: a list of Python lists per step costs several times the memory.
             out.append(
@@ -256,7 +250,7 @@ def train(role: str, size: str, data: list[dict], tokenizer: RedactionTokenizer,
     `init`: a model folder of the same size whose weights start the run (its vocabulary may be smaller: the
     new tokens' rows start fresh)."""
     tags = tokenizer.tags
-    tag_ids = [*tags.open_ids, tags.close, tags.eos]
+    tag_ids = tags.candidates
     model = make_model(size, tokenizer, seed)
     if init is not None:
         from safetensors.torch import load_file
