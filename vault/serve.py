@@ -34,6 +34,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -433,112 +434,105 @@ def _public(row: dict) -> dict:
 def create_app(opts: ServeOptions, pair: tuple[RedactionModel, RedactionModel]) -> FastAPI:
     """The FastAPI app of one service; the models are loaded (`pair`) before it is made, and the audit
     run opens and closes with the app's lifespan."""
-    from contextlib import asynccontextmanager
-
     service = Service(opts, pair)
     # Presidio's debug lines quote the text they analyse: never through a server's log, whatever its level.
     logging.getLogger("presidio-analyzer").setLevel(max(logging.WARNING, logging.getLogger("presidio-analyzer").level))
-
-    @asynccontextmanager
-    async def lifespan(app):
-        await run_in_threadpool(service.start)
-        try:
-            yield
-        finally:
-            await run_in_threadpool(service.stop)
-
-    app = FastAPI(title="vault", summary="Privacy redaction with speculative decoding", lifespan=lifespan)
+    app = FastAPI(title="vault", summary="Privacy redaction with speculative decoding", lifespan=_lifespan)
     app.state.service = service
-    metrics = service.metrics
+    routes = _Routes(service)
+    app.middleware("http")(routes.count)
+    app.exception_handler(ServeError)(_serve_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.get("/healthz")(routes.healthz)
+    app.get("/readyz")(routes.readyz)
+    app.get("/metrics")(routes.prometheus)
+    app.post("/v1/redact", openapi_extra=REDACT_BODY)(routes.redact)
+    app.post("/v1/files", openapi_extra=FILE_BODY, response_class=Response)(routes.files)
+    return app
 
-    @app.middleware("http")
-    async def count(request: Request, call_next):
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """The service's audit run and worker, from the app's start to its end."""
+    service = app.state.service
+    await run_in_threadpool(service.start)
+    try:
+        yield
+    finally:
+        await run_in_threadpool(service.stop)
+
+
+async def _serve_error(request: Request, exc: ServeError):
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"error": exc.message, "stage": exc.stage}, exc.status, headers=headers)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    return JSONResponse({"error": str(exc.detail), "stage": "request"}, exc.status_code)
+
+
+async def _invalid(request: Request, exc: RequestValidationError):
+    return JSONResponse({"error": "malformed request", "stage": "request", "problems": _problems(exc.errors())}, 422)
+
+
+# The request bodies as the OpenAPI document shows them: the endpoints read their bodies themselves (a size
+# limit while reading; a file's bytes as they are), so FastAPI cannot see them.
+REDACT_BODY = {"requestBody": {"required": True,
+                               "content": {"application/json": {"schema": RedactRequest.model_json_schema()}}}}
+FILE_BODY = {"requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                           for t in set(FILE_TYPES.values())}}}
+
+
+class _Routes:
+    """The app's endpoints and middleware over one Service (FastAPI names each operation after its method)."""
+
+    def __init__(self, service: Service):
+        self.service, self.opts, self.metrics = service, service.opts, service.metrics
+
+    async def count(self, request: Request, call_next):
+        """Every request counted and timed by route and status; a log line for each but /metrics."""
         started = time.monotonic()
         route = request.url.path if request.url.path in ROUTES else "other"
         response = await call_next(request)
         seconds = time.monotonic() - started
-        metrics.requests.labels(route, str(response.status_code)).inc()
-        metrics.latency.labels(route).observe(seconds)
+        self.metrics.requests.labels(route, str(response.status_code)).inc()
+        self.metrics.latency.labels(route).observe(seconds)
         if route != "/metrics":
             log.info("vault serve: %s %s %d %.3f s", request.method, route, response.status_code, seconds)
         return response
 
-    @app.exception_handler(ServeError)
-    async def serve_error(request: Request, exc: ServeError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.message, "stage": exc.stage}, exc.status, headers=headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"error": str(exc.detail), "stage": "request"}, exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError):
-        return JSONResponse({"error": "malformed request", "stage": "request", "problems": _problems(exc.errors())}, 422)
-
-    def caller(request: Request) -> str:
-        """The caller's name, from its API key (Authorization: Bearer KEY, or X-API-Key: KEY)."""
-        if opts.api_keys is None:
-            return "local"
-        given = request.headers.get("x-api-key") or ""
-        auth = request.headers.get("authorization") or ""
-        if auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        digest = hashlib.sha256(given.encode()).hexdigest()
-        for known, name in opts.api_keys.items():  # compare_digest: no timing hint of how close a guess is
-            if given and hmac.compare_digest(digest, known):
-                return name
-        raise ServeError(401, "a valid API key is needed (Authorization: Bearer KEY)", "auth")
-
-    async def body(request: Request) -> bytes:
-        """The body, refused (413) as soon as it passes --max-bytes, never held whole beyond it."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > opts.max_bytes:
-            raise ServeError(413, f"request body over the limit of {opts.max_bytes:,} bytes", "limit")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > opts.max_bytes:
-                raise ServeError(413, f"request body over the limit of {opts.max_bytes:,} bytes", "limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    @app.get("/healthz")
-    async def healthz():
+    async def healthz(self):
         """Alive."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
-    async def readyz():
+    async def readyz(self):
         """Models loaded, the worker running, the audit open."""
-        if not service.ready:
+        if not self.service.ready:
             return JSONResponse({"status": "not ready"}, 503)
-        return {"status": "ready", "policies": list(service.policies)}
+        return {"status": "ready", "policies": list(self.service.policies)}
 
-    @app.get("/metrics")
-    async def prometheus(request: Request):
-        caller(request)
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    async def prometheus(self, request: Request):
+        self.caller(request)
+        return PlainTextResponse(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    schema = {"requestBody": {"required": True, "content": {"application/json": {"schema": RedactRequest.model_json_schema()}}}}
-
-    @app.post("/v1/redact", openapi_extra=schema)
-    async def redact(request: Request):
+    async def redact(self, request: Request):
         """Redact `text` (or each of `texts`) as `vault redact` redacts a file of `format`."""
-        who = caller(request)
-        raw = await body(request)
+        who = self.caller(request)
+        raw = await self.body(request)
         try:
             req = RedactRequest.model_validate_json(raw)
         except ValidationError as exc:
             raise ServeError(422, "malformed request: " + "; ".join(
                 f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in _problems(exc.errors())), "request") from None
-        policy = _policy(req.policy)
+        policy = self.policy(req.policy)
         request_id = _request_id(req.request_id or request.headers.get("x-request-id"))
         texts = [req.text] if req.text is not None else req.texts
-        if len(texts) > opts.max_texts:
-            raise ServeError(413, f"{len(texts):,} texts, more than the limit of {opts.max_texts:,} per request", "limit")
+        if len(texts) > self.opts.max_texts:
+            raise ServeError(413, f"{len(texts):,} texts, more than the limit of {self.opts.max_texts:,} per request",
+                             "limit")
         docs = await run_in_threadpool(_parse, texts, req.format)
-        answers = await answer(Job(who, request_id, policy, texts, docs))
+        answers = await self.answer(Job(who, request_id, policy, texts, docs))
         out = {"request_id": request_id, "policy": policy}
         if req.text is not None:
             out.update(text=answers[0].text, spans=answers[0].spans)
@@ -546,49 +540,72 @@ def create_app(opts: ServeOptions, pair: tuple[RedactionModel, RedactionModel]) 
             out["texts"] = [{"text": a.text, "spans": a.spans} for a in answers]
         return out
 
-    file_body = {"requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
-                                                               for t in set(FILE_TYPES.values())}}}
-
-    @app.post("/v1/files", openapi_extra=file_body, response_class=Response)
-    async def files(request: Request):
+    async def files(self, request: Request):
         """Redact one uploaded file (the body, as `curl --data-binary @FILE`): `?format=` txt, md, json, jsonl
         or csv, optional `&policy=`; the answer is the redacted file, as `vault redact` writes it."""
-        who = caller(request)
+        who = self.caller(request)
         fmt = request.query_params.get("format", "")
         if fmt not in FILE_TYPES:
             raise ServeError(422, f"format: one of {', '.join(FILE_TYPES)}", "request")
-        policy = _policy(request.query_params.get("policy"))
+        policy = self.policy(request.query_params.get("policy"))
         request_id = _request_id(request.headers.get("x-request-id"))
-        data = await body(request)
+        data = await self.body(request)
         doc = await run_in_threadpool(_parse_file, data, fmt)
-        (done,) = await answer(Job(who, request_id, policy, [data.decode("utf-8")], [doc]))
+        (done,) = await self.answer(Job(who, request_id, policy, [data.decode("utf-8")], [doc]))
         return Response(done.data, media_type=FILE_TYPES[fmt], headers={"X-Request-Id": request_id})
 
-    def _policy(name: str | None) -> str:
+    def caller(self, request: Request) -> str:
+        """The caller's name, from its API key (Authorization: Bearer KEY, or X-API-Key: KEY)."""
+        if self.opts.api_keys is None:
+            return "local"
+        given = request.headers.get("x-api-key") or ""
+        auth = request.headers.get("authorization") or ""
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        digest = hashlib.sha256(given.encode()).hexdigest()
+        for known, name in self.opts.api_keys.items():  # compare_digest: no timing hint of how close a guess is
+            if given and hmac.compare_digest(digest, known):
+                return name
+        raise ServeError(401, "a valid API key is needed (Authorization: Bearer KEY)", "auth")
+
+    async def body(self, request: Request) -> bytes:
+        """The body, refused (413) as soon as it passes --max-bytes, never held whole beyond it."""
+        limit = self.opts.max_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ServeError(413, f"request body over the limit of {limit:,} bytes", "limit")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ServeError(413, f"request body over the limit of {limit:,} bytes", "limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def policy(self, name: str | None) -> str:
         if name is None:
-            return service.default
-        if name not in service.policies:  # the name given is never repeated: it could be anything
-            raise ServeError(422, f"unknown policy; this server has {', '.join(service.policies)}", "request")
+            return self.service.default
+        if name not in self.service.policies:  # the name given is never repeated: it could be anything
+            raise ServeError(422, f"unknown policy; this server has {', '.join(self.service.policies)}", "request")
         return name
 
-    def _request_id(given: str | None) -> str:
-        if given is None:
-            return uuid.uuid4().hex
-        if not REQUEST_ID.match(given):
-            raise ServeError(422, "request_id: 1 to 64 letters, digits, '.', '_', ':' or '-'", "request")
-        return given
-
-    async def answer(job: Job) -> list[TextAnswer]:
+    async def answer(self, job: Job) -> list[TextAnswer]:
         """Queue the job and wait for the worker's answer (or the timeout)."""
         try:
-            answers = await asyncio.wait_for(asyncio.wrap_future(service.submit(job)), opts.timeout_s)
+            answers = await asyncio.wait_for(asyncio.wrap_future(self.service.submit(job)), self.opts.timeout_s)
         except asyncio.TimeoutError:
-            metrics.failures.labels("timeout").inc()
-            raise ServeError(504, f"no answer within {opts.timeout_s:g} s", "timeout") from None
-        service.requests += 1
+            self.metrics.failures.labels("timeout").inc()
+            raise ServeError(504, f"no answer within {self.opts.timeout_s:g} s", "timeout") from None
+        self.service.requests += 1
         return answers
 
-    return app
+
+def _request_id(given: str | None) -> str:
+    if given is None:
+        return uuid.uuid4().hex
+    if not REQUEST_ID.match(given):
+        raise ServeError(422, "request_id: 1 to 64 letters, digits, '.', '_', ':' or '-'", "request")
+    return given
 
 
 def _parse_file(data: bytes, fmt: str) -> Document:
