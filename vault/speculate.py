@@ -4,9 +4,11 @@ A pass feeds each row its pending token(s) plus a draft; the oracle's constraine
 position decides how much of the draft is accepted; the first mismatch is replaced by the oracle's own
 token. So the output equals oracle-alone greedy decoding, token for token, whatever the drafter does.
 
-Drafters: `copy` (the rest of the source), `hints` (the source with the recognizers' tags), `draft`
-(the draft model, which itself decodes speculatively over the hints/copy hypothesis), and `none`
-(oracle-alone greedy, the reference).
+A step, in gpt-fast's shape (`Engine._step`): a drafter proposes, one oracle pass verifies (`judge`), and
+each row emits its accepted tokens with their evidence (`Row.take`). Drafters are small objects with a
+`propose`/`update` pair (transformers' CandidateGenerator), named in DRAFTERS: `copy` (the rest of the
+source), `hints` (the source with the recognizers' tags), `draft` (the draft model, which itself decodes
+speculatively over the hints/copy hypothesis), and `none` (oracle-alone greedy, the reference).
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +19,6 @@ from transformers.cache_utils import Cache, DynamicLayer
 
 from vault.models import CHUNK_TOKENS, Grammar, Tags, build_prompt
 
-DRAFTERS = ("none", "copy", "hints", "draft")
 OPEN_FLOOR = 0.01
 
 
@@ -152,7 +153,6 @@ class KVDecoder:
         self.seq: list[list[int]] = [[] for _ in prompts]  # tokens whose keys/values are cached
         self.cols: list[list[int]] = [[] for _ in prompts]  # their cache columns
         self.valid = torch.zeros(len(prompts), 0, dtype=torch.long, device=self.device)
-        self.positions = 0
         # Prefill all but the last prompt token, right-padded: no logits needed yet.
         self.pending = [p[-1:] for p in prompts]
         self._feed([p[:-1] for p in prompts], left_pad=False, logits_to_keep=1)
@@ -183,7 +183,6 @@ class KVDecoder:
             self.seq[r] += f
             self.cols[r] += range(base + first, base + first + len(f))
         self.valid = torch.cat([self.valid, mask.to(self.device)], dim=1)
-        self.positions += ids.numel()  # computed positions, padding included: the work a pass costs
         inputs = dict(attention_mask=self.valid, position_ids=pos.to(self.device), cache=self.cache, use_cache=True)
         with torch.inference_mode():
             return self._outputs(ids.to(self.device), [len(f) for f in feeds], inputs, logits_to_keep)
@@ -283,45 +282,50 @@ def decoder_for(model: torch.nn.Module, prompts: list[list[int]], sources: list[
     return KVDecoder(model, prompts, tags.pad, **options)
 
 
-def judge(outputs: Outputs, starts: list[int], drafts: list[list[int]], grammars: list[Grammar], tags: Tags):
-    """The constrained argmax, its log-probability and margin at each draft position (and one past it).
+@dataclass(frozen=True)
+class Judgement:
+    """The oracle's verdict on a pass: numpy arrays over [rows, K] positions of the chosen token (the
+    constrained argmax), its log-probability and its margin to the best other allowed token, and over
+    [rows, K, n_open] the probability of each open tag (in `tags.open_ids` order). Row r's draft starts at
+    position `starts[r]`; positions past a row's draft, or after a draft token the grammar forbids, are
+    meaningless and never read."""
 
-    Returns numpy arrays [rows, K] of chosen token, log-probability and margin, and [rows, K, n_open] of
-    the probability of each open tag (in `tags.open_ids` order); positions past a row's draft, or after a
-    draft token the grammar forbids, are meaningless and never read.
-    """
-    tag_ids = [*tags.open_ids, tags.close, tags.eos]
-    n_open = len(tags.open_ids)
+    starts: list[int]
+    chosen: np.ndarray
+    logprob: np.ndarray
+    margin: np.ndarray
+    open_probs: np.ndarray
+
+
+def judge(outputs: Outputs, starts: list[int], drafts: list[list[int]], grammars: list[Grammar],
+          tags: Tags) -> Judgement:
+    """The constrained argmax, its log-probability and margin at each draft position (and one past it)."""
     rows, width = outputs.shape
     src = np.zeros((rows, width), dtype=np.int64)
-    allowed = np.zeros((rows, width, 1 + len(tag_ids)), dtype=bool)
+    # Per position, which of [source token, *tags.candidates] the grammar allows there.
+    allowed = np.zeros((rows, width, 1 + len(tags.candidates)), dtype=bool)
     for r, (start, draft, g) in enumerate(zip(starts, drafts, grammars)):
         g = g.copy()
         for j in range(len(draft) + 1):
             s = g.next_source()
             if s is not None:
-                src[r, start + j], allowed[r, start + j, 0] = s, True
-            if not g.done:
-                if g.in_span:
-                    allowed[r, start + j, 1 + n_open] = g.span_len > 0
-                elif s is not None:
-                    allowed[r, start + j, 1 : 1 + n_open] = True
-                else:
-                    allowed[r, start + j, 2 + n_open] = True
+                src[r, start + j] = s
+            allowed[r, start + j] = g.allowed_mask()
             if j == len(draft) or not g.allows(draft[j]):
                 break
             g.advance(draft[j])
     src = torch.from_numpy(src)
-    candidates = torch.cat([src[..., None], torch.tensor(tag_ids).expand(rows, width, -1)], dim=-1)
-    scores = outputs.scores(src, tag_ids)
+    candidates = torch.cat([src[..., None], torch.tensor(tags.candidates).expand(rows, width, -1)], dim=-1)
+    scores = outputs.scores(src, tags.candidates)
     scores = scores.masked_fill(~torch.from_numpy(allowed).to(scores.device), float("-inf"))
     logp = torch.log_softmax(scores, dim=-1)
     top2 = torch.topk(logp, 2, dim=-1)
     best = top2.indices[..., 0]
     chosen = candidates.to(best.device).gather(-1, best[..., None])[..., 0]
     margin = top2.values[..., 0] - top2.values[..., 1]
-    open_probs = logp[..., 1 : 1 + n_open].exp()
-    return chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy(), open_probs.cpu().numpy()
+    open_probs = logp[..., 1 : 1 + len(tags.open)].exp()  # the open tags come first among the candidates
+    return Judgement(starts, chosen.cpu().numpy(), top2.values[..., 0].cpu().numpy(), margin.cpu().numpy(),
+                     open_probs.cpu().numpy())
 
 
 def accept(draft: list[int], chosen: np.ndarray, start: int) -> tuple[int, int]:
@@ -330,6 +334,74 @@ def accept(draft: list[int], chosen: np.ndarray, start: int) -> tuple[int, int]:
     while n < len(draft) and draft[n] == chosen[start + n]:
         n += 1
     return n, int(chosen[start + n])
+
+
+# ------------------------------------------------------------------------------------ a chunk in a batch
+
+
+@dataclass
+class DraftLength:
+    """Draft length that follows recent acceptance: a little past the recent accepted run. On a CPU a
+    verified position costs the same whether it is accepted or not, so long hopeful drafts lose
+    (measured on the default pair: 2x the mean run cost 1.6x the time of the mean run plus 4)."""
+
+    low: int = 4
+    high: int = 96
+    mean: float = 16.0
+
+    def next(self) -> int:
+        return int(min(self.high, max(self.low, self.mean + 4)))
+
+    def update(self, accepted: int) -> None:
+        self.mean = 0.5 * self.mean + 0.5 * accepted
+
+
+def _by_type(tags: Tags, probs: np.ndarray) -> dict[str, float]:
+    """The probability of opening each entity type, rounded; below 0.001 left out."""
+    return {name: round(float(p), 4) for name, p in zip(tags.open.values(), probs) if p >= 1e-3}
+
+
+@dataclass
+class Row:
+    """One chunk being decoded in a batch: where its grammar stands, its result so far, the hinted output
+    that the hints drafter and the draft model's hypothesis follow (None: the copy) and its draft length."""
+
+    grammar: Grammar
+    hinted: list[int] | None = None
+    result: ChunkResult = field(default_factory=ChunkResult)
+    length: DraftLength = field(default_factory=DraftLength)
+
+    def take(self, draft: list[int], judged: Judgement, r: int, by: str) -> None:
+        """Emit the accepted prefix of `draft` (proposed `by` a drafter) and the oracle's own token after it,
+        each with the oracle's evidence at its position in row `r` of the pass."""
+        res, start = self.result, judged.starts[r]
+        n, own = accept(draft, judged.chosen[r], start)
+        res.passes += 1
+        res.drafted += len(draft)
+        res.accepted += n
+        self.length.update(n)
+        for j, token in enumerate(draft[:n] + [own]):
+            k = start + j
+            self.emit(token, by if j < n else "oracle", float(judged.logprob[r, k]), float(judged.margin[r, k]),
+                      judged.open_probs[r, k])
+            if self.grammar.done:
+                break
+
+    def emit(self, token: int, by: str, logprob: float, margin: float, open_probs: np.ndarray) -> None:
+        """The one place a result grows: a verified token, the pass that verified it, who proposed it and the
+        oracle's evidence; the grammar advances past it."""
+        g, res, tags = self.grammar, self.result, self.grammar.tags
+        outside = not g.in_span  # before advancing: an open tag puts the grammar inside a span
+        g.advance(token)
+        res.output.append(token)
+        res.oracle_pass.append(res.passes)
+        res.proposed_by.append(by)
+        res.logprob.append(logprob)
+        res.margin.append(margin)
+        if token in tags.open:
+            res.type_probs[len(res.output) - 1] = _by_type(tags, open_probs)
+        elif outside and not tags.is_tag(token) and token != tags.eos and open_probs.sum() >= OPEN_FLOOR:
+            res.open_probs[len(res.output) - 1] = _by_type(tags, open_probs)
 
 
 # ---------------------------------------------------------------------------------------------- drafters
@@ -369,21 +441,80 @@ def base_draft(g: Grammar, hinted: list[int] | None, limit: int) -> list[int]:
     return hint_draft(g, hinted, limit) if hinted else g.copy_rest(limit)
 
 
-@dataclass
-class DraftLength:
-    """Draft length that follows recent acceptance: a little past the recent accepted run. On a CPU a
-    verified position costs the same whether it is accepted or not, so long hopeful drafts lose
-    (measured on the default pair: 2x the mean run cost 1.6x the time of the mean run plus 4)."""
+class Drafter:
+    """Proposes the next tokens of every row of a batch before each verification pass (transformers'
+    CandidateGenerator: `propose` is its get_candidates, `update` its update_candidate_strategy). This one
+    proposes nothing: oracle-alone greedy decoding, the reference."""
 
-    low: int = 4
-    high: int = 96
-    mean: float = 16.0
+    name = "none"  # what `proposed_by` records and the CLI's --drafter names
 
-    def next(self) -> int:
-        return int(min(self.high, max(self.low, self.mean + 4)))
+    def propose(self, rows: list[Row], width: int) -> list[list[int]]:
+        """At most `width` tokens per row, from where its grammar stands."""
+        return [[] for _ in rows]
 
-    def update(self, accepted: int) -> None:
-        self.mean = 0.5 * self.mean + 0.5 * accepted
+    def update(self, kept: list[int]) -> None:
+        """After a pass: the rows at indices `kept` of the last proposal go on; the others are done."""
+
+
+class CopyDrafter(Drafter):
+    """The rest of the source: nearly free, since a redaction's output is mostly a copy."""
+
+    name = "copy"
+
+    def propose(self, rows: list[Row], width: int) -> list[list[int]]:
+        return [row.grammar.copy_rest(width) for row in rows]
+
+
+class HintDrafter(Drafter):
+    """The source with the recognizers' tags (a row's hinted output), else the copy."""
+
+    name = "hints"
+
+    def propose(self, rows: list[Row], width: int) -> list[list[int]]:
+        return [base_draft(row.grammar, row.hinted, width) for row in rows]
+
+
+class ModelDrafter(Drafter):
+    """The draft model, decoding greedily under the grammar and itself speculating over the hints/copy
+    hypothesis. It checks at most `step` hypothesis tokens a pass, `iterations` passes a proposal: past its
+    first disagreement the rest of a pass is wasted, and on a CPU wasted tokens cost as much as useful ones."""
+
+    name = "draft"
+
+    def __init__(self, model: KVDecoder, tags: Tags, iterations: int, step: int):
+        self.model, self.tags, self.iterations, self.step = model, tags, iterations, step
+
+    def propose(self, rows: list[Row], width: int) -> list[list[int]]:
+        drafts: list[list[int]] = [[] for _ in rows]
+        states = [row.grammar.copy() for row in rows]
+        self.model.sync([row.result.output for row in rows])
+        for _ in range(self.iterations):
+            open_rows = [not g.done and len(d) < width for g, d in zip(states, drafts)]
+            hyps = [base_draft(g, row.hinted, min(self.step, width - len(d))) if go else []
+                    for row, g, d, go in zip(rows, states, drafts, open_rows)]
+            if not any(hyps) and not any(open_rows):
+                break
+            outputs, starts = self.model.forward(hyps)
+            chosen = judge(outputs, starts, hyps, states, self.tags).chosen
+            for r, (g, d) in enumerate(zip(states, drafts)):
+                if not open_rows[r]:
+                    continue
+                n, own = accept(hyps[r], chosen[r], starts[r])
+                for t in hyps[r][:n] + [own]:
+                    g.advance(t)
+                    d.append(t)
+                    if g.done:
+                        break
+            self.model.sync([row.result.output + d for row, d in zip(rows, drafts)])
+        return [d[:width] for d in drafts]
+
+    def update(self, kept: list[int]) -> None:
+        if len(kept) < len(self.model.seq):
+            self.model.keep_rows(kept)
+
+
+# The names `vault bench speculative` and Engine.run take, mapped to drafters in this one place.
+DRAFTERS = {d.name: d for d in (Drafter, CopyDrafter, HintDrafter, ModelDrafter)}
 
 
 # ---------------------------------------------------------------------------------------------- the engine
@@ -412,10 +543,7 @@ class Engine:
         self.oracle, self.draft, self.tags = oracle, draft, tags
         # Both on by default; off only to measure what each is worth (vault bench speculative).
         self.options = {"kv_buffer": kv_buffer, "restricted_head": restricted_head}
-        # The draft checks at most `draft_step` hypothesis tokens a pass: past its first disagreement the
-        # rest of a pass is wasted, and on a CPU wasted tokens cost as much as useful ones.
-        self.draft_iterations, self.draft_step = draft_iterations, draft_step
-        self.positions = {"oracle": 0, "draft": 0}  # positions computed by each model, over all runs
+        self.draft_iterations, self.draft_step = draft_iterations, draft_step  # ModelDrafter's
 
     def run(
         self,
@@ -427,109 +555,53 @@ class Engine:
         readings: list[list[int]] | None = None,
     ) -> list[ChunkResult]:
         """Decode every chunk; chunks of similar length share a batch of `batch_size` chunks, or,
-        with `fill`, of as many short ones as fit in the same positions. `readings[i]` is what the models
-        read of chunk i (its source with hint markers, models.hinted_source; default: the bare source).
-        Results are in input order."""
+        with `fill`, of as many short ones as fit in the same positions. `drafter` names one of DRAFTERS;
+        `hints[i]` is chunk i's hinted output; `readings[i]` what the models read of it (its source with hint
+        markers, models.hinted_source; default: the bare source). Results are in input order."""
         if drafter not in DRAFTERS:
             raise ValueError(f"unknown drafter {drafter!r}; choose one of {', '.join(DRAFTERS)}")
-        if drafter == "draft" and self.draft is None:
+        if drafter == ModelDrafter.name and self.draft is None:
             raise ValueError("the draft drafter needs a draft model")
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
         results: list[ChunkResult | None] = [None] * len(sources)
         lengths = [len(s) if fill else CHUNK_TOKENS for s in sources]
         readings = readings or sources
         for idx in _batches(order, lengths, batch_size):
-            batch_hints = [hints[i] for i in idx] if hints else [None] * len(idx)
-            batch = self._batch([sources[i] for i in idx], drafter, batch_hints, [readings[i] for i in idx])
-            for i, res in zip(idx, batch):
-                results[i] = res
+            rows = [Row(Grammar(sources[i], self.tags), hints[i] if hints else None) for i in idx]
+            self._batch(rows, [sources[i] for i in idx], [readings[i] for i in idx], drafter)
+            for i, row in zip(idx, rows):
+                results[i] = row.result
         return results
 
-    def _batch(self, sources: list[list[int]], drafter: str, hints: list, readings: list[list[int]]) -> list[ChunkResult]:
-        tags = self.tags
-        prompts = [build_prompt(tags, r) for r in readings]
-        oracle = decoder_for(self.oracle, prompts, sources, readings, tags, **self.options)
-        drafter_model = (decoder_for(self.draft, prompts, sources, readings, tags, **self.options)
-                         if drafter == "draft" else None)
-        results = [ChunkResult() for _ in sources]
-        grammars = [Grammar(s, tags) for s in sources]
-        lengths = [DraftLength() for _ in sources]
-        active = list(range(len(sources)))  # chunk index of each decoder row
-        while active:
-            # A pass computes every row to the batch's widest draft: rows with shorter drafts get the
-            # extra positions for free, so every row may draft that far.
-            width = max(lengths[c].next() for c in active)
-            if drafter == "none":
-                drafts = [[] for _ in active]
-            elif drafter == "draft":
-                drafts = self._model_drafts(drafter_model, active, prompts, results, grammars, width, hints)
-            else:
-                use_hints = drafter == "hints"
-                drafts = [base_draft(grammars[c], hints[c] if use_hints else None, width) for c in active]
-            outputs, starts = oracle.forward(drafts)
-            chosen, logp, margin, open_probs = judge(outputs, starts, drafts, [grammars[c] for c in active], tags)
-            targets = []
-            for r, c in enumerate(active):
-                res, g, d, start = results[c], grammars[c], drafts[r], starts[r]
-                n, own = accept(d, chosen[r], start)
-                res.passes += 1
-                res.drafted += len(d)
-                res.accepted += n
-                lengths[c].update(n)
-                for j, t in enumerate(d[:n] + [own]):
-                    outside = not g.in_span
-                    g.advance(t)
-                    res.output.append(t)
-                    res.oracle_pass.append(res.passes)
-                    res.proposed_by.append(drafter if j < n else "oracle")
-                    res.logprob.append(float(logp[r, start + j]))
-                    res.margin.append(float(margin[r, start + j]))
-                    if t in tags.open:
-                        res.type_probs[len(res.output) - 1] = {
-                            name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
-                    elif outside and not tags.is_tag(t) and t != tags.eos and open_probs[r, start + j].sum() >= OPEN_FLOOR:
-                        res.open_probs[len(res.output) - 1] = {
-                            name: round(float(p), 4) for name, p in zip(tags.open.values(), open_probs[r, start + j]) if p >= 1e-3}
-                    if g.done:
-                        break
-                targets.append(res.output)
-            oracle.sync(targets)
-            self.positions["oracle"] += oracle.positions
-            oracle.positions = 0
-            if drafter_model is not None:
-                self.positions["draft"] += drafter_model.positions
-                drafter_model.positions = 0
-            still = [r for r, c in enumerate(active) if not grammars[c].done]
-            if len(still) < len(active):
-                oracle.keep_rows(still)
-                if drafter_model is not None:
-                    drafter_model.keep_rows(still)
-                active = [active[r] for r in still]
-        return results
+    def _batch(self, rows: list[Row], sources: list[list[int]], readings: list[list[int]], name: str) -> None:
+        """Decode a batch to the end, a speculative step at a time; finished rows leave the batch."""
+        prompts = [build_prompt(self.tags, r) for r in readings]
+        oracle = decoder_for(self.oracle, prompts, sources, readings, self.tags, **self.options)
+        drafter = self._drafter(name, prompts, sources, readings)
+        while rows:
+            self._step(oracle, drafter, rows)
+            kept = [r for r, row in enumerate(rows) if not row.grammar.done]
+            if len(kept) < len(rows):
+                oracle.keep_rows(kept)
+            drafter.update(kept)
+            rows = [rows[r] for r in kept]
 
-    def _model_drafts(self, model: KVDecoder, active, prompts, results, grammars, width, hints) -> list[list[int]]:
-        """The draft model decodes greedily under the grammar, itself speculating over the hints/copy draft."""
-        drafts = [[] for _ in active]
-        states = [grammars[c].copy() for c in active]
-        model.sync([results[c].output for c in active])
-        for _ in range(self.draft_iterations):
-            hyps = [
-                base_draft(g, hints[c], min(self.draft_step, width - len(drafts[r])))
-                if not g.done and len(drafts[r]) < width else []
-                for r, (c, g) in enumerate(zip(active, states))
-            ]
-            if not any(hyps) and all(g.done or len(d) >= width for g, d in zip(states, drafts)):
-                break
-            outputs, starts = model.forward(hyps)
-            chosen = judge(outputs, starts, hyps, states, self.tags)[0]
-            for r, c in enumerate(active):
-                if states[r].done or len(drafts[r]) >= width:
-                    continue
-                n, own = accept(hyps[r], chosen[r], starts[r])
-                for t in hyps[r][:n] + [own]:
-                    states[r].advance(t)
-                    drafts[r].append(t)
-                    if states[r].done:
-                        break
-            model.sync([results[c].output + drafts[r] for r, c in enumerate(active)])
-        return [d[:width] for d in drafts]
+    def _step(self, oracle: KVDecoder, drafter: Drafter, rows: list[Row]) -> None:
+        """Draft, verify in one oracle pass, and emit each row's accepted tokens and the oracle's next one."""
+        # A pass computes every row to the batch's widest draft: rows with shorter drafts get the
+        # extra positions for free, so every row may draft that far.
+        width = max(row.length.next() for row in rows)
+        drafts = drafter.propose(rows, width)
+        outputs, starts = oracle.forward(drafts)
+        judged = judge(outputs, starts, drafts, [row.grammar for row in rows], self.tags)
+        for r, (row, draft) in enumerate(zip(rows, drafts)):
+            row.take(draft, judged, r, drafter.name)
+        oracle.sync([row.result.output for row in rows])
+
+    def _drafter(self, name: str, prompts: list[list[int]], sources: list[list[int]],
+                 readings: list[list[int]]) -> Drafter:
+        """The drafter `name` for one batch; the draft model's gets a key/value decoder of its own."""
+        if name != ModelDrafter.name:
+            return DRAFTERS[name]()
+        model = decoder_for(self.draft, prompts, sources, readings, self.tags, **self.options)
+        return ModelDrafter(model, self.tags, self.draft_iterations, self.draft_step)
