@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -143,6 +143,37 @@ DOCUMENT_COLUMNS: tuple[tuple[str, pa.DataType, Any, str], ...] = (
     ("prev_hash", pa.string(), _AUTO, "the previous row's row_hash (the first row: a value derived from the run id)"),
     ("row_hash", pa.string(), _AUTO, "SHA-256(prev_hash + canonical JSON of the row's other columns)"),
 )
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document's row as a run builds it (vault redact's worker step and driver, the Ray engine, vault serve);
+    the writer adds the run id, the fingerprints of the run's meta and the chain."""
+
+    input_path_hmac: str
+    status: str  # one of DOCUMENT_STATUSES
+    doc_path: str | None = None
+    format: str | None = None
+    stage: str | None = None
+    error: str | None = None
+    input_sha256: str | None = None
+    output_sha256: str | None = None
+    chunks: int = 0
+    tokens: int = 0
+    oracle_passes: int = 0
+    accept_rate: float | None = None
+    seconds: float = 0.0
+    policy_fingerprint: str | None = None  # the run's unless given (a served request names its own policy)
+
+    def __post_init__(self) -> None:
+        if self.status not in DOCUMENT_STATUSES:
+            raise ValueError(f"document status {self.status!r} is not one of {', '.join(DOCUMENT_STATUSES)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        row = asdict(self)
+        if row["policy_fingerprint"] is None:
+            del row["policy_fingerprint"]  # the writer's default: the run's meta
+        return row
+
 
 # The columns of format-1 audits, to verify them.
 _LEGACY_COLUMNS = {

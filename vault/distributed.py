@@ -32,9 +32,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import vault
+from vault.audit import DocumentRow
 from vault.documents import remove_temp_files
 from vault.keys import keyed_hash
-from vault.pipeline import Loop, Redactor, StopRun, Worker, model_fingerprint
+from vault.pipeline import Loop, Outcome, Redactor, StopRun, Worker, model_fingerprint
 from vault.preflight import model_dirs
 from vault.versions import component_versions
 
@@ -84,7 +85,7 @@ class RayLoop(Loop):
         for items in batches:
             rest = [i for i in items if not i.to_redact]
             for item, outcome in zip(rest, self.worker.process(rest)):
-                self.land(item, *outcome)
+                self.land(item, outcome)
             todo = [i for i in items if i.to_redact]
             if todo:
                 sizes.append(sum(len(u.text) for i in todo for u in i.doc.units))
@@ -155,9 +156,9 @@ class RayLoop(Loop):
                 self.summary.processed(window[0], max(window[1], time.time()))
         for number in sorted(pending):
             for item in plan[number]:
-                self.land(item, {"doc_path": item.named.path, "input_path_hmac": keyed_hash(self.key, item.rel_path),
-                                 "status": "failed", "stage": "worker",
-                                 "error": f"its worker process died {ATTEMPTS} times; a rerun tries again", "seconds": item.seconds}, [])
+                self.land(item, Outcome(DocumentRow(keyed_hash(self.key, item.rel_path), "failed", doc_path=item.named.path,
+                                                    stage="worker", seconds=item.seconds,
+                                                    error=f"its worker process died {ATTEMPTS} times; a rerun tries again")))
 
 
 def _dataset(ray, plan: list[list], setup: tuple, workers: int, cpus: int):

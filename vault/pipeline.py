@@ -22,8 +22,8 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vault.audit import (AuditWriter, append_anchor, audit_head, bound_roots, head_ref, keyed_hash, new_run_id, now,
-                         repair, trusted_outputs, verify_audit)
+from vault.audit import (DOCUMENT_STATUSES, AuditWriter, DocumentRow, append_anchor, audit_head, bound_roots, head_ref,
+                         keyed_hash, new_run_id, now, repair, trusted_outputs, verify_audit)
 from vault.context import Output
 from vault.documents import (Document, DocumentError, read_document, remove_temp_files, render_document, walk,
                              write_atomic)
@@ -274,7 +274,7 @@ _STAGES = {"detect.py": "detect", "hints.py": "detect", "models.py": "tokenize",
 class Summary:
     run_id: str = ""
     audit_run: str = ""
-    counts: dict = field(default_factory=lambda: {s: 0 for s in ("redacted", "unchanged", "skipped", "failed", "held")})
+    counts: dict = field(default_factory=lambda: {s: 0 for s in DOCUMENT_STATUSES})
     spans_redacted: int = 0
     oracle_checked: int = 0
     sensitive_spans: int = 0
@@ -485,9 +485,33 @@ class _Item:
         return not self.status and self.named is not None and self.named.path is not None
 
 
-# What the worker step gives back per document: its documents row, its span rows (HMACs, never a value),
-# and, when a write failed in a way every later write would, why the run must stop.
-Outcome = tuple[dict, list, str | None]
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker step gives back per document: its documents row, its span rows (HMACs, never a value),
+    and, when a write failed in a way every later write would, why the run must stop."""
+
+    row: DocumentRow
+    spans: list[dict] = field(default_factory=list)
+    stop: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What checking, rendering and writing one document came to."""
+
+    status: str
+    stage: str | None = None
+    error: str | None = None
+    output_sha256: str | None = None
+    stop: str | None = None  # why the run must stop (a full or read-only disk)
+
+
+def engine_counts(results: list[TextResult]) -> dict:
+    """A document's engine columns (chunks, tokens, oracle passes, accept rate) from its texts' results."""
+    drafted = sum(r.drafted for r in results)
+    return {"chunks": sum(r.chunks for r in results), "tokens": sum(r.tokens for r in results),
+            "oracle_passes": sum(r.passes for r in results),
+            "accept_rate": sum(r.accepted for r in results) / drafted if drafted else None}
 
 
 class Loop:
@@ -509,12 +533,12 @@ class Loop:
         self.policy_fp = opts.policy.fingerprint()
         self.input_dir, self.output_dir = _bound(opts)
         self.audit: AuditWriter | None = None
-        self.waiting: list[tuple[dict, list]] = []  # unchanged and skipped rows: written once the run writes an audit
+        self.waiting: list[tuple[DocumentRow, list]] = []  # unchanged and skipped rows: written once the run writes an audit
         # Recorded documents no signed listing holds yet (item, row, what they added to the summary), and
         # documents written but never recorded (the rest of a batch when the audit failed): if the audit
         # cannot be written, their outputs are removed and the summary counts what the audit holds.
-        self.uncommitted: list[tuple[_Item | None, dict, dict]] = []
-        self.unrecorded: list[tuple[_Item, dict]] = []
+        self.uncommitted: list[tuple[_Item | None, DocumentRow, dict]] = []
+        self.unrecorded: list[tuple[_Item, DocumentRow]] = []
         self.audit_failed = False
         self.outputs: dict[str, str] = {}  # output path -> input path HMAC, to refuse two inputs one output
         self.bar = None
@@ -666,10 +690,10 @@ class Loop:
         if self.audit is not None:
             self.audit.discard()
         for _, row, added in self.uncommitted:
-            summary.counts[row["status"]] -= 1
+            summary.counts[row.status] -= 1
             for name, value in added.items():
                 setattr(summary, name, getattr(summary, name) - value)
-        written = [(item, row) for item, row, _ in self.uncommitted if row["status"] == "redacted"] + self.unrecorded
+        written = [(item, row) for item, row, _ in self.uncommitted if row.status == "redacted"] + self.unrecorded
         removed = 0
         for item, row in written:
             removed += self._remove_output(item, row)
@@ -680,9 +704,9 @@ class Loop:
                             "the next run redoes them")
         self.uncommitted, self.unrecorded = [], []
 
-    def _remove_output(self, item: _Item | None, row: dict) -> int:
-        path, sha = row.get("doc_path"), row.get("output_sha256")
-        if row.get("status") != "redacted" or not path or not sha:
+    def _remove_output(self, item: _Item | None, row: DocumentRow) -> int:
+        path, sha = row.doc_path, row.output_sha256
+        if row.status != "redacted" or not path or not sha:
             return 0
         prev = item.previous if item is not None else None
         if prev and prev.get("doc_path") == path and prev.get("output_sha256") == sha:
@@ -719,7 +743,7 @@ class Loop:
                                  started_at=self.summary.started_at)
         self.summary.audit_run = str(self.audit.run_dir)
         for row, spans in self.waiting:
-            self.audit.add_document(row, spans)
+            self.audit.add_document(row.as_dict(), spans)
         self.waiting = []
 
     # ---- recording, whoever did the work
@@ -729,43 +753,44 @@ class Loop:
         never recorded (their outputs are removed when the run closes)."""
         for n, (item, outcome) in enumerate(zip(items, outcomes)):
             try:
-                self.land(item, *outcome)
+                self.land(item, outcome)
             except AuditFailed:
-                self.unrecorded += [(i, o[0]) for i, o in zip(items[n + 1 :], outcomes[n + 1 :])]
+                self.unrecorded += [(i, o.row) for i, o in zip(items[n + 1 :], outcomes[n + 1 :])]
                 raise
 
-    def land(self, item: _Item, row: dict, spans: list, stop: str | None = None) -> None:
+    def land(self, item: _Item, outcome: Outcome) -> None:
         """Record one document the worker step finished. Its output, if any, is durable by now (written,
         fsynced and renamed before the worker gave its rows back); the input's previous output under
         another name goes first, so no kill leaves a recorded output beside a stale one."""
-        summary = self.summary
-        added = {"tokens": row.get("tokens") or 0, "chunks": row.get("chunks") or 0}
-        if row["status"] == "redacted":
-            self._remove_stale(item.previous, row["doc_path"])
+        summary, row, spans = self.summary, outcome.row, outcome.spans
+        added = {"tokens": row.tokens, "chunks": row.chunks}
+        if row.status == "redacted":
+            self._remove_stale(item.previous, row.doc_path)
             added.update(spans_redacted=sum(r["action"] == "redacted" for r in spans),
                          oracle_checked=sum(r["oracle_checked"] for r in spans), sensitive_spans=len(spans))
         for name, value in added.items():
             setattr(summary, name, getattr(summary, name) + value)
         self._record(row, spans, item, added)
-        if stop:
-            raise StopRun(stop)
+        if outcome.stop:
+            raise StopRun(outcome.stop)
 
-    def _record(self, row: dict, spans: list | None = None, item: _Item | None = None, added: dict | None = None) -> None:
+    def _record(self, row: DocumentRow, spans: list | None = None, item: _Item | None = None,
+                added: dict | None = None) -> None:
         """Count a document, report its problem, and write its rows (or keep them waiting while the run
         has done nothing that needs an audit run)."""
         summary = self.summary
-        summary.counts[row["status"]] += 1
-        if row.get("error"):
-            summary.problem(row.get("doc_path") or f"(input {row['input_path_hmac'][:16]})", row.get("stage"), row["error"])
+        summary.counts[row.status] += 1
+        if row.error:
+            summary.problem(row.doc_path or f"(input {row.input_path_hmac[:16]})", row.stage, row.error)
         if self.bar is not None:
             self.bar.update(1)
         self.uncommitted.append((item, row, added or {}))
-        if self.audit is None and row["status"] in ("unchanged", "skipped"):
+        if self.audit is None and row.status in ("unchanged", "skipped"):
             self.waiting.append((row, spans or []))
             return
         try:
             self._open_audit()
-            self.audit.add_document(row, spans or [])
+            self.audit.add_document(row.as_dict(), spans or [])
         except OSError as exc:
             self.audit_failed = True  # no further output: the run stops, and its close retracts what is not evidence
             raise AuditFailed(f"cannot write the audit: {exc.strerror or type(exc).__name__}") from None
@@ -776,9 +801,8 @@ class Loop:
         self.outputs[prev["doc_path"]] = prev["input_path_hmac"]
         if prev["run_id"] not in self.summary.outputs_from:
             self.summary.outputs_from.append(prev["run_id"])
-        self._record({"doc_path": prev["doc_path"], "input_path_hmac": prev["input_path_hmac"], "format": item.doc.format,
-                      "status": "unchanged", "input_sha256": item.doc.sha256, "output_sha256": prev["output_sha256"],
-                      "seconds": item.seconds})
+        self._record(DocumentRow(prev["input_path_hmac"], "unchanged", doc_path=prev["doc_path"], format=item.doc.format,
+                                 input_sha256=item.doc.sha256, output_sha256=prev["output_sha256"], seconds=item.seconds))
 
     def _remove_stale(self, prev: dict | None, path: str) -> None:
         """This input's previous output, when it landed under another name (the name's redaction
@@ -822,10 +846,10 @@ class Worker:
             try:
                 outcome = self._finish(item, by_item.get(id(item)))
             except Exception as exc:  # a bug in the steps after redaction: still this document alone
-                outcome = ({"doc_path": None, "input_path_hmac": keyed_hash(self.key, item.rel_path), "status": "failed",
-                            "stage": _stage(exc, "write"), "error": f"internal error: {type(exc).__name__}"}, [], None)
+                outcome = Outcome(DocumentRow(keyed_hash(self.key, item.rel_path), "failed", stage=_stage(exc, "write"),
+                                              error=f"internal error: {type(exc).__name__}"))
             outcomes.append(outcome)
-            if outcome[2]:
+            if outcome.stop:
                 break
         return outcomes
 
@@ -866,46 +890,42 @@ class Worker:
         """Check, render and write one document; its rows."""
         started = time.monotonic()
         doc, named = item.doc, item.named
-        row = {"input_path_hmac": keyed_hash(self.key, item.rel_path), "format": doc.format if doc else None,
-               "input_sha256": doc.sha256 if doc else None, "doc_path": named.path}
-        spans, stop = [], None
+        spans, counts = [], {}
         if named.path is None:
-            status, stage, reason, sha = "failed", "name", named.reason, None
+            written = Written("failed", "name", named.reason)
         elif item.status:
-            status, stage, reason, sha = item.status, item.stage, item.reason, None
+            written = Written(item.status, item.stage, item.reason)
         elif isinstance(results, Exception):
-            status, stage, reason, sha = "failed", _stage(results, "redact"), f"redaction failed: {type(results).__name__}", None
+            written = Written("failed", _stage(results, "redact"), f"redaction failed: {type(results).__name__}")
         else:
             spans = named.span_rows + [dict(r, **span_location(u, r)) for u, res in zip(doc.units, results) for r in res.span_rows]
-            row.update(chunks=sum(r.chunks for r in results), tokens=sum(r.tokens for r in results),
-                       oracle_passes=sum(r.passes for r in results))
-            drafted = sum(r.drafted for r in results)
-            row["accept_rate"] = sum(r.accepted for r in results) / drafted if drafted else None
-            status, stage, reason, sha, stop = self._write(item, results)
-        row.update(status=status, stage=stage, error=reason, output_sha256=sha,
-                   seconds=item.seconds + time.monotonic() - started)
+            counts = engine_counts(results)
+            written = self._write(item, results)
+        row = DocumentRow(keyed_hash(self.key, item.rel_path), written.status, doc_path=named.path,
+                          format=doc.format if doc else None, stage=written.stage, error=written.error,
+                          input_sha256=doc.sha256 if doc else None, output_sha256=written.output_sha256,
+                          seconds=item.seconds + time.monotonic() - started, **counts)
         for r in spans:
             r["doc_path"] = named.path
-        return row, spans, stop
+        return Outcome(row, spans, written.stop)
 
-    def _write(self, item: _Item, results) -> tuple[str, str | None, str | None, str | None, str | None]:
-        """(status, stage, reason, output SHA-256, why the run must stop) of checking, rendering and
-        writing one document. Nothing is written unless every chunk was verified."""
+    def _write(self, item: _Item, results) -> Written:
+        """Check, render and write one document. Nothing is written unless every chunk was verified."""
         if not all(r.verified for r in results):
-            return "failed", "verify", "not fully verified by the oracle", None, None
+            return Written("failed", "verify", "not fully verified by the oracle")
         if item.named.hold or any(r.hold for r in results):
-            return "held", "hold", "held for review: a must-redact recognizer and the oracle disagree", None, None
+            return Written("held", "hold", "held for review: a must-redact recognizer and the oracle disagree")
         try:
             data = render_document(item.doc, [r.redacted for r in results], self.key)
         except Exception as exc:
-            return "failed", "render", f"cannot rebuild the file: {type(exc).__name__}", None, None
+            return Written("failed", "render", f"cannot rebuild the file: {type(exc).__name__}")
         try:
             write_atomic(self.opts.output_dir / item.named.path, data)  # fsynced and renamed before the rows go back
         except OSError as exc:
             reason = f"cannot write the output: {exc.strerror or type(exc).__name__}"
             # Fail closed: a full or read-only disk fails every later document too, so the run stops.
-            return "failed", "write", reason, None, reason if exc.errno in _FATAL_WRITE else None
-        return "redacted", None, None, _sha256(data), None
+            return Written("failed", "write", reason, stop=reason if exc.errno in _FATAL_WRITE else None)
+        return Written("redacted", output_sha256=_sha256(data))
 
 
 def span_location(unit, row: dict) -> dict:
