@@ -157,7 +157,7 @@ class Grammar:
     def allowed_mask(self) -> list[bool]:
         """Which of [the next source token, *tags.candidates] may come next: the grammar in the layout of the
         restricted output layer, for decoding and training alike."""
-        tags = self.allowed_tags()
+        tags = set(self.allowed_tags())
         return [self.next_source() is not None] + [t in tags for t in self.tags.candidates]
 
     def next_source(self) -> int | None:
