@@ -47,9 +47,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vault.audit import AuditWriter, keyed_hash, new_run_id, repair, verify_audit
+from vault.audit import AuditWriter, DocumentRow, keyed_hash, new_run_id, repair, verify_audit
 from vault.documents import Document, DocumentError, Limits, parse_document, render_document
-from vault.pipeline import Redactor, Summary, model_fingerprint, span_location
+from vault.pipeline import Redactor, Summary, engine_counts, model_fingerprint, span_location
 from vault.policy import Policy
 from vault.preflight import UsageError
 from vault.versions import component_versions
@@ -366,17 +366,12 @@ class Service:
             mine = None if isinstance(results, Exception) else results[at : at + len(doc.units)]
             at += len(doc.units)
             path = f"requests/{job.caller}/{job.request_id}" + (f"/{i}" if len(job.docs) > 1 else "")
-            row = {"doc_path": path, "input_path_hmac": keyed_hash(self.opts.key, job.texts[i]), "format": doc.format,
-                   "policy_fingerprint": self.policies[job.policy].fingerprint(), "seconds": seconds / len(job.docs)}
-            spans, output = [], None
+            spans, output, counts = [], None, {}
             if mine is None:
                 problem = ServeError(500, f"redaction failed: {type(results).__name__}", "redact")
             else:
                 spans = [dict(r, **span_location(u, r), doc_path=path) for u, res in zip(doc.units, mine) for r in res.span_rows]
-                drafted = sum(r.drafted for r in mine)
-                row.update(chunks=sum(r.chunks for r in mine), tokens=sum(r.tokens for r in mine),
-                           oracle_passes=sum(r.passes for r in mine),
-                           accept_rate=sum(r.accepted for r in mine) / drafted if drafted else None)
+                counts = engine_counts(mine)
                 problem = None
                 if not all(r.verified for r in mine):
                     problem = ServeError(500, "not fully verified by the oracle: no output (fail closed)", "verify")
@@ -384,32 +379,34 @@ class Service:
                     problem = ServeError(409, "held for review: a must-redact recognizer and the oracle disagree", "hold")
                 else:
                     output = render_document(doc, [r.redacted for r in mine], self.opts.key)
-            if problem is None:
-                row.update(status="redacted", output_sha256=hashlib.sha256(output).hexdigest())
-            else:
-                row.update(status="held" if problem.stage == "hold" else "failed", stage=problem.stage, error=problem.message)
-                error = error or problem
+            error = error or problem
+            status = "redacted" if problem is None else "held" if problem.stage == "hold" else "failed"
+            row = DocumentRow(keyed_hash(self.opts.key, job.texts[i]), status, doc_path=path, format=doc.format,
+                              stage=problem and problem.stage, error=problem and problem.message,
+                              output_sha256=hashlib.sha256(output).hexdigest() if output is not None else None,
+                              seconds=seconds / len(job.docs), policy_fingerprint=self.policies[job.policy].fingerprint(),
+                              **counts)
             self._record(row, spans)
             if output is not None:
                 answers.append(TextAnswer(output, [_public(s) for s in spans]))
         return error or answers
 
-    def _record(self, row: dict, spans: list[dict]) -> None:
+    def _record(self, row: DocumentRow, spans: list[dict]) -> None:
         """The text's rows into the session's audit (before its answer is sent), and into the counts."""
         s, m = self.summary, self.metrics
-        s.counts[row["status"]] += 1
-        s.tokens += row.get("tokens") or 0
-        s.chunks += row.get("chunks") or 0
-        m.documents.labels(row["status"]).inc()
-        m.tokens.inc(row.get("tokens") or 0)
-        m.passes.inc(row.get("oracle_passes") or 0)
-        if row["status"] == "redacted":
+        s.counts[row.status] += 1
+        s.tokens += row.tokens
+        s.chunks += row.chunks
+        m.documents.labels(row.status).inc()
+        m.tokens.inc(row.tokens)
+        m.passes.inc(row.oracle_passes)
+        if row.status == "redacted":
             s.spans_redacted += sum(r["action"] == "redacted" for r in spans)
             s.oracle_checked += sum(r["oracle_checked"] for r in spans)
             s.sensitive_spans += len(spans)
             for r in spans:
                 m.spans.labels(r["entity_type"], r["action"]).inc()
-        self.audit.add_document(row, spans)
+        self.audit.add_document(row.as_dict(), spans)
 
 
 def _finite(x):
