@@ -131,6 +131,59 @@ def run_hf(mode: str, oracle: RedactionModel, draft: RedactionModel, chunks: Ben
     return outputs
 
 
+@dataclass
+class Measured:
+    """What one mode's run gives back: its outputs and, from vault's engine, its own counts (`passes` 0: the
+    oracle's forward calls are counted instead)."""
+
+    outputs: list[list[int]]
+    drafted: int = 0
+    accepted: int = 0
+    passes: int = 0
+
+
+class ModeBench:
+    """Decoding modes on the same prepared chunks, one Row each; the first mode measured is the reference
+    the others must match."""
+
+    def __init__(self, draft: RedactionModel, oracle: RedactionModel, prepared: BenchChunks, log):
+        self.prepared, self.log = prepared, log
+        self.counter = PassCounter(oracle.model)
+        self.engine = Engine(oracle.model, oracle.tags, draft.model)
+        self.rows: list[Row] = []
+        self.reference: list[list[int]] = []
+
+    def measure(self, mode: str, batch: int, fn) -> list[list[int]]:
+        """Time `fn` (→ Measured) and record its Row."""
+        before = self.counter.calls
+        start = time.perf_counter()
+        got = fn()
+        seconds = time.perf_counter() - start
+        tokens = sum(len(o) for o in got.outputs)
+        same = all(o == r for o, r in zip(got.outputs, self.reference)) if self.reference else True
+        # Passes per chunk: a batched forward call is one pass for each chunk in it.
+        self.rows.append(Row(mode, batch, seconds, tokens, got.passes or self.counter.calls - before, got.drafted,
+                             got.accepted, same))
+        self.log(f"  {mode:<22} batch {batch}: {seconds:7.2f} s, {tokens / seconds:8.1f} tok/s, identical {same}")
+        return got.outputs
+
+    def vault_mode(self, drafter: str, batch: int, engine: Engine | None = None):
+        """A run of vault's engine (default: the bench's) with `drafter`, at exactly `batch` chunks a batch."""
+        engine = engine or self.engine
+        prepared = self.prepared
+
+        def fn() -> Measured:
+            res = engine.run(prepared.sources, drafter=drafter, hints=prepared.guesses, batch_size=batch, fill=False,
+                             readings=prepared.readings)  # exact batch sizes
+            return Measured([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
+                            sum(r.passes for r in res))
+
+        return fn
+
+    def row(self, mode: str, batch: int) -> Row:
+        return next(r for r in self.rows if r.mode == mode and r.batch == batch)
+
+
 def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = False, batch_size: int = 8,
                 dev_path: Path | None = DEFAULT_DEV, policy=None, log=print) -> dict:
     """Every mode on the same chunks, prepared under `policy` (default: strict) as `vault redact` does."""
@@ -141,56 +194,34 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
     redactor = Redactor(draft, oracle, policy or load_policy("strict"), key=b"bench")
     prepared = bench_chunks(redactor, dev_path, n_dev, n_gen)
     chunks = prepared.sources
-    counter = PassCounter(oracle.model)
-    engine = Engine(oracle.model, oracle.tags, draft.model)
-    rows: list[Row] = []
-    reference: list[list[int]] = []
-
-    def measure(mode: str, batch: int, fn):
-        before = counter.calls
-        start = time.perf_counter()
-        outputs, drafted, accepted, passes = fn()
-        seconds = time.perf_counter() - start
-        tokens = sum(len(o) for o in outputs)
-        same = all(o == r for o, r in zip(outputs, reference)) if reference else True
-        # Passes per chunk: a batched forward call is one pass for each chunk in it.
-        rows.append(Row(mode, batch, seconds, tokens, passes or counter.calls - before, drafted, accepted, same))
-        log(f"  {mode:<22} batch {batch}: {seconds:7.2f} s, {tokens / seconds:8.1f} tok/s, identical {same}")
-        return outputs
-
-    def vault_mode(drafter: str, batch: int, engine=engine):
-        def fn():
-            res = engine.run(chunks, drafter=drafter, hints=prepared.guesses, batch_size=batch, fill=False,
-                             readings=prepared.readings)  # exact batch sizes
-            return ([r.output for r in res], sum(r.drafted for r in res), sum(r.accepted for r in res),
-                    sum(r.passes for r in res))
-
-        return fn
+    bench = ModeBench(draft, oracle, prepared, log)
 
     log(f"{len(chunks)} chunks, {sum(map(len, chunks))} source tokens")
-    reference.extend(measure("vault-reference", batch_size, vault_mode("none", batch_size)))
+    bench.reference.extend(bench.measure("vault-reference", batch_size, bench.vault_mode("none", batch_size)))
     plan = [("vault-reference", 1, "none"), ("vault-copy", 1, "copy"), ("vault-default", 1, "draft")]
     plan += [("vault-copy", batch_size, "copy"), ("vault-hints", batch_size, "hints"), ("vault-default", batch_size, "draft")]
     for mode, batch, drafter in plan:
-        measure(mode, batch, vault_mode(drafter, batch))
+        bench.measure(mode, batch, bench.vault_mode(drafter, batch))
     # What each engine change is worth: the default mode without the key/value buffer and the restricted
     # output layer (the engine as it was), then with each alone.
     for name, options in (("vault-default (torch.cat cache, full logits)", dict(kv_buffer=False, restricted_head=False)),
                           ("vault-default (+ restricted output layer)", dict(kv_buffer=False, restricted_head=True)),
                           ("vault-default (+ key/value buffer)", dict(kv_buffer=True, restricted_head=False))):
         plain = Engine(oracle.model, oracle.tags, draft.model, **options)
-        measure(name, batch_size, vault_mode("draft", batch_size, plain))
+        bench.measure(name, batch_size, bench.vault_mode("draft", batch_size, plain))
     # Hugging Face's generate() needs a causal LM oracle; an encoder oracle (vault.encoder_oracle) has none.
     hf_modes = ["hf-greedy", "hf-assisted", "hf-prompt-lookup"] if hasattr(oracle.model, "generate") else []
     for mode in hf_modes:
-        measure(mode, 1, lambda mode=mode: (run_hf(mode, oracle, draft, prepared), 0, 0, 0))
+        bench.measure(mode, 1, lambda mode=mode: Measured(run_hf(mode, oracle, draft, prepared)))
+    return _speculative_result(bench, batch_size, hf_modes)
 
-    def pick(mode: str, batch: int) -> Row:
-        return next(r for r in rows if r.mode == mode and r.batch == batch)
 
-    best = pick("vault-default", batch_size)
+def _speculative_result(bench: ModeBench, batch_size: int, hf_modes: list[str]) -> dict:
+    """The bench's figures: every mode's row, and the default mode batched against the others."""
+    rows, chunks = bench.rows, bench.prepared.sources
+    best = bench.row("vault-default", batch_size)
     ref_same_batch = rows[0]
-    plain = pick("vault-default (torch.cat cache, full logits)", batch_size)
+    plain = bench.row("vault-default (torch.cat cache, full logits)", batch_size)
     return {
         "engine_changes": {r.mode: round(plain.seconds / r.seconds, 2) for r in rows
                            if r.mode.startswith("vault-default (") and r.batch == batch_size} | {
@@ -199,9 +230,9 @@ def speculative(draft: RedactionModel, oracle: RedactionModel, quick: bool = Fal
         "source_tokens": sum(map(len, chunks)),
         "identical": all(r.identical for r in rows),
         "speedup_vs_oracle": round(ref_same_batch.seconds / best.seconds, 2),
-        "speedup_vs_oracle_batch1": round(pick("vault-reference", 1).seconds / best.seconds, 2),
-        **{f"speedup_vs_{mode.replace('-', '_')}": round(pick(mode, 1).seconds / best.seconds, 2) if mode in hf_modes else None
-           for mode in ("hf-greedy", "hf-assisted", "hf-prompt-lookup")},
+        "speedup_vs_oracle_batch1": round(bench.row("vault-reference", 1).seconds / best.seconds, 2),
+        **{f"speedup_vs_{mode.replace('-', '_')}": round(bench.row(mode, 1).seconds / best.seconds, 2)
+           if mode in hf_modes else None for mode in ("hf-greedy", "hf-assisted", "hf-prompt-lookup")},
         "oracle_passes_per_token": round(best.passes / max(1, best.tokens), 4),
         "accept_rate": round(best.accepted / best.drafted, 4) if best.drafted else None,
         "modes": [r.as_dict() for r in rows],
