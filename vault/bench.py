@@ -7,6 +7,7 @@ drafter, at batch size 1 and batched. Oracle passes are counted by a hook on the
 so every mode is counted the same way.
 """
 
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -473,16 +474,10 @@ def serve(requests: int = 2000, clients: int = 16, policy: str = "default", data
     first request sent to the last answer, vault redact's over its processing seconds (neither counts
     imports or model loading). Latency percentiles per request, batch sizes from the server's metrics,
     errors, and each process's peak resident memory."""
-    import json
     import os
-    import re
-    import signal
-    import subprocess
-    import sys
     import tempfile
-    import threading
 
-    import httpx
+    import httpx  # before anything runs: without it the bench stops at once
 
     data_dir = Path(data_dir) if data_dir is not None else TAB_DEV.parent
     everyday = [d["text"] for d in read_gold(data_dir / "everyday.jsonl")] if (data_dir / "everyday.jsonl").is_file() \
@@ -498,79 +493,130 @@ def serve(requests: int = 2000, clients: int = 16, policy: str = "default", data
         redact_seconds = summary["processing_seconds"] or wall
         log(f"vault redact: {requests} texts, {redact_seconds:.1f} s processing ({wall:.1f} s wall)")
 
-        log_path = work / "serve.log"
-        with log_path.open("w") as server_log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "vault.cli", "serve", "--port", "0", "--policy", policy, "--audit-dir",
-                 str(work / "audit-serve"), "--key-file", str(key_file), "--max-batch", str(max_batch),
-                 "--max-wait-ms", str(max_wait_ms), "--queue-size", str(max(64, 2 * clients)), *extra],
-                stderr=server_log, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        server = _start_server(work, ["--policy", policy, "--audit-dir", str(work / "audit-serve"), "--key-file",
+                                      str(key_file), "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms),
+                                      "--queue-size", str(max(64, 2 * clients)), *extra])
         try:
-            port = None
-            while port is None:  # the server says its port once models are loaded and it listens
-                if proc.poll() is not None:
-                    raise RuntimeError(f"vault serve exited with status {proc.returncode}")
-                found = re.search(r"running on http://127\.0\.0\.1:(\d+)", log_path.read_text())
-                if found:
-                    port = int(found.group(1))
-                else:
-                    time.sleep(0.2)
-            base = f"http://127.0.0.1:{port}"
-            latencies: list[float] = []
-            errors: dict[str, int] = {}
-            lock = threading.Lock()
-            todo = iter(range(requests))
-
-            def client() -> None:
-                with httpx.Client(base_url=base, timeout=600) as c:
-                    while True:
-                        with lock:
-                            i = next(todo, None)
-                        if i is None:
-                            return
-                        sent = time.perf_counter()
-                        try:
-                            status = str(c.post("/v1/redact", json={"text": texts[i], "request_id": f"bench-{i}"}).status_code)
-                        except httpx.HTTPError as exc:
-                            status = type(exc).__name__
-                        with lock:
-                            if status == "200":
-                                latencies.append(time.perf_counter() - sent)
-                            else:
-                                errors[status] = errors.get(status, 0) + 1
-
-            threads = [threading.Thread(target=client) for _ in range(clients)]
-            started = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            serve_seconds = time.perf_counter() - started
-            metrics = httpx.get(f"{base}/metrics", timeout=60).text
-            serve_rss = _peak_rss_kib(proc.pid)
+            load = _load(server.base, texts, clients)
+            metrics = httpx.get(f"{server.base}/metrics", timeout=60).text
+            serve_rss = _peak_rss_kib(server.proc.pid)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(300)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        batches = {name: float(v) for name, v in re.findall(r"^vault_batch_texts_(sum|count) (\S+)$", metrics, re.M)}
-        average_batch = batches["sum"] / batches["count"] if batches.get("count") else None
+            server.stop()
     result = {
-        "requests": requests, "clients": clients, "policy": policy, "errors": errors,
-        "serve": {"seconds": round(serve_seconds, 2), "texts_per_second": round(len(latencies) / serve_seconds, 2),
-                  "latency_p50": _rounded(_percentile(latencies, 50)), "latency_p95": _rounded(_percentile(latencies, 95)),
-                  "latency_p99": _rounded(_percentile(latencies, 99)),
-                  "average_batch_texts": _rounded(average_batch), "engine_calls": int(batches.get("count", 0)),
-                  "peak_rss_mb": round(serve_rss / 1024, 1) if serve_rss else None},
+        "requests": requests, "clients": clients, "policy": policy, "errors": load.errors,
+        "serve": _serve_figures(load, metrics, serve_rss),
         "redact": {"processing_seconds": round(redact_seconds, 2), "wall_seconds": round(wall, 2),
                    "texts_per_second": round(summary["redacted"] / redact_seconds, 2), "peak_rss_mb": round(redact_rss / 1024, 1)},
     }
     result["throughput_vs_redact"] = round(result["serve"]["texts_per_second"] / result["redact"]["texts_per_second"], 3)
-    log(f"vault serve: {len(latencies)} answered, {sum(errors.values())} errors, {result['serve']['texts_per_second']} "
-        f"texts/s ({result['throughput_vs_redact']} x vault redact), p99 {result['serve']['latency_p99']} s, "
-        f"average batch {result['serve']['average_batch_texts']} texts")
+    log(f"vault serve: {len(load.latencies)} answered, {sum(load.errors.values())} errors, "
+        f"{result['serve']['texts_per_second']} texts/s ({result['throughput_vs_redact']} x vault redact), "
+        f"p99 {result['serve']['latency_p99']} s, average batch {result['serve']['average_batch_texts']} texts")
     return result
+
+
+@dataclass
+class _Server:
+    """A `vault serve` process of the bench's, listening on 127.0.0.1."""
+
+    proc: subprocess.Popen
+    base: str  # http://127.0.0.1:PORT
+
+    def stop(self) -> None:
+        """SIGTERM (the server closes its audit run), a kill if it has not gone in five minutes."""
+        import signal
+
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(300)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _start_server(work: Path, args: list[str]) -> _Server:
+    """Start `vault serve --port 0 ARGS`, its log in WORK/serve.log, and wait until it says where it listens
+    (once its models are loaded)."""
+    import os
+    import re
+    import sys
+
+    log_path = work / "serve.log"
+    with log_path.open("w") as server_log:
+        proc = subprocess.Popen([sys.executable, "-m", "vault.cli", "serve", "--port", "0", *args],
+                                stderr=server_log, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"vault serve exited with status {proc.returncode}")
+            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", log_path.read_text())
+            if found:
+                return _Server(proc, f"http://127.0.0.1:{int(found.group(1))}")
+            time.sleep(0.2)
+    except BaseException:
+        _Server(proc, "").stop()
+        raise
+
+
+@dataclass
+class _Load:
+    """What the clients of a load saw: each answered request's latency, the others counted by status (or
+    exception), and the seconds from the first request sent to the last answer."""
+
+    latencies: list[float]
+    errors: dict[str, int]
+    seconds: float
+
+
+def _load(base: str, texts: list[str], clients: int) -> _Load:
+    """Each text POSTed to /v1/redact once, by `clients` threads that take the next text as they finish."""
+    import threading
+
+    import httpx
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    todo = iter(range(len(texts)))
+
+    def client() -> None:
+        with httpx.Client(base_url=base, timeout=600) as c:
+            while True:
+                with lock:
+                    i = next(todo, None)
+                if i is None:
+                    return
+                sent = time.perf_counter()
+                try:
+                    status = str(c.post("/v1/redact", json={"text": texts[i], "request_id": f"bench-{i}"}).status_code)
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                with lock:
+                    if status == "200":
+                        latencies.append(time.perf_counter() - sent)
+                    else:
+                        errors[status] = errors.get(status, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return _Load(latencies, errors, time.perf_counter() - started)
+
+
+def _serve_figures(load: _Load, metrics: str, peak_rss_kib: int | None) -> dict:
+    """The server's throughput, latency percentiles, texts per engine call (from its /metrics) and memory."""
+    import re
+
+    batches = {name: float(v) for name, v in re.findall(r"^vault_batch_texts_(sum|count) (\S+)$", metrics, re.M)}
+    average_batch = batches["sum"] / batches["count"] if batches.get("count") else None
+    return {"seconds": round(load.seconds, 2), "texts_per_second": round(len(load.latencies) / load.seconds, 2),
+            "latency_p50": _rounded(_percentile(load.latencies, 50)),
+            "latency_p95": _rounded(_percentile(load.latencies, 95)),
+            "latency_p99": _rounded(_percentile(load.latencies, 99)),
+            "average_batch_texts": _rounded(average_batch), "engine_calls": int(batches.get("count", 0)),
+            "peak_rss_mb": round(peak_rss_kib / 1024, 1) if peak_rss_kib else None}
 
 
 def _rounded(x: float | None, digits: int = 3) -> float | None:
