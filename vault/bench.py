@@ -659,69 +659,96 @@ def startup(repeats: int = 5, extra: list[str] = (), log=print) -> dict:
     seconds and its processing seconds (the rest of the wall time is start-up: interpreter, imports, models,
     and the audit's close). In a temporary folder with a temporary audit key ($VAULT_AUDIT_KEY), never the
     user's key, key file or anchor. `extra`: options for every `vault redact` (--draft DIR --oracle DIR)."""
-    import json
     import os
     import secrets
-    import statistics
-    import subprocess
-    import sys
     import tempfile
 
     env = {k: v for k, v in os.environ.items() if k not in ("VAULT_AUDIT_KEY_FILE", "VAULT_AUDIT_ANCHOR")}
     env["VAULT_AUDIT_KEY"] = secrets.token_hex(32)
-
-    def vault(args: list[str], expect: int) -> tuple[float, dict | None]:
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "vault.cli", *args], capture_output=True, text=True, env=env)
-        seconds = time.perf_counter() - start
-        if done.returncode != expect:
-            raise RuntimeError(f"vault {' '.join(args[:1])} exited {done.returncode}, expected {expect}: "
-                               f"{(done.stderr or done.stdout).strip()[-300:]}")
-        lines = done.stdout.strip().splitlines()
-        return seconds, json.loads(lines[-1]) if "--json" in args and lines else None
-
     load_before = os.getloadavg()[0]
-    times: dict[str, list[float]] = {name: [] for name in STARTUP_FIGURES}
-    real: dict[str, list[float]] = {"run_seconds": [], "processing_seconds": [], "outside_processing_seconds": []}
     with tempfile.TemporaryDirectory(prefix="vault-bench-startup-") as tmp:
-        work = Path(tmp)
+        bench = _StartupBench(Path(tmp), list(extra), env)
+        first = bench.vault(["redact", *bench.tree, "--json"], 0).summary  # untimed: what the rerun finds done
+        log(f"small tree redacted once (untimed): {first['redacted']} redacted")
+        for n in range(repeats):
+            bench.repeat(n)
+            log(f"repeat {n + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in bench.times.items()))
+    return {"repeats": repeats, "cpus": os.cpu_count(), "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2), "figures": bench.figures()}
+
+
+@dataclass
+class _Timed:
+    """One `vault` process: its wall seconds and, with --json, the summary it printed."""
+
+    seconds: float
+    summary: dict | None
+
+
+class _StartupBench:
+    """The start-up bench's inputs in `work` (the small tree and the one-line file, written at once) and
+    the times of each figure's repeats."""
+
+    def __init__(self, work: Path, extra: list[str], env: dict[str, str]):
+        self.work, self.extra, self.env = work, extra, env
+        self.times: dict[str, list[float]] = {name: [] for name in STARTUP_FIGURES}
+        self.real: dict[str, list[float]] = {"run_seconds": [], "processing_seconds": [], "outside_processing_seconds": []}
         for name, text in _SMALL_TREE.items():
             (work / "tree" / name).parent.mkdir(parents=True, exist_ok=True)
             (work / "tree" / name).write_text(text, encoding="utf-8")
         (work / "line").mkdir()
         (work / "line" / "note.txt").write_text("Call Anna Berg on +44 20 7946 0958.\n", encoding="utf-8")
-        tree = [str(work / "tree"), str(work / "out"), "--audit-dir", str(work / "audit"), *extra]
-        _, first = vault(["redact", *tree, "--json"], 0)  # untimed: what the rerun finds done
-        log(f"small tree redacted once (untimed): {first['redacted']} redacted")
-        for n in range(repeats):
-            times["help"].append(vault(["--help"], 0)[0])
-            times["usage_error"].append(vault(["redact", str(work / "tree")], 2)[0])
-            dry = [str(work / "tree"), str(work / "out-dry"), "--audit-dir", str(work / "audit-dry"), *extra]
-            seconds, plan = vault(["redact", *dry, "--dry-run", "--json"], 0)
-            if "dry_run" not in plan:
-                raise RuntimeError("the dry run printed no plan")
-            times["dry_run"].append(seconds)
-            seconds, rerun = vault(["redact", *tree, "--json"], 0)
-            if not rerun["noop"]:
-                raise RuntimeError(f"the rerun was not a rerun with nothing to do: {rerun['redacted']} redacted")
-            times["nothing_to_do"].append(seconds)
-            seconds, summary = vault(["redact", str(work / "line"), str(work / f"out-line{n}"), "--audit-dir",
-                                      str(work / f"audit-line{n}"), *extra, "--json"], 0)
-            if summary["redacted"] != 1:
-                raise RuntimeError(f"the one-line file was not redacted: {summary['problems']}")
-            times["real_run"].append(seconds)
-            real["run_seconds"].append(summary["seconds"])
-            real["processing_seconds"].append(summary["processing_seconds"])
-            real["outside_processing_seconds"].append(seconds - summary["processing_seconds"])
-            log(f"repeat {n + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
-    figures = {}
-    for name, (command, target) in STARTUP_FIGURES.items():
-        median = statistics.median(times[name])
-        figures[name] = {"command": command, "median_seconds": round(median, 3), "min_seconds": round(min(times[name]), 3),
-                         "target_seconds": target, "met": None if target is None else median < target}
-    figures["real_run"] |= {f"median_{k}": round(statistics.median(v), 3) for k, v in real.items()}
-    return {"repeats": repeats, "cpus": os.cpu_count(), "load_average_before": round(load_before, 2),
-            "load_average_after": round(os.getloadavg()[0], 2), "figures": figures}
+        self.tree = [str(work / "tree"), str(work / "out"), "--audit-dir", str(work / "audit"), *extra]
+
+    def vault(self, args: list[str], expect: int) -> _Timed:
+        """`vault ARGS` in a fresh interpreter, which must exit with `expect`."""
+        import json
+        import sys
+
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "vault.cli", *args], capture_output=True, text=True, env=self.env)
+        seconds = time.perf_counter() - start
+        if done.returncode != expect:
+            raise RuntimeError(f"vault {' '.join(args[:1])} exited {done.returncode}, expected {expect}: "
+                               f"{(done.stderr or done.stdout).strip()[-300:]}")
+        lines = done.stdout.strip().splitlines()
+        return _Timed(seconds, json.loads(lines[-1]) if "--json" in args and lines else None)
+
+    def repeat(self, n: int) -> None:
+        """Repeat `n` of every figure, each checked for doing what it stands for."""
+        work, extra, times = self.work, self.extra, self.times
+        times["help"].append(self.vault(["--help"], 0).seconds)
+        times["usage_error"].append(self.vault(["redact", str(work / "tree")], 2).seconds)
+        dry = [str(work / "tree"), str(work / "out-dry"), "--audit-dir", str(work / "audit-dry"), *extra]
+        run = self.vault(["redact", *dry, "--dry-run", "--json"], 0)
+        if "dry_run" not in run.summary:
+            raise RuntimeError("the dry run printed no plan")
+        times["dry_run"].append(run.seconds)
+        run = self.vault(["redact", *self.tree, "--json"], 0)
+        if not run.summary["noop"]:
+            raise RuntimeError(f"the rerun was not a rerun with nothing to do: {run.summary['redacted']} redacted")
+        times["nothing_to_do"].append(run.seconds)
+        run = self.vault(["redact", str(work / "line"), str(work / f"out-line{n}"), "--audit-dir",
+                          str(work / f"audit-line{n}"), *extra, "--json"], 0)
+        if run.summary["redacted"] != 1:
+            raise RuntimeError(f"the one-line file was not redacted: {run.summary['problems']}")
+        times["real_run"].append(run.seconds)
+        self.real["run_seconds"].append(run.summary["seconds"])
+        self.real["processing_seconds"].append(run.summary["processing_seconds"])
+        self.real["outside_processing_seconds"].append(run.seconds - run.summary["processing_seconds"])
+
+    def figures(self) -> dict:
+        """Each figure's median and min against its target; the real run's own and processing seconds."""
+        import statistics
+
+        figures = {}
+        for name, (command, target) in STARTUP_FIGURES.items():
+            median = statistics.median(self.times[name])
+            figures[name] = {"command": command, "median_seconds": round(median, 3),
+                             "min_seconds": round(min(self.times[name]), 3),
+                             "target_seconds": target, "met": None if target is None else median < target}
+        figures["real_run"] |= {f"median_{k}": round(statistics.median(v), 3) for k, v in self.real.items()}
+        return figures
 
 
 def startup_table(result: dict) -> str:
