@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Iterable, Literal, Optional
 
+from vault.keys import keyed_hash
 from vault.policy import Policy
 from vault.spans import VALIDATED_TYPES, Span, overlap_groups
 
@@ -336,6 +337,47 @@ def _union_detectors(decisions: Iterable[Decision]) -> tuple[tuple[str, float], 
         for name, score in d.detectors:
             best[name] = max(score, best.get(name, score))
     return tuple(sorted(best.items()))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The oracle's decision at one source token, for the audit row of the span that starts there: to open
+    a span before it, or to copy it without opening one."""
+
+    chunk: int = 0
+    logprob: float | None = None
+    margin: float | None = None
+    drafted: bool = False  # the drafter proposed the token the oracle chose
+    checked: bool = False  # an oracle pass verified it
+
+
+def span_row(decision: Decision, text: str, policy: Policy, key: bytes, verdict: Verdict = Verdict(),
+             verified: bool = True, out: tuple[int | None, int | None] = (None, None)) -> dict:
+    """A decision's row of the audit's spans table (its location columns are the caller's): the oracle's
+    verdict where the span starts (whether the whole text was verified), every detector, and the value only
+    as an HMAC."""
+    span, names = decision.span, [n for n, _ in decision.detectors]
+    recognizer_scores = [v for n, v in decision.detectors if n != "oracle"]
+    rule = policy.rule(span.entity_type)
+    return {
+        "chunk": verdict.chunk,
+        "start": span.start,
+        "end": span.end,
+        "out_start": out[0],
+        "out_end": out[1],
+        "entity_type": span.entity_type,
+        "detectors": names,
+        "detector_scores": [float(v) for _, v in decision.detectors],
+        "detector_score": max(recognizer_scores) if recognizer_scores else None,
+        "draft_proposed": verdict.drafted and "oracle" in names,
+        "oracle_checked": verdict.checked and verified,
+        "oracle_logprob": verdict.logprob,
+        "oracle_margin": None if verdict.margin is None or verdict.margin == float("inf") else verdict.margin,
+        "action": decision.action,
+        "operator": rule.operator if decision.action == "redacted" and rule else "",
+        "reason": decision.reason,
+        "value_hmac": keyed_hash(key, text[span.start : span.end]),
+    }
 
 
 @dataclass(frozen=True)

@@ -232,12 +232,10 @@ class Names:
 
     def _value_row(self, value, stem: str) -> dict:
         """The audit row of a validated value redacted by the recognizer alone."""
-        rule = self.redactor.policy.rule(value.entity_type)
-        return {"chunk": 0, "start": value.start, "end": value.end, "out_start": None, "out_end": None,
-                "entity_type": value.entity_type, "detectors": [value.source], "detector_scores": [float(value.score)],
-                "detector_score": float(value.score), "draft_proposed": False, "oracle_checked": False,
-                "oracle_logprob": None, "oracle_margin": None, "action": "redacted", "operator": rule.operator,
-                "reason": "recognizer", "value_hmac": keyed_hash(self.redactor.key, stem[value.start:value.end])}
+        from vault.decisions import Decision, span_row
+
+        found = Decision(value, "redacted", "recognizer", ((value.source, value.score),))
+        return span_row(found, stem, self.redactor.policy, self.redactor.key)
 
     def _plain(self, name: str, path: str, is_file: bool) -> str:
         """A name without control characters: an ESC in a file name would reach terminals, logs and

@@ -38,7 +38,7 @@ from vault.versions import component_versions
 # answers without them.
 if TYPE_CHECKING:
     from vault.models import RedactionModel
-    from vault.decisions import Decision
+    from vault.decisions import Decision, Verdict
     from vault.render import Pseudonymizer
 
 
@@ -96,18 +96,6 @@ class DecodedChunk:
     start: int  # its first token in the text
     end: int
     result: object
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The oracle's decision at one source token, for the audit row of the span that starts there: to open
-    a span before it, or to copy it without opening one."""
-
-    chunk: int = 0
-    logprob: float | None = None
-    margin: float | None = None
-    drafted: bool = False  # the drafter proposed the token the oracle chose
-    checked: bool = False  # an oracle pass verified it
 
 
 @dataclass(frozen=True)
@@ -190,6 +178,7 @@ class Redactor:
     def _read_oracle(self, read: str, encoded: Encoded, chunks: list[DecodedChunk]) -> OracleReading:
         """The oracle's output for one text (`read`: its prefix, then the text), read back in the text's
         tokens."""
+        from vault.decisions import Verdict
         from vault.models import spans_from_output, strip_tags
 
         tags = self.oracle.tags
@@ -214,37 +203,17 @@ class Redactor:
     def _finish(self, text: str, skip: int, encoded: Encoded, chunks: list[DecodedChunk], decisions: list[Decision],
                 reading: OracleReading, pseudonymizer: Pseudonymizer) -> TextResult:
         """Audit rows and the rendered text."""
+        from vault.decisions import Verdict, span_row
         from vault.render import replacements
 
         ends = [o[1] for o in encoded.offsets]
         output = Output.of(text, replacements(text, decisions, self.policy, pseudonymizer))
         rows = []
         for d in decisions:
-            s = d.span
-            out_start, out_end = output.place(s.start, s.end)
-            verdict = reading.verdicts.get(bisect.bisect_right(ends, s.start + skip), Verdict())
-            names = [n for n, _ in d.detectors]
-            recognizer_scores = [v for n, v in d.detectors if n != "oracle"]
-            rule = self.policy.rule(s.entity_type)
-            rows.append({
-                "chunk": verdict.chunk,
-                "start": s.start,
-                "end": s.end,
-                "out_start": out_start,  # where the report finds it in the output (vault.context)
-                "out_end": out_end,
-                "entity_type": s.entity_type,
-                "detectors": names,
-                "detector_scores": [float(v) for n, v in d.detectors],
-                "detector_score": max(recognizer_scores) if recognizer_scores else None,
-                "draft_proposed": verdict.drafted and "oracle" in names,
-                "oracle_checked": verdict.checked and reading.verified,
-                "oracle_logprob": verdict.logprob,
-                "oracle_margin": None if verdict.margin is None or verdict.margin == float("inf") else verdict.margin,
-                "action": d.action,
-                "operator": rule.operator if d.action == "redacted" and rule else "",
-                "reason": d.reason,
-                "value_hmac": keyed_hash(self.key, text[s.start : s.end]),
-            })
+            verdict = reading.verdicts.get(bisect.bisect_right(ends, d.span.start + skip), Verdict())
+            # out: where the report finds the span in the output (vault.context)
+            rows.append(span_row(d, text, self.policy, self.key, verdict, reading.verified,
+                                 output.place(d.span.start, d.span.end)))
         results = [c.result for c in chunks]
         return TextResult(
             redacted=output.text,
