@@ -1,20 +1,20 @@
-"""The training recipe's data: gold documents to masked spans and training examples."""
+"""The training recipe's data (vault.train.dataset): gold documents to masked spans and training examples."""
 
 import random
 
 from vault.models import strip_tags
-from vault.train import recipe
+from vault.train import dataset, recipe
 from vault.train.generate import generate, snippets
 
 GOLD = generate(12, seed=5, split="train")
-DOCS = [recipe.must_mask(d) for d in GOLD]
+DOCS = [dataset.must_mask(d) for d in GOLD]
 
 
 def test_must_mask_drops_no_mask_spans():
     doc = {"id": "d", "text": "Ann met the Court.", "spans": [
         {"start": 0, "end": 3, "label": "PERSON", "identifier": "DIRECT"},
         {"start": 12, "end": 17, "label": "ORGANIZATION", "identifier": "NO_MASK"}]}
-    assert [(s.start, s.end, s.entity_type) for s in recipe.must_mask(doc)["spans"]] == [(0, 3, "PERSON")]
+    assert [(s.start, s.end, s.entity_type) for s in dataset.must_mask(doc)["spans"]] == [(0, 3, "PERSON")]
 
 
 def test_training_examples_strip_back_to_their_source(tiny_pair_dirs):
@@ -22,8 +22,8 @@ def test_training_examples_strip_back_to_their_source(tiny_pair_dirs):
 
     tags = load_model(tiny_pair_dirs["oracle"]).tags
     tokenizer = load_model(tiny_pair_dirs["oracle"]).tokenizer
-    pieces = DOCS[:2] + [recipe.must_mask(d) for d in snippets(GOLD[0], random.Random(1), 6)]
-    for e in recipe.examples(pieces, tokenizer):
+    pieces = DOCS[:2] + [dataset.must_mask(d) for d in snippets(GOLD[0], random.Random(1), 6)]
+    for e in dataset.examples(pieces, tokenizer):
         source = e["input"][1:e["prompt_len"] - 1].tolist()  # <src> source <out>
         target = e["input"][e["prompt_len"]:].tolist() + [tags.eos]
         assert strip_tags(tags, target) == source
@@ -35,7 +35,7 @@ def test_training_examples_strip_back_to_their_source(tiny_pair_dirs):
 def test_training_documents_add_snippets_of_generated_documents_only():
     from pathlib import Path
 
-    docs = recipe.training_documents(3, 5, Path("no such TAB file"), snippets_per_doc=4)
+    docs = dataset.training_documents(3, 5, Path("no such TAB file"), snippets_per_doc=4)
     generated = generate(5, seed=3, split="train")
     assert [d["text"] for d in docs[:5]] == [d["text"] for d in generated]
     assert len(docs) > 5 and all(len(d["text"]) <= 300 for d in docs[5:])

