@@ -277,7 +277,7 @@ def test_reruns_redo_what_changed_and_only_that(tmp_path, silent_pair, wrong_pai
     # Another policy, another model: everything redone.
     other = policy.model_copy(update={"redact_repeats": False})
     assert _rerun(tmp_path, silent_pair, other).counts["redacted"] == len(names)
-    monkeypatch.setattr(pipeline, "model_fingerprint", lambda d, o: ("d", "o", "another model"))
+    monkeypatch.setattr(pipeline, "model_fingerprint", lambda d, o: pipeline.Fingerprints("d", "o", "another model"))
     assert _rerun(tmp_path, silent_pair, other).counts["redacted"] == len(names)
     assert verify_audit(tmp_path / "audit", _key(tmp_path)).ok
 

@@ -267,7 +267,7 @@ class _Actor:
                              (opts.draft_dir, "draft model"), (opts.oracle_dir, "oracle model")):
             if not folder.is_dir():
                 raise WorkerMismatch(f"a worker cannot reach the {what} at the driver's path (node {os.uname().nodename})")
-        if model_fingerprint(opts.draft_dir, opts.oracle_dir)[2] != expected["model_fingerprint"]:
+        if model_fingerprint(opts.draft_dir, opts.oracle_dir).pair != expected["model_fingerprint"]:
             raise WorkerMismatch(f"a worker has other model files than the driver at the same paths (node {os.uname().nodename})")
         if opts.policy.fingerprint() != expected["policy_fingerprint"]:
             raise WorkerMismatch("a worker reads the policy differently from the driver (another vault version?)")

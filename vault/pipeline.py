@@ -355,10 +355,23 @@ def _unchanged(doc_sha: str, prev: dict | None, output_dir: Path, policy_fp: str
         return False
 
 
-def model_fingerprint(draft_dir: Path, oracle_dir: Path) -> tuple[str, str, str]:
-    """(draft, oracle, pair) fingerprints: hashes of the model directories' files, no model loaded."""
+@dataclass(frozen=True)
+class Fingerprints:
+    """Hashes of the model directories' files (no model loaded): the draft's, the oracle's and the pair's."""
+
+    draft: str
+    oracle: str
+    pair: str
+
+    def meta(self, draft: RedactionModel, oracle: RedactionModel) -> dict:
+        """What a run's signed listings say about the models."""
+        return {"model_fingerprint": self.pair, "draft": {"path": str(draft.path), "fingerprint": self.draft},
+                "oracle": {"path": str(oracle.path), "fingerprint": self.oracle}}
+
+
+def model_fingerprint(draft_dir: Path, oracle_dir: Path) -> Fingerprints:
     draft_fp, oracle_fp = _directory_fingerprint(Path(draft_dir)), _directory_fingerprint(Path(oracle_dir))
-    return draft_fp, oracle_fp, _sha256((draft_fp + oracle_fp).encode())
+    return Fingerprints(draft_fp, oracle_fp, _sha256((draft_fp + oracle_fp).encode()))
 
 
 def _directory_fingerprint(folder: Path) -> str:
@@ -388,9 +401,9 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
     summary.warnings += prepared.warnings
     try:
         draft_dir, oracle_dir = model_dirs(opts)
-        draft_fp, oracle_fp, model_fp = model_fingerprint(draft_dir, oracle_dir)
+        fingerprints = model_fingerprint(draft_dir, oracle_dir)
         if opts.dry_run:
-            return _dry_run(opts, prepared, model_fp, summary)
+            return _dry_run(opts, prepared, fingerprints.pair, summary)
         key = prepared.key.key
         # Appending to a broken chain would hide the break: the new run would link whatever is left,
         # and HEAD would name it. So a broken audit stops the run before anything is written, unless
@@ -410,7 +423,7 @@ def run(opts: RunOptions, log=lambda msg: print(msg, file=sys.stderr), prepared:
                                     "accepted with --accept-broken-audit; the new run records it")
         if pair is None:
             pair = partial(_load_pair, draft_dir, oracle_dir)  # loaded by the loop when a document needs it
-        driver = loop(opts, key, prepared, pair, (draft_fp, oracle_fp, model_fp), summary, log)
+        driver = loop(opts, key=key, prepared=prepared, pair=pair, fingerprints=fingerprints, summary=summary, log=log)
         if accepted:
             driver.meta["accepted_broken_audit"] = accepted  # signed with the run's listings
         driver.run()
@@ -493,12 +506,14 @@ class Loop:
 
     engine = "local"  # the --engine this loop is
 
-    def __init__(self, opts, key, prepared, pair, fingerprints, summary, log):
+    def __init__(self, opts: RunOptions, *, key: bytes, prepared: Prepared, pair, fingerprints: Fingerprints,
+                 summary: Summary, log):
         self.opts, self.key, self.prepared, self.summary, self.log = opts, key, prepared, summary, log
         # The model pair, or a function that loads it: loaded when a document is to be named or redacted,
         # so a rerun with nothing to do decides that without loading (or importing) any model.
         self._pair = pair
-        self.draft_fp, self.oracle_fp, self.model_fp = fingerprints
+        self.fingerprints = fingerprints
+        self.model_fp = fingerprints.pair
         self.policy_fp = opts.policy.fingerprint()
         self.input_dir, self.output_dir = _bound(opts)
         self.audit: AuditWriter | None = None
@@ -535,10 +550,8 @@ class Loop:
     def meta(self) -> dict:
         """What the run's signed listings say about it (the models are loaded for their versions)."""
         draft, oracle = self.redactor.draft, self.redactor.oracle
-        return {"policy_fingerprint": self.policy_fp, "model_fingerprint": self.model_fp,
-                "policy": self.opts.policy.name,
-                "draft": {"path": str(draft.path), "fingerprint": self.draft_fp},
-                "oracle": {"path": str(oracle.path), "fingerprint": self.oracle_fp},
+        return {"policy_fingerprint": self.policy_fp, "policy": self.opts.policy.name,
+                **self.fingerprints.meta(draft, oracle),
                 # The directories it is bound to, as keyed hashes (a path can hold a name), and its label.
                 **bound_roots(self.key, self.input_dir, self.output_dir, self.opts.label),
                 # For the report: every component's version, and the policy's rules as applied.

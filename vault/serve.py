@@ -249,13 +249,11 @@ class Service:
         return self.accepting and self.thread is not None and self.thread.is_alive()
 
     def _meta(self) -> dict:
-        draft_fp, oracle_fp, model_fp = self.fingerprints
         default = self.policies[self.default]
         redactor = self.redactors[self.default]
-        return {"policy_fingerprint": default.fingerprint(), "model_fingerprint": model_fp, "policy": default.name,
+        return {"policy_fingerprint": default.fingerprint(), "policy": default.name,
                 "policies": {name: p.fingerprint() for name, p in self.policies.items()},
-                "draft": {"path": str(redactor.draft.path), "fingerprint": draft_fp},
-                "oracle": {"path": str(redactor.oracle.path), "fingerprint": oracle_fp},
+                **self.fingerprints.meta(redactor.draft, redactor.oracle),
                 # Bound to no directory (its rows never let `vault redact` skip a file): a label says what it was.
                 "label": f"vault serve {self.opts.host}:{self.opts.port}",
                 "versions": component_versions(redactor.detector.nlp_model),
