@@ -784,73 +784,105 @@ def verify_run(run_dir: str | os.PathLike, key: bytes, deep: bool = True) -> Ver
     info, manifest = load_json(run_dir / RUN_INFO), load_json(run_dir / MANIFEST)
     if (manifest or info or {}).get("format") == LEGACY_FORMAT:
         return _verify_legacy(run_dir, key, manifest)
-    problems: list[str] = []
-    notes: list[str] = []
-    if (run_dir / MANIFEST).exists() and manifest is None:
-        problems.append(f"{MANIFEST} unreadable: truncated or corrupt")
     listing = manifest if manifest is not None else info
     if listing is None:
         return VerifyResult(False, [f"no {RUN_INFO} or {MANIFEST}: nothing signed vouches for this folder's rows"])
+    complete = manifest is not None and manifest.get("state") == "complete"
+    result = VerifyResult(False, listing=listing, format=AUDIT_FORMAT, complete=complete)
+    _check_listings(run_dir, key, info, manifest, result)
+    _check_listed_files(run_dir, result)
+    _check_unlisted_files(run_dir, result)
+    if deep:
+        # Before the file problems: a bad row is what an auditor looks at first.
+        result.problems[:0] = _row_problems(run_dir, result)
+    result.ok = not result.problems
+    return result
+
+
+def _listed_parts(listing: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in listing.get("parts", []) if isinstance(p, dict)]
+
+
+def _check_listings(run_dir: Path, key: bytes, info: dict[str, Any] | None, manifest: dict[str, Any] | None,
+                    result: VerifyResult) -> None:
+    """The run's two signed files: readable, signed with this key, agreeing with each other and with the
+    folder's name. An interrupted run (no manifest) is a note, not a problem."""
+    if (run_dir / MANIFEST).exists() and manifest is None:
+        result.problems.append(f"{MANIFEST} unreadable: truncated or corrupt")
     for name, doc in ((RUN_INFO, info), (MANIFEST, manifest)):
         if doc is None:
             continue
         if doc.get("key_id") != _key_id(key):
-            problems.append(f"{name}: signed with a different audit key (or key_id edited)")
+            result.problems.append(f"{name}: signed with a different audit key (or key_id edited)")
         elif not _signed(key, doc):
-            problems.append(f"{name}: signature does not match: edited, or forged without the key")
+            result.problems.append(f"{name}: signature does not match: edited, or forged without the key")
     if info is None:
-        problems.append(f"{RUN_INFO} missing or unreadable: the run's identity and link are lost")
+        result.problems.append(f"{RUN_INFO} missing or unreadable: the run's identity and link are lost")
     elif manifest is not None:
         for k in ("run_id", "audit_id", "seq", "previous", "started_at", "meta"):  # meta: the bound directories
             if info.get(k) != manifest.get(k):
-                problems.append(f"{MANIFEST} and {RUN_INFO} disagree on {k}")
-    complete = manifest is not None and manifest.get("state") == "complete"
+                result.problems.append(f"{MANIFEST} and {RUN_INFO} disagree on {k}")
     if manifest is None and (info or {}).get("state") == "running":
-        notes.append(f"interrupted: no {MANIFEST}; its rows are verified up to its last signed checkpoint")
-    if listing.get("run_id") != run_dir.name:
-        problems.append(f"the folder is named {run_dir.name!r} but holds run {listing.get('run_id')!r}: renamed or copied")
+        result.notes.append(f"interrupted: no {MANIFEST}; its rows are verified up to its last signed checkpoint")
+    run_id = result.listing.get("run_id")
+    if run_id != run_dir.name:
+        result.problems.append(f"the folder is named {run_dir.name!r} but holds run {run_id!r}: renamed or copied")
 
-    listed = [p for p in listing.get("parts", []) if isinstance(p, dict)]
-    names = {p.get("file") for p in listed}
-    superseded = {p.get("file") for p in listing.get("superseded", []) if isinstance(p, dict)} if complete else set()
-    hashes: dict[str, str] = {}
-    for part in listed:
+
+def _check_listed_files(run_dir: Path, result: VerifyResult) -> None:
+    """Every file the listing names is there with the SHA-256 it signed (still pending is only a note)."""
+    which = _which(result.listing)
+    for part in _listed_parts(result.listing):
         path = _present(run_dir, part.get("file", ""))
         if path is None:
-            problems.append(f"{part.get('table')}: {part.get('file')} listed in the {_which(listing)} is missing")
+            result.problems.append(f"{part.get('table')}: {part.get('file')} listed in the {which} is missing")
             continue
-        hashes[part["file"]] = _sha256_file(path)
-        if hashes[part["file"]] != part.get("sha256"):
-            problems.append(f"{part.get('table')}: {part['file']} differs from the {_which(listing)}'s SHA-256: edited or truncated")
+        if _sha256_file(path) != part.get("sha256"):
+            result.problems.append(f"{part.get('table')}: {part['file']} differs from the {which}'s SHA-256: edited or truncated")
         if path.name.endswith(PENDING):
-            notes.append(f"{part['file']} is still named {path.name} (killed before the rename; the next run finishes it)")
+            result.notes.append(f"{part['file']} is still named {path.name} (killed before the rename; the next run finishes it)")
+
+
+def _check_unlisted_files(run_dir: Path, result: VerifyResult) -> None:
+    """Part files on disk that the listing does not name: unsigned rows, unless a crash left them
+    behind (compacted parts not yet removed, or written after the last checkpoint), which the next
+    run's repair clears."""
+    listing = result.listing
+    names = {p.get("file") for p in _listed_parts(listing)}
+    # Only a manifest lists the parts it compacted away; a checkpoint's leftovers are all unsigned.
+    superseded = {p.get("file") for p in listing.get("superseded", []) if isinstance(p, dict)} if result.complete else set()
     for name in sorted(os.listdir(run_dir)):
         if (_PART.match(name) or _COMPACT.match(name)) and name not in names:
             if name in superseded:
-                notes.append(f"{name} was compacted but not yet removed (the next run finishes it)")
+                result.notes.append(f"{name} was compacted but not yet removed (the next run finishes it)")
             else:
-                problems.append(f"{name} is not in the {_which(listing)}: appended or forged (unsigned rows)")
+                result.problems.append(f"{name} is not in the {_which(listing)}: appended or forged (unsigned rows)")
         elif name.endswith(PENDING) and name[: -len(PENDING)] not in names:
-            notes.append(f"{name}: written after the last signed checkpoint; not evidence (the next run removes it)")
+            result.notes.append(f"{name}: written after the last signed checkpoint; not evidence (the next run removes it)")
 
-    if deep:
-        row_problems: list[str] = []
-        stats = {t: _verify_chain(run_dir, listing, t, [p for p in listed if p.get("table") == t], row_problems)
-                 for t in TABLES}
-        for table in TABLES:
-            rows, expected = stats[table]["rows"], listing.get("rows", {}).get(table)
-            if rows != expected:
-                row_problems.append(f"{table}: {rows} rows but the {_which(listing)} records {expected}: "
-                                    + ("rows appended" if isinstance(expected, int) and rows > expected else "rows removed or truncated"))
-            head = listing.get("chain", {}).get("heads", {}).get(table)
-            if stats[table]["head"] != head:
-                row_problems.append(f"{table}: the chain ends at row {rows} with a hash the {_which(listing)} does not "
-                                    f"record: the last row was edited or replaced")
-        if complete and manifest.get("coverage", {}).get("oracle_checked") != stats["spans"]["checked"]:
-            row_problems.append(f"spans: {stats['spans']['checked']} oracle-checked rows but the manifest's coverage "
-                                f"counts {manifest.get('coverage', {}).get('oracle_checked')}")
-        problems = row_problems + problems
-    return VerifyResult(not problems, problems, notes, listing, AUDIT_FORMAT, complete)
+
+def _row_problems(run_dir: Path, result: VerifyResult) -> list[str]:
+    """Both hash chains row by row, then each table's row count and chain head, and the oracle-checked
+    count, against what the listing signed."""
+    listing, which = result.listing, _which(result.listing)
+    listed = _listed_parts(listing)
+    problems: list[str] = []
+    stats = {t: _verify_chain(run_dir, listing, t, [p for p in listed if p.get("table") == t], problems)
+             for t in TABLES}
+    for table in TABLES:
+        rows, expected = stats[table]["rows"], listing.get("rows", {}).get(table)
+        if rows != expected:
+            problems.append(f"{table}: {rows} rows but the {which} records {expected}: "
+                            + ("rows appended" if isinstance(expected, int) and rows > expected else "rows removed or truncated"))
+        if stats[table]["head"] != listing.get("chain", {}).get("heads", {}).get(table):
+            problems.append(f"{table}: the chain ends at row {rows} with a hash the {which} does not "
+                            f"record: the last row was edited or replaced")
+    if result.complete:  # only the manifest counts coverage (a complete run's listing is its manifest)
+        coverage = listing.get("coverage", {}).get("oracle_checked")
+        if coverage != stats["spans"]["checked"]:
+            problems.append(f"spans: {stats['spans']['checked']} oracle-checked rows but the manifest's coverage "
+                            f"counts {coverage}")
+    return problems
 
 
 def _which(listing: dict[str, Any]) -> str:
@@ -944,7 +976,43 @@ def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) ->
     checkpoint, if it was interrupted), start times in the same order, and HEAD.json naming the last."""
     audit_dir = Path(audit_dir)
     check = AuditCheck(True)
-    chain_bad: set[str] = set()
+    runs = _verify_each_run(audit_dir, key, deep, check)
+    head = _signed_head(audit_dir, key, check)
+    ids = Counter(r["audit_id"] for r in runs)
+    # HEAD decides which audit this is; without it, the audit most runs belong to.
+    check.audit_id = head["audit_id"] if head else (ids.most_common(1)[0][0] if ids else None)
+    chain = _Chain(audit_dir, head, sorted((r for r in runs if r["audit_id"] == check.audit_id),
+                                           key=lambda r: (r["seq"], r["started_at"])))
+    for r in runs:
+        if r["audit_id"] != check.audit_id:
+            check.problems.append(f"{r['folder']}: a run of another audit directory (audit {r['audit_id']}): copied in")
+            chain.bad.add(r["folder"])
+    _check_sequence(chain, check)
+    check.trusted = [r["folder"] for r in chain.runs if r["folder"] not in chain.bad and check.runs[r["folder"]].ok]
+    check.ok = not check.problems
+    return check
+
+
+@dataclass
+class _Chain:
+    """One audit's runs as verify_audit links them: each its signed run.json plus its "folder"."""
+
+    audit_dir: Path
+    head: dict[str, Any] | None  # HEAD.json, only when its signature holds
+    runs: list[dict[str, Any]]  # by sequence number, then start time
+    bad: set[str] = field(default_factory=set)  # folders out of place in the chain: never trusted
+
+    @property
+    def by_seq(self) -> dict[int, list[dict[str, Any]]]:
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for r in self.runs:
+            grouped.setdefault(r["seq"], []).append(r)
+        return grouped
+
+
+def _verify_each_run(audit_dir: Path, key: bytes, deep: bool, check: AuditCheck) -> list[dict[str, Any]]:
+    """verify_run for every run folder, its problems and notes prefixed with the folder's name; returns
+    the signed run.json of each format-2 run (with its "folder"), the links the chain is checked by."""
     runs: list[dict[str, Any]] = []
     for run_dir in _run_dirs(audit_dir):
         result = verify_run(run_dir, key, deep)
@@ -958,52 +1026,62 @@ def verify_audit(audit_dir: str | os.PathLike, key: bytes, deep: bool = True) ->
             if accepted:  # what the run appended to was broken: the operator said why, never hidden
                 check.notes.append(f"{run_dir.name}: started on a broken audit ({len(accepted.get('problems', []))} "
                                    f"problems), accepted by the operator: {accepted.get('reason')}")
+    return runs
+
+
+def _signed_head(audit_dir: Path, key: bytes, check: AuditCheck) -> dict[str, Any] | None:
+    """HEAD.json when its signature holds; an edited one is a problem and counts as absent."""
     head = load_json(audit_dir / HEAD)
     if head is not None and not _signed(key, head):
         check.problems.append(f"{HEAD}: signature does not match: edited, or forged without the key")
-        head = None
-    ids = Counter(r["audit_id"] for r in runs)
-    check.audit_id = head["audit_id"] if head else (ids.most_common(1)[0][0] if ids else None)
-    for r in runs:
-        if r["audit_id"] != check.audit_id:
-            check.problems.append(f"{r['folder']}: a run of another audit directory (audit {r['audit_id']}): copied in")
-            chain_bad.add(r["folder"])
-    ours = sorted((r for r in runs if r["audit_id"] == check.audit_id), key=lambda r: (r["seq"], r["started_at"]))
-    by_seq: dict[int, list[dict[str, Any]]] = {}
-    for r in ours:
-        by_seq.setdefault(r["seq"], []).append(r)
+        return None
+    return head
+
+
+def _check_sequence(chain: _Chain, check: AuditCheck) -> None:
+    """Sequence numbers 1..n, each once, each run linking the one before, started in that order, and
+    HEAD.json naming the last."""
+    by_seq = chain.by_seq
     for seq, group in sorted(by_seq.items()):
         if len(group) > 1:
             check.problems.append(f"runs {', '.join(g['folder'] for g in group)} all claim to be run #{seq}: a copy or a fork")
-            chain_bad.update(g["folder"] for g in group)
-    if ours:
-        first_killed = len(ours) == 1 and ours[0]["seq"] == 1 and not ours[0].get("parts")
-        if head is None and ((audit_dir / HEAD).exists() or not first_killed):
-            check.problems.append(f"{HEAD} missing or invalid: the latest run cannot be told from a deleted one")
-        last = ours[-1]["seq"]
-        for seq in range(1, last + 1):
-            if seq not in by_seq:
-                after = by_seq.get(seq + 1, [{}])[0]
-                gone = (after.get("previous") or {}).get("run_id", "?")
-                check.problems.append(f"run #{seq} ({gone}) is missing: its folder was deleted"
-                                      + (f" (run {after['folder']} links it)" if after else ""))
-        for r in ours:
-            _check_link(audit_dir, r, by_seq, check, chain_bad)
-        starts = [r["started_at"] for r in ours]
-        if starts != sorted(starts):
-            check.problems.append("runs start in another order than their sequence numbers: reordered")
-        if head is not None:
-            named = [r for r in ours if r["seq"] == head["seq"] and r["run_id"] == head["run_id"]]
-            lag = head["seq"] == last - 1 and not ours[-1].get("parts")  # killed between run.json and HEAD
-            if not named and not (audit_dir / head["run_id"]).exists():
-                check.problems.append(f"{HEAD} names run #{head['seq']} ({head['run_id']}), which is missing: deleted")
-            elif head["seq"] != last and not lag:
-                check.problems.append(f"{HEAD} names run #{head['seq']}, but run #{last} exists: HEAD replaced by an older copy")
-    for r in ours:
-        if r["folder"] not in chain_bad and check.runs[r["folder"]].ok:
-            check.trusted.append(r["folder"])
-    check.ok = not check.problems
-    return check
+            chain.bad.update(g["folder"] for g in group)
+    if not chain.runs:
+        return
+    # A first run killed before it wrote HEAD.json (and any rows) leaves none: that is no loss.
+    first_killed = len(chain.runs) == 1 and chain.runs[0]["seq"] == 1 and not chain.runs[0].get("parts")
+    if chain.head is None and ((chain.audit_dir / HEAD).exists() or not first_killed):
+        check.problems.append(f"{HEAD} missing or invalid: the latest run cannot be told from a deleted one")
+    _check_gaps(by_seq, chain.runs[-1]["seq"], check)
+    for r in chain.runs:
+        _check_link(chain.audit_dir, r, by_seq, check, chain.bad)
+    starts = [r["started_at"] for r in chain.runs]
+    if starts != sorted(starts):
+        check.problems.append("runs start in another order than their sequence numbers: reordered")
+    if chain.head is not None:
+        _check_head_names_last(chain, check)
+
+
+def _check_gaps(by_seq: dict[int, list[dict[str, Any]]], last: int, check: AuditCheck) -> None:
+    """Every sequence number up to the last has a run; a missing one is named by the run after it."""
+    for seq in range(1, last + 1):
+        if seq not in by_seq:
+            after = by_seq.get(seq + 1, [{}])[0]
+            gone = (after.get("previous") or {}).get("run_id", "?")
+            check.problems.append(f"run #{seq} ({gone}) is missing: its folder was deleted"
+                                  + (f" (run {after['folder']} links it)" if after else ""))
+
+
+def _check_head_names_last(chain: _Chain, check: AuditCheck) -> None:
+    """HEAD.json names the last run: a run it names that is gone was deleted, and an older run named
+    means an older copy of HEAD was put back (the chain alone cannot see its last runs removed)."""
+    head, last = chain.head, chain.runs[-1]["seq"]
+    named = [r for r in chain.runs if r["seq"] == head["seq"] and r["run_id"] == head["run_id"]]
+    lag = head["seq"] == last - 1 and not chain.runs[-1].get("parts")  # killed between run.json and HEAD
+    if not named and not (chain.audit_dir / head["run_id"]).exists():
+        check.problems.append(f"{HEAD} names run #{head['seq']} ({head['run_id']}), which is missing: deleted")
+    elif head["seq"] != last and not lag:
+        check.problems.append(f"{HEAD} names run #{head['seq']}, but run #{last} exists: HEAD replaced by an older copy")
 
 
 def _check_link(audit_dir: Path, run: dict[str, Any], by_seq: dict, check: AuditCheck, chain_bad: set[str]) -> None:
