@@ -1,4 +1,5 @@
-"""Templates whose fields draw from a random stream: the address formats of vault/train/data/addresses.yaml.
+"""Templates whose fields draw from a random stream: the address formats of vault/train/data/addresses.yaml,
+the generated hard negatives and the like.
 
 A template is text with fields in braces, filled left to right, each field drawing when it is reached, so
 that a template draws exactly what the f-string it stands for drew, in the same order (the generated data,
@@ -6,7 +7,8 @@ and so the shipped models' recipe, depend on the order of the draws). Fields:
 
     {NAME}              a value of the context (a number may be followed by *N or *NAME, %N, +N, :FORMAT,
                         applied in that order: {unit%20+1:02d})
-    {int A B}           a number from A to B
+    {int A B}           a number from A to B ({int A B:FORMAT} formatted); {float A B:FORMAT} any number
+                        between; {hex N} N hexadecimal digits
     {letter ABC}        one of the letters
     {pick X|Y|Z}        one of the alternatives, each filled first (as a Python list of f-strings is built
                         before one is chosen)
@@ -75,9 +77,13 @@ def _field(field: str, rng: random.Random, env: dict, calls: dict) -> str:
     head, _, arg = field.partition(" ")
     if head == "pick":
         return rng.choice([fill(x, rng, env, calls) for x in _split(arg)])
-    if head == "int":
+    if head in ("int", "float", "hex"):
+        arg, _, spec = arg.partition(":")
+        if head == "hex":  # N hexadecimal digits
+            return format(rng.randrange(16 ** int(arg)), f"0{arg}x")
         low, high = arg.split()
-        return str(rng.randint(int(low), int(high)))
+        value = rng.randint(int(low), int(high)) if head == "int" else rng.uniform(float(low), float(high))
+        return format(value, spec)
     if head == "letter":
         return rng.choice(arg)
     if head == "upper":

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 from vault.train.data import load
-from vault.train.kinds import NEGATIVES as BASE_NEGATIVES
+from vault.train.kinds import NEGATIVES as BASE_NEGATIVES, drawn_words
 from vault.train.layouts import DATA, LAYOUTS, casual, pick
 from vault.train.people import Name, PATTRS, Person, draw_name
 from vault.train.pieces import (DIRECT, MONTHS, NEG, Piece, QUASI, WEEKDAYS, WORDS, article, double_spaces, entity,
@@ -357,31 +357,10 @@ NEGS = {
     **BASE_NEGATIVES,
     **{name: _c(options) for name, options in VALUES["negatives"].items()},
     "car": lambda g: g.rng.choice(WORDS["cars"]),
-    "port": lambda g: str(g.rng.choice([22, 25, 80, 443, 587, 993, 3306, 5432, 6379, 8080, 8443,
-                                        g.rng.randint(1024, 65535)])),
-    "pid": lambda g: str(g.rng.randint(300, 65000)),
-    "reqid": lambda g: g.rng.choice([f"req-{g.rng.randrange(16 ** 8):08x}",
-                                     "-".join(f"{g.rng.randrange(16 ** n):0{n}x}" for n in (8, 4, 4, 4, 12)),
-                                     f"trace={g.rng.randrange(16 ** 16):016x}"]),
-    "commit": lambda g: f"{g.rng.randrange(16 ** 7):07x}",
-    "build": lambda g: g.rng.choice([f"build {g.rng.randint(100, 9999)}",
-                                     f"v{g.rng.randint(1, 9)}.{g.rng.randint(0, 20)}.{g.rng.randint(0, 9)}"
-                                     f"-rc{g.rng.randint(1, 4)}",
-                                     f"release {g.rng.randint(1, 30)}.{g.rng.randint(1, 12)}"]),
-    "cve": lambda g: f"CVE-{g.rng.randint(2014, 2024)}-{g.rng.randint(1000, 49999)}",
-    "kb": lambda g: f"KB{g.rng.randint(4000000, 5099999)}",
+    **{name: functools.partial(drawn_words, template=t) for name, t in VALUES["negative_templates"].items()},
     "price": lambda g: money_text(g.rng, g.country.money, g.rng.choice(
         [4.99, 9.99, 19.99, 29, 49.95, 79, 129, 299, 799, 1199, 2.5, 14.99]) * (100 if g.country.money[4] == 0 else 1)),
     "masked": lambda g: _masked(g.rng, g.rng.randint(1000, 9999)),
-    "room": lambda g: g.rng.choice([f"Room {g.rng.randint(1, 6)}.{g.rng.randint(1, 40):02d}",
-                                    f"Meeting Room {g.rng.choice('ABCDE')}", f"Conference Room {g.rng.randint(1, 9)}",
-                                    f"Floor {g.rng.randint(1, 12)}", f"Building {g.rng.choice('ABCDEF')}",
-                                    f"Lab {g.rng.randint(1, 9)}", f"Bay {g.rng.randint(1, 20)}"]),
-    "figure": lambda g: g.rng.choice([f"Figure {g.rng.randint(1, 9)}", f"Table {g.rng.randint(1, 9)}",
-                                      f"Appendix {g.rng.choice('ABCD')}", f"Chapter {g.rng.randint(1, 20)}",
-                                      f"Step {g.rng.randint(1, 9)}", f"Question {g.rng.randint(1, 30)}",
-                                      f"page {g.rng.randint(2, 300)}",
-                                      f"clause {g.rng.randint(1, 30)}.{g.rng.randint(1, 9)}"]),
     "software": lambda g: g.rng.choice(WORDS["software"] + VALUES["more_software"]),
     "product": lambda g: g.rng.choice(WORDS["products"] + VALUES["more_products"]),
 }

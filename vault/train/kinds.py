@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import random
 
+from vault.train import drawn
 from vault.train.data import load
 from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKDAYS, WORDS, article, ascii_word,
                                 entity, faker_for, format_date, from_pattern, grouped, parse_template, plain, render,
@@ -398,6 +399,12 @@ SLOTS: dict[str, tuple[str, str, object]] = {
 }
 
 
+def drawn_words(doc, template: str) -> str:
+    """A template of vault.train.drawn filled from the document's random stream; {one NAME} draws from
+    words.yaml's list NAME."""
+    return drawn.fill(template, doc.rng, {}, {"one": lambda name: doc.rng.choice(WORDS[name])})
+
+
 def _fmt(*formats: str, hi: int = 99):
     """A negative: one of `formats` with each {} a number from 1 to `hi`."""
     return lambda doc: doc.rng.choice(formats).format(
@@ -413,15 +420,7 @@ NEGATIVES = {
     "software": _choice(WORDS["software"]),
     "error": _choice(WORDS["errors"]),
     "article": _choice(WORDS["articles"]),
-    "count": lambda doc: f"{doc.rng.randint(2, 40)} {doc.rng.choice(WORDS['count_items'])}",
-    "qty": lambda doc: str(doc.rng.randint(2, 30)),
-    "temp": lambda doc: f"{doc.rng.uniform(36.0, 39.9):.1f} °C",
-    "bp": lambda doc: f"{doc.rng.randint(100, 170)}/{doc.rng.randint(60, 100)}",
-    "weight": lambda doc: f"{doc.rng.randint(45, 130)} kg",
-    "bmi": lambda doc: f"{doc.rng.uniform(17, 38):.1f}",
-    "height": lambda doc: f"{doc.rng.randint(150, 200)} cm",
-    "reading": lambda doc: f"{doc.rng.randint(1000, 99999)}.{doc.rng.randrange(10)}",
-    "distance": lambda doc: f"{doc.rng.randint(5, 400)} {doc.rng.choice(['km', 'miles'])}",
+    **{name: functools.partial(drawn_words, template=t) for name, t in GEN["negative_templates"].items()},
 }
 
 
