@@ -5,6 +5,7 @@ vault/train/data/genres/GENRE.yaml, as a template (a string) or as pieces; and c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 
@@ -47,6 +48,39 @@ def _paras(g, pool, n: int, lo: int, hi: int, sep: str = "\n\n") -> str:
             out.append(" ".join(sents[i:i + size]))
         i += size
     return sep.join(out)
+
+
+def compose(g, part, pools: dict) -> str:
+    """A layout written as data (a genre file's `written`), built in order, each part drawing where it stands:
+
+        TEXT                        the text (a template: its slots are filled later)
+        [PART, ...]                 the parts, joined
+        {one: POOL or [PART, ...]}  one sentence of the pool, or one of the parts, every part built first
+                                    (as a Python list is built before one of it is chosen)
+        {pick: [PART, ...]}         one of the parts, built once chosen
+        {chance: {P: PART, ...}}    one draw r: the first part whose P is above r (none: nothing)
+        {sents: [POOLS, LO, HI]}    LO to HI sentences of the pools (a name or a list of names), none twice,
+                                    joined by a space (or by a fourth item)
+        {paras: [POOLS, N_LO, N_HI, LO, HI]}  N_LO to N_HI paragraphs of LO to HI sentences each
+    """
+    if isinstance(part, str):
+        return part
+    if isinstance(part, tuple):
+        return "".join(compose(g, p, pools) for p in part)
+    (kind, arg), = part.items()
+    if kind == "one":
+        return g.rng.choice(pools[arg] if isinstance(arg, str) else [compose(g, p, pools) for p in arg])
+    if kind == "pick":
+        return compose(g, g.rng.choice(arg), pools)
+    if kind == "chance":
+        r = g.rng.random()
+        return next((compose(g, p, pools) for chance, p in arg.items() if r < chance), "")
+    pool = tuple(s for name in ((arg[0],) if isinstance(arg[0], str) else arg[0]) for s in pools[name])
+    if kind == "sents":
+        return _sents(g, pool, *arg[1:])
+    if kind == "paras":
+        return _paras(g, pool, g.rng.randint(arg[1], arg[2]), *arg[3:])
+    raise ValueError(f"unknown layout part {kind!r}")
 
 
 def _one(g, pool) -> str:
@@ -156,13 +190,6 @@ def _bio_obituary(g) -> str:
     rest = pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
     return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
 
-
-def _bio_author(g) -> str:
-    return (_one(g, ("About the author\n\n", "", "Speaker bio: ", "ABOUT THE AUTHOR\n"))
-            + _one(g, BIO["lead_alive"]) + " " + _sents(g, BIO["career"] + BIO["awards"], 1, 3)
-            + _one(g, (" Follow {A.him} at {A.handle}.", " {A.He} lives in {A.city}.", " Website: {A.url}", "")))
-
-
 def _news(g) -> str:
     rng = g.rng
     kind = rng.random()
@@ -173,12 +200,6 @@ def _news(g) -> str:
                            "{date} | {city}\n\n", "Published {datetime}\n\n"])
     dateline = dateline.replace("{CITYCAPS}", "{A.city}" if rng.random() < 0.5 else "{city}")
     return head + "\n\n" + dateline + _paras(g, pool, rng.randint(2, 5), 1, 2)
-
-
-def _news_brief(g) -> str:
-    pool = _one(g, (NEWS["local"], NEWS["court"], NEWS["business"]))
-    return _sents(g, pool, 2, 4)
-
 
 def _email_headers(g, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
     """Header lines of a message from role `frm` to role `to`, sent at `when` (default: any time)."""
@@ -335,32 +356,6 @@ def _ticket(g) -> str:
             updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET["replies"]))
     return head + ("\n\n---\n" + "\n\n".join(updates) if updates else "")
 
-
-def _clinical(g) -> str:
-    rng = g.rng
-    kind = rng.random()
-    if kind < 0.4:
-        head = rng.choice(["Patient: {A.formal}    DOB: {A.dob}    MRN: {A.patient_id}\nDate of visit: {date}\n"
-                           "Clinician: {B.dr}",
-                           "{clinic}\nName: {A.CAPS_LAST}\nD.O.B.: {A.dob_num}\nHospital no.: {A.patient_id}\nSeen: "
-                           "{datetime}"])
-        return (head + "\n\nS: " + _sents(g, CLINICAL["history"], 2, 4) + "\nO: " + _sents(g, CLINICAL["exam"], 1, 3)
-                + "\nA: {A.diagnosis}\nP: " + _sents(g, CLINICAL["plan"], 1, 3) + "\n\n{B.dr}"
-                + g.rng.choice(["", "\n{med_role}"]))
-    if kind < 0.7:
-        return ("DISCHARGE SUMMARY\n{hospital1}\n\nPatient: {A.full}\nDate of birth: {A.dob}\nAddress: {A.addr}\n"
-                "NHS/ID no.: {A.natid}\nAdmitted: {date}\nDischarged: {date}\nConsultant: {B.dr}\n\n"
-                "Diagnosis: {A.diagnosis}\n\nHospital course:\n"
-                + _sents(g, CLINICAL["history"] + CLINICAL["exam"], 2, 5)
-                + "\n\nMedications on discharge:\n- {!drug} {!dose}\n- {!drug} {!dose}\n\nFollow-up:\n"
-                + _sents(g, CLINICAL["plan"], 1, 3)
-                + "\n\nGP: {C.dr}, {clinic}")
-    return ("{clinic1}\n{address_block}\nTel: {office_phone}\n\n{date}\n\nDear {C.dr},\n\nRe: {A.full}, DOB {A.dob}, "
-            "{A.addr}\n\nThank you for seeing this {A.age_hyph} {A.man}. " + _sents(g, CLINICAL["history"], 2, 4)
-            + "\n\n"
-            + _sents(g, CLINICAL["exam"] + CLINICAL["plan"], 1, 3) + "\n\nYours sincerely,\n\n{B.dr}\n{med_role}")
-
-
 def _casenote(g) -> str:
     rng = g.rng
     if rng.random() < 0.55:
@@ -454,24 +449,6 @@ def _form(g) -> str:
                         "Visitor log entry\n"])
     return title + _kv(g, fields, rng.choice(["plain", "plain", "upper", "snake", "dots", "table", "json", "tab"]))
 
-
-def _profile(g) -> str:
-    rng = g.rng
-    kind = rng.randrange(3)
-    if kind == 0:
-        return ("{A.first}, {A.age}\n{A.job} · {A.city}\n\n" + rng.choice(["About me: ", "", "Bio: "])
-                + _sents(g, FORM["about"], 2, 5))
-    if kind == 1:
-        return ("{A.full}\n{A.handle}\n{A.job} at {A.employer} | {A.city}" + rng.choice([" | {A.pronouns}", ""])
-                + "\n{A.url}\nJoined {month_year}\n{!qty}00 followers")
-    return ("Contact: {A.formal}\nAccount: {org1}\nOwner: {B.full}\n"
-            "Stage: {|Prospect|Negotiation|Closed won|Qualified}\n"
-            "Last activity: {datetime} – call with {A.first} ({A.work_phone})\nEmail: {A.work_email}\nNotes: "
-            + _sents(g, ("Prefers calls after lunch.", "Decision maker is {C.full}, {position}.",
-                         "Interested in the {!product} bundle.", "Met at the {city} trade fair in {month_year}.",
-                         "Budget approx. {money_big}.", "Assistant: {D.first}, {D.work_phone}."), 1, 3))
-
-
 def _table(g) -> str:
     rng = g.rng
     cols = rng.sample([("Name", "{P.full}"), ("DOB", "{P.dob}"), ("Phone", "{P.phone}"), ("City", "{P.city}"),
@@ -563,17 +540,6 @@ def _log(g) -> str:
             lines.append(f"{ts} " + _one(g, LOG["audit"]))
     return "\n".join(lines)
 
-
-def _log_windows(g) -> str:
-    return ("An account failed to log on.\n\nSubject:\n\tSecurity ID:\t\tS-1-0-0\n\tAccount Name:\t\t-\n\n"
-            "Account For Which Logon Failed:\n\tAccount Name:\t\t{A.username}\n\tAccount Domain:\t\tCORP\n\n"
-            "Failure Information:\n\tFailure Reason:\t\tUnknown user name or bad "
-            "password.\n\tStatus:\t\t\t0xC000006D\n\n"
-            "Network Information:\n\tWorkstation Name:\t{!host}\n\tSource Network Address:\t{ip}\n\tSource "
-            "Port:\t\t{!port}\n\n"
-            "Logged: {datetime}")
-
-
 def _minutes(g) -> str:
     rng = g.rng
     head = rng.choice(["Minutes of the {|Board|Project|Residents' Association|PTA|Steering Committee|Staff} "
@@ -594,28 +560,6 @@ def _minutes(g) -> str:
     return (f"{head}\n{when}\n\n{present}{apologies}\nMinutes taken by: {{G.full}}\n\n" + "\n".join(items) + actions
             + "\n\nNext meeting: {date_next} at {time}.")
 
-
-def _review(g) -> str:
-    rng = g.rng
-    kind = rng.randrange(4)
-    if kind == 0:
-        verdict = rng.choice(["great value", "disappointed", "does the job", "love it"])
-        return (rng.choice(["{!rating} {!product} – " + verdict,
-                            "{!rating}"]) + "\n" + rng.choice(["Reviewed in {home_country} on {date}", "{date}", ""])
-                + "\nBy {A.first} {A.last}" * (rng.random() < 0.5) + "\n\n" + _sents(g, REVIEW["product"], 2, 4))
-    if kind == 1:
-        return ("{A.first} from {A.city}\n" + rng.choice(["Travelled as a couple", "Family trip", "Business", ""])
-                + "\n"
-                + "{!rating}\n\n" + _sents(g, REVIEW["place"], 2, 5))
-    if kind == 2:
-        return ("Re: " + rng.choice(["gearbox problems", "login loop after update", "best mechanic near me?",
-                                     "weird noise"])
-                + "\nPosted by {A.handle} » {datetime}\n\n" + _sents(g, REVIEW["forum"], 2, 4)
-                + rng.choice(["\n\n--\n{A.first} | {A.city} | {!car} owner\nPosts: {!qty}00 | Joined: {month_year}",
-                              ""]))
-    return "{A.handle} · {date}\n{!rating}\n" + _sents(g, REVIEW["product"] + ("App keeps logging me out.",), 1, 3)
-
-
 def _delivery(g) -> str:
     rng = g.rng
     if rng.random() < 0.5:
@@ -630,19 +574,6 @@ def _delivery(g) -> str:
                           "Manage your delivery: {track_url}",
                           "Returns are free within {!period}."]))
 
-
-def _notice(g) -> str:
-    rng = g.rng
-    if rng.random() < 0.5:
-        return ("{bank1}\n\n" + rng.choice(["{A.title_full}\n{A.addr_block}\n\n{date}\n\n", "{date}\n\n"])
-                + "Dear {A.title},\n\n"
-                + _paras(g, NOTICE["bank"], rng.randint(1, 3), 1, 2)
-                + "\n\nYours sincerely,\n\n{!team}\n{bank1}")
-    title = rng.choice(["YOUR BILL", "Your energy statement", "Final reminder"])
-    return "{utility1}\n" + title + "\n\n{A.full}\n\n" + "\n".join(
-        pick(g, NOTICE["utility"], rng.randint(4, 9)))
-
-
 def _school_letter(g) -> str:
     rng = g.rng
     if rng.random() < 0.4:  # from a parent
@@ -656,21 +587,6 @@ def _school_letter(g) -> str:
             + "\n\n" + _paras(g, SCHOOL_LETTER["body"], rng.randint(2, 3), 1, 2)
             + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
               "Officer|Principal}")
-
-
-def _statement(g) -> str:
-    rng = g.rng
-    if rng.random() < 0.55:
-        return ("WITNESS STATEMENT\n\nName: {A.full}\nAge: {A.age_years}\nOccupation: {A.job}\nAddress: {A.addr}\n"
-                + rng.choice(["Tel: {A.phone}\n", ""]) + "\nI, {A.full}, make this statement of my own free will. "
-                + _paras(g, STATEMENT["witness"], rng.randint(1, 3), 2, 3)
-                + "\n\nSigned: {A.full}    Date: {date}\nStatement taken by {R.rank}, {police}")
-    return ("Incident report {incident_no}\nReported by: {A.full} ({A.employee_id})\nDate/time: {datetime}\n"
-            "Location: {!room}, {org1}, {address}\nPersons involved: {B.full}, {C.full}\n\nDescription:\n"
-            + _sents(g, STATEMENT["incident"], 2, 4) + "\n\nAction taken: " + rng.choice(
-                ["Area cordoned off.", "Reported to {!generic_org}.", "Police informed, crime reference {incident_no}.",
-                 "Risk assessment to be reviewed by {!team}."]))
-
 
 def _note(g) -> str:
     rng = g.rng
@@ -687,6 +603,8 @@ def _note(g) -> str:
 
 
 LAYOUTS = {f.__name__[1:]: f for f in (
-    _bio, _bio_infobox, _bio_obituary, _bio_author, _news, _news_brief, _email, _email_thread, _email_forward, _chat,
-    _ticket, _clinical, _casenote, _hr_letter, _legal_letter, _form, _profile, _table, _cv, _log, _log_windows,
-    _minutes, _review, _delivery, _notice, _school_letter, _statement, _note)}
+    _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _ticket, _casenote,
+    _hr_letter, _legal_letter, _form, _table, _cv, _log, _minutes, _delivery, _school_letter, _note)}
+# and the layouts written as data in the genre files
+LAYOUTS.update({name: functools.partial(compose, part=part, pools=DATA[genre]["pools"])
+                for genre in GENRE_NAMES for name, part in DATA[genre].get("written", {}).items()})
