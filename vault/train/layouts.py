@@ -50,7 +50,7 @@ def _paras(g, pool, n: int, lo: int, hi: int, sep: str = "\n\n") -> str:
     return sep.join(out)
 
 
-def compose(g, part, pools: dict) -> str:
+def compose(g, part, pools: dict, kept: dict | None = None) -> str:
     """A layout written as data (a genre file's `written`), built in order, each part drawing where it stands:
 
         TEXT                        the text (a template: its slots are filled later)
@@ -62,20 +62,39 @@ def compose(g, part, pools: dict) -> str:
         {sents: [POOLS, LO, HI]}    LO to HI sentences of the pools (a name or a list of names), none twice,
                                     joined by a space (or by a fourth item)
         {paras: [POOLS, N_LO, N_HI, LO, HI]}  N_LO to N_HI paragraphs of LO to HI sentences each
+        {numbered: [POOL, LO, HI]}  LO to HI sentences of the pool as a numbered list
+        {int: [LO, HI]}             a number from LO to HI
+        {repeat: {times: [LO, HI], each: PART, join: TEXT, before: TEXT}}  the part built LO to HI times, joined;
+                                    `before` is written first where there is at least one
+        {keep: {NAME: PART}}        the part built here (where its draws stand) but written by {kept: NAME}
     """
+    kept = {} if kept is None else kept
     if isinstance(part, str):
         return part
     if isinstance(part, tuple):
-        return "".join(compose(g, p, pools) for p in part)
+        return "".join(compose(g, p, pools, kept) for p in part)
     (kind, arg), = part.items()
     if kind == "one":
-        return g.rng.choice(pools[arg] if isinstance(arg, str) else [compose(g, p, pools) for p in arg])
+        return g.rng.choice(pools[arg] if isinstance(arg, str) else [compose(g, p, pools, kept) for p in arg])
     if kind == "pick":
-        return compose(g, g.rng.choice(arg), pools)
+        return compose(g, g.rng.choice(arg), pools, kept)
     if kind == "chance":
         r = g.rng.random()
-        return next((compose(g, p, pools) for chance, p in arg.items() if r < chance), "")
+        return next((compose(g, p, pools, kept) for chance, p in arg.items() if r < chance), "")
+    if kind == "int":
+        return str(g.rng.randint(*arg))
+    if kind == "repeat":
+        done = [compose(g, arg["each"], pools, kept) for _ in range(g.rng.randint(*arg["times"]))]
+        return (arg.get("before", "") if done else "") + arg.get("join", "").join(done)
+    if kind == "keep":
+        (name, p), = arg.items()
+        kept[name] = compose(g, p, pools, kept)
+        return ""
+    if kind == "kept":
+        return kept[arg]
     pool = tuple(s for name in ((arg[0],) if isinstance(arg[0], str) else arg[0]) for s in pools[name])
+    if kind == "numbered":
+        return "\n".join(f"{i}. {s}" for i, s in enumerate(pick(g, pool, g.rng.randint(arg[1], arg[2])), 1))
     if kind == "sents":
         return _sents(g, pool, *arg[1:])
     if kind == "paras":
@@ -190,6 +209,7 @@ def _bio_obituary(g) -> str:
     rest = pick(g, BIO["obituary"][1:], g.rng.randint(3, 7))
     return first + " " + " ".join(rest[:2]) + "\n\n" + " ".join(rest[2:])
 
+
 def _news(g) -> str:
     rng = g.rng
     kind = rng.random()
@@ -200,6 +220,7 @@ def _news(g) -> str:
                            "{date} | {city}\n\n", "Published {datetime}\n\n"])
     dateline = dateline.replace("{CITYCAPS}", "{A.city}" if rng.random() < 0.5 else "{city}")
     return head + "\n\n" + dateline + _paras(g, pool, rng.randint(2, 5), 1, 2)
+
 
 def _email_headers(g, frm: str, to: str, cc: bool, when: dt.datetime | None = None) -> str:
     """Header lines of a message from role `frm` to role `to`, sent at `when` (default: any time)."""
@@ -331,31 +352,6 @@ def _chat(g) -> list[Piece]:
         out += line
     return out
 
-
-def _ticket(g) -> str:
-    rng = g.rng
-    subj = _one(g, TICKET["subjects"])
-    if rng.random() < 0.5:
-        head = ("Ticket #{ticket}\nStatus: {|Open|Pending|Resolved|In progress}\n"
-                "Priority: {|High|Medium|Low|Urgent}\n"
-                f"Requester: {{A.full}} <{{A.email}}>\nCreated: {{datetime}}\nAssignee: {{B.full}}\nSubject: {subj}\n\n"
-                "Description:\n" + _sents(g, TICKET["descriptions"], 1, 4))
-    elif rng.random() < 0.5:
-        proj = rng.choice(["OPS", "WEB", "APP", "SUP", "INFRA", "PAY"])
-        head = (f"{proj}-{rng.randint(10, 9999)}: {subj}\nReporter: {{A.username}}\nAssignee: {{B.username}}\n"
-                "Environment: {!os}, {!browser}\n\nSteps to reproduce:\n1. Log in as {A.email}\n2. Click {!ui}\n"
-                "3. Observe {!http}\n\n" + _sents(g, TICKET["descriptions"], 1, 2))
-    else:
-        head = ("Customer {A.full} (ID {A.customer_id}) {|called|e-mailed|wrote in|chatted} on {date} at {time}. "
-                + _sents(g, TICKET["descriptions"], 1, 4))
-    updates = []
-    for _ in range(rng.randint(0, 3)):
-        if rng.random() < 0.6:
-            updates.append("{B.first} ({datetime}):\n" + _one(g, TICKET["agent"]))
-        else:
-            updates.append("{A.first} ({datetime}):\n" + _one(g, TICKET["replies"]))
-    return head + ("\n\n---\n" + "\n\n".join(updates) if updates else "")
-
 def _casenote(g) -> str:
     rng = g.rng
     if rng.random() < 0.55:
@@ -449,6 +445,7 @@ def _form(g) -> str:
                         "Visitor log entry\n"])
     return title + _kv(g, fields, rng.choice(["plain", "plain", "upper", "snake", "dots", "table", "json", "tab"]))
 
+
 def _table(g) -> str:
     rng = g.rng
     cols = rng.sample([("Name", "{P.full}"), ("DOB", "{P.dob}"), ("Phone", "{P.phone}"), ("City", "{P.city}"),
@@ -539,41 +536,6 @@ def _log(g) -> str:
             ts = _lit(timestamp(rng, when, "iso_z"))
             lines.append(f"{ts} " + _one(g, LOG["audit"]))
     return "\n".join(lines)
-
-def _minutes(g) -> str:
-    rng = g.rng
-    head = rng.choice(["Minutes of the {|Board|Project|Residents' Association|PTA|Steering Committee|Staff} "
-                       "meeting\n{org1}",
-                       "MINUTES – {org1}", "Meeting notes – {!heading}"])
-    when = rng.choice(["Date: {date}\nTime: {time}\nLocation: {!room}, {address}", "{date_text}, {time}, via {!app}",
-                       "Held on {date} at {org1}"])
-    present = "Present: {A.full} (Chair), {B.full}, {C.initial}, {D.full}" + rng.choice([", {E.full}", ""])
-    apologies = rng.choice(["\nApologies: {F.full}", "\nApologies: {F.initial}, {J.full}", ""])
-    items = []
-    for i, s in enumerate(pick(g, MINUTES["items"], rng.randint(3, 7)), 1):
-        items.append(f"{i}. " + s)
-    actions = ""
-    if rng.random() < 0.6:
-        actions = "\n\nActions\nAction | Owner | Due\n" + "\n".join(
-            f"{rng.choice(['Send budget', 'Book venue', 'Reply to resident', 'Update website', 'Renew insurance'])} | "
-            f"{{{rng.choice('BCD')}.initials}} | {{date_next}}" for _ in range(rng.randint(1, 4)))
-    return (f"{head}\n{when}\n\n{present}{apologies}\nMinutes taken by: {{G.full}}\n\n" + "\n".join(items) + actions
-            + "\n\nNext meeting: {date_next} at {time}.")
-
-def _delivery(g) -> str:
-    rng = g.rng
-    if rng.random() < 0.5:
-        return "\n\n".join(pick(g, DELIVERY["sms"], rng.randint(1, 3)))
-    items = "\n".join(f"{{!product}} x{rng.randint(1, 3)}  {{!price}}" for _ in range(rng.randint(1, 4)))
-    return (rng.choice(["Your order is on its way!", "Good news – your parcel has shipped", "Order confirmation"])
-            + "\n\nHi {A.first},\n\nOrder number: {order_no}\nOrder date: {date}\n\nShipping "
-              "to:\n{A.full}\n{A.addr_block}\n\n"
-            + "Items:\n" + items + "\n\nEstimated delivery: {date_next}\n"
-            + "Carrier: {!courier}, tracking number {tracking}\n\n"
-            + rng.choice(["Questions? Reply to this e-mail or call {office_phone}.",
-                          "Manage your delivery: {track_url}",
-                          "Returns are free within {!period}."]))
-
 def _school_letter(g) -> str:
     rng = g.rng
     if rng.random() < 0.4:  # from a parent
@@ -587,6 +549,7 @@ def _school_letter(g) -> str:
             + "\n\n" + _paras(g, SCHOOL_LETTER["body"], rng.randint(2, 3), 1, 2)
             + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
               "Officer|Principal}")
+
 
 def _note(g) -> str:
     rng = g.rng
@@ -603,8 +566,8 @@ def _note(g) -> str:
 
 
 LAYOUTS = {f.__name__[1:]: f for f in (
-    _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _ticket, _casenote,
-    _hr_letter, _legal_letter, _form, _table, _cv, _log, _minutes, _delivery, _school_letter, _note)}
+    _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _casenote,
+    _hr_letter, _legal_letter, _form, _table, _cv, _log, _school_letter, _note)}
 # and the layouts written as data in the genre files
 LAYOUTS.update({name: functools.partial(compose, part=part, pools=DATA[genre]["pools"])
                 for genre in GENRE_NAMES for name, part in DATA[genre].get("written", {}).items()})
