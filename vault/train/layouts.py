@@ -59,8 +59,8 @@ def compose(g, part, pools: dict, kept: dict | None = None) -> str:
                                     (as a Python list is built before one of it is chosen)
         {pick: [PART, ...]}         one of the parts, built once chosen
         {chance: {P: PART, ...}}    one draw r: the first part whose P is above r (none: nothing)
-        {sents: [POOLS, LO, HI]}    LO to HI sentences of the pools (a name or a list of names), none twice,
-                                    joined by a space (or by a fourth item)
+        {sents: [POOLS, LO, HI]}    LO to HI sentences of the pools (a name or a list of names, each maybe cut:
+                                    "body[:2]"), none twice, joined by a space (or by a fourth item, a part)
         {paras: [POOLS, N_LO, N_HI, LO, HI]}  N_LO to N_HI paragraphs of LO to HI sentences each
         {numbered: [POOL, LO, HI]}  LO to HI sentences of the pool as a numbered list
         {int: [LO, HI]}             a number from LO to HI
@@ -92,14 +92,24 @@ def compose(g, part, pools: dict, kept: dict | None = None) -> str:
         return ""
     if kind == "kept":
         return kept[arg]
-    pool = tuple(s for name in ((arg[0],) if isinstance(arg[0], str) else arg[0]) for s in pools[name])
+    pool = _pool(pools, arg[0])
     if kind == "numbered":
         return "\n".join(f"{i}. {s}" for i, s in enumerate(pick(g, pool, g.rng.randint(arg[1], arg[2])), 1))
     if kind == "sents":
-        return _sents(g, pool, *arg[1:])
+        return _sents(g, pool, arg[1], arg[2], compose(g, arg[3], pools, kept) if len(arg) > 3 else " ")
     if kind == "paras":
         return _paras(g, pool, g.rng.randint(arg[1], arg[2]), *arg[3:])
     raise ValueError(f"unknown layout part {kind!r}")
+
+
+def _pool(pools: dict, names) -> tuple:
+    """The sentences of the pools named (a name or a list of names, each maybe cut: "body[:2]"), in order."""
+    out = ()
+    for name in (names,) if isinstance(names, str) else names:
+        name, _, cut = name.partition("[")
+        start, _, stop = cut.rstrip("]").partition(":")
+        out += pools[name][int(start or 0):int(stop) if stop else None]
+    return out
 
 
 def _one(g, pool) -> str:
@@ -352,6 +362,7 @@ def _chat(g) -> list[Piece]:
         out += line
     return out
 
+
 def _casenote(g) -> str:
     rng = g.rng
     if rng.random() < 0.55:
@@ -536,38 +547,9 @@ def _log(g) -> str:
             ts = _lit(timestamp(rng, when, "iso_z"))
             lines.append(f"{ts} " + _one(g, LOG["audit"]))
     return "\n".join(lines)
-def _school_letter(g) -> str:
-    rng = g.rng
-    if rng.random() < 0.4:  # from a parent
-        return ("Dear {B.title},\n\n" + _sents(g, SCHOOL_LETTER["body"][:2] + SCHOOL_LETTER["body"][10:], 1, 3)
-                + "\n\n" + rng.choice(["Thank you,\n{A.full}",
-                                      "Kind regards,\n{A.first} {A.last} ({child.first_poss} {A.father})",
-                                      "Thanks\n{A.first}\n{A.mobile}"]))
-    return ("{school1}\n{address}\n\n{date}\n\n" + rng.choice(["Dear Parent/Carer of {child.full} ({!class}),",
-                                                                "Dear {A.title_full},",
-                                                                "Dear {A.first} and {spouse.first},"])
-            + "\n\n" + _paras(g, SCHOOL_LETTER["body"], rng.randint(2, 3), 1, 2)
-            + "\n\nYours sincerely,\n\n{B.full}\n{|Headteacher|Class teacher|Head of Year|Attendance "
-              "Officer|Principal}")
-
-
-def _note(g) -> str:
-    rng = g.rng
-    if rng.random() < 0.5:
-        bullet = rng.choice(["- ", "* ", "[ ] ", "• ", ""])
-        lines = pick(g, NOTE["lines"], rng.randint(3, 8))
-        return rng.choice(["To do:\n", "TODO\n", "Notes\n", ""]) + "\n".join(bullet + s for s in lines)
-    return ("WHILE YOU WERE OUT\nTo: {B.first}\nFrom: {A.full} of {org}\nPhone: {A.phone}\n"
-            "Date: {date}    Time: {time}\n"
-            "[x] Please call   [ ] Will call again\nMessage: " + rng.choice(
-                ["wants to discuss the contract.", "re: invoice {invoice_no}.",
-                 "{A.his} {son.rel} is unwell, will be late.",
-                 "about the flat at {address}.", "please ring before {!meeting}."]) + "\nTaken by: {C.initials}")
-
-
 LAYOUTS = {f.__name__[1:]: f for f in (
     _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _casenote,
-    _hr_letter, _legal_letter, _form, _table, _cv, _log, _school_letter, _note)}
+    _hr_letter, _legal_letter, _form, _table, _cv, _log)}
 # and the layouts written as data in the genre files
 LAYOUTS.update({name: functools.partial(compose, part=part, pools=DATA[genre]["pools"])
                 for genre in GENRE_NAMES for name, part in DATA[genre].get("written", {}).items()})
