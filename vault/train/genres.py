@@ -340,6 +340,7 @@ SLOTS.update({
     "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["hr_roles"])),
     "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["legal_roles"])),
     "position": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["positions"])),
+    "subject": lambda g: [plain(g.rng.choice(VALUES["subjects"]))],  # of study: plain text
 })
 
 

@@ -480,34 +480,6 @@ def _table(g) -> str:
     return "\n".join(rows)
 
 
-def _cv(g) -> str:
-    rng = g.rng
-    head = rng.choice(["{A.CAPS}\n{A.addr} | {A.mobile} | {A.email}",
-                       "{A.full}\n{A.job}\n{A.email} · {A.phone} · {A.url}",
-                       "CURRICULUM VITAE\n\nName: {A.full}\nDate of birth: {A.dob}\nNationality: {A.nationality}\n"
-                       "Address: {A.addr}\nPhone: {A.mobile}\nE-mail: {A.email}",
-                       "{A.full}\n{A.city}, {A.country}\n{A.mobile}\n{A.url}"])
-    out = [head, rng.choice(["PROFILE", "Summary", "About"]) + "\n{A.job} with {duration} of experience in "
-           "{|logistics|healthcare|retail banking|software|education|hospitality|construction}. " + rng.choice(
-               ["Fluent in {!skill} and {!skill}.", "Looking for a new challenge in {city}.", ""])]
-    exp = [rng.choice(["EXPERIENCE", "Work experience", "Employment history"])]
-    for i in range(rng.randint(1, 4)):
-        until = rng.choice(["Present", "present", "now", "{month_year}", "{month_year}"])
-        exp.append(rng.choice(["{position} – {employer}, {city}\n{month_year} – " + until,
-                               "{month_year} – {month_year}: {position}, {employer} ({city})",
-                               "{employer} | {position} | {year}–{year}"])
-                   + "\n- " + "\n- ".join(pick(g, CV["bullets"], rng.randint(1, 3))))
-    out.append("\n\n".join(exp))
-    out.append(rng.choice(["EDUCATION", "Education"]) + "\n" + rng.choice(
-        ["{|BSc|BA|MSc|MBA|PhD|Diploma|BEng|LLB} {|" + "|".join(VALUES["subjects"]) + "}, {A.university}, {year}",
-         "{A.university} ({year}–{year})\n{A.school} ({year})"]))
-    out.append(rng.choice(["SKILLS", "Skills"]) + "\n{!skill}, {!skill}, {!skill}, {!app}")
-    if rng.random() < 0.5:
-        out.append("REFERENCES\n" + rng.choice(["Available on request.",
-                                                "{B.full}, {B.job}, {B.employer}, {B.work_phone}"]))
-    return "\n\n".join(out)
-
-
 def _log(g) -> str:
     rng = g.rng
     kind = rng.choice(["syslog", "access", "app", "json", "audit"])
@@ -549,7 +521,7 @@ def _log(g) -> str:
     return "\n".join(lines)
 LAYOUTS = {f.__name__[1:]: f for f in (
     _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _casenote,
-    _hr_letter, _legal_letter, _form, _table, _cv, _log)}
+    _hr_letter, _legal_letter, _form, _table, _log)}
 # and the layouts written as data in the genre files
 LAYOUTS.update({name: functools.partial(compose, part=part, pools=DATA[genre]["pools"])
                 for genre in GENRE_NAMES for name, part in DATA[genre].get("written", {}).items()})
