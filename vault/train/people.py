@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from vault.train import drawn
 from vault.train.data import load
 from vault.train.pieces import DIRECT, Piece, QUASI, WORDS, article, ascii_word, entity, fold, from_pattern, plain
 from vault.train.places import (COUNTRIES, DEMONYMS, ORGS, PLACES, TEXT_DATES, address_lines, card_number,
@@ -258,18 +259,10 @@ def _p_handle(p: Person) -> str:
 
 
 def _p_url(p: Person) -> str:
-    rng = p.g.rng
+    """A profile or home page of the person's (values.yaml's profile_urls)."""
     u = p.fact("login", lambda: [plain(_p_handle(p))])[0][0]
-    first, last = ascii_word(p.first()) or "me", ascii_word(p.last()) or "x"
-    sites = [f"https://www.linkedin.com/in/{first}-{last}-{rng.randrange(16**6):06x}",
-             f"linkedin.com/in/{first}{last}", f"https://github.com/{u}", f"https://twitter.com/{u}",
-             f"https://x.com/{u}", f"https://www.instagram.com/{u}/", f"instagram.com/{u}",
-             f"https://www.facebook.com/{first}.{last}.{rng.randint(1, 999)}", f"https://www.tiktok.com/@{u}",
-             f"https://{first}{last}.com", f"www.{first}-{last}.net", f"https://medium.com/@{u}",
-             f"https://t.me/{u}", f"https://vk.com/id{rng.randint(10**6, 10**9)}",
-             f"https://weibo.com/u/{rng.randint(10**9, 10**10 - 1)}", f"https://{u}.github.io",
-             f"https://www.youtube.com/@{u}", f"https://soundcloud.com/{u}"]
-    return rng.choice(sites)
+    env = {"u": u, "first": ascii_word(p.first()) or "me", "last": ascii_word(p.last()) or "x"}
+    return p.g.rng.choice([drawn.fill(t, p.g.rng, env, {}) for t in VALUES["profile_urls"]])
 
 
 def _age_pieces(p: Person, form: str) -> list[Piece]:
@@ -314,8 +307,7 @@ def _p_iban(p: Person) -> list[Piece]:
 
 def _p_account(p: Person) -> list[Piece]:
     """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
-    g, rng = p.g, p.g.rng
-    cc = p.cc
+    rng, cc = p.g.rng, p.cc
     acct = entity(from_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID",
                   DIRECT)
     if cc == "GB":
