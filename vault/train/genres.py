@@ -312,19 +312,13 @@ SLOTS = {
     "session_id": _e("ID", QUASI, lambda g: g.rng.choice([f"{g.rng.randrange(16 ** 16):016x}",
                                                           from_pattern(g.rng, "**********************").lower(),
                                                           f"sess_{g.rng.randrange(16 ** 12):012x}"])),
-    # money
-    "money": _e("QUANTITY", QUASI, lambda g: g.money(5, 5000)),
-    "money_big": _e("QUANTITY", QUASI, lambda g: g.money(2000, 900000, 50)),
-    "salary": _e("QUANTITY", QUASI, lambda g: g.money(18000, 180000, 500)),
-    "rent": _e("QUANTITY", QUASI, lambda g: g.money(300, 3500, 5)),
-    "fine": _e("QUANTITY", QUASI, lambda g: g.money(100, 20000, 50)),
-    # other identifying details
-    "diagnosis": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["diagnoses"])),
-    "condition": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["conditions"])),
-    "injury": _e("MISC", QUASI, lambda g: g.rng.choice(WORDS["injuries"])),
+    # money, in the country's style
+    **{name: _e("QUANTITY", QUASI, lambda g, a=args: g.money(*a)) for name, args in VALUES["money_slots"].items()},
+    # other identifying details, and words.yaml's and values.yaml's lists as slots
+    **{name: _e(label, ident, lambda g, words=WORDS.get(src) or VALUES[src]: g.rng.choice(words))
+       for name, (label, ident, src) in VALUES["word_slots"].items()},
     "award": _e("MISC", QUASI, _award),
     "nationality": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(sorted(set(DEMONYMS.values())))),
-    "religion": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(WORDS["religions"])),
     "ethnicity": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(WORDS["ethnicities"] + VALUES["ethnic_extra"])),
     "job": _anon("job"),
     "vehicle": _anon("vehicle"),
@@ -333,13 +327,8 @@ SLOTS = {
 SLOTS.update({
     "lb": lambda g: [plain("{")],
     "rb": lambda g: [plain("}")],
-    "occ": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["occupations"])),
     "a_occ": lambda g: (lambda o: [plain(article(o)), entity(o, "DEMOGRAPHIC", QUASI)])(
         g.rng.choice(VALUES["occupations"])),
-    "med_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["med_roles"])),
-    "hr_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["hr_roles"])),
-    "legal_role": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["legal_roles"])),
-    "position": _e("DEMOGRAPHIC", QUASI, lambda g: g.rng.choice(VALUES["positions"])),
     "subject": lambda g: [plain(g.rng.choice(VALUES["subjects"]))],  # of study: plain text
 })
 
