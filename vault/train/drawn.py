@@ -31,7 +31,7 @@ import random
 import re
 from typing import Callable
 
-_REF = re.compile(r"(\w+)(?:\*(\w+))?(?:%(\d+))?(?:\+(\d+))?(?::(\w+))?")
+_REF = re.compile(r"(\w+)(?:\*(\w+))?(?:%(\d+))?(?:\+(\d+))?(?::(.+))?")
 
 
 def _close(text: str, start: int) -> int:

@@ -298,29 +298,11 @@ def clock_text(rng: random.Random, h: int | None = None, m: int | None = None) -
 
 
 def timestamp(rng: random.Random, when: dt.datetime, style: str) -> str:
-    """Machine timestamps as logs and headers write them."""
-    s = when.second
-    if style == "iso_z":
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if style == "iso_ms":
-        return when.strftime("%Y-%m-%dT%H:%M:%S") + f".{rng.randrange(1000):03d}Z"
-    if style == "iso_off":
-        return when.strftime("%Y-%m-%dT%H:%M:%S") + rng.choice(["+01:00", "+02:00", "-05:00", "+05:30", "+09:00"])
-    if style == "space":
-        return when.strftime("%Y-%m-%d %H:%M:%S")
-    if style == "pylog":
-        return when.strftime("%Y-%m-%d %H:%M:%S") + f",{rng.randrange(1000):03d}"
-    if style == "syslog":
-        return f"{MONTHS[when.month - 1][:3]} {when.day:>2} {when:%H:%M:%S}"
-    if style == "clf":
-        return f"{when.day:02d}/{MONTHS[when.month - 1][:3]}/{when.year}:{when:%H:%M:%S} +0000"
-    if style == "win":
-        ap = "PM" if when.hour >= 12 else "AM"
-        return f"{when.month}/{when.day}/{when.year} {(when.hour - 1) % 12 + 1}:{when.minute:02d}:{s:02d} {ap}"
-    if style == "rfc":
-        return (f"{WEEKDAYS[when.weekday()][:3]}, {when.day} {MONTHS[when.month - 1][:3]} {when.year} "
-                f"{when:%H:%M:%S} {rng.choice(['+0000', '+0100', '+0200', '-0500', '-0800', '+0530', '+0900'])}")
-    return when.strftime("%Y-%m-%d %H:%M")
+    """Machine timestamps as logs and headers write them: words.yaml's timestamps."""
+    parts = dict(year=when.year, month=when.month, day=when.day, hour=when.hour, minute=when.minute,
+                 second=when.second, mon=MONTHS[when.month - 1][:3], wd=WEEKDAYS[when.weekday()][:3],
+                 h12=(when.hour - 1) % 12 + 1, ap="PM" if when.hour >= 12 else "AM")
+    return drawn.fill(WORDS["timestamps"].get(style, WORDS["timestamps"]["default"]), rng, parts, {})
 
 
 def phone_for(g, cc: str, mobile: bool | None = None, ext: bool = False) -> str:
