@@ -9,6 +9,7 @@ import functools
 import random
 import re
 
+from vault.train import drawn
 from vault.train.data import load
 from vault.train.pieces import DIRECT, NEG, Piece, QUASI, entity, plain
 from vault.train.places import clock_text, timestamp
@@ -305,7 +306,8 @@ def _email_forward(g) -> str:
 def _chat(g) -> list[Piece]:
     rng = g.rng
     people = ["A", "B", "C", "D"][:rng.randint(2, 4)]
-    style = rng.choice(["slack", "whatsapp", "whatsapp2", "irc", "sms", "teams", "discord", "plain"])
+    style = rng.choice(list(DATA["chat"]["styles"]))
+    spec = DATA["chat"]["styles"][style]
     lower, sms = rng.random() < 0.5, rng.random() < 0.35
     typo_rate = rng.choice([0.0, 0.01, 0.03, 0.06])
     day = g.date()
@@ -333,33 +335,17 @@ def _chat(g) -> list[Piece]:
         else:
             msg = casual(g, g.x(template, me=speaker, you=listener), lower, typo_rate, sms)
         who = [entity(names[speaker], "ID" if name_attr[speaker] == "handle_bare" else
-                    "PHONE_NUMBER" if name_attr[speaker] == "phone" else "PERSON", DIRECT)]
-        h12 = f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}"
-        ap = "PM" if t.hour >= 12 else "AM"
-        ts = lambda s: entity(s, "DATE_TIME", QUASI)  # noqa: E731
-        if style == "slack":
-            line = who + [plain("  "), ts(f"{h12} {ap}"), plain("\n")] + msg
-        elif style == "whatsapp":
-            stamp = ts(f"{t.day:02d}/{t.month:02d}/{t.year}, {t:%H:%M:%S}")
-            line = [plain("["), stamp, plain("] ")] + who + [plain(": ")] + msg
-        elif style == "whatsapp2":
-            stamp = ts(f"{t.month}/{t.day}/{t.year % 100:02d}, {h12} {ap.lower()}")
-            line = [stamp, plain(" - ")] + who + [plain(": ")] + msg
-        elif style == "irc":
-            line = [plain("["), ts(f"{t:%H:%M}"), plain("] <")] + who + [plain("> ")] + msg
-        elif style == "sms":
-            sender = [plain("Me")] if speaker == "A" else who
-            line = sender + [plain(" ("), ts(f"{g.fmt(day)} {h12} {ap}"), plain("): ")] + msg
-        elif style == "teams":
-            line = [plain("["), ts(f"{t.month}/{t.day} {h12} {ap}"), plain("] ")] + who + [plain("\n")] + msg
-        elif style == "discord":
-            stamp = ts(rng.choice([f"Today at {h12} {ap}", f"{t.month:02d}/{t.day:02d}/{t.year}"]))
-            line = who + [plain(" — "), stamp, plain("\n")] + msg
-        else:
-            line = who + [plain(": ")] + msg
+                      "PHONE_NUMBER" if name_attr[speaker] == "phone" else "PERSON", DIRECT)]
+        if speaker == "A" and "me" in spec:
+            who = [plain(spec["me"])]
+        parts = dict(day=t.day, month=t.month, year=t.year, yy=t.year % 100, hour=t.hour, minute=t.minute,
+                     second=t.second, h12=f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}", ap="PM" if t.hour >= 12 else "AM",
+                     apl="pm" if t.hour >= 12 else "am")
+        stamp = [entity(drawn.fill(spec["stamp"], rng, parts, {"date": lambda _: g.fmt(day)}), "DATE_TIME", QUASI)
+                 ] if "stamp" in spec else []
         if i:
-            out.append(plain("\n\n" if style in ("slack", "teams", "discord") else "\n"))
-        out += line
+            out.append(plain(spec.get("gap", "\n")))
+        out += [p for x in spec["line"] for p in {"@who": who, "@stamp": stamp, "@msg": msg}.get(x, [plain(x)])]
     return out
 
 
