@@ -14,8 +14,8 @@ import random
 from vault.train import drawn
 from vault.train.data import load
 from vault.train.pieces import (DATE_STYLES, DIRECT, MONTHS, Piece, QUASI, WEEKDAYS, WORDS, article, ascii_word,
-                                entity, faker_for, format_date, from_pattern, grouped, parse_template, plain, render,
-                                thousands, time_text)
+                                entity, faker_for, format_date, from_pattern, grouped, laid_out, parse_template, plain,
+                                render, thousands, time_text)
 
 TRAIN_KINDS = ("clinical_note", "hr_email", "support_ticket", "invoice", "court_report", "police_report", "field_log",
                "chat_transcript", "bank_letter", "rental_agreement")
@@ -585,7 +585,7 @@ def _stamp(doc: Doc, minutes: int, style: int, date: dt.date) -> Piece:
 
 def _block_log(doc: Doc, budget: int) -> list[Piece]:
     rng = doc.rng
-    style, fmt = rng.randrange(3), rng.randrange(4)
+    style, fmt = rng.randrange(3), rng.randrange(len(GEN["log_lines"]))
     day, minutes = doc.rand_date(), rng.randint(6 * 60, 9 * 60)
     out: list[Piece] = []
     for i, sentence in enumerate(_sentences(doc, budget, at_least=3)):
@@ -593,23 +593,15 @@ def _block_log(doc: Doc, budget: int) -> list[Piece]:
         stamp = _stamp(doc, minutes, style, day)
         if i:
             out.append(plain("\n"))
-        if fmt == 0:
-            out += [stamp, plain(" – ")]
-        elif fmt == 1:
-            out += [plain("["), stamp, plain("] ")]
-        elif fmt == 2:
-            out += [plain("- "), stamp, plain(": ")]
-        else:
-            out += [stamp, plain("\t")]
-        out.extend(sentence)
+        out += laid_out(GEN["log_lines"][fmt], {"@stamp": [stamp]}) + sentence
     return out
 
 
 def _block_chat(doc: Doc, budget: int, roles: list[str]) -> list[Piece]:
     rng = doc.rng
     roles = roles or ["a", "b"]
-    style = rng.randrange(5)
-    name_attr = rng.choice(["first", "first", "full", "username"]) if style != 3 else "username"
+    spec = GEN["chat_lines"][rng.randrange(len(GEN["chat_lines"]))]
+    name_attr = spec.get("names") or rng.choice(["first", "first", "full", "username"])
     day, minutes = doc.rand_date(), rng.randint(7 * 60, 20 * 60)
     date_text = doc.fmt_date(day)
     out: list[Piece] = []
@@ -628,17 +620,8 @@ def _block_chat(doc: Doc, budget: int, roles: list[str]) -> list[Piece]:
         minutes += rng.randint(0, 6)
         if n:
             out.append(plain("\n"))
-        if style == 0:
-            out += [plain("["), _stamp(doc, minutes, 0, day), plain("] "), *name, plain(": ")]
-        elif style == 1:
-            out += [entity(date_text, "DATE_TIME", QUASI), plain(", "), _stamp(doc, minutes, 0, day),
-                    plain(" - "), *name, plain(": ")]
-        elif style == 2:
-            out += [*name, plain(" ("), _stamp(doc, minutes, 2, day), plain("): ")]
-        elif style == 3:
-            out += [_stamp(doc, minutes, 0, day), plain(" <"), *name, plain("> ")]
-        else:
-            out += [*name, plain(": ")]
+        out += laid_out(spec["head"], {"@name": name, "@date": [entity(date_text, "DATE_TIME", QUASI)],
+                                       "@time": [_stamp(doc, minutes, 0, day)], "@time12": [_stamp(doc, minutes, 2, day)]})
         out.extend(msg)
         words += _words(msg)
         n += 1

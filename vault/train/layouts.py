@@ -11,7 +11,7 @@ import re
 
 from vault.train import drawn
 from vault.train.data import load
-from vault.train.pieces import DIRECT, NEG, Piece, QUASI, entity, plain
+from vault.train.pieces import DIRECT, NEG, Piece, QUASI, entity, laid_out, plain
 from vault.train.places import clock_text, timestamp
 
 VALUES = load("values")  # vault/train/data/values.yaml
@@ -345,7 +345,7 @@ def _chat(g) -> list[Piece]:
                  ] if "stamp" in spec else []
         if i:
             out.append(plain(spec.get("gap", "\n")))
-        out += [p for x in spec["line"] for p in {"@who": who, "@stamp": stamp, "@msg": msg}.get(x, [plain(x)])]
+        out += laid_out(spec["line"], {"@who": who, "@stamp": stamp, "@msg": msg})
     return out
 
 

@@ -207,6 +207,11 @@ def render(pieces: list[Piece], rng: random.Random, noisy: bool) -> tuple[str, l
 NEG = "NEG"  # pseudo-label of planted hard negatives while rendering; never in the output
 
 
+def laid_out(pattern: tuple, named: dict[str, list[Piece]]) -> list[Piece]:
+    """A line laid out as data: each item of `pattern` is a name of `named` ("@who") or plain text."""
+    return [p for x in pattern for p in named.get(x, [plain(x)])]
+
+
 def negative(text: str) -> Piece:
     return (text, NEG, None)
 
