@@ -306,21 +306,12 @@ def _p_iban(p: Person) -> list[Piece]:
 
 
 def _p_account(p: Person) -> list[Piece]:
-    """A bank account in the country's domestic form (sort code, routing number, IFSC, ...)."""
+    """A bank account in the country's domestic form (countries.yaml's accounts: sort code, routing number, ...)."""
     rng, cc = p.g.rng, p.cc
-    acct = entity(from_pattern(rng, rng.choice(["########", "##########", "###-######-#", "############"])), "ID",
-                  DIRECT)
-    if cc == "GB":
-        return [plain("sort code "), entity(from_pattern(rng, "##-##-##"), "ID", DIRECT), plain(", account "),
-                entity(from_pattern(rng, "########"), "ID", DIRECT)]
-    if cc == "US":
-        return [plain("routing number "), entity(from_pattern(rng, "0########"), "ID", DIRECT), plain(", account "),
-                acct]
-    if cc == "IN":
-        return [plain("A/c no. "), entity(from_pattern(rng, "############"), "ID", DIRECT), plain(", IFSC "),
-                entity(from_pattern(rng, "????0######"), "ID", DIRECT)]
-    if cc == "NG":
-        return [plain("account number "), entity(from_pattern(rng, "##########"), "ID", DIRECT)]
+    acct = entity(from_pattern(rng, rng.choice(PLACES["account_numbers"])), "ID", DIRECT)  # drawn everywhere
+    if cc in PLACES["accounts"]:
+        return [piece for text, pattern in PLACES["accounts"][cc] for piece in
+                (plain(text), acct if pattern == "account" else entity(from_pattern(rng, pattern), "ID", DIRECT))]
     if COUNTRIES.get(cc) and COUNTRIES[cc].iban and rng.random() < 0.7:
         return _p_iban(p)
     return [plain("account "), acct]
