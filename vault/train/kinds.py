@@ -621,7 +621,8 @@ def _block_chat(doc: Doc, budget: int, roles: list[str]) -> list[Piece]:
         if n:
             out.append(plain("\n"))
         out += laid_out(spec["head"], {"@name": name, "@date": [entity(date_text, "DATE_TIME", QUASI)],
-                                       "@time": [_stamp(doc, minutes, 0, day)], "@time12": [_stamp(doc, minutes, 2, day)]})
+                                       "@time": [_stamp(doc, minutes, 0, day)],
+                                       "@time12": [_stamp(doc, minutes, 2, day)]})
         out.extend(msg)
         words += _words(msg)
         n += 1

@@ -6,8 +6,9 @@ Data (vault.train.dataset, shared with the encoder oracle's recipe): the project
 many genres (vault.train.genres) and of the older templated kinds (vault.train.generate), short snippets cut
 from them, and ../shared/data/tab_echr_train.jsonl (DIRECT and QUASI spans; TAB's labels mapped to vault's).
 Every text gets the detector hints that `vault redact` will compute (vault.hints: spaCy NER, Presidio's
-pattern recognizers, the gazetteer), so the models learn when to trust, extend, relabel or reject them. The loss is restricted to the tokens the redaction grammar
-allows at each output step, so copying costs nothing to learn and all capacity goes to the tag decisions.
+pattern recognizers, the gazetteer), so the models learn when to trust, extend, relabel or reject them. The
+loss is restricted to the tokens the redaction grammar allows at each output step, so copying costs nothing
+to learn and all capacity goes to the tag decisions.
 Training checkpoints every few minutes and continues from the checkpoint when rerun (across sessions too:
 the hints are cached in the work folder). The same command runs on a GPU with --device cuda.
 """
