@@ -68,6 +68,7 @@ def compose(g, part, pools: dict, kept: dict | None = None) -> str:
         {repeat: {times: [LO, HI], each: PART, join: TEXT, before: TEXT}}  the part built LO to HI times, joined;
                                     `before` is written first where there is at least one
         {keep: {NAME: PART}}        the part built here (where its draws stand) but written by {kept: NAME}
+        {part: NAME}                values.yaml's part NAME (shared by several genres)
     """
     kept = {} if kept is None else kept
     if isinstance(part, str):
@@ -93,7 +94,9 @@ def compose(g, part, pools: dict, kept: dict | None = None) -> str:
         return ""
     if kind == "kept":
         return kept[arg]
-    pool = _pool(pools, arg[0])
+    if kind == "part":
+        return compose(g, VALUES["parts"][arg], pools, kept)
+    pool = _pool(pools, arg[0], kept)
     if kind == "numbered":
         return "\n".join(f"{i}. {s}" for i, s in enumerate(pick(g, pool, g.rng.randint(arg[1], arg[2])), 1))
     if kind == "sents":
@@ -103,11 +106,12 @@ def compose(g, part, pools: dict, kept: dict | None = None) -> str:
     raise ValueError(f"unknown layout part {kind!r}")
 
 
-def _pool(pools: dict, names) -> tuple:
-    """The sentences of the pools named (a name or a list of names, each maybe cut: "body[:2]"), in order."""
+def _pool(pools: dict, names, kept: dict) -> tuple:
+    """The sentences of the pools named (a name or a list of names, each maybe cut: "body[:2]", or "@NAME":
+    the name kept as NAME), in order."""
     out = ()
     for name in (names,) if isinstance(names, str) else names:
-        name, _, cut = name.partition("[")
+        name, _, cut = (kept[name[1:]] if name.startswith("@") else name).partition("[")
         start, _, stop = cut.rstrip("]").partition(":")
         out += pools[name][int(start or 0):int(stop) if stop else None]
     return out
@@ -369,44 +373,6 @@ def _casenote(g) -> str:
             + "\n\nPlan:\n" + _sents(g, CASENOTE["entries"], 1, 2) + "\n\nWorker: {B.full}, {B.work_phone}")
 
 
-def _letter(g, org_slot: str, body: str, subject: str, closing: str, role: str) -> str:
-    rng = g.rng
-    head = rng.choice([f"{{{org_slot}1}}\n{{address_block}}\n\n",
-                       f"{{{org_slot}1}} | {{address}} | {{office_phone}}\n\n",
-                       f"{{{org_slot}1}}\n\n", ""])
-    marks = rng.choice(["", "PRIVATE AND CONFIDENTIAL\n", "Strictly private & confidential\n", "BY EMAIL ONLY\n"])
-    recipient = rng.choice(["{A.title_full}\n{A.addr_block}", "{A.full}\n{A.addr_block}", "{A.CAPS}\n{A.addr_block}",
-                            "{A.title_full}\nBy e-mail: {A.email}"])
-    date = rng.choice(["{date}", "Date: {date}", "{date_text}"])
-    greet = rng.choice(["Dear {A.title},", "Dear {A.first},", "Dear {A.title_full},", "Dear {A.full},"])
-    sign = rng.choice(["{B.full}\n" + role, "{B.full}\n" + role, "{B.initial}\n{!team}",
-                       "{B.full}\nfor and on behalf of {" + org_slot + "1}"])
-    return f"{head}{marks}{recipient}\n\n{date}\n\n{greet}\n\n{subject}\n\n{body}\n\n{closing}\n\n{sign}"
-
-
-def _hr_letter(g) -> str:
-    rng = g.rng
-    kind = rng.randrange(4)
-    pool, subj = [(HR_LETTER["offer"], "Offer of employment"), (HR_LETTER["warning"], "Re: Written warning"),
-                  (HR_LETTER["termination"], "Termination of employment"),
-                  (HR_LETTER["reference"], "Reference: {A.full}")][kind]
-    if "{" not in subj:
-        subj = rng.choice([subj, subj.upper(), "Re: " + subj.lower(), subj + " – {A.employee_id}"])
-    return _letter(g, "employer", _paras(g, pool, rng.randint(2, 4), 1, 2), subj,
-                   rng.choice(["Yours sincerely,", "Kind regards,", "Yours faithfully,"]), "{hr_role}")
-
-
-def _legal_letter(g) -> str:
-    rng = g.rng
-    pool, subj = rng.choice([(LEGAL_LETTER["before_action"], "LETTER BEFORE ACTION"),
-                             (LEGAL_LETTER["notice_to_quit"], "NOTICE SEEKING POSSESSION"),
-                             (LEGAL_LETTER["cease"], "Cease and desist"),
-                             (LEGAL_LETTER["hearing"], "NOTICE OF HEARING")])
-    refs = rng.choice(["Our ref: {ref}\nYour ref: {ref}\n", "Ref: {ref}\n", "Claim no. {case_no}\n", ""])
-    body = refs + ("WITHOUT PREJUDICE\n\n" if rng.random() < 0.2 else "") + _paras(g, pool, rng.randint(2, 4), 1, 2)
-    return _letter(g, "law_firm", body, subj, rng.choice(["Yours faithfully,", "Yours sincerely,"]), "{legal_role}")
-
-
 def _kv(g, fields: list[tuple], style: str) -> str:
     rng = g.rng
     lines = []
@@ -507,7 +473,7 @@ def _log(g) -> str:
     return "\n".join(lines)
 LAYOUTS = {f.__name__[1:]: f for f in (
     _bio, _bio_infobox, _bio_obituary, _news, _email, _email_thread, _email_forward, _chat, _casenote,
-    _hr_letter, _legal_letter, _form, _table, _log)}
+    _form, _table, _log)}
 # and the layouts written as data in the genre files
 LAYOUTS.update({name: functools.partial(compose, part=part, pools=DATA[genre]["pools"])
                 for genre in GENRE_NAMES for name, part in DATA[genre].get("written", {}).items()})
