@@ -434,13 +434,7 @@ def mac_address(rng: random.Random) -> str:
 def ipv4_address(rng: random.Random, private: bool | None = None) -> str:
     if private is None:
         private = rng.random() < 0.35
-    if private:
-        return rng.choice([f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}",
-                           f"192.168.{rng.randrange(256)}.{rng.randint(1, 254)}",
-                           f"172.{rng.randint(16, 31)}.{rng.randrange(256)}.{rng.randint(1, 254)}"])
-    first = rng.choice([rng.randint(11, 99), rng.randint(101, 126), rng.randint(128, 169), rng.randint(173, 191),
-                        rng.randint(193, 223)])
-    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}"
+    return drawn.fill(PLACES["ipv4"]["private" if private else "public"], rng, {}, {})
 
 
 def ipv6_address(rng: random.Random) -> str:
@@ -452,6 +446,4 @@ def ipv6_address(rng: random.Random) -> str:
 
 
 def user_id(rng: random.Random) -> str:
-    return rng.choice([str(rng.randint(1000, 9999999)), f"u_{rng.randint(1000, 999999)}",
-                       f"U{from_pattern(rng, '0*******')}", f"usr-{rng.randrange(16**8):08x}",
-                       f"{rng.randint(10**8, 10**9)}"])
+    return drawn.fill(PLACES["user_id"], rng, {}, {"pattern": lambda p: from_pattern(rng, p)})
