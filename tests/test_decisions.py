@@ -60,3 +60,20 @@ def test_every_whole_word_repeat_in_a_file_of_a_name_redacted_in_it_is_redacted(
     for t, (name, doc, tagged) in enumerate(cells):
         found_in_file = any(n == name and d == doc and tg for n, d, tg in cells)
         assert (name in redacted(out[t], texts[t])) == found_in_file
+
+
+def test_an_oracle_span_leaves_a_stray_bracket_at_its_edge_to_the_reader():
+    text = "Login from 10.0.0.1 (Kraków, PL). Not you? (ref: Anna Berg)"
+    spans = [Span(text.index("Kraków"), text.index(")") + 1, "LOCATION", 0.9),
+             Span(text.index("(ref"), text.index(" Anna"), "ID", 0.9)]
+    policy = Policy.model_validate({"name": "t", "entities": {"LOCATION": {}, "ID": {}}})
+    [decisions] = decide_texts([TextEvidence(text, 0, [], spans, {}, [], [], 0)], policy)
+    assert redacted(decisions, text) == ["Kraków, PL", "ref:"]  # "(" and ")" stay: no partner inside
+
+
+def test_a_recognizers_span_keeps_its_brackets():
+    text = "Call (415) 555-0199 today"
+    found = Span(5, 19, "PHONE_NUMBER", 0.9, "PhoneRecognizer")
+    policy = Policy.model_validate({"name": "t", "entities": {"PHONE_NUMBER": {}}})
+    [decisions] = decide_texts([TextEvidence(text, 0, [], [Span(9, 19, "PHONE_NUMBER", 0.9)], {}, [found], [], 0)], policy)
+    assert redacted(decisions, text) == ["(415) 555-0199"]

@@ -136,10 +136,38 @@ def decide(oracle_spans: list[Span], candidates: list[Span], policy: Policy, tex
             action, reason = "redacted", "oracle" if confirmed else "recognizer"
             hold = not confirmed and policy.on_disagreement == "hold" and policy.is_must_redact(c.entity_type, c.source)
         decisions.append(Decision(c, action, reason, ((c.source, c.score),), hold))
-    decisions = _settle(decisions, text)
+    decisions = _without_stray_brackets(_settle(decisions, text), text)
     if policy.redact_repeats:
-        decisions = _settle(spread(decisions, redacted_values(decisions, text), policy, text), text)
+        decisions = _without_stray_brackets(_settle(spread(decisions, redacted_values(decisions, text), policy, text), text), text)
     return decisions
+
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_OPENERS = {o: c for c, o in _CLOSERS.items()}
+
+
+def _without_stray_brackets(decisions: list[Decision], text: str) -> list[Decision]:
+    """A redaction only the oracle made does not take a bracket at its edge whose partner is outside it
+    ("(Kraków, PL)" tagged from "Kraków" to the ")"): a bracket identifies no one, and without it the reader
+    loses the sentence's punctuation. A span a recognizer or a repeat took part in is left as it is."""
+    out = []
+    for d in decisions:
+        start, end = d.span.start, d.span.end
+        if d.action == "redacted" and all(name == "oracle" for name, _ in d.detectors):
+            while end - start > 1:
+                first, last = text[start], text[end - 1]
+                if last in _CLOSERS and text.count(last, start, end) > text.count(_CLOSERS[last], start, end):
+                    end -= 1
+                    while end - start > 1 and text[end - 1].isspace():
+                        end -= 1
+                elif first in _OPENERS and text.count(first, start, end) > text.count(_OPENERS[first], start, end):
+                    start += 1
+                    while end - start > 1 and text[start].isspace():
+                        start += 1
+                else:
+                    break
+        out.append(d if (start, end) == (d.span.start, d.span.end) else replace(d, span=replace(d.span, start=start, end=end)))
+    return out
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
