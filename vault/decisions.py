@@ -423,6 +423,11 @@ class TextEvidence:
     hints: list[Span]
     document: int
 
+    @property
+    def text(self) -> str:
+        """The text itself, without its prefix: the coordinates of its decisions."""
+        return self.read[self.skip:]
+
 
 def decide_texts(evidence: list[TextEvidence], policy: Policy) -> list[list[Decision]]:
     """Each text's decisions, in its own coordinates (after its prefix). `decide` spreads a text's redacted
@@ -435,11 +440,11 @@ def decide_texts(evidence: list[TextEvidence], policy: Policy) -> list[list[Deci
     shared = [t for t, e in enumerate(evidence) if size[e.document] > 1]  # a one-text file has nothing to add
     values: dict[int, dict[str, str]] = {}
     for t in shared:
-        for value, etype in redacted_values(decisions[t], evidence[t].read[evidence[t].skip:]).items():
+        for value, etype in redacted_values(decisions[t], evidence[t].text).items():
             values.setdefault(evidence[t].document, {}).setdefault(value, etype)
     for t in shared:
         e = evidence[t]
-        decisions[t] = spread(decisions[t], values.get(e.document, {}), policy, e.read[e.skip:])
+        decisions[t] = spread(decisions[t], values.get(e.document, {}), policy, e.text)
     return decisions
 
 

@@ -126,7 +126,7 @@ class RayLoop(Loop):
         draft_dir, oracle_dir = (Path(p).resolve() for p in model_dirs(self.opts))
         opts = replace(self.opts, input_dir=Path(self.input_dir), output_dir=Path(self.output_dir),
                        draft_dir=draft_dir, oracle_dir=oracle_dir, audit_dir=Path("."), key_file=None)
-        expected = {"model_fingerprint": self.model_fp, "policy_fingerprint": self.policy_fp,
+        expected = {"model_fingerprint": self.fingerprints.pair, "policy_fingerprint": self.policy_fp,
                     "versions": self.meta["versions"]}
         return opts, _Key(self.key), expected
 

@@ -513,7 +513,6 @@ class Loop:
         # so a rerun with nothing to do decides that without loading (or importing) any model.
         self._pair = pair
         self.fingerprints = fingerprints
-        self.model_fp = fingerprints.pair
         self.policy_fp = opts.policy.fingerprint()
         self.input_dir, self.output_dir = _bound(opts)
         self.audit: AuditWriter | None = None
@@ -604,7 +603,7 @@ class Loop:
                 _load(opts, item)
             if item.doc is not None:
                 prev = item.previous = previous.get(keyed_hash(self.key, entry.rel_path))
-                if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.model_fp):
+                if _unchanged(item.doc.sha256, prev, opts.output_dir, self.policy_fp, self.fingerprints.pair):
                     self._unchanged(item, prev)
                     continue
                 budget += max(1, sum(len(u.text) for u in item.doc.units) // 1200)
